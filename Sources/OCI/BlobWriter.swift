@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Integrity
+
+/// Writes one blob to a temporary file while hashing it, and moves it into place only when its
+/// size and digest match the descriptor. A failed or abandoned write leaves nothing behind.
+///
+/// One writer belongs to one stream; it is not shared between tasks.
+public final class BlobWriter {
+    public let expected: Descriptor
+    public private(set) var bytesWritten: Int64 = 0
+    private let temporaryPath: String
+    private let finalPath: String
+    private let hasher = SHA256Hasher()
+    private var fd: Int32
+    private var finished = false
+
+    init(expected: Descriptor, temporaryPath: String, finalPath: String) throws(FileSystemError) {
+        self.expected = expected
+        self.temporaryPath = temporaryPath
+        self.finalPath = finalPath
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .errno("create", temporaryPath) }
+    }
+
+    deinit { if !finished { discard() } }
+
+    /// Appends bytes. Fails as soon as the blob grows past its declared size.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws(BlobWriteError) {
+        guard buffer.count > 0, let base = buffer.baseAddress else { return }
+        if bytesWritten + Int64(buffer.count) > expected.size {
+            throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: bytesWritten + Int64(buffer.count), truncated: false)
+        }
+        hasher.update(base, count: buffer.count)
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, base + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(.errno("write", temporaryPath))
+            }
+            offset += n
+        }
+        bytesWritten += Int64(buffer.count)
+    }
+
+    /// Checks size and digest, then renames the blob into place.
+    public func commit() throws(BlobWriteError) {
+        precondition(!finished, "BlobWriter committed twice")
+        defer { if !finished { discard() } }
+        guard bytesWritten == expected.size else {
+            throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: bytesWritten, truncated: true)
+        }
+        let actual = try! Digest(sha256Hex: hasher.finalizeHex())
+        guard actual == expected.digest else { throw .digestMismatch(expected: expected.digest, actual: actual) }
+        guard close(fd) == 0 else { fd = -1; throw .io(.errno("close", temporaryPath)) }
+        fd = -1
+        guard rename(temporaryPath, finalPath) == 0 else { throw .io(.errno("rename into place", finalPath)) }
+        finished = true
+    }
+
+    /// Abandons the write and removes the temporary file.
+    public func discard() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+        finished = true
+    }
+}
+
+/// Why a blob was not accepted.
+public enum BlobWriteError: Error, Sendable, CustomStringConvertible {
+    case digestMismatch(expected: Digest, actual: Digest)
+    case sizeMismatch(digest: Digest, expected: Int64, actual: Int64, truncated: Bool)
+    case io(FileSystemError)
+
+    public var description: String {
+        switch self {
+        case .digestMismatch(let expected, let actual):
+            return "content does not match its digest: expected \(expected), got \(actual)"
+        case .sizeMismatch(let digest, let expected, let actual, let truncated):
+            return truncated
+                ? "blob \(digest.short) is truncated: got \(actual) of \(expected) bytes"
+                : "blob \(digest.short) is larger than its declared \(expected) bytes"
+        case .io(let error):
+            return error.description
+        }
+    }
+}

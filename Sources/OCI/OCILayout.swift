@@ -1,0 +1,113 @@
+import Foundation
+
+/// A content-addressed OCI image layout on disk (image-spec `image-layout.md`).
+///
+/// Blobs live at `blobs/sha256/<hex>`; `index.json` names the images. Blobs are written to
+/// `ingest/` first and renamed into place only after their digest checks, so a blob file that
+/// exists is always whole and correct. `index.json` is replaced atomically; callers serialize
+/// their index updates (one writer at a time).
+public struct OCILayout: Sendable {
+    public let root: String
+
+    /// Annotation keys written on each image in `index.json`.
+    public enum Annotation {
+        /// The full normalized reference, e.g. `docker.io/library/nginx:1.27` (unique per image in one layout).
+        public static let refName = "org.opencontainers.image.ref.name"
+        /// The same, under containerd's key, so `ctr import` names the image.
+        public static let containerdName = "io.containerd.image.name"
+        /// The source reference pinned to the digest that was fetched: `docker.io/library/nginx:1.27@sha256:…`.
+        public static let sourceReference = "io.astrago.airgap.source-reference"
+        /// When only some platforms of an index were kept: the source index's digest.
+        public static let sourceIndexDigest = "io.astrago.airgap.source-index-digest"
+        /// The platforms kept, comma-separated.
+        public static let platforms = "io.astrago.airgap.platforms"
+    }
+
+    /// Opens the layout at `root`, creating it if needed, and clears leftovers of interrupted writes.
+    public init(creatingAt root: String) throws(FileSystemError) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        try PosixFile.makeDirectories(self.root + "/blobs/sha256")
+        try PosixFile.makeDirectories(ingestDirectory)
+        let layoutFile = self.root + "/oci-layout"
+        if !PosixFile.exists(layoutFile) {
+            try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
+        }
+        if !PosixFile.exists(indexPath) { try writeIndex(ImageIndex(manifests: [])) }
+        for name in PosixFile.listDirectory(ingestDirectory) { PosixFile.remove(ingestDirectory + "/" + name) }
+    }
+
+    var ingestDirectory: String { root + "/ingest" }
+    public var indexPath: String { root + "/index.json" }
+
+    public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.hex)" }
+
+    /// Whether a blob is present with the expected size. Blob files only appear after their
+    /// digest has been verified, so size is enough to tell a present blob.
+    public func hasBlob(_ descriptor: Descriptor) -> Bool {
+        PosixFile.regularFileSize(blobPath(descriptor.digest)) == descriptor.size
+    }
+
+    /// A writer that stores a blob streamed in pieces, verified before it appears.
+    public func blobWriter(for descriptor: Descriptor) throws(FileSystemError) -> BlobWriter {
+        let temporary = "\(ingestDirectory)/\(descriptor.digest.hex)-\(UInt64.random(in: 0...UInt64.max))"
+        return try BlobWriter(expected: descriptor, temporaryPath: temporary, finalPath: blobPath(descriptor.digest))
+    }
+
+    /// Stores a small in-memory blob (a manifest or config) after checking it against `descriptor`.
+    public func writeBlob(_ bytes: [UInt8], as descriptor: Descriptor) throws(BlobWriteError) {
+        if hasBlob(descriptor) { return }
+        let writer: BlobWriter
+        do { writer = try blobWriter(for: descriptor) } catch { throw .io(error) }
+        do {
+            try bytes.withUnsafeBytes { buffer in try writer.write(buffer) }
+        } catch let error as BlobWriteError {
+            throw error
+        } catch {
+            throw .io(FileSystemError(path: blobPath(descriptor.digest), operation: "write", reason: "\(error)"))
+        }
+        try writer.commit()
+    }
+
+    /// Reads a small blob (manifest, config) whole.
+    public func readBlob(_ digest: Digest) throws(FileSystemError) -> [UInt8] {
+        try PosixFile.readAll(blobPath(digest))
+    }
+
+    public func readIndex() throws(LayoutError) -> ImageIndex {
+        let bytes: [UInt8]
+        do { bytes = try PosixFile.readAll(indexPath) } catch { throw .io(error) }
+        do { return try JSONDecoder().decode(ImageIndex.self, from: Data(bytes)) } catch {
+            throw .corruptIndex(path: indexPath, reason: error.humanDescription)
+        }
+    }
+
+    public func writeIndex(_ index: ImageIndex) throws(FileSystemError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain Codable values cannot fail.
+        let data = try! encoder.encode(index)
+        try PosixFile.writeAtomically(Array(data), to: indexPath)
+    }
+
+    /// Adds an image to `index.json`, replacing any entry with the same `ref.name`.
+    public func addToIndex(_ descriptor: Descriptor) throws(LayoutError) {
+        var index = try readIndex()
+        let name = descriptor.annotations?[Annotation.refName]
+        index.manifests.removeAll { name != nil && $0.annotations?[Annotation.refName] == name }
+        index.manifests.append(descriptor)
+        do { try writeIndex(index) } catch { throw .io(error) }
+    }
+}
+
+/// A layout that cannot be read or written.
+public enum LayoutError: Error, Sendable, CustomStringConvertible {
+    case io(FileSystemError)
+    case corruptIndex(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let error): return error.description
+        case .corruptIndex(let path, let reason): return "\(path) is not a valid OCI index: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import OCI
+
+/// Pulls images into an OCI image layout: resolves every manifest first, then fetches every
+/// missing blob once (shared layers too) with bounded concurrency, and only then writes the
+/// manifests and `index.json` entries, so the layout never points at content it lacks.
+///
+/// Platforms: a tag that names a multi-arch index keeps the requested platforms only (in a new
+/// index, its source digest recorded); a reference pinned to a digest keeps exactly what it pins,
+/// every platform, so the pin still resolves after the push. See docs/pulling-images.md.
+public struct ImagePuller: Sendable {
+    public let client: RegistryClient
+    public let layout: OCILayout
+    public let platforms: [Platform]
+    public let concurrency: Int
+
+    public init(client: RegistryClient, layout: OCILayout, platforms: [Platform] = [.linuxAMD64], concurrency: Int = 4) {
+        self.client = client
+        self.layout = layout
+        self.platforms = platforms.isEmpty ? [.linuxAMD64] : platforms
+        self.concurrency = max(1, concurrency)
+    }
+
+    public func pull(_ references: [ImageReference], events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async -> [PullOutcome] {
+        var unique: [ImageReference] = []
+        for reference in references where !unique.contains(reference) { unique.append(reference) }
+
+        // 1. Resolve manifests (a few at a time).
+        let resolved = await boundedMap(unique, limit: concurrency) { reference in
+            do { return Result<ResolvedImage, PullFailure>.success(try await resolve(reference)) } catch {
+                return .failure(PullFailure(message: "\(error)"))
+            }
+        }
+
+        // 2. Fetch each missing blob once, biggest first, from the first image that needs it.
+        var sources: [Digest: (Descriptor, ImageReference)] = [:]
+        var present: Int64 = 0
+        for case .success(let image) in resolved {
+            for blob in image.blobs where sources[blob.digest] == nil {
+                if layout.hasBlob(blob) { present += blob.size; continue }
+                sources[blob.digest] = (blob, image.reference)
+            }
+        }
+        let work = sources.values.sorted { $0.0.size > $1.0.size }
+        events(.planned(bytesToFetch: work.reduce(0) { $0 + $1.0.size }, blobsToFetch: work.count, bytesPresent: present,
+                        images: resolved.filter { if case .success = $0 { true } else { false } }.count))
+        let fetchErrors = await boundedMap(work, limit: concurrency) { (blob, reference) -> (Digest, String)? in
+            do {
+                try await client.fetchBlob(blob, from: reference, into: layout) { events(.transferred($0)) }
+                return nil
+            } catch {
+                return (blob.digest, "\(error)")
+            }
+        }
+        let failedBlobs = Dictionary(fetchErrors.compactMap { $0 }, uniquingKeysWith: { first, _ in first })
+
+        // 3. Store manifests and name the images, in the order asked.
+        var outcomes: [PullOutcome] = []
+        for (reference, result) in zip(unique, resolved) {
+            let outcome: Result<PulledImage, PullFailure>
+            switch result {
+            case .failure(let failure): outcome = .failure(failure)
+            case .success(let image):
+                if let failed = image.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first {
+                    outcome = .failure(PullFailure(message: "\(reference): \(failed)"))
+                } else {
+                    do { outcome = .success(try store(image)) } catch { outcome = .failure(PullFailure(message: "\(reference): \(error)")) }
+                }
+            }
+            switch outcome {
+            case .success(let image): events(.imageStored(image))
+            case .failure(let failure): events(.imageFailed(reference: reference.description, message: failure.message))
+            }
+            outcomes.append(PullOutcome(reference: reference, result: outcome))
+        }
+        return outcomes
+    }
+
+    /// Everything one image needs, known before any blob is fetched.
+    struct ResolvedImage: Sendable {
+        var reference: ImageReference
+        /// The top-level document to store: the source's bytes, or a filtered index.
+        var top: StoredManifest
+        var children: [ManifestDocument]
+        var blobs: [Descriptor]
+        var platforms: [Platform]
+        var sourceIndexDigest: Digest?
+        var singleManifestConfig: Descriptor?
+    }
+
+    struct StoredManifest: Sendable {
+        var bytes: [UInt8]
+        var descriptor: Descriptor
+    }
+
+    func resolve(_ reference: ImageReference) async throws -> ResolvedImage {
+        let top = try await client.manifest(for: reference)
+        switch top.content {
+        case .image(let manifest):
+            return ResolvedImage(reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
+                                 children: [], blobs: manifest.blobs, platforms: [], singleManifestConfig: manifest.config)
+        case .index(let index):
+            let pinned = reference.digest != nil
+            let selected = pinned ? index.manifests : PlatformSelection.select(index.manifests, for: platforms)
+            guard selected.contains(where: { $0.platform != nil || pinned }) else {
+                throw PullFailure(message: "\(reference): no manifest for \(platforms.map(\.description).joined(separator: ", ")) in the index on \(reference.registry); it offers: \(PlatformSelection.offered(index.manifests).joined(separator: ", "))")
+            }
+            var children: [ManifestDocument] = []
+            var blobs: [Descriptor] = []
+            for entry in selected {
+                let child = try await client.manifest(in: reference, digest: entry.digest)
+                guard case .image(let manifest) = child.content else {
+                    throw PullFailure(message: "\(reference): the index entry \(entry.digest) is itself an index; nested indexes are not supported")
+                }
+                children.append(child)
+                blobs += manifest.blobs
+            }
+            let kept = selected.compactMap { $0.annotations?[PlatformSelection.referenceType] == "attestation-manifest" ? nil : $0.platform }
+            if selected.count == index.manifests.count {
+                return ResolvedImage(reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
+                                     children: children, blobs: blobs, platforms: kept)
+            }
+            var filtered = index
+            filtered.manifests = selected
+            filtered.mediaType = top.mediaType
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let bytes = Array(try encoder.encode(filtered))
+            let descriptor = Descriptor(mediaType: top.mediaType, digest: Digest.of(bytes), size: Int64(bytes.count))
+            return ResolvedImage(reference: reference, top: StoredManifest(bytes: bytes, descriptor: descriptor), children: children,
+                                 blobs: blobs, platforms: kept, sourceIndexDigest: top.digest)
+        }
+    }
+
+    /// Writes manifests (children before the top) and the `index.json` entry.
+    func store(_ image: ResolvedImage) throws -> PulledImage {
+        for child in image.children { try layout.writeBlob(child.bytes, as: child.descriptor()) }
+        try layout.writeBlob(image.top.bytes, as: image.top.descriptor)
+
+        var platforms = image.platforms
+        var warnings: [String] = []
+        if let config = image.singleManifestConfig,
+           let decoded = try? JSONDecoder().decode(ImageConfiguration.self, from: Data(layout.readBlob(config.digest))),
+           let platform = decoded.platform {
+            platforms = [platform]
+            if !self.platforms.contains(where: { $0.accepts(platform) }) {
+                warnings.append("the image is built for \(platform) only, not for \(self.platforms.map(\.description).joined(separator: ", ")); kept as it is")
+            }
+        }
+        let pinned = image.reference.pinned(to: image.sourceIndexDigest ?? image.top.descriptor.digest)
+        var annotations = [
+            OCILayout.Annotation.refName: image.reference.description,
+            OCILayout.Annotation.containerdName: image.reference.description,
+            OCILayout.Annotation.sourceReference: pinned.description,
+        ]
+        if let source = image.sourceIndexDigest {
+            annotations[OCILayout.Annotation.sourceIndexDigest] = source.description
+            annotations[OCILayout.Annotation.platforms] = platforms.map(\.description).joined(separator: ",")
+        }
+        var entry = image.top.descriptor
+        entry.annotations = annotations
+        try layout.addToIndex(entry)
+
+        var seen = Set<Digest>()
+        let blobBytes = image.blobs.filter { seen.insert($0.digest).inserted }.reduce(Int64(0)) { $0 + $1.size }
+        let manifestBytes = image.children.reduce(Int64(image.top.bytes.count)) { $0 + Int64($1.bytes.count) }
+        return PulledImage(reference: image.reference.description, digest: image.top.descriptor.digest, mediaType: image.top.descriptor.mediaType,
+                           size: blobBytes + manifestBytes, platforms: platforms.map(\.description),
+                           sourceIndexDigest: image.sourceIndexDigest, warnings: warnings)
+    }
+}
+
+/// Maps `items` with at most `limit` running at once; results keep the input order.
+func boundedMap<Item: Sendable, Output: Sendable>(_ items: [Item], limit: Int, _ transform: @escaping @Sendable (Item) async -> Output) async -> [Output] {
+    await withTaskGroup(of: (Int, Output).self) { group in
+        var results = [Output?](repeating: nil, count: items.count)
+        var next = 0
+        while next < min(limit, items.count) {
+            let index = next
+            group.addTask { (index, await transform(items[index])) }
+            next += 1
+        }
+        while let (index, output) = await group.next() {
+            results[index] = output
+            if next < items.count {
+                let index = next
+                group.addTask { (index, await transform(items[index])) }
+                next += 1
+            }
+        }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OCI
+
+extension RegistryClient {
+    /// The largest manifest we accept (the distribution spec's limit is 4 MiB).
+    static let manifestLimit = 4 << 20
+
+    /// Fetches a manifest by the reference's digest (if pinned) or tag, and checks its digest:
+    /// against the pin, or against the registry's `Docker-Content-Digest` header for tags.
+    public func manifest(for reference: ImageReference) async throws -> ManifestDocument {
+        let document = try await manifest(in: reference, named: reference.manifestReference, subject: reference.description)
+        if let pinned = reference.digest, document.digest != pinned {
+            throw RegistryError(registry: reference.registry, subject: reference.description,
+                                reason: .content("the manifest's digest is \(document.digest), not the pinned \(pinned)"))
+        }
+        return document
+    }
+
+    /// Fetches the manifest `digest` from the reference's repository and checks its digest.
+    public func manifest(in repository: ImageReference, digest: Digest) async throws -> ManifestDocument {
+        let subject = "\(repository.name)@\(digest)"
+        let document = try await manifest(in: repository, named: digest.description, subject: subject)
+        guard document.digest == digest else {
+            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the manifest's digest is \(document.digest), not \(digest)"))
+        }
+        return document
+    }
+
+    private func manifest(in repository: ImageReference, named name: String, subject: String) async throws -> ManifestDocument {
+        var request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(name)",
+                                      scopes: ["repository:\(repository.repository):pull"], subject: subject)
+        request.headers.add(name: "Accept", value: MediaType.acceptedManifests.joined(separator: ", "))
+        let response = try await send(request)
+        let body: ByteBuffer
+        do { body = try await response.body.collect(upTo: Self.manifestLimit) } catch {
+            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the manifest is larger than 4 MiB or its transfer failed: \(error)"), isTemporary: true)
+        }
+        let bytes = Array(buffer: body)
+        let document: ManifestDocument
+        do { document = try ManifestDocument(bytes: bytes, declaredType: response.headers.first(name: "Content-Type")) } catch {
+            throw RegistryError(registry: repository.registry, subject: subject, reason: .content(error.description))
+        }
+        if let header = response.headers.first(name: "Docker-Content-Digest"), let announced = try? Digest(header), announced != document.digest {
+            throw RegistryError(registry: repository.registry, subject: subject,
+                                reason: .content("the manifest's bytes hash to \(document.digest) but the registry announced \(announced)"))
+        }
+        return document
+    }
+
+    /// Streams a blob into `layout`, checking size and digest while it arrives. A transfer that
+    /// breaks off resumes with a `Range` request where the registry allows it. Nothing appears in
+    /// the layout unless the whole blob matches its digest.
+    public func fetchBlob(_ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
+                          progress: @Sendable (Int64) -> Void = { _ in }) async throws {
+        let subject = "\(repository.name): blob \(descriptor.digest)"
+        func contentError(_ why: String) -> RegistryError {
+            RegistryError(registry: repository.registry, subject: subject, reason: .content(why))
+        }
+        var writer = try layout.blobWriter(for: descriptor)
+        var attempt = 0
+        while true {
+            attempt += 1
+            var request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(descriptor.digest)",
+                                          scopes: ["repository:\(repository.repository):pull"], subject: subject)
+            let offset = writer.bytesWritten
+            if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
+            let response = try await send(request)
+            if offset > 0 {
+                let resumed = response.status.code == 206
+                    && response.headers.first(name: "Content-Range")?.hasPrefix("bytes \(offset)-") == true
+                if !resumed {
+                    // The registry sent the whole blob again: start over.
+                    progress(-offset)
+                    writer.discard()
+                    writer = try layout.blobWriter(for: descriptor)
+                }
+            }
+            let remaining = descriptor.size - writer.bytesWritten
+            if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != remaining {
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                throw contentError(length < remaining
+                    ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
+                    : "the registry sends \(length) bytes where the manifest declares \(remaining)")
+            }
+            do {
+                for try await chunk in response.body {
+                    try chunk.withUnsafeReadableBytes { try writer.write($0) }
+                    progress(Int64(chunk.readableBytes))
+                }
+            } catch let error as BlobWriteError {
+                throw contentError(error.description)
+            } catch {
+                let (why, temporary) = ConnectionFailure.describe(error)
+                guard temporary, attempt < configuration.retry.maxAttempts else {
+                    throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(why), isTemporary: temporary)
+                }
+                try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
+                continue
+            }
+            do { try writer.commit() } catch {
+                throw contentError(error.description)
+            }
+            return
+        }
+    }
+}

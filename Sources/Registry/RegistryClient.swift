@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import OCI
+
+/// A client for the OCI distribution API: authentication, retries, redirects. Pull and push
+/// operations live in `RegistryClient+Pull.swift` and `RegistryClient+Push.swift`.
+///
+/// Call `shutdown()` when done; the client owns its connection pool.
+public final class RegistryClient: Sendable {
+    public let configuration: RegistryConfiguration
+    let http: HTTPClient
+    let authenticator: Authenticator
+
+    public init(configuration: RegistryConfiguration = RegistryConfiguration(), credentials: CredentialStore = CredentialStore()) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw RegistryClientSetupError(reason: "the CA file \(caFile) does not exist or cannot be read")
+            }
+            tls.additionalTrustRoots = [.file(caFile)]
+        }
+        var pool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        // We retry ourselves, so a refused connection fails at once with its real cause.
+        pool.retryConnectionEstablishment = false
+        var http = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(configuration.connectTimeoutSeconds), read: .seconds(configuration.readTimeoutSeconds)),
+            connectionPool: pool)
+        http.httpVersion = .automatic
+        self.configuration = configuration
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+        self.authenticator = Authenticator(http: self.http, credentials: credentials, configuration: configuration)
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// The base URL of a registry host's API: `https://host/v2/` (or `http` for insecure hosts).
+    func baseURL(_ host: String) -> String { "\(configuration.scheme(for: host))://\(host)" }
+
+    /// Sends a request with authentication, retries (429, 5xx, broken connections) and redirects
+    /// (`Authorization` is dropped when a redirect leaves the registry's origin).
+    ///
+    /// Returns the response when its status is 2xx or listed in `passing`; otherwise throws a
+    /// `RegistryError` carrying the registry's `errors` array.
+    func send(_ request: RegistryRequest, passing: Set<Int> = []) async throws -> HTTPClientResponse {
+        var attempt = 0
+        var answeredChallenge = false
+        while true {
+            attempt += 1
+            let outcome: HTTPClientResponse
+            do {
+                outcome = try await sendOnce(request)
+            } catch let error as RegistryError {
+                guard error.isTemporary, attempt < configuration.retry.maxAttempts else { throw error }
+                try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
+                continue
+            }
+            let status = Int(outcome.status.code)
+            if (200..<300).contains(status) || passing.contains(status) { return outcome }
+            if status == 401, !answeredChallenge {
+                _ = try? await outcome.body.collect(upTo: 1 << 16)
+                answeredChallenge = true
+                let header = outcome.headers.first(name: "WWW-Authenticate")
+                if try await authenticator.learn(challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject) {
+                    attempt -= 1
+                    continue
+                }
+            }
+            let error = await Self.error(from: outcome, request: request, authenticator: authenticator)
+            if error.isTemporary, attempt < configuration.retry.maxAttempts {
+                let retryAfter = outcome.headers.first(name: "Retry-After").flatMap(Double.init)
+                try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: retryAfter)
+                continue
+            }
+            throw error
+        }
+    }
+
+    /// One try: authorization header, then up to 5 redirects.
+    private func sendOnce(_ request: RegistryRequest) async throws -> HTTPClientResponse {
+        let authorization = try await authenticator.authorization(host: request.host, scopes: request.scopes, subject: request.subject)
+        var url = request.url ?? (baseURL(request.host) + request.path)
+        let registryOrigin = Origin(url)
+        for _ in 0..<6 {
+            var http = HTTPClientRequest(url: url)
+            http.method = request.method
+            http.headers = request.headers
+            http.headers.replaceOrAdd(name: "User-Agent", value: configuration.userAgent)
+            if let authorization, Origin(url) == registryOrigin { http.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+            http.body = try request.body?.makeBody()
+            let response: HTTPClientResponse
+            do {
+                response = try await self.http.execute(http, deadline: .now() + .hours(24))
+            } catch {
+                let (why, temporary) = ConnectionFailure.describe(error)
+                throw RegistryError(registry: request.host, subject: request.subject, reason: .connection(why), isTemporary: temporary)
+            }
+            let status = Int(response.status.code)
+            guard [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "Location") else { return response }
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            guard let next = URL(string: location, relativeTo: URL(string: url)) else {
+                throw RegistryError(registry: request.host, subject: request.subject, reason: .content("redirect to an invalid location \(location)"))
+            }
+            url = next.absoluteString
+        }
+        throw RegistryError(registry: request.host, subject: request.subject, reason: .content("too many redirects"))
+    }
+
+    static func error(from response: HTTPClientResponse, request: RegistryRequest, authenticator: Authenticator) async -> RegistryError {
+        struct ErrorsBody: Decodable { var errors: [RegistryErrorDetail]? }
+        let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+        let details = (try? JSONDecoder().decode(ErrorsBody.self, from: body))?.errors ?? []
+        let status = Int(response.status.code)
+        let temporary = status == 429 || status == 408 || (500...599).contains(status) && status != 501
+        if status == 401 || (status == 403 && details.contains(where: { $0.code == "DENIED" || $0.code == "UNAUTHORIZED" })) {
+            let why: String
+            if let helper = authenticator.credentialHelper(for: request.host), !authenticator.hasCredential(for: request.host) {
+                why = "credentials are needed, and Docker's config hands \(request.host) to the credential helper \"docker-credential-\(helper)\", which this tool does not run; give them with --creds or an \"auths\" entry"
+            } else if authenticator.hasCredential(for: request.host) {
+                why = "HTTP \(status): the credentials were not accepted, or do not grant \(request.scopes.joined(separator: " "))"
+            } else {
+                why = "HTTP \(status): authentication required and no credentials were given for \(request.host) (use --creds or docker login)"
+            }
+            return RegistryError(registry: request.host, subject: request.subject, reason: .authentication(why), details: details)
+        }
+        return RegistryError(registry: request.host, subject: request.subject, reason: .status(status), details: details, isTemporary: temporary)
+    }
+}
+
+/// An HTTP request to one registry, with what it needs to be sent again on retry.
+struct RegistryRequest: Sendable {
+    var method: HTTPMethod = .GET
+    var host: String
+    /// Path under the registry, `/v2/...`; ignored when `url` is set (upload locations are absolute).
+    var path: String
+    var url: String?
+    var headers = HTTPHeaders()
+    var body: RequestBody?
+    /// Token scopes, e.g. `repository:library/nginx:pull`.
+    var scopes: [String]
+    /// What errors name: the image reference or blob.
+    var subject: String
+}
+
+/// A request body that can be produced again for each retry.
+enum RequestBody: Sendable {
+    case bytes([UInt8])
+    case file(path: String, size: Int64)
+
+    func makeBody() throws -> HTTPClientRequest.Body {
+        switch self {
+        case .bytes(let bytes): return .bytes(bytes)
+        case .file(let path, let size): return .stream(FileChunks(path: path), length: .known(size))
+        }
+    }
+}
+
+/// The scheme, host and port of a URL: redirects to another origin lose `Authorization`.
+struct Origin: Equatable {
+    var scheme: String?
+    var host: String?
+    var port: Int?
+    init(_ url: String) {
+        let parsed = URL(string: url)
+        scheme = parsed?.scheme?.lowercased()
+        host = parsed?.host?.lowercased()
+        port = parsed?.port ?? (scheme == "https" ? 443 : 80)
+    }
+}
+
+/// The client cannot be set up (e.g. a missing CA file).
+public struct RegistryClientSetupError: Error, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import OCI
+import Registry
+import Terminal
+
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Pull images into an OCI image layout.",
+        discussion: """
+            Every blob is checked against its digest while it streams to disk; shared layers are \
+            fetched once; a blob already in the layout is not fetched again. A tag that names a \
+            multi-arch index keeps only the --platform entries; a digest-pinned reference keeps \
+            exactly what it pins. Prints one line per image: reference, digest, size, platforms.
+            Exit status: 0 all images pulled, 1 some image failed, 2 usage error.
+
+            Examples:
+              airgap-bundle pull nginx:1.27 --oci-layout build/images
+              airgap-bundle pull localhost:5000/astrago/core:1.0 --insecure-registry localhost:5000 \\
+                  --oci-layout build/images --platform linux/amd64 --platform linux/arm64 --json
+            """)
+
+    @Argument(help: "Image references, normalized as Docker does (nginx → docker.io/library/nginx:latest).")
+    var references: [String]
+
+    @Option(name: .customLong("oci-layout"), help: ArgumentHelp("The OCI image layout directory to fill (created if missing).", valueName: "dir"))
+    var layoutPath: String
+
+    @Option(name: .customLong("platform"), help: ArgumentHelp("A platform to keep from multi-arch images, os/arch[/variant]. Repeatable. Default: linux/amd64.", valueName: "os/arch"))
+    var platforms: [String] = []
+
+    @Option(name: .customLong("concurrency"), help: "Blobs fetched at the same time.")
+    var concurrency = 4
+
+    @Flag(name: .customLong("json"), help: "Print a JSON report on standard output instead of lines.")
+    var json = false
+
+    @OptionGroup var registry: RegistryOptions
+
+    func validate() throws {
+        guard !references.isEmpty else { throw ValidationError("give at least one image reference") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
+        for text in references { _ = try parse(text) }
+        for text in platforms { _ = try Platform(parsing: text) }
+    }
+
+    private func parse(_ text: String) throws -> ImageReference {
+        do { return try ImageReference(parsing: text) } catch { throw ValidationError(error.description) }
+    }
+
+    func run() async throws {
+        let references = try self.references.map(parse)
+        let platforms = try self.platforms.map { try Platform(parsing: $0) }
+        let layout: OCILayout
+        do { layout = try OCILayout(creatingAt: layoutPath) } catch {
+            throw CommandFailure(message: "\(error)", exitCode: .init(2))
+        }
+        let client: RegistryClient
+        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: .init(2)) }
+
+        let progress = ProgressLine()
+        let puller = ImagePuller(client: client, layout: layout, platforms: platforms, concurrency: concurrency)
+        let outcomes = await puller.pull(references) { event in
+            switch event {
+            case .planned(let bytes, let blobs, let present, let images):
+                let note = present > 0 ? ", \(ByteCount.format(present)) already present" : ""
+                progress.setTotal(bytes, label: "pulling \(images) image(s), \(blobs) blob(s)\(note):")
+            case .transferred(let bytes):
+                progress.advance(by: bytes)
+            case .imageStored, .imageFailed:
+                break
+            }
+        }
+        progress.finish()
+        try? await client.shutdown()
+
+        let report = PullReport(layout: layoutPath, outcomes: outcomes)
+        if json {
+            print(report.jsonText())
+        } else {
+            print(report.lines(), terminator: "")
+        }
+        for failure in report.failures { ProgressLine.writeStderr("error: \(failure.message)\n") }
+        for image in report.images { for warning in image.warnings { ProgressLine.writeStderr("warning: \(image.reference): \(warning)\n") } }
+        if !report.failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// A failure that ends a command with a message and an exit status.
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    let exitCode: ExitCode
+    var description: String { message }
+}

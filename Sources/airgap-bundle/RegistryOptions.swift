@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+/// Flags shared by every command that talks to registries.
+struct RegistryOptions: ParsableArguments {
+    @Option(name: .customLong("insecure-registry"), help: ArgumentHelp(
+        "Use plain HTTP for this registry host (host or host:port). Repeatable. Every other host uses verified TLS.",
+        valueName: "host"))
+    var insecureRegistries: [String] = []
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file, besides the system's.", valueName: "file"))
+    var caFile: String?
+
+    @Option(name: .customLong("authfile"), help: ArgumentHelp(
+        "A Docker config.json with an \"auths\" section (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json).", valueName: "file"))
+    var authFile: String?
+
+    @Option(name: .customLong("creds"), help: ArgumentHelp(
+        "Credentials for one registry as host=user:password. Repeatable. Prefer --authfile: command lines are visible to other users.",
+        valueName: "host=user:password"))
+    var credentials: [String] = []
+
+    @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")
+    var retries = 5
+
+    func validate() throws {
+        for entry in credentials where parseCredential(entry) == nil {
+            throw ValidationError("--creds \"\(entry.split(separator: "=").first ?? "")=…\" must look like host=user:password")
+        }
+        guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
+    }
+
+    func makeClient() throws -> RegistryClient {
+        var store = try CredentialStore.dockerConfig(path: authFile)
+        for entry in credentials {
+            if let (host, credential) = parseCredential(entry) { store.set(credential, for: host) }
+        }
+        let configuration = RegistryConfiguration(
+            insecureHosts: Set(insecureRegistries), caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
+            userAgent: "airgap-bundle/\(BuildInfo.version)")
+        return try RegistryClient(configuration: configuration, credentials: store)
+    }
+
+    private func parseCredential(_ entry: String) -> (String, Credential)? {
+        guard let equals = entry.firstIndex(of: "="), let colon = entry[equals...].firstIndex(of: ":") else { return nil }
+        let host = String(entry[..<equals])
+        let user = String(entry[entry.index(after: equals)..<colon])
+        let password = String(entry[entry.index(after: colon)...])
+        guard !host.isEmpty, !user.isEmpty else { return nil }
+        return (host, Credential(username: user, password: password))
+    }
+}
