@@ -26,13 +26,17 @@ struct AirgapBundle: AsyncParsableCommand {
             if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
         } catch let failure as CommandFailure {
             ProgressLine.writeStderr("error: \(failure.message)\n")
-            exit(failure.exitCode.rawValue)
+            Glibc.exit(failure.exitCode.rawValue)
         } catch {
             let code = exitCode(for: error).rawValue
-            if code == 0 || code == 1 && error is ExitCode { exit(code) }
+            if error is ExitCode { Glibc.exit(code) }
             let message = fullMessage(for: error)
+            if code == 0 {
+                print(message)
+                Glibc.exit(0)
+            }
             if !message.isEmpty { ProgressLine.writeStderr(message + "\n") }
-            exit(code == 64 ? 2 : code)
+            Glibc.exit(code == 64 ? 2 : code)
         }
     }
 }
