@@ -17,7 +17,8 @@ public struct ManifestDocument: Sendable, Hashable {
     /// Decodes manifest bytes. `declaredType` is the registry's `Content-Type`, if any; the
     /// document's own `mediaType` field wins when present. Docker schema 1 is refused.
     public init(bytes: [UInt8], declaredType: String?) throws(ManifestError) {
-        struct Probe: Decodable { var schemaVersion: Int?; var mediaType: String?; var manifests: [Descriptor]?; var config: Descriptor? }
+        struct AnyValue: Decodable { init(from decoder: Decoder) throws {} }
+        struct Probe: Decodable { var schemaVersion: Int?; var mediaType: String?; var manifests: AnyValue?; var config: AnyValue? }
         let probe: Probe
         do { probe = try JSONDecoder().decode(Probe.self, from: Data(bytes)) } catch {
             throw ManifestError.malformed("the manifest is not valid JSON: \(error.humanDescription)")

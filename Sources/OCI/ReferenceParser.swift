@@ -34,7 +34,7 @@ enum ReferenceParser {
         let (registry, path) = try splitRegistry(fullName, fail)
         try validatePath(path, fail)
         if fullName.count > maxNameLength { throw fail("the name is longer than \(maxNameLength) characters") }
-        if registry == "docker.io", path.utf8.count == 64, path.utf8.allSatisfy(isLowerHex) {
+        if fullName.utf8.count == 64, fullName.utf8.allSatisfy(isLowerHex) {
             throw fail("a 64-character hex string is an image ID, not a repository name")
         }
         if tag == nil, digest == nil { tag = "latest" }
