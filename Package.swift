@@ -56,7 +56,7 @@ let package = Package(
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
-        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]
 )

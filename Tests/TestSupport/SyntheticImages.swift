@@ -7,6 +7,11 @@ import Registry
 public struct SyntheticBlob: Sendable {
     public let descriptor: Descriptor
     public let source: BlobSource
+
+    public init(descriptor: Descriptor, source: BlobSource) {
+        self.descriptor = descriptor
+        self.source = source
+    }
 }
 
 /// An image made up by a test: random layers, a config naming its platform, a manifest.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, idempotently: system libraries, a real registry,
+# skopeo, zstd (apt) and Helm's engine (pip). Safe to run again; quick when all is present.
+set -euo pipefail
+need_apt=()
+for pkg in libarchive-dev libssl-dev docker-registry skopeo zstd curl openssl python3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing with apt: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
+python3 -c "import helm_python" 2>/dev/null || python3 -m pip install -q helm-python-sdk
