@@ -95,7 +95,10 @@ extension RegistryClient {
             } catch {
                 let (why, temporary) = ConnectionFailure.describe(error)
                 guard temporary, attempt < configuration.retry.maxAttempts else {
-                    throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(why), isTemporary: temporary)
+                    let got = writer.bytesWritten
+                    throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
+                        "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
+                        isTemporary: temporary)
                 }
                 try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
                 continue
