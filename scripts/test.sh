@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
+# Test scratch (layouts, seeded layers of 200 MB, registry data) goes to one folder, removed at the end.
+export TMPDIR="$(mktemp -d /tmp/airgap-tests.XXXXXX)"
+trap 'rm -rf "$TMPDIR"' EXIT
 swift build --build-tests
 swift test --skip-build "$@"

@@ -42,7 +42,9 @@ struct PullCommand: AsyncParsableCommand {
         guard !references.isEmpty else { throw ValidationError("give at least one image reference") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64") }
         for text in references { _ = try parse(text) }
-        for text in platforms { _ = try Platform(parsing: text) }
+        for text in platforms {
+            do { _ = try Platform(parsing: text) } catch { throw ValidationError(error.description) }
+        }
     }
 
     private func parse(_ text: String) throws -> ImageReference {
