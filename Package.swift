@@ -55,6 +55,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],
