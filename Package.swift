@@ -4,7 +4,7 @@ import PackageDescription
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
 //   COpenSSL <- Integrity <- OCI <- Registry <- airgap-bundle / airgap-install
 //   Terminal (progress, byte counts) <- both executables
-//   CArchive <- (the tar stream module of the bundle-format issue)
+//   CArchive <- TarStream (our tar codec; libarchive only compresses)
 let package = Package(
     name: "astrago-airgap",
     platforms: [.macOS(.v14)],
@@ -27,6 +27,7 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
+        .target(name: "TarStream", dependencies: ["CArchive"]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(
             name: "Registry",
@@ -55,6 +56,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

@@ -1,0 +1,34 @@
+/// How a bundle archive is compressed.
+public enum Compression: String, Sendable, CaseIterable {
+    case zstd
+    case gzip
+    case none
+
+    /// The usual file suffix: `.tar.zst`, `.tar.gz`, `.tar`.
+    public var fileSuffix: String {
+        switch self {
+        case .zstd: return ".tar.zst"
+        case .gzip: return ".tar.gz"
+        case .none: return ".tar"
+        }
+    }
+}
+
+/// A failure reading or writing an archive, naming the file.
+public struct ArchiveError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+}
+
+import CArchive
+
+/// libarchive's last error message for `archive`.
+func libarchiveError(_ archive: OpaquePointer) -> String {
+    guard let message = archive_error_string(archive) else { return "unknown libarchive error" }
+    return String(cString: message)
+}

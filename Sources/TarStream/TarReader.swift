@@ -1,0 +1,206 @@
+/// Reads a tar stream (zstd, gzip or plain) entry by entry, without extracting anything.
+///
+/// It reports what the archive holds — including links, devices and odd names — and leaves
+/// policy to the caller. It fails on a bad header checksum, on an archive cut short, and on
+/// anything but zeros after the end-of-archive marker.
+public final class TarReader {
+    private let input: DecompressingFileReader
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0, end = 0
+    private var remainingInEntry: Int64 = 0
+    private var paddingAfterEntry = 0
+    private var current: TarEntry?
+    private var finished = false
+    public var path: String { input.path }
+    public var compression: Compression { input.compression }
+
+    public init(path: String) throws {
+        input = try DecompressingFileReader(path: path)
+        buffer = .allocate(byteCount: 1 << 20, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The next entry, or nil after the end-of-archive marker. Skips what is left of the current one.
+    public func next() throws -> TarEntry? {
+        if finished { return nil }
+        if let current { try skip(remainingInEntry, inside: current.path); remainingInEntry = 0 }
+        if paddingAfterEntry > 0 { try skip(Int64(paddingAfterEntry), inside: current?.path ?? "archive"); paddingAfterEntry = 0 }
+        var paxPath: String?, paxSize: Int64?, longName: String?, longLink: String?
+        while true {
+            guard let block = try readBlock(context: current.map { "after entry \($0.path)" } ?? "at the start") else {
+                throw ArchiveError(path: path, message: "truncated: the archive ends without an end-of-archive marker")
+            }
+            if block.allSatisfy({ $0 == 0 }) {
+                try checkEnd()
+                finished = true
+                current = nil
+                return nil
+            }
+            let raw: TarHeader.Raw
+            do { raw = try block.withUnsafeBytes { try TarHeader.decode($0) } } catch {
+                throw ArchiveError(path: path, message: "damaged tar header \(current.map { "after entry \($0.path)" } ?? "at the start") (\(error))")
+            }
+            switch raw.typeflag {
+            case UInt8(ascii: "x"):
+                for (key, value) in try paxRecords(try readSmallData(raw.size, what: "pax header")) {
+                    if key == "path" { paxPath = value }
+                    if key == "size", let size = Int64(value) { paxSize = size }
+                    if key == "linkpath" { longLink = value }
+                }
+                continue
+            case UInt8(ascii: "g"):
+                _ = try readSmallData(raw.size, what: "global pax header")
+                continue
+            case UInt8(ascii: "L"):
+                longName = String(decoding: try readSmallData(raw.size, what: "long name").prefix { $0 != 0 }, as: UTF8.self)
+                continue
+            case UInt8(ascii: "K"):
+                longLink = String(decoding: try readSmallData(raw.size, what: "long link").prefix { $0 != 0 }, as: UTF8.self)
+                continue
+            default: break
+            }
+            let kind: TarEntry.Kind
+            switch raw.typeflag {
+            case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .regular
+            case UInt8(ascii: "1"): kind = .hardlink
+            case UInt8(ascii: "2"): kind = .symlink
+            case UInt8(ascii: "3"): kind = .characterDevice
+            case UInt8(ascii: "4"): kind = .blockDevice
+            case UInt8(ascii: "5"): kind = .directory
+            case UInt8(ascii: "6"): kind = .fifo
+            default: kind = .other(raw.typeflag)
+            }
+            let size = paxSize ?? raw.size
+            let entry = TarEntry(path: paxPath ?? longName ?? raw.name, kind: kind, size: size, mode: raw.mode, linkTarget: longLink ?? (raw.linkName.isEmpty ? nil : raw.linkName))
+            // Links and devices carry no data, whatever their size field says.
+            remainingInEntry = (kind == .regular || { if case .other = kind { return true } else { return false } }()) ? size : 0
+            paddingAfterEntry = remainingInEntry % 512 == 0 ? 0 : 512 - Int(remainingInEntry % 512)
+            current = entry
+            return entry
+        }
+    }
+
+    /// Reads data of the current entry; 0 at its end.
+    public func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard remainingInEntry > 0, destination.count > 0 else { return 0 }
+        if start == end { try refill(context: "inside entry \(current?.path ?? "")") }
+        let n = min(end - start, destination.count, Int(clamping: remainingInEntry))
+        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: n)
+        start += n
+        remainingInEntry -= Int64(n)
+        return n
+    }
+
+    /// Hands the current entry's data to `body` in pieces, without copying.
+    public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        while remainingInEntry > 0 {
+            if start == end { try refill(context: "inside entry \(current?.path ?? "")") }
+            let n = min(end - start, Int(clamping: remainingInEntry))
+            try body(UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
+            start += n
+            remainingInEntry -= Int64(n)
+        }
+    }
+
+    /// Reads the whole current entry, refusing more than `limit` bytes.
+    public func readAll(limit: Int) throws -> [UInt8] {
+        guard remainingInEntry <= Int64(limit) else {
+            throw ArchiveError(path: path, message: "entry \(current?.path ?? "") is \(remainingInEntry) bytes, more than the \(limit) allowed")
+        }
+        var result: [UInt8] = []
+        result.reserveCapacity(Int(remainingInEntry))
+        try forEachChunk { result.append(contentsOf: $0) }
+        return result
+    }
+
+    // MARK: - Buffering
+
+    private func refill(context: String) throws {
+        start = 0
+        end = try input.read(into: buffer)
+        guard end > 0 else { throw ArchiveError(path: path, message: "truncated: the archive ends \(context)") }
+    }
+
+    /// The next 512-byte block, or nil at a clean end of stream.
+    private func readBlock(context: String) throws -> [UInt8]? {
+        var block = [UInt8]()
+        block.reserveCapacity(512)
+        while block.count < 512 {
+            if start == end {
+                start = 0
+                end = try input.read(into: buffer)
+                if end == 0 {
+                    if block.isEmpty { return nil }
+                    throw ArchiveError(path: path, message: "truncated: the archive ends inside a header \(context)")
+                }
+            }
+            let n = min(512 - block.count, end - start)
+            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
+            start += n
+        }
+        return block
+    }
+
+    private func skip(_ count: Int64, inside name: String) throws {
+        var left = count
+        while left > 0 {
+            if start == end { try refill(context: "inside entry \(name)") }
+            let n = min(end - start, Int(clamping: left))
+            start += n
+            left -= Int64(n)
+        }
+    }
+
+    private func readSmallData(_ size: Int64, what: String) throws -> [UInt8] {
+        guard size <= 1 << 20 else { throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large") }
+        var data: [UInt8] = []
+        var left = Int(size)
+        while left > 0 {
+            if start == end { try refill(context: "inside a \(what)") }
+            let n = min(end - start, left)
+            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
+            start += n
+            left -= n
+        }
+        let padding = size % 512 == 0 ? 0 : 512 - size % 512
+        try skip(padding, inside: what)
+        return data
+    }
+
+    /// After the first zero block: a second one, then only zeros to the end of the stream.
+    private func checkEnd() throws {
+        guard let second = try readBlock(context: "in the end-of-archive marker"), second.allSatisfy({ $0 == 0 }) else {
+            throw ArchiveError(path: path, message: "damaged end-of-archive marker")
+        }
+        while true {
+            if start == end {
+                start = 0
+                end = try input.read(into: buffer)
+                if end == 0 { return }
+            }
+            if UnsafeRawBufferPointer(rebasing: buffer[start..<end]).contains(where: { $0 != 0 }) {
+                throw ArchiveError(path: path, message: "garbage after the end of the archive")
+            }
+            start = end
+        }
+    }
+
+    private func paxRecords(_ data: [UInt8]) throws -> [(String, String)] {
+        var records: [(String, String)] = []
+        var index = 0
+        while index < data.count {
+            guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
+                  let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0, index + length <= data.count,
+                  data[index + length - 1] == UInt8(ascii: "\n") else {
+                throw ArchiveError(path: path, message: "damaged pax header")
+            }
+            let record = data[(space + 1)..<(index + length - 1)]
+            if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
+                records.append((String(decoding: record[..<equals], as: UTF8.self), String(decoding: record[(equals + 1)...], as: UTF8.self)))
+            }
+            index += length
+        }
+        return records
+    }
+}

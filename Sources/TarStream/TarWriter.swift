@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a deterministic tar stream, compressed, to a file: regular files only, in the order
+/// added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
+///
+/// Write to a temporary path and rename when `finish` succeeds; this type does not rename.
+public final class TarWriter {
+    private let output: CompressedFileWriter
+    private var buffer: [UInt8] = []
+    private let flushSize = 1 << 20
+    public let path: String
+
+    public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2) throws {
+        self.path = path
+        output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads)
+        buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
+    }
+
+    /// Adds a file whose content is in memory.
+    public func addFile(_ name: String, bytes: [UInt8], mode: UInt32 = 0o644) throws {
+        try writeHeader(name, size: Int64(bytes.count), mode: mode)
+        append(bytes)
+        try pad(Int64(bytes.count))
+    }
+
+    /// Adds a file streamed from `sourcePath`; fails if it does not hold exactly `size` bytes.
+    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644) throws {
+        try writeHeader(name, size: size, mode: mode)
+        let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var remaining = size
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        while remaining > 0 {
+            let n = read(fd, chunk.baseAddress, min(chunk.count, Int(remaining)))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw ArchiveError(path: sourcePath, message: "changed while packing: expected \(size) bytes") }
+            try flush(force: true)
+            try output.write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            remaining -= Int64(n)
+        }
+        var extra: UInt8 = 0
+        guard read(fd, &extra, 1) == 0 else { throw ArchiveError(path: sourcePath, message: "changed while packing: longer than \(size) bytes") }
+        try pad(size)
+    }
+
+    /// Writes the end-of-archive marker and closes the file.
+    public func finish() throws {
+        append([UInt8](repeating: 0, count: TarHeader.blockSize * 2))
+        try flush(force: true)
+        try output.finish()
+    }
+
+    private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
+        let octalLimit: Int64 = 0o77777777777
+        if size <= octalLimit, let (prefix, short) = TarHeader.split(name) {
+            append(TarHeader.encode(name: short, size: size, mode: mode, prefix: prefix))
+        } else {
+            var records = TarHeader.paxRecord("path", name)
+            if size > octalLimit { records += TarHeader.paxRecord("size", String(size)) }
+            append(TarHeader.encode(name: "././@PaxHeader", size: Int64(records.count), typeflag: UInt8(ascii: "x")))
+            append(records)
+            try pad(Int64(records.count))
+            let fallback = String(decoding: Array(name.utf8).suffix(100), as: UTF8.self)
+            append(TarHeader.encode(name: fallback, size: min(size, octalLimit), mode: mode))
+        }
+        try flush()
+    }
+
+    private func pad(_ size: Int64) throws {
+        let remainder = Int(size % Int64(TarHeader.blockSize))
+        if remainder != 0 { append([UInt8](repeating: 0, count: TarHeader.blockSize - remainder)) }
+        try flush()
+    }
+
+    private func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
+
+    private func flush(force: Bool = false) throws {
+        guard !buffer.isEmpty, force || buffer.count >= flushSize else { return }
+        try buffer.withUnsafeBytes { try output.write($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
