@@ -28,6 +28,7 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .target(name: "TarStream", dependencies: ["CArchive"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream"]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(
             name: "Registry",
@@ -40,16 +41,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        .target(
+            name: "BundleCommands",
+            dependencies: ["Bundle", "Integrity", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
-                "OCI", "Registry", "Terminal",
+                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal",
+                "OCI", "Terminal", "BundleCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

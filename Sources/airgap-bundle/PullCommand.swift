@@ -1,4 +1,5 @@
 import ArgumentParser
+import BundleCommands
 import Foundation
 import OCI
 import Registry
@@ -87,11 +88,4 @@ struct PullCommand: AsyncParsableCommand {
         for image in report.images { for warning in image.warnings { ProgressLine.writeStderr("warning: \(image.reference): \(warning)\n") } }
         if !report.failures.isEmpty { throw ExitCode(1) }
     }
-}
-
-/// A failure that ends a command with a message and an exit status.
-struct CommandFailure: Error, CustomStringConvertible {
-    let message: String
-    let exitCode: ExitCode
-    var description: String { message }
 }

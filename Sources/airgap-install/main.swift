@@ -1,13 +1,21 @@
 import ArgumentParser
+import BundleCommands
 
 /// Site side: verify a bundle, push its images into Harbor, deploy the components in order.
-/// The commands arrive with the bundle-format, push and deploy issues.
 struct AirgapInstall: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "airgap-install",
-        abstract: "Install an Astrago air-gap bundle at a site with no internet (verify, push, deploy).",
-        discussion: "Commands (verify, inspect, push, plan, deploy, status, uninstall) arrive with the bundle, push and deploy work.\n\nExample:\n  airgap-install --version",
-        version: "0.1.0")
+        abstract: "Install an Astrago air-gap bundle at a site with no internet.",
+        discussion: """
+            Verify the bundle against the vendor's public key before anything else. push, plan, \
+            deploy, status and uninstall arrive with the next issues.
+
+            Example:
+              airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
+              airgap-install inspect astrago-1.0.0.tar.zst --key vendor.pub
+            """,
+        version: "0.1.0",
+        subcommands: [VerifyCommand.self, InspectCommand.self])
 }
 
-AirgapInstall.main()
+await CommandRunner.main(AirgapInstall.self)

@@ -1,0 +1,84 @@
+import OCI
+
+/// `bundle.json`: what the bundle holds. Signing it signs everything, because it lists every
+/// other entry with its size and SHA-256.
+public struct BundleIndex: Codable, Sendable, Hashable {
+    public var apiVersion = "airgap.astrago.io/v1"
+    public var kind = "BundleIndex"
+    public var formatVersion: Int
+    public var name: String
+    public var version: String
+    /// RFC 3339 UTC; from `--created`, `SOURCE_DATE_EPOCH`, or the newest file of the staged directory.
+    public var created: String
+    public var builder: Builder
+    /// Components in install order (empty until `build` writes them).
+    public var components: [Component]
+    public var charts: [Chart]
+    public var images: [Image]
+    public var files: [File]
+    /// Every entry after `bundle.json.sig`, in archive order.
+    public var entries: [Entry]
+
+    public struct Builder: Codable, Sendable, Hashable {
+        public var name: String
+        public var version: String
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    public struct Component: Codable, Sendable, Hashable {
+        public var name: String
+        public var namespace: String?
+        public var releaseName: String?
+        public var chart: String?
+        public var optional: Bool?
+    }
+
+    public struct Chart: Codable, Sendable, Hashable {
+        public var path: String
+        public var name: String?
+        public var version: String?
+        public var size: Int64
+        public var sha256: String
+    }
+
+    public struct Image: Codable, Sendable, Hashable {
+        /// The full normalized reference, as pulled.
+        public var reference: String
+        /// The manifest or index digest stored in `images/`.
+        public var digest: Digest
+        public var mediaType: String
+        public var platforms: [String]
+        /// Bytes of the image's manifests and blobs.
+        public var size: Int64
+        /// The reference pinned to the digest fetched from the source registry.
+        public var sourceReference: String?
+    }
+
+    public struct File: Codable, Sendable, Hashable {
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+    }
+
+    public struct Entry: Codable, Sendable, Hashable {
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+    }
+
+    /// Total bytes of every entry (uncompressed), `bundle.json` and its signature excluded.
+    public var entriesSize: Int64 { entries.reduce(0) { $0 + $1.size } }
+}
+
+/// `bundle.json.sig`: which key signed `bundle.json`, and the signature.
+public struct BundleIndexSignature: Codable, Sendable, Hashable {
+    /// `ecdsa-p256-sha256` (DER signature) or `ed25519` (64 bytes).
+    public var algorithm: String
+    /// `sha256:` + hex of the signer's DER public key.
+    public var keyFingerprint: String
+    /// Base64 of the signature bytes over the exact bytes of `bundle.json`.
+    public var signature: String
+}

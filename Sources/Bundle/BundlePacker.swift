@@ -1,0 +1,139 @@
+import Foundation
+import Integrity
+import Synchronization
+import OCI
+import TarStream
+
+/// Options of `pack`.
+public struct PackOptions: Sendable {
+    public var name: String?
+    public var version: String?
+    /// The creation time written to `bundle.json`; default: `SOURCE_DATE_EPOCH`, else the newest staged file.
+    public var created: Date?
+    public var compression: Compression = .zstd
+    public var compressionLevel: Int?
+    public var threads = 2
+    public var builder = BundleIndex.Builder(name: "airgap-bundle", version: "0.1.0")
+
+    public init() {}
+}
+
+/// What `pack` wrote.
+public struct PackResult: Sendable {
+    public var archivePath: String
+    public var signaturePath: String
+    public var index: BundleIndex
+    public var archiveSize: Int64
+    public var archiveSHA256: String
+    public var signerFingerprint: String
+}
+
+/// Packs a staged directory into a signed bundle: hashes every file, computes `bundle.json`,
+/// `checksums.sha256` and the SBOM, signs `bundle.json`, writes the archive to a temporary file
+/// and renames it into place, then writes the detached signature of the whole archive.
+public enum BundlePacker {
+    public static func pack(directory: String, key: SigningKey, output: String, options: PackOptions = PackOptions()) throws -> PackResult {
+        let staged = try StagedDirectory(root: directory)
+        let hashes = try hashAll(staged.files)
+
+        let created = options.created ?? sourceDateEpoch() ?? staged.files.map(\.modified).max() ?? Date(timeIntervalSince1970: 0)
+        let createdText = rfc3339(created)
+        let name = options.name ?? URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+        let version = options.version ?? "0.0.0"
+
+        var charts: [BundleIndex.Chart] = [], files: [BundleIndex.File] = []
+        var components: [BundleIndex.Component] = []
+        for (file, sha) in zip(staged.files, hashes) {
+            if file.path.hasPrefix(BundlePaths.charts), file.path.hasSuffix(".tgz") {
+                let meta = ChartMetadata.read(file.absolutePath)
+                charts.append(BundleIndex.Chart(path: file.path, name: meta.name, version: meta.version, size: file.size, sha256: sha))
+            } else if file.path.hasPrefix(BundlePaths.files) {
+                files.append(BundleIndex.File(path: file.path, size: file.size, sha256: sha))
+            } else if file.path == BundlePaths.stagedComponents {
+                do { components = try JSONDecoder().decode([BundleIndex.Component].self, from: Data(contentsOf: URL(fileURLWithPath: file.absolutePath))) } catch {
+                    throw BundleError.usage("\(file.absolutePath): not a list of components: \(error.humanDescription)")
+                }
+            }
+        }
+        let images = try ImageCatalog.images(in: staged)
+        let sbom = SoftwareBillOfMaterials.make(name: name, version: version, created: createdText, charts: charts, images: images, files: files, builder: options.builder)
+
+        // Every entry after the signature, in archive order: checksums, then everything sorted by path.
+        var content: [(entry: BundleIndex.Entry, source: Source)] = zip(staged.files, hashes).map {
+            (BundleIndex.Entry(path: $0.path, size: $0.size, sha256: $1), .file($0.absolutePath))
+        }
+        content.append((BundleIndex.Entry(path: BundlePaths.sbom, size: Int64(sbom.count), sha256: SHA256Hasher.hex(of: sbom)), .bytes(sbom)))
+        content.sort { Array($0.entry.path.utf8).lexicographicallyPrecedes(Array($1.entry.path.utf8)) }
+        let checksums = Array(content.map { "\($0.entry.sha256)  \($0.entry.path)\n" }.joined().utf8)
+        content.insert((BundleIndex.Entry(path: BundlePaths.checksums, size: Int64(checksums.count), sha256: SHA256Hasher.hex(of: checksums)), .bytes(checksums)), at: 0)
+
+        let index = BundleIndex(formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
+                                builder: options.builder, components: components, charts: charts, images: images, files: files,
+                                entries: content.map(\.entry))
+        let indexBytes = try BundleCodec.encode(index)
+        let fingerprint = try key.publicKey.fingerprint()
+        let signature = BundleIndexSignature(algorithm: key.type == .ed25519 ? "ed25519" : "ecdsa-p256-sha256", keyFingerprint: fingerprint,
+                                             signature: Data(try key.sign(indexBytes)).base64EncodedString())
+        let signatureBytes = try BundleCodec.encode(signature)
+
+        // Write to a temporary file beside the output; rename only when complete.
+        let temporary = output + ".partial-\(getpid())"
+        defer { unlink(temporary) }
+        do {
+            let writer = try TarWriter(path: temporary, compression: options.compression, level: options.compressionLevel, threads: options.threads)
+            try writer.addFile(BundlePaths.index, bytes: indexBytes)
+            try writer.addFile(BundlePaths.indexSignature, bytes: signatureBytes)
+            for (entry, source) in content {
+                switch source {
+                case .bytes(let bytes): try writer.addFile(entry.path, bytes: bytes)
+                case .file(let path): try writer.addFile(entry.path, contentsOf: path, size: entry.size)
+                }
+            }
+            try writer.finish()
+        } catch let error as ArchiveError {
+            throw BundleError.usage("cannot write \(output): \(error)")
+        }
+        let archiveDigest = try SHA256Hasher.digestOfFile(atPath: temporary)
+        let detached = Array((Data(try key.sign(sha256Digest: archiveDigest)).base64EncodedString()).utf8)
+        guard rename(temporary, output) == 0 else { throw BundleError.usage("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))") }
+        do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.usage("\(error)") }
+        return PackResult(archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: PosixFile.regularFileSize(output) ?? 0,
+                          archiveSHA256: Hex.encode(archiveDigest), signerFingerprint: fingerprint)
+    }
+
+    enum Source { case bytes([UInt8]), file(String) }
+
+    /// SHA-256 of every file, two at a time.
+    static func hashAll(_ files: [StagedDirectory.File]) throws -> [String] {
+        let results = Mutex([Result<String, Error>?](repeating: nil, count: files.count))
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let result = Result<String, Error> {
+                let (hex, size) = try SHA256Hasher.hashFile(atPath: files[index].absolutePath)
+                guard size == files[index].size else { throw BundleError.usage("\(files[index].absolutePath) changed while packing") }
+                return hex
+            }
+            results.withLock { $0[index] = result }
+        }
+        return try results.withLock { $0 }.map { try $0!.get() }
+    }
+
+    static func sourceDateEpoch() -> Date? {
+        ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:))
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+}
+
+/// The one JSON encoding of the format: sorted keys, no escaped slashes, two-space indent.
+enum BundleCodec {
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value)) + [0x0a]
+    }
+}

@@ -1,0 +1,25 @@
+/// Every path of the bundle format, version 1, in one place (see docs/bundle-format.md).
+public enum BundlePaths {
+    /// The signed index of the bundle; always the first entry.
+    public static let index = "bundle.json"
+    /// The signature of `bundle.json`; always the second entry.
+    public static let indexSignature = "bundle.json.sig"
+    /// `sha256sum -c` input for every other entry; the third entry.
+    public static let checksums = "checksums.sha256"
+    /// The software bill of materials (CycloneDX JSON).
+    public static let sbom = "sbom/bom.cdx.json"
+    /// Chart archives (`NAME-VERSION.tgz`).
+    public static let charts = "charts/"
+    /// Extra files shipped to the site.
+    public static let files = "files/"
+    /// A standard OCI image layout.
+    public static let images = "images/"
+    /// Optional in a staged directory: the components in install order (written by `build`).
+    public static let stagedComponents = "components.json"
+
+    /// Entries `pack` computes itself; a staged directory must not hold them.
+    static let computed: Set<String> = [index, indexSignature, checksums, sbom]
+
+    /// The format version this code writes and reads.
+    public static let formatVersion = 1
+}

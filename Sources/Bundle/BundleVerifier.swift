@@ -1,0 +1,173 @@
+import Foundation
+import Integrity
+import TarStream
+
+/// Receives each entry's bytes while a bundle is verified, for extraction or a streaming push.
+/// Bytes arrive before the entry's hash is checked: `finish` says the entry is verified; after
+/// any failure `abandon` is called and nothing received may be kept.
+public protocol BundleEntrySink {
+    /// Called once the signature of `bundle.json` has verified, before any other entry.
+    mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws
+    mutating func begin(_ entry: BundleIndex.Entry) throws
+    mutating func write(_ chunk: UnsafeRawBufferPointer) throws
+    mutating func finish(_ entry: BundleIndex.Entry) throws
+    mutating func abandon()
+}
+
+/// A verified bundle: its index, who signed it, and what was checked.
+public struct VerifiedBundle: Sendable {
+    public var index: BundleIndex
+    public var signerFingerprint: String
+    public var entriesChecked: Int
+    public var bytesChecked: Int64
+}
+
+/// Reads a bundle once, as a stream: the signature of `bundle.json` first (with one of the
+/// trusted keys), then every entry against `bundle.json` — order, size, SHA-256, type and path.
+public struct BundleVerifier {
+    public let keys: [VerifyingKey]
+    /// The largest `bundle.json` accepted.
+    public static let indexLimit = 64 << 20
+
+    public init(keys: [VerifyingKey]) { self.keys = keys }
+
+    public func verify<Sink: BundleEntrySink>(_ path: String, into sink: inout Sink) throws -> VerifiedBundle {
+        do {
+            return try run(path, sink: &sink)
+        } catch {
+            sink.abandon()
+            throw error
+        }
+    }
+
+    public func verify(_ path: String) throws -> VerifiedBundle {
+        var sink = DiscardingSink()
+        return try verify(path, into: &sink)
+    }
+
+    /// The first two entries of a bundle, read and (with keys) checked.
+    public struct SignedIndex {
+        public var reader: TarReader
+        public var index: BundleIndex
+        public var indexBytes: [UInt8]
+        public var signatureBytes: [UInt8]
+        /// The fingerprint the signature names.
+        public var signerFingerprint: String
+        /// Whether the signature was checked against a trusted key.
+        public var signatureVerified: Bool
+    }
+
+    /// Opens the bundle and checks the signature of `bundle.json`, reading nothing else. With no
+    /// keys (`inspect` without `--key`) the signature is not checked, and the result says so.
+    public func readSignedIndex(_ path: String) throws -> SignedIndex {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw BundleError.usage("\(path): no such file, or not readable") }
+        let reader: TarReader
+        do { reader = try TarReader(path: path) } catch { throw BundleError.verification("\(error)") }
+        func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
+        let indexBytes = try readLeading(reader, expected: BundlePaths.index, path: path)
+        let signatureBytes = try readLeading(reader, expected: BundlePaths.indexSignature, path: path)
+        let signature: BundleIndexSignature
+        do { signature = try JSONDecoder().decode(BundleIndexSignature.self, from: Data(signatureBytes)) } catch {
+            throw fail("\(BundlePaths.indexSignature) is malformed: \(error.humanDescription)")
+        }
+        if !keys.isEmpty {
+            let candidates = keys.compactMap { key -> (VerifyingKey, String)? in (try? key.fingerprint()).map { (key, $0) } }
+            guard let (key, fingerprint) = candidates.first(where: { $0.1 == signature.keyFingerprint }) else {
+                throw fail("bundle.json is signed by key \(signature.keyFingerprint), which is not among the trusted keys (\(candidates.map(\.1).joined(separator: ", ")))")
+            }
+            guard let signatureData = Data(base64Encoded: signature.signature), key.verify(Array(signatureData), for: indexBytes) else {
+                throw fail("the signature of bundle.json does not verify with key \(fingerprint): bundle.json or its signature was changed")
+            }
+        }
+        let index: BundleIndex
+        do { index = try JSONDecoder().decode(BundleIndex.self, from: Data(indexBytes)) } catch {
+            throw fail("bundle.json is malformed: \(error.humanDescription)")
+        }
+        guard index.formatVersion == BundlePaths.formatVersion else {
+            throw fail("bundle format version \(index.formatVersion) is not supported (this tool reads version \(BundlePaths.formatVersion))")
+        }
+        return SignedIndex(reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
+                           signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty)
+    }
+
+    private func run<Sink: BundleEntrySink>(_ path: String, sink: inout Sink) throws -> VerifiedBundle {
+        guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
+        let signed = try readSignedIndex(path)
+        let (reader, index, fingerprint) = (signed.reader, signed.index, signed.signerFingerprint)
+        try sink.prepare(signed)
+        func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
+        var position = 0
+        var seen = Set<String>()
+        let declared = Dictionary(index.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        var bytes: Int64 = 0
+        do {
+            while let entry = try reader.next() {
+                try EntryPolicy.check(entry, in: path)
+                guard let expected = declared[entry.path] else { throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)") }
+                guard !seen.contains(entry.path) else { throw fail("entry \(entry.path) appears twice") }
+                guard position < index.entries.count, index.entries[position].path == entry.path else {
+                    throw fail("entry \(entry.path) is out of order: bundle.json expects \(position < index.entries.count ? index.entries[position].path : "no more entries") here")
+                }
+                if entry.size > expected.size { throw fail("entry \(entry.path) is larger than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
+                if entry.size < expected.size { throw fail("entry \(entry.path) is smaller than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
+                seen.insert(entry.path)
+                position += 1
+                try sink.begin(expected)
+                let hasher = SHA256Hasher()
+                try reader.forEachChunk { chunk in
+                    hasher.update(chunk)
+                    try sink.write(chunk)
+                }
+                let actual = hasher.finalizeHex()
+                guard actual == expected.sha256 else { throw fail("entry \(entry.path) was changed: its SHA-256 is \(actual), bundle.json says \(expected.sha256)") }
+                try sink.finish(expected)
+                bytes += entry.size
+            }
+        } catch let error as ArchiveError {
+            throw BundleError.verification("\(error)")
+        }
+        if position < index.entries.count {
+            let missing = index.entries[position...].map(\.path)
+            throw fail("\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+        }
+        return VerifiedBundle(index: index, signerFingerprint: fingerprint, entriesChecked: position, bytesChecked: bytes)
+    }
+
+    private func readLeading(_ reader: TarReader, expected: String, path: String) throws -> [UInt8] {
+        let entry: TarEntry?
+        do { entry = try reader.next() } catch { throw BundleError.verification("\(error)") }
+        guard let entry else { throw BundleError.verification("\(path): the archive ends before \(expected)") }
+        guard entry.path == expected, entry.kind == .regular else {
+            throw BundleError.verification("\(path): the \(expected == BundlePaths.index ? "first" : "second") entry must be \(expected), found \(entry.kind.words) \(entry.path)\(expected == BundlePaths.indexSignature ? " (is the bundle unsigned?)" : "")")
+        }
+        do { return try reader.readAll(limit: Self.indexLimit) } catch { throw BundleError.verification("\(error)") }
+    }
+}
+
+/// A sink that keeps nothing (plain verification).
+public struct DiscardingSink: BundleEntrySink {
+    public init() {}
+    public mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {}
+    public mutating func begin(_ entry: BundleIndex.Entry) throws {}
+    public mutating func write(_ chunk: UnsafeRawBufferPointer) throws {}
+    public mutating func finish(_ entry: BundleIndex.Entry) throws {}
+    public mutating func abandon() {}
+}
+
+/// What an entry may be: a regular file with a clean relative path.
+enum EntryPolicy {
+    static func check(_ entry: TarEntry, in archive: String) throws {
+        func fail(_ why: String) -> BundleError { .verification("\(archive): entry \(entry.path) \(why)") }
+        guard entry.kind == .regular else { throw fail("is a \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only") }
+        try checkPath(entry.path, fail)
+    }
+
+    static func checkPath(_ path: String, _ fail: (String) -> BundleError) throws {
+        if path.isEmpty { throw fail("has an empty name") }
+        if path.hasPrefix("/") { throw fail("has an absolute path") }
+        if path.contains("\0") || path.contains("\\") { throw fail("has a NUL or backslash in its name") }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if components.contains("..") { throw fail("climbs out of the bundle with '..'") }
+        if components.contains(where: { $0.isEmpty || $0 == "." }) { throw fail("has an empty or '.' path component") }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import OCI
+
+/// The images of a staged `images/` OCI layout, as `bundle.json` lists them. Checks that every
+/// manifest and blob the layout's index names is present.
+enum ImageCatalog {
+    static func images(in staged: StagedDirectory) throws -> [BundleIndex.Image] {
+        guard let indexFile = staged.file("images/index.json") else {
+            if staged.files.contains(where: { $0.path.hasPrefix(BundlePaths.images) }) {
+                throw BundleError.usage("\(staged.root)/images: not an OCI image layout (no index.json)")
+            }
+            return []
+        }
+        let index: ImageIndex
+        do { index = try JSONDecoder().decode(ImageIndex.self, from: Data(contentsOf: URL(fileURLWithPath: indexFile.absolutePath))) } catch {
+            throw BundleError.usage("\(indexFile.absolutePath): not a valid OCI index: \(error.humanDescription)")
+        }
+        guard staged.file("images/oci-layout") != nil else { throw BundleError.usage("\(staged.root)/images: the oci-layout file is missing") }
+        return try index.manifests.map { entry in
+            let name = entry.annotations?[OCILayout.Annotation.refName] ?? entry.digest.description
+            var platforms: [String] = []
+            let size = try reachableSize(entry, staged: staged, image: name, platforms: &platforms)
+            if let kept = entry.annotations?[OCILayout.Annotation.platforms] { platforms = kept.split(separator: ",").map(String.init) }
+            return BundleIndex.Image(reference: name, digest: entry.digest, mediaType: entry.mediaType, platforms: platforms, size: size,
+                                     sourceReference: entry.annotations?[OCILayout.Annotation.sourceReference])
+        }
+    }
+
+    /// Bytes of a manifest and everything below it; fails on a missing or mis-sized blob.
+    private static func reachableSize(_ descriptor: Descriptor, staged: StagedDirectory, image: String, platforms: inout [String]) throws -> Int64 {
+        let path = "images/blobs/\(descriptor.digest.algorithm)/\(descriptor.digest.hex)"
+        guard let file = staged.file(path) else { throw BundleError.usage("image \(image): \(path) is missing from the layout") }
+        guard file.size == descriptor.size else {
+            throw BundleError.usage("image \(image): \(path) is \(file.size) bytes, but its descriptor says \(descriptor.size)")
+        }
+        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else { return file.size }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file.absolutePath)))
+        let document: ManifestDocument
+        do { document = try ManifestDocument(bytes: bytes, declaredType: descriptor.mediaType) } catch {
+            throw BundleError.usage("image \(image): \(path): \(error)")
+        }
+        switch document.content {
+        case .index(let index):
+            var total = file.size
+            for child in index.manifests {
+                // A filtered index lists only what is kept; a pinned one lists every platform (all present).
+                var ignored: [String] = []
+                total += try reachableSize(child, staged: staged, image: image, platforms: &ignored)
+                if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform { platforms.append(platform.description) }
+            }
+            return total
+        case .image(let manifest):
+            var total = file.size
+            for blob in manifest.blobs {
+                let blobPath = "images/blobs/\(blob.digest.algorithm)/\(blob.digest.hex)"
+                guard let present = staged.file(blobPath), present.size == blob.size else {
+                    throw BundleError.usage("image \(image): blob \(blob.digest) is missing from the layout or has the wrong size")
+                }
+                total += blob.size
+            }
+            if platforms.isEmpty, let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)"),
+               let config = try? JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath))),
+               let platform = config.platform {
+                platforms.append(platform.description)
+            }
+            return total
+        }
+    }
+}

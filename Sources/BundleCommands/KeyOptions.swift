@@ -1,0 +1,59 @@
+import ArgumentParser
+import Bundle
+import Foundation
+import Integrity
+
+/// Where a private key's passphrase comes from (never the command line itself).
+public struct PassphraseOptions: ParsableArguments {
+    @Option(name: .customLong("passphrase-file"), help: ArgumentHelp("Read the key passphrase from the first line of this file.", valueName: "file"))
+    var passphraseFile: String?
+
+    @Option(name: .customLong("passphrase-env"), help: ArgumentHelp("Read the key passphrase from this environment variable.", valueName: "name"))
+    var passphraseEnvironment: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if passphraseFile != nil, passphraseEnvironment != nil { throw ValidationError("give --passphrase-file or --passphrase-env, not both") }
+    }
+
+    public func passphrase() throws -> String? {
+        if let passphraseFile {
+            guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
+                throw CommandFailure(message: "cannot read the passphrase file \(passphraseFile)", exitCode: ExitCode(2))
+            }
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !line.isEmpty else { throw CommandFailure(message: "the passphrase file \(passphraseFile) is empty", exitCode: ExitCode(2)) }
+            return line
+        }
+        if let name = passphraseEnvironment {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw CommandFailure(message: "the environment variable \(name) is not set or empty", exitCode: ExitCode(2))
+            }
+            return value
+        }
+        return nil
+    }
+}
+
+public enum KeyFiles {
+    public static func readPrivate(_ path: String, passphrase: String?) throws -> SigningKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandFailure(message: "cannot read the private key \(path)", exitCode: ExitCode(2))
+        }
+        do { return try SigningKey(pem: Array(data), passphrase: passphrase) } catch {
+            throw CommandFailure(message: "\(path): \(error)", exitCode: ExitCode(2))
+        }
+    }
+
+    public static func readPublic(_ paths: [String]) throws -> [VerifyingKey] {
+        try paths.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure(message: "cannot read the public key \(path)", exitCode: ExitCode(2))
+            }
+            do { return try VerifyingKey(pem: Array(data)) } catch {
+                throw CommandFailure(message: "\(path): \(error)", exitCode: ExitCode(2))
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Bundle
+import Foundation
+import Terminal
+
+/// `verify FILE --key PUB…`, shared by both executables.
+public struct VerifyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a bundle's signature and every entry, reading it once as a stream.",
+        discussion: """
+            Checks the signature of bundle.json with a trusted public key, then every entry \
+            against bundle.json: order, size, SHA-256, type (regular files only) and path (no \
+            absolute paths, no '..'). Nothing is extracted.
+            Exit status: 0 verified, 1 verification failed, 2 usage or I/O error.
+
+            Examples:
+              verify astrago-1.0.0.tar.zst --key vendor.pub
+              verify astrago-1.0.0.tar.zst --key vendor-2026.pub --key vendor-2027.pub --json
+            """)
+
+    @Argument(help: "The bundle archive.")
+    var file: String
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (PEM). Repeatable, for key rotation.", valueName: "pub"))
+    var keys: [String] = []
+
+    @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
+    var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !keys.isEmpty else { throw ValidationError("give the vendor's public key with --key") }
+    }
+
+    struct Report: Encodable {
+        var file: String
+        var verified: Bool
+        var signer: String?
+        var name: String?
+        var version: String?
+        var entries: Int?
+        var bytes: Int64?
+        var error: String?
+    }
+
+    public func run() throws {
+        let trusted = try KeyFiles.readPublic(keys)
+        do {
+            let result = try BundleVerifier(keys: trusted).verify(file)
+            let report = Report(file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
+                                entries: result.entriesChecked, bytes: result.bytesChecked)
+            if json { print(JSONOutput.text(report)) } else {
+                print("verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked))")
+            }
+        } catch {
+            let failure = CommandFailure.from(error)
+            if json { print(JSONOutput.text(Report(file: file, verified: false, error: failure.message))) }
+            throw failure
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import COpenSSL
+
+/// Signatures over large files, computed from a SHA-256 digest taken while streaming.
+///
+/// ECDSA P-256: the signature of the file itself (ECDSA signs the SHA-256 digest), exactly what
+/// `openssl dgst -sha256 -sign` and cosign's `sign-blob` produce. Ed25519 cannot sign a prehash
+/// in OpenSSL 3.0, so for Ed25519 keys the signed message is the 32-byte SHA-256 digest of the
+/// file (verify with `openssl dgst -sha256 -binary FILE | openssl pkeyutl -verify -rawin …`).
+extension SigningKey {
+    public func sign(sha256Digest digest: [UInt8]) throws -> [UInt8] {
+        precondition(digest.count == 32, "a SHA-256 digest is 32 bytes")
+        if type == .ed25519 { return try sign(digest) }
+        guard let context = EVP_PKEY_CTX_new(key.pointer, nil) else { throw SigningError.openssl("out of memory") }
+        defer { EVP_PKEY_CTX_free(context) }
+        guard EVP_PKEY_sign_init(context) == 1, EVP_PKEY_CTX_set_signature_md(context, EVP_sha256()) == 1 else {
+            throw SigningError.openssl("cannot start signing")
+        }
+        var length = 0
+        guard EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1 else { throw SigningError.openssl("cannot size the signature") }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard EVP_PKEY_sign(context, &signature, &length, digest, digest.count) == 1 else { throw SigningError.openssl("signing failed") }
+        return Array(signature.prefix(length))
+    }
+}
+
+extension VerifyingKey {
+    public func verify(_ signature: [UInt8], sha256Digest digest: [UInt8]) -> Bool {
+        guard digest.count == 32 else { return false }
+        if type == .ed25519 { return verify(signature, for: digest) }
+        guard let context = EVP_PKEY_CTX_new(key.pointer, nil) else { return false }
+        defer { EVP_PKEY_CTX_free(context); ERR_clear_error() }
+        guard EVP_PKEY_verify_init(context) == 1, EVP_PKEY_CTX_set_signature_md(context, EVP_sha256()) == 1 else { return false }
+        return EVP_PKEY_verify(context, signature, signature.count, digest, digest.count) == 1
+    }
+}
+
+extension SHA256Hasher {
+    /// The raw 32-byte digest of a file, streamed.
+    public static func digestOfFile(atPath path: String) throws -> [UInt8] {
+        let (hex, _) = try hashFile(atPath: path)
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            bytes.append(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+}
