@@ -60,6 +60,8 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
+        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+                    exclude: ["Corpus"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),

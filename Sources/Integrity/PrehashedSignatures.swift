@@ -5,7 +5,8 @@ import COpenSSL
 /// ECDSA P-256: the signature of the file itself (ECDSA signs the SHA-256 digest), exactly what
 /// `openssl dgst -sha256 -sign` and cosign's `sign-blob` produce. Ed25519 cannot sign a prehash
 /// in OpenSSL 3.0, so for Ed25519 keys the signed message is the 32-byte SHA-256 digest of the
-/// file (verify with `openssl dgst -sha256 -binary FILE | openssl pkeyutl -verify -rawin …`).
+/// file (verify with `openssl dgst -sha256 -binary -out FILE.sha256 FILE` and
+/// `openssl pkeyutl -verify -rawin -in FILE.sha256 …`; see docs/security-guide.md).
 extension SigningKey {
     public func sign(sha256Digest digest: [UInt8]) throws -> [UInt8] {
         precondition(digest.count == 32, "a SHA-256 digest is 32 bytes")

@@ -98,3 +98,21 @@ public enum ImageFactory {
         return Array(try! encoder.encode(value))
     }
 }
+
+extension ImageFactory {
+    /// Stores an image straight into an OCI layout (no registry), named `reference` in index.json.
+    public static func store(_ image: SyntheticImage, in layout: OCILayout, as reference: String) throws {
+        for blob in image.blobs {
+            switch blob.source {
+            case .bytes(let bytes): try layout.writeBlob(bytes, as: blob.descriptor)
+            case .file(let path):
+                try layout.writeBlob(Array(try Data(contentsOf: URL(fileURLWithPath: path))), as: blob.descriptor)
+            }
+        }
+        try layout.writeBlob(image.manifest, as: image.descriptor)
+        var entry = image.descriptor
+        entry.platform = nil
+        entry.annotations = [OCILayout.Annotation.refName: reference]
+        try layout.addToIndex(entry)
+    }
+}
