@@ -103,6 +103,7 @@ public struct BundleVerifier {
         do {
             while let entry = try reader.next() {
                 try EntryPolicy.check(entry, in: path)
+                try EntryPolicy.checkCanonicalHeader(reader, entry, in: path)
                 guard let expected = declared[entry.path] else { throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)") }
                 guard !seen.contains(entry.path) else { throw fail("entry \(entry.path) appears twice") }
                 guard position < index.entries.count, index.entries[position].path == entry.path else {
@@ -126,6 +127,7 @@ public struct BundleVerifier {
         } catch let error as ArchiveError {
             throw BundleError.verification("\(error)")
         }
+        if reader.extraZeroBytesAtEnd > 0 { throw fail("garbage after the end of the archive (\(reader.extraZeroBytesAtEnd) extra zero bytes)") }
         if position < index.entries.count {
             let missing = index.entries[position...].map(\.path)
             throw fail("\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
@@ -137,7 +139,7 @@ public struct BundleVerifier {
         let entry: TarEntry?
         do { entry = try reader.next() } catch { throw BundleError.verification("\(error)") }
         guard let entry else { throw BundleError.verification("\(path): the archive ends before \(expected)") }
-        guard entry.path == expected, entry.kind == .regular else {
+        guard entry.path == expected, entry.kind == .regular, reader.headerBytes == TarWriter.headerBytes(entry.path, size: entry.size) else {
             throw BundleError.verification("\(path): the \(expected == BundlePaths.index ? "first" : "second") entry must be \(expected), found \(entry.kind.words) \(entry.path)\(expected == BundlePaths.indexSignature ? " (is the bundle unsigned?)" : "")")
         }
         do { return try reader.readAll(limit: Self.indexLimit) } catch { throw BundleError.verification("\(error)") }
@@ -160,6 +162,13 @@ enum EntryPolicy {
         func fail(_ why: String) -> BundleError { .verification("\(archive): entry \(entry.path) \(why)") }
         guard entry.kind == .regular else { throw fail("is a \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only") }
         try checkPath(entry.path, fail)
+    }
+
+    /// The header must be exactly what `pack` writes: mode 0644, owner 0, time 0 — every byte accounted for.
+    static func checkCanonicalHeader(_ reader: TarReader, _ entry: TarEntry, in archive: String) throws {
+        guard reader.headerBytes == TarWriter.headerBytes(entry.path, size: entry.size) else {
+            throw BundleError.verification("\(archive): entry \(entry.path) has a changed tar header (mode, owner, time or format differ from what pack writes)")
+        }
     }
 
     static func checkPath(_ path: String, _ fail: (String) -> BundleError) throws {

@@ -11,6 +11,10 @@ public final class TarReader {
     private var paddingAfterEntry = 0
     private var current: TarEntry?
     private var finished = false
+    /// Every header byte of the current entry (pax or GNU headers and their data included).
+    public private(set) var headerBytes: [UInt8] = []
+    /// Zero bytes found after the two end-of-archive blocks (a canonical archive has none).
+    public private(set) var extraZeroBytesAtEnd: Int64 = 0
     public var path: String { input.path }
     public var compression: Compression { input.compression }
 
@@ -25,12 +29,18 @@ public final class TarReader {
     public func next() throws -> TarEntry? {
         if finished { return nil }
         if let current { try skip(remainingInEntry, inside: current.path); remainingInEntry = 0 }
-        if paddingAfterEntry > 0 { try skip(Int64(paddingAfterEntry), inside: current?.path ?? "archive"); paddingAfterEntry = 0 }
+        if paddingAfterEntry > 0 {
+            let padding = try readExactly(paddingAfterEntry, context: "in the padding of \(current?.path ?? "an entry")")
+            guard padding.allSatisfy({ $0 == 0 }) else { throw ArchiveError(path: path, message: "entry \(current?.path ?? "") is followed by non-zero padding") }
+            paddingAfterEntry = 0
+        }
+        headerBytes = []
         var paxPath: String?, paxSize: Int64?, longName: String?, longLink: String?
         while true {
             guard let block = try readBlock(context: current.map { "after entry \($0.path)" } ?? "at the start") else {
                 throw ArchiveError(path: path, message: "truncated: the archive ends without an end-of-archive marker")
             }
+            headerBytes += block
             if block.allSatisfy({ $0 == 0 }) {
                 try checkEnd()
                 finished = true
@@ -142,6 +152,17 @@ public final class TarReader {
         return block
     }
 
+    private func readExactly(_ count: Int, context: String) throws -> [UInt8] {
+        var data: [UInt8] = []
+        while data.count < count {
+            if start == end { try refill(context: context) }
+            let n = min(end - start, count - data.count)
+            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
+            start += n
+        }
+        return data
+    }
+
     private func skip(_ count: Int64, inside name: String) throws {
         var left = count
         while left > 0 {
@@ -163,8 +184,9 @@ public final class TarReader {
             start += n
             left -= n
         }
-        let padding = size % 512 == 0 ? 0 : 512 - size % 512
-        try skip(padding, inside: what)
+        let padding = size % 512 == 0 ? 0 : 512 - Int(size % 512)
+        headerBytes += data
+        headerBytes += try readExactly(padding, context: "inside a \(what)")
         return data
     }
 
@@ -182,6 +204,7 @@ public final class TarReader {
             if UnsafeRawBufferPointer(rebasing: buffer[start..<end]).contains(where: { $0 != 0 }) {
                 throw ArchiveError(path: path, message: "garbage after the end of the archive")
             }
+            extraZeroBytesAtEnd += Int64(end - start)
             start = end
         }
     }

@@ -55,19 +55,26 @@ public final class TarWriter {
     }
 
     private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
+        append(Self.headerBytes(name, size: size, mode: mode))
+        try flush()
+    }
+
+    /// The exact header bytes this writer emits for a file (a pax header first for long names or
+    /// huge sizes). Readers compare against it to refuse changed modes, owners or times.
+    public static func headerBytes(_ name: String, size: Int64, mode: UInt32 = 0o644) -> [UInt8] {
         let octalLimit: Int64 = 0o77777777777
         if size <= octalLimit, let (prefix, short) = TarHeader.split(name) {
-            append(TarHeader.encode(name: short, size: size, mode: mode, prefix: prefix))
-        } else {
-            var records = TarHeader.paxRecord("path", name)
-            if size > octalLimit { records += TarHeader.paxRecord("size", String(size)) }
-            append(TarHeader.encode(name: "././@PaxHeader", size: Int64(records.count), typeflag: UInt8(ascii: "x")))
-            append(records)
-            try pad(Int64(records.count))
-            let fallback = String(decoding: Array(name.utf8).suffix(100), as: UTF8.self)
-            append(TarHeader.encode(name: fallback, size: min(size, octalLimit), mode: mode))
+            return TarHeader.encode(name: short, size: size, mode: mode, prefix: prefix)
         }
-        try flush()
+        var records = TarHeader.paxRecord("path", name)
+        if size > octalLimit { records += TarHeader.paxRecord("size", String(size)) }
+        var bytes = TarHeader.encode(name: "././@PaxHeader", size: Int64(records.count), typeflag: UInt8(ascii: "x"))
+        bytes += records
+        let remainder = records.count % TarHeader.blockSize
+        if remainder != 0 { bytes += [UInt8](repeating: 0, count: TarHeader.blockSize - remainder) }
+        let fallback = String(decoding: Array(name.utf8).suffix(100), as: UTF8.self)
+        bytes += TarHeader.encode(name: fallback, size: min(size, octalLimit), mode: mode)
+        return bytes
     }
 
     private func pad(_ size: Int64) throws {
