@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +42,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,0 +1,60 @@
+import OCI
+
+/// A bundle manifest (`manifests/astrago.yaml`): what to bundle, component by component, in
+/// install order. See docs/manifest.md.
+public struct BundleManifest: Sendable {
+    /// The manifest file; relative paths inside it resolve against its folder.
+    public var file: String
+    public var name: String
+    public var version: String
+    public var platforms: [Platform]
+    public var components: [Component]
+    /// Reserved top-level fields found (files, tools, siteValues) — accepted, used by later versions.
+    public var reservedFields: [String]
+
+    public struct Component: Sendable {
+        public var name: String
+        public var namespace: String
+        public var releaseName: String
+        public var optional: Bool
+        public var chart: ChartSource
+        /// Values files, absolute, merged in order.
+        public var values: [String]
+        public var extraImages: [ImageReference]
+        /// References (normalized) to leave out.
+        public var excludedImages: [String]
+        /// Where the component is declared, for messages.
+        public var line: Int
+    }
+
+    /// Where a component's chart comes from.
+    public enum ChartSource: Sendable, CustomStringConvertible {
+        /// An HTTP chart repository (`index.yaml`).
+        case repository(url: String, name: String, version: VersionConstraint)
+        /// An OCI chart: `oci://host/path/name` and a version.
+        case oci(reference: String, version: VersionConstraint)
+        /// A local chart directory (absolute).
+        case path(String)
+
+        public var description: String {
+            switch self {
+            case .repository(let url, let name, let version): return "\(name) \(version) from \(url)"
+            case .oci(let reference, let version): return "\(reference) \(version)"
+            case .path(let path): return path
+            }
+        }
+    }
+}
+
+/// A manifest error with file, line and column, and a hint.
+public struct ManifestError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public let message: String
+    public let hint: String?
+
+    public var description: String {
+        "\(file):\(line):\(column): \(message)" + (hint.map { "\n  hint: \($0)" } ?? "")
+    }
+}

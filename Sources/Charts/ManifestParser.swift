@@ -1,0 +1,199 @@
+import Foundation
+import OCI
+import Yams
+
+/// Reads a bundle manifest with Yams, keeping line marks so every error names file, line and column.
+public enum ManifestParser {
+    static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components"]
+    static let reservedTopFields = ["files", "tools", "siteValues"]
+    static let componentFields = ["name", "namespace", "releaseName", "optional", "chart", "values", "images"]
+    static let chartFields = ["repository", "name", "version", "oci", "path"]
+
+    public static func load(_ file: String) throws -> BundleManifest {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ManifestError(file: file, line: 0, column: 0, message: "cannot read the manifest", hint: "check the path")
+        }
+        return try parse(text, file: file)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> BundleManifest {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw ManifestError(file: file, line: 0, column: 0, message: "not valid YAML: \(error)", hint: nil)
+        }
+        var reader = NodeReader(file: file)
+        guard let root else { throw reader.error(nil, "the manifest is empty", hint: "start with apiVersion: airgap.astrago.io/v1") }
+        let top = try reader.mapping(root, "the manifest", allowed: topFields + reservedTopFields)
+        let apiVersion = try reader.string(top, "apiVersion", in: "the manifest")
+        guard apiVersion == "airgap.astrago.io/v1" else {
+            throw reader.error(top["apiVersion"], "unsupported apiVersion \"\(apiVersion)\"", hint: "use apiVersion: airgap.astrago.io/v1")
+        }
+        let kind = try reader.string(top, "kind", in: "the manifest")
+        guard kind == "Bundle" else { throw reader.error(top["kind"], "unsupported kind \"\(kind)\"", hint: "use kind: Bundle") }
+        let metadata = try reader.mapping(try reader.required(top, "metadata", in: "the manifest"), "metadata", allowed: ["name", "version"])
+        let name = try reader.string(metadata, "name", in: "metadata")
+        let version = try reader.string(metadata, "version", in: "metadata")
+
+        var platforms: [Platform] = []
+        if let list = top["platforms"] {
+            for item in try reader.sequence(list, "platforms") {
+                let text = try reader.scalar(item, "a platform")
+                do { platforms.append(try Platform(parsing: text)) } catch { throw reader.error(item, error.description, hint: nil) }
+            }
+        }
+        let base = (file as NSString).deletingLastPathComponent
+        var components: [BundleManifest.Component] = []
+        for item in try reader.sequence(try reader.required(top, "components", in: "the manifest"), "components") {
+            let component = try parseComponent(item, reader: &reader, base: base.isEmpty ? "." : base)
+            if let first = components.first(where: { $0.name == component.name }) {
+                throw reader.error(item, "component \"\(component.name)\" is declared twice (first on line \(first.line))", hint: "give each component a unique name")
+            }
+            components.append(component)
+        }
+        if components.isEmpty { throw reader.error(top["components"], "there are no components", hint: "list at least one component") }
+        let reserved = reservedTopFields.filter { top[$0] != nil }
+        return BundleManifest(file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
+                              components: components, reservedFields: reserved)
+    }
+
+    private static func parseComponent(_ node: Node, reader: inout NodeReader, base: String) throws -> BundleManifest.Component {
+        let map = try reader.mapping(node, "a component", allowed: componentFields)
+        let name = try reader.string(map, "name", in: "a component")
+        let context = "component \"\(name)\""
+        guard name.range(of: #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"#, options: .regularExpression) != nil else {
+            throw reader.error(map["name"], "the component name \"\(name)\" is not a valid release name", hint: "lowercase letters, digits and '-'")
+        }
+        let namespace = try reader.string(map, "namespace", in: context)
+        let releaseName = try map["releaseName"].map { try reader.scalar($0, "releaseName") } ?? name
+        var optional = false
+        if let value = map["optional"] {
+            guard let flag = value.bool else { throw reader.error(value, "optional must be true or false", hint: nil) }
+            optional = flag
+        }
+        let chart = try parseChart(try reader.required(map, "chart", in: context), reader: &reader, base: base, context: context)
+        var values: [String] = []
+        if let list = map["values"] {
+            for item in try reader.sequence(list, "values") {
+                let path = try reader.scalar(item, "a values file")
+                let absolute = path.hasPrefix("/") ? path : base + "/" + path
+                guard FileManager.default.fileExists(atPath: absolute) else {
+                    throw reader.error(item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file")
+                }
+                values.append(absolute)
+            }
+        }
+        var extra: [ImageReference] = [], exclude: [String] = []
+        if let images = map["images"] {
+            let rules = try reader.mapping(images, "images", allowed: ["extra", "exclude"])
+            for item in try rules["extra"].map({ try reader.sequence($0, "images.extra") }) ?? [] {
+                let text = try reader.scalar(item, "an image reference")
+                do { extra.append(try ImageReference(parsing: text)) } catch { throw reader.error(item, error.description, hint: nil) }
+            }
+            for item in try rules["exclude"].map({ try reader.sequence($0, "images.exclude") }) ?? [] {
+                let text = try reader.scalar(item, "an image reference")
+                do { exclude.append(try ImageReference(parsing: text).description) } catch { throw reader.error(item, error.description, hint: nil) }
+            }
+        }
+        return BundleManifest.Component(name: name, namespace: namespace, releaseName: releaseName, optional: optional, chart: chart,
+                                        values: values, extraImages: extra, excludedImages: exclude, line: (node.mark?.line ?? 0))
+    }
+
+    private static func parseChart(_ node: Node, reader: inout NodeReader, base: String, context: String) throws -> BundleManifest.ChartSource {
+        let map = try reader.mapping(node, "chart", allowed: chartFields)
+        let given = ["repository", "oci", "path"].filter { map[$0] != nil }
+        guard given.count == 1 else {
+            throw reader.error(node, "the chart of \(context) must have exactly one of repository (with name), oci, or path; it has \(given.isEmpty ? "none" : given.joined(separator: " and "))",
+                               hint: "e.g. chart: {repository: https://charts.example/, name: mychart, version: 1.2.3}")
+        }
+        func constraint() throws -> VersionConstraint {
+            let text = try reader.string(map, "version", in: "the chart of \(context)")
+            do { return try VersionConstraint(parsing: text) } catch { throw reader.error(map["version"], error.description, hint: "e.g. 1.2.3, ^1.2, ~1.2.3 or >=1.0 <2.0") }
+        }
+        switch given[0] {
+        case "repository":
+            let url = try reader.string(map, "repository", in: "the chart of \(context)")
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw reader.error(map["repository"], "the chart repository must be an http(s) URL", hint: url.hasPrefix("oci://") ? "use chart: {oci: \(url)/NAME, version: …}" : nil)
+            }
+            return .repository(url: url, name: try reader.string(map, "name", in: "the chart of \(context)"), version: try constraint())
+        case "oci":
+            let reference = try reader.string(map, "oci", in: "the chart of \(context)")
+            guard reference.hasPrefix("oci://") else { throw reader.error(map["oci"], "an OCI chart reference starts with oci://", hint: nil) }
+            if map["name"] != nil { throw reader.error(map["name"], "name is not used with oci (the name is the last path part)", hint: nil) }
+            return .oci(reference: reference, version: try constraint())
+        default:
+            let path = try reader.string(map, "path", in: "the chart of \(context)")
+            let absolute = path.hasPrefix("/") ? path : base + "/" + path
+            guard FileManager.default.fileExists(atPath: absolute + "/Chart.yaml") else {
+                throw reader.error(map["path"], "no chart at \(path) (no Chart.yaml in \(absolute))", hint: "chart paths are relative to the manifest file")
+            }
+            for field in ["name", "version"] where map[field] != nil {
+                throw reader.error(map[field], "\(field) is not used with path (the chart's Chart.yaml says it)", hint: nil)
+            }
+            return .path(absolute)
+        }
+    }
+}
+
+/// Typed access to Yams nodes with errors that carry the node's line and column.
+struct NodeReader {
+    let file: String
+
+    func error(_ node: Node?, _ message: String, hint: String?) -> ManifestError {
+        let mark = node?.mark
+        return ManifestError(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, message: message, hint: hint)
+    }
+
+    func mapping(_ node: Node, _ what: String, allowed: [String]) throws -> [String: Node] {
+        guard let mapping = node.mapping else { throw error(node, "\(what) must be a mapping", hint: nil) }
+        var result: [String: Node] = [:]
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            guard allowed.contains(name) else {
+                let guess = allowed.min { distance($0, name) < distance($1, name) }
+                let hint = guess.flatMap { distance($0, name) <= 3 ? "did you mean \"\($0)\"?" : nil } ?? "allowed fields: \(allowed.joined(separator: ", "))"
+                throw error(key, "unknown field \"\(name)\" in \(what)", hint: hint)
+            }
+            if result[name] != nil { throw error(key, "field \"\(name)\" appears twice in \(what)", hint: nil) }
+            result[name] = value
+        }
+        return result
+    }
+
+    func sequence(_ node: Node, _ what: String) throws -> [Node] {
+        guard let sequence = node.sequence else { throw error(node, "\(what) must be a list", hint: "write it as [a, b] or one \"- item\" per line") }
+        return Array(sequence)
+    }
+
+    func scalar(_ node: Node, _ what: String) throws -> String {
+        guard let scalar = node.scalar else { throw error(node, "\(what) must be a single value", hint: nil) }
+        return scalar.string
+    }
+
+    func required(_ map: [String: Node], _ key: String, in what: String) throws -> Node {
+        guard let node = map[key] else {
+            let anchor = map.values.compactMap(\.mark).min { ($0.line, $0.column) < ($1.line, $1.column) }
+            throw ManifestError(file: file, line: anchor?.line ?? 0, column: anchor?.column ?? 0, message: "\(what) is missing \"\(key)\"", hint: nil)
+        }
+        return node
+    }
+
+    func string(_ map: [String: Node], _ key: String, in what: String) throws -> String {
+        let value = try scalar(try required(map, key, in: what), key)
+        guard !value.isEmpty else { throw error(map[key], "\(key) in \(what) is empty", hint: nil) }
+        return value
+    }
+
+    private func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased()), b = Array(b.lowercased())
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
