@@ -13,4 +13,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
-python3 -c "import helm_python" 2>/dev/null || python3 -m pip install -q helm-python-sdk
+python3 -c "import helm_python" 2>/dev/null || python3 -m pip install -q "helm-python-sdk==0.2.2"

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# The five-minute tour, with no internet:
+#   builds airgap-bundle, starts a throwaway registry on 127.0.0.1, pushes three small sample
+#   images to it, pulls them into bundles/demo/images, shows skopeo reading the result, pulls
+#   again to show that nothing is fetched twice, then signs a bundle (keygen, pack) and checks it
+#   three ways: airgap-install verify, stock openssl on the detached signature, sha256sum -c.
+#
+#   scripts/demo.sh
+#
+# AIRGAP_DEMO_SCRATCH=/some/dir  builds into that scratch folder instead of .build.
+# The registry and its data are removed on exit; the OCI layout in bundles/demo/images stays.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+LAYOUT_REL="bundles/demo/images"
+LAYOUT="$ROOT/$LAYOUT_REL"
+
+if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=""; DIM=""; GREEN=""; RESET=""; fi
+STEP=0
+TOTAL_STEPS=9
+done_heading() { printf '\n%s%s%s\n' "$BOLD" "$*" "$RESET"; }
+step() { STEP=$((STEP + 1)); printf '\n%s[%d/%d] %s%s\n' "$BOLD" "$STEP" "$TOTAL_STEPS" "$*" "$RESET"; }
+say() { printf '    %s\n' "$*"; }
+ok() { printf '    %s✓%s %s\n' "$GREEN" "$RESET" "$*"; }
+die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
+indent() { sed 's/^/      /'; }
+
+REGISTRY_PID=""
+WORK=""
+cleanup() {
+  if [ -n "$REGISTRY_PID" ] && kill -0 "$REGISTRY_PID" 2>/dev/null; then
+    kill "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+  fi
+  [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/airgap-demo.XXXXXX")"
+
+printf '%sairgap-bundle demo%s: pull container images into an OCI layout, offline, on 127.0.0.1 only.\n' "$BOLD" "$RESET"
+
+# ------------------------------------------------------------------------------------------------
+step "Checking the tools (scripts/install-test-deps.sh)"
+scripts/install-test-deps.sh
+for tool in swift docker-registry skopeo python3; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH; see scripts/install-test-deps.sh"
+done
+ok "swift, docker-registry, skopeo and python3 are here"
+
+# ------------------------------------------------------------------------------------------------
+step "Building airgap-bundle (debug; the first build takes a few minutes)"
+BUILD=(swift build --product airgap-bundle)
+[ -n "${AIRGAP_DEMO_SCRATCH:-}" ] && BUILD+=(--scratch-path "$AIRGAP_DEMO_SCRATCH")
+printf '    %s$ %s%s\n' "$DIM" "${BUILD[*]}" "$RESET"
+if ! "${BUILD[@]}" >"$WORK/build.log" 2>&1; then
+  tail -n 40 "$WORK/build.log" >&2
+  die "the build failed (last lines above)"
+fi
+BIN="$("${BUILD[@]}" --show-bin-path)/airgap-bundle"
+BUILD_INSTALL=(swift build --product airgap-install)
+[ -n "${AIRGAP_DEMO_SCRATCH:-}" ] && BUILD_INSTALL+=(--scratch-path "$AIRGAP_DEMO_SCRATCH")
+"${BUILD_INSTALL[@]}" >>"$WORK/build.log" 2>&1 || { tail -n 40 "$WORK/build.log" >&2; die "the build of airgap-install failed"; }
+INSTALL_BIN="$("${BUILD_INSTALL[@]}" --show-bin-path)/airgap-install"
+[ -x "$BIN" ] || die "no binary at $BIN"
+ok "built ${BIN#"$ROOT"/}"
+
+# ------------------------------------------------------------------------------------------------
+step "Starting a throwaway registry on 127.0.0.1"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+REGISTRY="127.0.0.1:$PORT"
+mkdir -p "$WORK/registry/data"
+cat >"$WORK/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage:
+  filesystem: {rootdirectory: $WORK/registry/data}
+  delete: {enabled: true}
+  cache: {blobdescriptor: inmemory}
+http: {addr: 127.0.0.1:$PORT, secret: test-only}
+health: {storagedriver: {enabled: false}}
+EOF
+# docker-registry reads every REGISTRY_* variable as a config override: pass none of them.
+UNSET=()
+for name in $(compgen -e); do [[ "$name" == REGISTRY_* ]] && UNSET+=(-u "$name"); done
+(cd "$WORK/registry" && exec env "${UNSET[@]}" docker-registry serve config.yml) >"$WORK/registry/log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 1 100); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=1)" 2>/dev/null && break
+  kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry/log" >&2; die "docker-registry exited"; }
+  sleep 0.1
+done
+python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=1)" 2>/dev/null \
+  || { cat "$WORK/registry/log" >&2; die "docker-registry does not answer on $REGISTRY"; }
+ok "docker-registry answers on http://$REGISTRY (pid $REGISTRY_PID; stopped when the demo ends)"
+
+# ------------------------------------------------------------------------------------------------
+step "Pushing three sample images (made on the fly, a few MB each)"
+python3 - "$WORK/seed" <<'PY'
+import gzip, hashlib, io, json, os, random, sys, tarfile
+
+out = sys.argv[1]
+os.makedirs(os.path.join(out, "blobs", "sha256"), exist_ok=True)
+KIB = 1024
+
+def put(data, media_type, **extra):
+    digest = hashlib.sha256(data).hexdigest()
+    with open(os.path.join(out, "blobs", "sha256", digest), "wb") as f:
+        f.write(data)
+    return {"mediaType": media_type, "digest": "sha256:" + digest, "size": len(data), **extra}
+
+def layer(path, size, seed):
+    """A tar+gzip layer with one file of `size` pseudo-random bytes (the same bytes every run)."""
+    content = random.Random(seed).randbytes(size)
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo(path)
+        info.size, info.mode, info.mtime = size, 0o644, 0
+        tar.addfile(info, io.BytesIO(content))
+    uncompressed = tar_bytes.getvalue()
+    compressed = gzip.compress(uncompressed, compresslevel=1, mtime=0)
+    return put(compressed, "application/vnd.oci.image.layer.v1.tar+gzip"), "sha256:" + hashlib.sha256(uncompressed).hexdigest()
+
+def image(arch, layers, labels):
+    config = {"architecture": arch, "os": "linux", "config": {"Labels": labels},
+              "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in layers]}}
+    config_desc = put(json.dumps(config, sort_keys=True).encode(), "application/vnd.oci.image.config.v1+json")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": config_desc, "layers": [d for d, _ in layers]}
+    return put(json.dumps(manifest, sort_keys=True).encode(), manifest["mediaType"])
+
+base_amd64 = layer("base/amd64.bin", 2048 * KIB, "base-amd64")   # shared by all three amd64 images
+base_arm64 = layer("base/arm64.bin", 2048 * KIB, "base-arm64")
+core_amd64 = image("amd64", [base_amd64, layer("app/core", 1024 * KIB, "core-amd64")], {"demo": "astrago/core"})
+core_arm64 = image("arm64", [base_arm64, layer("app/core", 1024 * KIB, "core-arm64")], {"demo": "astrago/core"})
+core_amd64["platform"] = {"architecture": "amd64", "os": "linux"}
+core_arm64["platform"] = {"architecture": "arm64", "os": "linux"}
+core_index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+              "manifests": [core_amd64, core_arm64]}
+core = put(json.dumps(core_index, sort_keys=True).encode(), core_index["mediaType"])
+frontend = image("amd64", [base_amd64, layer("app/frontend", 1536 * KIB, "frontend")], {"demo": "astrago/frontend"})
+nginx = image("amd64", [base_amd64, layer("usr/sbin/nginx", 1024 * KIB, "nginx")], {"demo": "library/nginx"})
+
+entries = []
+for name, desc in (("core", core), ("frontend", frontend), ("nginx", nginx)):
+    entries.append({**desc, "annotations": {"org.opencontainers.image.ref.name": name}})
+with open(os.path.join(out, "index.json"), "w") as f:
+    json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}, f)
+with open(os.path.join(out, "oci-layout"), "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+PY
+push() {  # push LAYOUT_NAME REPOSITORY:TAG [--all]
+  skopeo copy --quiet --dest-tls-verify=false --preserve-digests "${@:3}" \
+    "oci:$WORK/seed:$1" "docker://$REGISTRY/$2" >/dev/null || die "skopeo could not push $2"
+  ok "$REGISTRY/$2${3:+  (multi-arch index: linux/amd64 + linux/arm64)}"
+}
+push core astrago/core:1.0 --all
+push frontend astrago/frontend:1.0
+push nginx library/nginx:1.27
+say "All three share one 2 MB base layer (amd64)."
+
+REFS=("$REGISTRY/astrago/core:1.0" "$REGISTRY/astrago/frontend:1.0" "$REGISTRY/library/nginx:1.27")
+PULL=("$BIN" pull "${REFS[@]}" --oci-layout "$LAYOUT_REL" --platform linux/amd64 --insecure-registry "$REGISTRY")
+show_pull() {
+  printf '    %s$ airgap-bundle pull \\\n' "$DIM"
+  local ref
+  for ref in "${REFS[@]}"; do printf '        %s \\\n' "$ref"; done
+  printf '        --oci-layout %s --platform linux/amd64 --insecure-registry %s%s\n' "$LAYOUT_REL" "$REGISTRY" "$RESET"
+}
+
+# ------------------------------------------------------------------------------------------------
+step "Pulling all three into $LAYOUT_REL"
+if [ -e "$LAYOUT" ]; then
+  say "(removing the layout a previous demo left, so this one starts empty)"
+  rm -rf "$LAYOUT"
+fi
+show_pull
+start=$(date +%s.%N)
+"${PULL[@]}" >"$WORK/pull1.out" 2>"$WORK/pull1.err" || { cat "$WORK/pull1.out" "$WORK/pull1.err" >&2; die "airgap-bundle pull failed"; }
+seconds=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+say "summary (reference, digest, size, platforms):"
+indent <"$WORK/pull1.out"
+[ -s "$WORK/pull1.err" ] && indent <"$WORK/pull1.err"
+blob_count=$(find "$LAYOUT/blobs/sha256" -type f | wc -l)
+blob_bytes=$(du -sb "$LAYOUT/blobs" | cut -f1)
+ok "pulled in ${seconds}s: $blob_count blobs, $(python3 -c "print(f'{$blob_bytes/1e6:.1f}')") MB in $LAYOUT_REL"
+say "astrago/core:1.0 is a multi-arch index: only linux/amd64 was kept (--platform), in a new index"
+say "that records the source index digest; the shared base layer was fetched once."
+
+# ------------------------------------------------------------------------------------------------
+step "Reading the layout with another tool (skopeo)"
+CORE_REF="${REFS[0]}"
+printf '    %s$ skopeo inspect oci:%s:%s%s\n' "$DIM" "$LAYOUT_REL" "$CORE_REF" "$RESET"
+skopeo inspect "oci:$LAYOUT_REL:$CORE_REF" >"$WORK/inspect.json" 2>"$WORK/inspect.err" \
+  || { cat "$WORK/inspect.err" >&2; die "skopeo could not read the layout"; }
+python3 - "$WORK/inspect.json" <<'PY' | indent
+import json, sys
+info = json.load(open(sys.argv[1]))
+print(json.dumps({k: info.get(k) for k in ("Digest", "Architecture", "Os", "Labels", "Layers")}, indent=2))
+PY
+ok "skopeo reads the image by its full reference (index.json's org.opencontainers.image.ref.name)"
+
+# ------------------------------------------------------------------------------------------------
+step "Pulling again: nothing is fetched twice"
+snapshot() { find "$LAYOUT/blobs/sha256" -type f -printf '%f %s %T@\n' | sort; }
+snapshot >"$WORK/blobs.before"
+show_pull
+start=$(date +%s.%N)
+"${PULL[@]}" >"$WORK/pull2.out" 2>"$WORK/pull2.err" || { cat "$WORK/pull2.out" "$WORK/pull2.err" >&2; die "the second pull failed"; }
+seconds=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
+indent <"$WORK/pull2.out"
+snapshot >"$WORK/blobs.after"
+if cmp -s "$WORK/blobs.before" "$WORK/blobs.after" && cmp -s "$WORK/pull1.out" "$WORK/pull2.out"; then
+  ok "same digests; all $blob_count blobs were already in the layout, none was downloaded or rewritten (${seconds}s)"
+else
+  diff "$WORK/blobs.before" "$WORK/blobs.after" | indent || true
+  die "the second pull changed the layout"
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "Packing a signed bundle (keygen, then pack)"
+STAGE="$ROOT/bundles/demo"
+BUNDLE_REL="bundles/demo-bundle.tar.zst"
+BUNDLE="$ROOT/$BUNDLE_REL"
+mkdir -p "$STAGE/files"
+printf 'Astrago demo bundle: three sample images.\n' >"$STAGE/files/README.txt"
+rm -f "$ROOT/bundles/demo-vendor.key" "$ROOT/bundles/demo-vendor.pub" "$BUNDLE" "$BUNDLE.sig"
+printf '    %s$ airgap-bundle keygen --out bundles/demo-vendor%s\n' "$DIM" "$RESET"
+"$BIN" keygen --out "$ROOT/bundles/demo-vendor" | indent
+printf '    %s$ airgap-bundle pack bundles/demo --key bundles/demo-vendor.key --output %s --name astrago-demo --version 1.0.0%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
+"$BIN" pack "$STAGE" --key "$ROOT/bundles/demo-vendor.key" --output "$BUNDLE" --name astrago-demo --version 1.0.0 | indent
+ok "one archive, bundle.json first and signed; every entry hashed; a detached signature beside it"
+
+# ------------------------------------------------------------------------------------------------
+step "Checking it as a site would: our verifier, then stock openssl and sha256sum"
+printf '    %s$ airgap-install verify %s --key bundles/demo-vendor.pub%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
+"$INSTALL_BIN" verify "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" | indent
+"$INSTALL_BIN" inspect "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" | indent
+printf '    %s$ base64 -d %s.sig > sig.der && openssl dgst -sha256 -verify bundles/demo-vendor.pub -signature sig.der %s%s\n' "$DIM" "$BUNDLE_REL" "$BUNDLE_REL" "$RESET"
+base64 -d "$BUNDLE.sig" >"$WORK/sig.der"
+openssl dgst -sha256 -verify "$ROOT/bundles/demo-vendor.pub" -signature "$WORK/sig.der" "$BUNDLE" | indent
+mkdir -p "$WORK/unpacked" && zstd -qdc "$BUNDLE" | tar -x -C "$WORK/unpacked"
+(cd "$WORK/unpacked" && sha256sum -c --quiet checksums.sha256) && ok "sha256sum -c checksums.sha256: every file matches"
+cp "$BUNDLE" "$WORK/tampered.tar.zst"
+printf 'X' | dd of="$WORK/tampered.tar.zst" bs=1 seek=$(( $(stat -c %s "$BUNDLE") / 2 )) conv=notrunc 2>/dev/null
+if "$INSTALL_BIN" verify "$WORK/tampered.tar.zst" --key "$ROOT/bundles/demo-vendor.pub" 2>"$WORK/tampered.err"; then
+  die "a tampered bundle verified"
+fi
+ok "a copy with one byte changed is refused:"; indent <"$WORK/tampered.err"
+
+# ------------------------------------------------------------------------------------------------
+done_heading "Done"
+say "The OCI layout stays in $LAYOUT_REL and the signed bundle in $BUNDLE_REL (git-ignored); the registry is gone."
+say ""
+say "What next:"
+say "  • Look inside:      ${INSTALL_BIN#"$ROOT"/} inspect $BUNDLE_REL --json"
+say "  • Use the images:   skopeo copy oci:$LAYOUT_REL:<reference> docker://<your-registry>/<name>:<tag>"
+say "  • All options:      ${BIN#"$ROOT"/} --help"
+say "  • Real registries:  airgap-bundle pull nginx:1.27 --oci-layout build/images   (needs network)"
+say "  • Run the tests:    scripts/test.sh      • Benchmarks:  bench/pull, bench/verify"
