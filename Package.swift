@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
-                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream",
+                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

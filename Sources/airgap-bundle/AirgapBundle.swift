@@ -17,7 +17,7 @@ struct AirgapBundle: AsyncParsableCommand {
               airgap-bundle verify astrago-1.0.0.tar.zst --key vendor.pub
             """,
         version: BuildInfo.version,
-        subcommands: [PullCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self, InspectCommand.self])
+        subcommands: [PullCommand.self, ImagesCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self, InspectCommand.self])
 
     static func main() async { await CommandRunner.main(self) }
 }

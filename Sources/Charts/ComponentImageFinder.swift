@@ -1,0 +1,59 @@
+import Foundation
+import OCI
+
+/// The images of one component, as `images` prints them.
+public struct ComponentImages: Sendable, Codable {
+    public var name: String
+    /// `NAME VERSION` of the chart rendered.
+    public var chart: String
+    public var images: [DiscoveredImage]
+    /// True when found by the values walk (`--no-render`), not by rendering.
+    public var guessed: Bool
+}
+
+/// Finds every component's images: resolve the chart, render it with Helm (or guess from values
+/// with `--no-render`), then apply `images.extra` and `images.exclude`.
+public struct ComponentImageFinder: Sendable {
+    public let resolver: ChartResolver
+    /// Nil means no Helm: values are walked instead, and results are marked as guesses.
+    public let helm: HelmEngine?
+
+    public init(resolver: ChartResolver, helm: HelmEngine?) {
+        self.resolver = resolver
+        self.helm = helm
+    }
+
+    public func find(_ component: BundleManifest.Component, warn: @Sendable (String) -> Void = { _ in }) async throws -> ComponentImages {
+        let chart: ResolvedChart
+        do { chart = try await resolver.resolve(component.chart) } catch {
+            throw ChartError(message: "component \"\(component.name)\": \(error)")
+        }
+        var found: [ImageDiscovery.Found]
+        var images: [DiscoveredImage]
+        if let helm {
+            let rendered = try helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
+                                             valuesFiles: component.values, component: component.name)
+            do { images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) } catch {
+                throw ChartError(message: "component \"\(component.name)\": \(error)")
+            }
+            found = []
+        } else {
+            found = try ValuesImageGuesser.guess(chart: chart, valuesFiles: component.values)
+            images = []
+        }
+        for extra in component.extraImages { found.append(.init(reference: extra.description, source: "images.extra", testOnly: false)) }
+        let extraImages = try ImageDiscovery.merge(found)
+        for image in extraImages {
+            if let index = images.firstIndex(where: { $0.reference == image.reference }) {
+                images[index].sources += image.sources
+                images[index].testOnly = images[index].testOnly && image.testOnly
+            } else { images.append(image) }
+        }
+        for excluded in component.excludedImages where !images.contains(where: { $0.reference == excluded }) {
+            warn("component \"\(component.name)\": images.exclude names \(excluded), which the chart does not use")
+        }
+        images.removeAll { component.excludedImages.contains($0.reference) }
+        images.sort { $0.reference < $1.reference }
+        return ComponentImages(name: component.name, chart: "\(chart.name) \(chart.version)", images: images, guessed: helm == nil)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Renders charts with the real `helm` CLI (`helm template`), as a site's Helm will.
+public struct HelmEngine: Sendable {
+    /// The `helm` executable.
+    public let executable: String
+    /// `--kube-version` for `.Capabilities.KubeVersion` (charts gate resources on it).
+    public var kubeVersion: String
+
+    /// Finds `helm`: the given path, else `helm` on PATH. Nil when there is none.
+    public static func locate(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let explicit { return FileManager.default.isExecutableFile(atPath: explicit) ? explicit : nil }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/helm"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    public init(executable: String, kubeVersion: String = "1.29.0") {
+        self.executable = executable
+        self.kubeVersion = kubeVersion
+    }
+
+    /// `helm template RELEASE CHART --namespace NS -f V… --include-crds --kube-version K`.
+    public func template(release: String, chart: String, namespace: String, valuesFiles: [String], component: String) throws -> String {
+        var arguments = ["template", release, chart, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion]
+        for file in valuesFiles { arguments += ["--values", file] }
+        let result = try run(arguments)
+        guard result.status == 0 else {
+            let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw HelmError(message: "helm template failed for component \"\(component)\" (chart \(chart)):\n  \(message.isEmpty ? "exit status \(result.status)" : message)")
+        }
+        return result.stdout
+    }
+
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    func run(_ arguments: [String]) throws -> Output {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw HelmError(message: "cannot run \(executable): \(error.localizedDescription)") }
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
+
+/// Helm could not be run, or failed; the message carries Helm's own words and the component.
+public struct HelmError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

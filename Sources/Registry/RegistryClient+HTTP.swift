@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import OCI
+
+extension RegistryClient {
+    /// GETs a small document (a chart repository's `index.yaml`) with the client's TLS, credentials
+    /// and retries. Plain `http://` only for hosts named insecure.
+    public func fetchDocument(_ url: String, limit: Int = 256 << 20, subject: String) async throws -> [UInt8] {
+        let host = try checkedHost(url, subject: subject)
+        let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
+        do { return Array(buffer: try await response.body.collect(upTo: limit)) } catch {
+            throw RegistryError(registry: host, subject: subject, reason: .content("the document is larger than \(limit) bytes or its transfer failed: \(error)"), isTemporary: true)
+        }
+    }
+
+    /// GETs a file into `path` (atomically: a temporary file, then rename), hashing it while it
+    /// streams; fails when `expectedSHA256` is given and differs. Returns the SHA-256 hex.
+    @discardableResult
+    public func download(_ url: String, to path: String, expectedSHA256: String?, subject: String) async throws -> String {
+        let host = try checkedHost(url, subject: subject)
+        let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
+        let temporary = path + ".partial-\(UUID().uuidString.prefix(8))"
+        guard let handle = FileHandle(forWritingAtPath: temporary) ?? {
+            FileManager.default.createFile(atPath: temporary, contents: nil)
+            return FileHandle(forWritingAtPath: temporary)
+        }() else { throw RegistryError(registry: host, subject: subject, reason: .content("cannot write \(temporary)")) }
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let hasher = SHA256Streaming()
+        do {
+            for try await chunk in response.body {
+                chunk.withUnsafeReadableBytes { hasher.update($0) }
+                try handle.write(contentsOf: Data(chunk.readableBytesView))
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            let (why, temporary) = ConnectionFailure.describe(error)
+            throw RegistryError(registry: host, subject: subject, reason: .connection(why), isTemporary: temporary)
+        }
+        let actual = hasher.finalizeHex()
+        if let expectedSHA256, expectedSHA256.lowercased() != actual {
+            throw RegistryError(registry: host, subject: subject, reason: .content("the archive's SHA-256 is \(actual), but the repository index says \(expectedSHA256)"))
+        }
+        guard rename(temporary, path) == 0 else { throw RegistryError(registry: host, subject: subject, reason: .content("cannot move the download to \(path)")) }
+        return actual
+    }
+
+    /// The tags of a repository (`/v2/NAME/tags/list`).
+    public func listTags(_ repository: ImageReference) async throws -> [String] {
+        struct TagList: Decodable { var tags: [String]? }
+        let request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/tags/list",
+                                      scopes: ["repository:\(repository.repository):pull"], subject: repository.name)
+        let response = try await send(request)
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (try? JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)))?.tags ?? []
+    }
+
+    private func checkedHost(_ url: String, subject: String) throws -> String {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host else {
+            throw RegistryError(registry: url, subject: subject, reason: .content("\(url) is not a URL"))
+        }
+        let authority = parsed.port.map { "\(host):\($0)" } ?? host
+        if scheme == "http", !configuration.insecureHosts.contains(authority) {
+            throw RegistryError(registry: authority, subject: subject, reason: .connection("\(url) is plain HTTP; name the host with --insecure-registry \(authority) to allow it"))
+        }
+        return authority
+    }
+}
+
+import Integrity
+
+/// SHA-256 for data arriving in pieces from NIO buffers.
+final class SHA256Streaming: @unchecked Sendable {
+    private let hasher = SHA256Hasher()
+    func update(_ buffer: UnsafeRawBufferPointer) { hasher.update(buffer) }
+    func finalizeHex() -> String { hasher.finalizeHex() }
+}

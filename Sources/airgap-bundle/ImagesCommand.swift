@@ -1,0 +1,89 @@
+import ArgumentParser
+import BundleCommands
+import Charts
+import Foundation
+import Registry
+import Terminal
+
+struct ImagesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "List every image each component of a manifest will run, found by rendering its chart with Helm.",
+        discussion: """
+            Resolves each component's chart (HTTP repository, OCI or local directory), renders it \
+            with `helm template` (the component's values, release name and namespace, CRDs \
+            included), and reads images from pod templates, operator custom resources, operator \
+            arguments and *_IMAGE variables, and Chart.yaml annotations; then applies images.extra \
+            and images.exclude. Images used only by Helm tests are marked.
+            Without helm it stops, unless --no-render: then values are walked and the results are \
+            printed as GUESSES.
+            Exit status: 0 listed, 1 a chart failed to resolve or render, 2 usage or manifest error.
+
+            Examples:
+              airgap-bundle images manifests/astrago.yaml
+              airgap-bundle images manifests/astrago.yaml --json --helm /usr/local/bin/helm --kube-version 1.29.0
+            """)
+
+    @Argument(help: "The bundle manifest (YAML).")
+    var manifest: String
+
+    @Flag(name: .customLong("json"), help: "Print JSON: {\"components\": [{\"name\", \"images\": [{\"reference\", \"sources\", \"testOnly\"}]}]}.")
+    var json = false
+
+    @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable (default: helm on PATH).", valueName: "path"))
+    var helmPath: String?
+
+    @Option(name: .customLong("kube-version"), help: "The Kubernetes version charts render for (.Capabilities.KubeVersion).")
+    var kubeVersion = "1.29.0"
+
+    @Flag(name: .customLong("no-render"), help: "Without helm, guess images from values (loudly marked as guesses).")
+    var noRender = false
+
+    @Option(name: .customLong("cache"), help: ArgumentHelp("Where fetched charts are kept.", valueName: "dir"))
+    var cache = ".airgap-cache"
+
+    @OptionGroup var registry: RegistryOptions
+
+    func run() async throws {
+        let parsed: BundleManifest
+        do { parsed = try ManifestParser.load(manifest) } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        for field in parsed.reservedFields {
+            ProgressLine.writeStderr("note: \(manifest): \"\(field)\" is reserved for a later version and is ignored\n")
+        }
+        var helm: HelmEngine?
+        if let executable = HelmEngine.locate(helmPath) {
+            helm = HelmEngine(executable: executable, kubeVersion: kubeVersion)
+        } else if !noRender {
+            throw CommandFailure(message: helmPath.map { "\($0) is not an executable helm" }
+                                 ?? "no helm on PATH: images are found by rendering charts with helm; install helm or give --helm PATH (or --no-render to guess from values)",
+                                 exitCode: ExitCode(2))
+        }
+        let client: RegistryClient
+        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        defer { Task { try? await client.shutdown() } }
+        let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: cache), helm: helm)
+        if helm == nil {
+            ProgressLine.writeStderr("WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
+        }
+        var results: [ComponentImages] = []
+        for component in parsed.components {
+            do { results.append(try await finder.find(component) { ProgressLine.writeStderr("warning: \($0)\n") }) } catch {
+                try? await client.shutdown()
+                throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
+            }
+        }
+        try? await client.shutdown()
+        if json {
+            struct Output: Encodable { var components: [ComponentImages] }
+            print(JSONOutput.text(Output(components: results)))
+            return
+        }
+        for result in results {
+            print("\(result.name) (chart \(result.chart))\(result.guessed ? " — GUESSED, not rendered" : "")")
+            for image in result.images {
+                print("  \(image.reference)\(image.testOnly ? "  [test only]" : "")")
+                for source in image.sources { print("      from \(source)") }
+            }
+        }
+    }
+}
