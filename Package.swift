@@ -64,6 +64,7 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
                     exclude: ["Corpus"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),

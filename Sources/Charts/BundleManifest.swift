@@ -25,6 +25,19 @@ public struct BundleManifest: Sendable {
         public var excludedImages: [String]
         /// Where the component is declared, for messages.
         public var line: Int
+
+        public init(name: String, namespace: String, releaseName: String, optional: Bool, chart: ChartSource, values: [String],
+                    extraImages: [ImageReference], excludedImages: [String], line: Int) {
+            self.name = name
+            self.namespace = namespace
+            self.releaseName = releaseName
+            self.optional = optional
+            self.chart = chart
+            self.values = values
+            self.extraImages = extraImages
+            self.excludedImages = excludedImages
+            self.line = line
+        }
     }
 
     /// Where a component's chart comes from.

@@ -1,0 +1,65 @@
+import Charts
+import Foundation
+import Registry
+import Testing
+import TestSupport
+
+/// Each fixture chart (Tests/Fixtures/charts) is rendered by real Helm — the `helm` stand-in over
+/// Helm's Go SDK (helm-python-sdk), driven by the same code that drives a real `helm` binary — and
+/// the images found must equal the fixture's expected set: no miss, no extra.
+@Suite("Image discovery on fixture charts equals what Helm renders")
+struct FixtureDiscoveryTests {
+    static let fixtures = TestPaths.repository + "/Tests/Fixtures/charts"
+    static let helm = TestPaths.repository + "/Tests/Servers/helm-standin/helm"
+
+    struct Expected: Decodable {
+        struct Image: Decodable { var reference: String; var testOnly: Bool }
+        var images: [Image]?
+        var release: String?
+        var namespace: String?
+        var values: [String]?
+        var absent: [String]?
+        var error: String?
+    }
+
+    static var names: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: fixtures)) ?? [])
+            .filter { FileManager.default.fileExists(atPath: "\(fixtures)/\($0)/expected-images.json") }.sorted()
+    }
+
+    @Test func everyDiscoveryCaseHasAFixture() {
+        let needed = ["annotations", "appversion-tag", "base-repo", "bitnami-style", "broken", "hardcoded", "hook-only", "operator-args", "operator-cr", "subcharts"]
+        #expect(Set(needed).isSubset(of: Set(Self.names)), "\(Self.names)")
+    }
+
+    @Test(arguments: FixtureDiscoveryTests.names)
+    func discoversExactlyWhatHelmRenders(fixture: String) async throws {
+        let directory = "\(Self.fixtures)/\(fixture)"
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/expected-images.json")))
+        let component = BundleManifest.Component(
+            name: fixture, namespace: expected.namespace ?? "default", releaseName: expected.release ?? "rel", optional: false,
+            chart: .path(directory), values: (expected.values ?? []).map { directory + "/" + $0 }, extraImages: [], excludedImages: [], line: 1)
+        let client = try RegistryClient()
+        let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
+                                          helm: HelmEngine(executable: Self.helm))
+        defer { Task { try? await client.shutdown() } }
+        if let error = expected.error {
+            do {
+                _ = try await finder.find(component)
+                Issue.record("\(fixture) rendered without error")
+            } catch {
+                #expect("\(error)".contains("helm template failed for component \"\(fixture)\""), "\(error)")
+                #expect("\(error)".contains(expected.error!), "\(error)")
+            }
+            return
+        }
+        let found = try await finder.find(component)
+        let want: [String: Bool] = Dictionary(uniqueKeysWithValues: (expected.images ?? []).map { ($0.reference, $0.testOnly) })
+        let got: [String: Bool] = Dictionary(uniqueKeysWithValues: found.images.map { ($0.reference, $0.testOnly) })
+        #expect(Set(got.keys) == Set(want.keys), "missing: \(Set(want.keys).subtracting(got.keys)); extra: \(Set(got.keys).subtracting(want.keys))")
+        for (reference, testOnly) in want { #expect(got[reference] == testOnly, "\(reference) testOnly") }
+        for absent in expected.absent ?? [] { #expect(got[absent] == nil, "\(absent) must not be found") }
+        #expect(found.images.allSatisfy { !$0.sources.isEmpty })
+        #expect(!found.guessed)
+    }
+}
