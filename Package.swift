@@ -28,7 +28,9 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]),
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
-        .target(name: "TarStream", dependencies: ["CArchive"]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib"]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream"]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(

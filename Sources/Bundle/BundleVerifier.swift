@@ -97,21 +97,24 @@ public struct BundleVerifier {
         try sink.prepare(signed)
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
         var position = 0
-        var seen = Set<String>()
-        let declared = Dictionary(index.entries.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        // Names compare as UTF-8 bytes: Swift's String equality would let a different Unicode
+        // spelling (NFD for NFC) pass for a signed name.
+        var seen = Set<[UInt8]>()
+        let declared = Dictionary(index.entries.map { (Array($0.path.utf8), $0) }, uniquingKeysWith: { first, _ in first })
         var bytes: Int64 = 0
         do {
             while let entry = try reader.next() {
                 try EntryPolicy.check(entry, in: path)
-                try EntryPolicy.checkCanonicalHeader(reader, entry, in: path)
-                guard let expected = declared[entry.path] else { throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)") }
-                guard !seen.contains(entry.path) else { throw fail("entry \(entry.path) appears twice") }
-                guard position < index.entries.count, index.entries[position].path == entry.path else {
+                let name = Array(entry.path.utf8)
+                guard let expected = declared[name] else { throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)") }
+                guard !seen.contains(name) else { throw fail("entry \(entry.path) appears twice") }
+                guard position < index.entries.count, Array(index.entries[position].path.utf8) == name else {
                     throw fail("entry \(entry.path) is out of order: bundle.json expects \(position < index.entries.count ? index.entries[position].path : "no more entries") here")
                 }
+                try EntryPolicy.checkCanonicalHeader(reader, path: expected.path, size: entry.size, in: path)
                 if entry.size > expected.size { throw fail("entry \(entry.path) is larger than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
                 if entry.size < expected.size { throw fail("entry \(entry.path) is smaller than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
-                seen.insert(entry.path)
+                seen.insert(name)
                 position += 1
                 try sink.begin(expected)
                 let hasher = SHA256Hasher()
@@ -139,9 +142,10 @@ public struct BundleVerifier {
         let entry: TarEntry?
         do { entry = try reader.next() } catch { throw BundleError.verification("\(error)") }
         guard let entry else { throw BundleError.verification("\(path): the archive ends before \(expected)") }
-        guard entry.path == expected, entry.kind == .regular, reader.headerBytes == TarWriter.headerBytes(entry.path, size: entry.size) else {
+        guard Array(entry.path.utf8) == Array(expected.utf8), entry.kind == .regular else {
             throw BundleError.verification("\(path): the \(expected == BundlePaths.index ? "first" : "second") entry must be \(expected), found \(entry.kind.words) \(entry.path)\(expected == BundlePaths.indexSignature ? " (is the bundle unsigned?)" : "")")
         }
+        try EntryPolicy.checkCanonicalHeader(reader, path: expected, size: entry.size, in: path)
         do { return try reader.readAll(limit: Self.indexLimit) } catch { throw BundleError.verification("\(error)") }
     }
 }
@@ -160,14 +164,14 @@ public struct DiscardingSink: BundleEntrySink {
 enum EntryPolicy {
     static func check(_ entry: TarEntry, in archive: String) throws {
         func fail(_ why: String) -> BundleError { .verification("\(archive): entry \(entry.path) \(why)") }
-        guard entry.kind == .regular else { throw fail("is a \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only") }
+        guard entry.kind == .regular else { throw fail("is \(entry.kind.article) \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only") }
         try checkPath(entry.path, fail)
     }
 
     /// The header must be exactly what `pack` writes: mode 0644, owner 0, time 0 — every byte accounted for.
-    static func checkCanonicalHeader(_ reader: TarReader, _ entry: TarEntry, in archive: String) throws {
-        guard reader.headerBytes == TarWriter.headerBytes(entry.path, size: entry.size) else {
-            throw BundleError.verification("\(archive): entry \(entry.path) has a changed tar header (mode, owner, time or format differ from what pack writes)")
+    static func checkCanonicalHeader(_ reader: TarReader, path: String, size: Int64, in archive: String) throws {
+        guard reader.headerBytes == TarWriter.headerBytes(path, size: size) else {
+            throw BundleError.verification("\(archive): entry \(path) has a changed tar header (mode, owner, time or format differ from what pack writes)")
         }
     }
 

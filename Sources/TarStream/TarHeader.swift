@@ -4,6 +4,9 @@ public struct TarEntry: Sendable, Hashable {
         case regular, directory, symlink, hardlink, characterDevice, blockDevice, fifo
         case other(UInt8)
 
+        /// "a" or "an" for `words`.
+        public var article: String { ["a", "e", "i", "o", "u"].contains(words.prefix(1)) ? "an" : "a" }
+
         public var words: String {
             switch self {
             case .regular: return "regular file"

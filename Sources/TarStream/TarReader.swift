@@ -4,7 +4,7 @@
 /// policy to the caller. It fails on a bad header checksum, on an archive cut short, and on
 /// anything but zeros after the end-of-archive marker.
 public final class TarReader {
-    private let input: DecompressingFileReader
+    private let input: StrictDecompressor
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0, end = 0
     private var remainingInEntry: Int64 = 0
@@ -19,7 +19,7 @@ public final class TarReader {
     public var compression: Compression { input.compression }
 
     public init(path: String) throws {
-        input = try DecompressingFileReader(path: path)
+        input = try StrictDecompressor(path: path)
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
     }
 
@@ -55,7 +55,12 @@ public final class TarReader {
             case UInt8(ascii: "x"):
                 for (key, value) in try paxRecords(try readSmallData(raw.size, what: "pax header")) {
                     if key == "path" { paxPath = value }
-                    if key == "size", let size = Int64(value) { paxSize = size }
+                    if key == "size" {
+                        guard !value.isEmpty, value.utf8.allSatisfy({ (48...57).contains($0) }), let size = Int64(value) else {
+                            throw ArchiveError(path: path, message: "damaged pax header: size \"\(value)\" is not a byte count")
+                        }
+                        paxSize = size
+                    }
                     if key == "linkpath" { longLink = value }
                 }
                 continue

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZlib
+import CZstd
+
+/// Reads a bundle file as one decompressed byte stream, strictly: exactly one zstd frame or one
+/// gzip member (no name, comment or extra field), starting at byte 0 and ending at the file's end.
+/// Skippable frames, a second frame or member, and any byte after the stream are refused; gzip's
+/// CRC-32 and length are checked by zlib. Plain tar passes through. The format is known from
+/// the first bytes, not from the file name.
+final class StrictDecompressor {
+    let path: String
+    private(set) var compression: Compression = .none
+    private let fd: Int32
+    private var input: UnsafeMutableRawBufferPointer
+    private var inputStart = 0, inputEnd = 0
+    private var fileEnded = false
+    private var streamEnded = false
+    private var zstd: OpaquePointer?
+    private var zlib: UnsafeMutablePointer<z_stream>?
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        input = .allocate(byteCount: 1 << 20, alignment: 16)
+        try fillInput()
+        let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
+        if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
+            compression = .zstd
+            zstd = ZSTD_createDStream()
+            ZSTD_initDStream(zstd)
+        } else if head.count >= 2, head[0] == 0x1F, head[1] == 0x8B {
+            compression = .gzip
+            guard inputEnd - inputStart >= 10 else { throw damaged("the gzip header is cut short") }
+            // FLG: no FEXTRA, FNAME, FCOMMENT or FHCRC — every byte of the header is then fixed.
+            guard input[inputStart + 3] == 0 else { throw damaged("the gzip header carries a name, comment or extra field, which bundles never have") }
+            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            guard airgap_inflate_init_gzip(stream) == Z_OK else { throw damaged("zlib could not start") }
+            zlib = stream
+        } else if head.count >= 4, head[0] & 0xF0 == 0x50, head[1] == 0x2A, head[2] == 0x4D, head[3] == 0x18 {
+            throw damaged("it starts with a zstd skippable frame; bundles have exactly one zstd frame")
+        }
+    }
+
+    deinit {
+        close(fd)
+        input.deallocate()
+        if let zstd { ZSTD_freeDStream(zstd) }
+        if let zlib { inflateEnd(zlib); zlib.deallocate() }
+    }
+
+    /// Reads up to `buffer.count` decompressed bytes; 0 at the end of the stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        switch compression {
+        case .none: return try readPlain(into: buffer)
+        case .zstd: return try readZstd(into: buffer)
+        case .gzip: return try readGzip(into: buffer)
+        }
+    }
+
+    private func damaged(_ why: String) -> ArchiveError {
+        ArchiveError(path: path, message: "not a readable bundle archive, or its compressed data is damaged or cut short: \(why)")
+    }
+
+    private func fillInput() throws {
+        if inputStart < inputEnd || fileEnded { return }
+        inputStart = 0
+        var n: Int
+        repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
+        guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))") }
+        inputEnd = n
+        if n == 0 { fileEnded = true }
+    }
+
+    private func readPlain(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try fillInput()
+        let n = min(buffer.count, inputEnd - inputStart)
+        if n > 0 { buffer.baseAddress!.copyMemory(from: input.baseAddress! + inputStart, byteCount: n); inputStart += n }
+        return n
+    }
+
+    /// After the stream's end: nothing may follow.
+    private func requireEndOfFile() throws {
+        try fillInput()
+        if inputStart < inputEnd {
+            throw ArchiveError(path: path, message: "garbage after the end of the compressed stream (\(inputEnd - inputStart)+ more bytes: another frame, member or junk)")
+        }
+    }
+
+    private func readZstd(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if streamEnded { return 0 }
+        var output = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        while output.pos == 0 {
+            try fillInput()
+            if inputStart == inputEnd { throw damaged("truncated: the zstd frame ends early") }
+            var chunk = ZSTD_inBuffer(src: input.baseAddress! + inputStart, size: inputEnd - inputStart, pos: 0)
+            let result = ZSTD_decompressStream(zstd, &output, &chunk)
+            inputStart += chunk.pos
+            if ZSTD_isError(result) != 0 { throw damaged(String(cString: ZSTD_getErrorName(result))) }
+            if result == 0 {
+                streamEnded = true
+                try requireEndOfFile()
+                return output.pos
+            }
+        }
+        return output.pos
+    }
+
+    private func readGzip(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let zlib, !streamEnded else { return 0 }
+        zlib.pointee.next_out = buffer.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        zlib.pointee.avail_out = uInt(min(buffer.count, Int(UInt32.max)))
+        while zlib.pointee.avail_out == uInt(min(buffer.count, Int(UInt32.max))) {
+            try fillInput()
+            if inputStart == inputEnd { throw damaged("truncated: the gzip stream ends early") }
+            zlib.pointee.next_in = (input.baseAddress! + inputStart).assumingMemoryBound(to: Bytef.self)
+            zlib.pointee.avail_in = uInt(inputEnd - inputStart)
+            let status = inflate(zlib, Z_NO_FLUSH)
+            inputStart = inputEnd - Int(zlib.pointee.avail_in)
+            if status == Z_STREAM_END {
+                streamEnded = true
+                try requireEndOfFile()
+                break
+            }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                let message = zlib.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw damaged(message)
+            }
+        }
+        return buffer.count - Int(zlib.pointee.avail_out)
+    }
+}
