@@ -3,7 +3,7 @@ import TarStream
 /// Name and version of a packaged chart, read from `CHART/Chart.yaml` inside its `.tgz`.
 enum ChartMetadata {
     static func read(_ path: String) -> (name: String?, version: String?) {
-        guard let reader = try? TarReader(path: path) else { return (nil, nil) }
+        guard let reader = try? TarReader(path: path, strictContainer: false) else { return (nil, nil) }
         while let entry = try? reader.next() {
             let parts = entry.path.split(separator: "/")
             guard parts.count == 2, parts[1] == "Chart.yaml", entry.kind == .regular,

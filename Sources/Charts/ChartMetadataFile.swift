@@ -34,7 +34,7 @@ public struct ChartMetadataFile: Sendable, Decodable {
     /// Reads `NAME/Chart.yaml` from a chart archive.
     static func read(archive: String) throws -> ChartMetadataFile {
         let reader: TarReader
-        do { reader = try TarReader(path: archive) } catch { throw ChartError(message: "\(archive) is not a chart archive: \(error)") }
+        do { reader = try TarReader(path: archive, strictContainer: false) } catch { throw ChartError(message: "\(archive) is not a chart archive: \(error)") }
         while let entry = try reader.next() {
             let parts = entry.path.split(separator: "/")
             if parts.count == 2, parts[1] == "Chart.yaml", entry.kind == .regular {

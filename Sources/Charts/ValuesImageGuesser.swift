@@ -19,7 +19,7 @@ enum ValuesImageGuesser {
     }
 
     private static func defaultValues(_ archive: String) throws -> [String: Any]? {
-        let reader = try TarReader(path: archive)
+        let reader = try TarReader(path: archive, strictContainer: false)
         while let entry = try reader.next() {
             let parts = entry.path.split(separator: "/")
             if parts.count == 2, parts[1] == "values.yaml" {

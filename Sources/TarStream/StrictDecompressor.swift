@@ -8,9 +8,11 @@ import CZstd
 /// gzip member (no name, comment or extra field), starting at byte 0 and ending at the file's end.
 /// Skippable frames, a second frame or member, and any byte after the stream are refused; gzip's
 /// CRC-32 and length are checked by zlib. Plain tar passes through. The format is known from
-/// the first bytes, not from the file name.
+/// the first bytes, not from the file name. With `strict: false` (chart archives from elsewhere —
+/// Helm writes an extra field into its gzip headers) header fields and trailing bytes are allowed.
 final class StrictDecompressor {
     let path: String
+    let strict: Bool
     private(set) var compression: Compression = .none
     private let fd: Int32
     private var input: UnsafeMutableRawBufferPointer
@@ -20,8 +22,9 @@ final class StrictDecompressor {
     private var zstd: OpaquePointer?
     private var zlib: UnsafeMutablePointer<z_stream>?
 
-    init(path: String) throws {
+    init(path: String, strict: Bool = true) throws {
         self.path = path
+        self.strict = strict
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
         input = .allocate(byteCount: 1 << 20, alignment: 16)
@@ -35,7 +38,7 @@ final class StrictDecompressor {
             compression = .gzip
             guard inputEnd - inputStart >= 10 else { throw damaged("the gzip header is cut short") }
             // FLG: no FEXTRA, FNAME, FCOMMENT or FHCRC — every byte of the header is then fixed.
-            guard input[inputStart + 3] == 0 else { throw damaged("the gzip header carries a name, comment or extra field, which bundles never have") }
+            guard !strict || input[inputStart + 3] == 0 else { throw damaged("the gzip header carries a name, comment or extra field, which bundles never have") }
             let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             stream.initialize(to: z_stream())
             guard airgap_inflate_init_gzip(stream) == Z_OK else { throw damaged("zlib could not start") }
@@ -84,6 +87,7 @@ final class StrictDecompressor {
 
     /// After the stream's end: nothing may follow.
     private func requireEndOfFile() throws {
+        guard strict else { return }
         try fillInput()
         if inputStart < inputEnd {
             throw ArchiveError(path: path, message: "garbage after the end of the compressed stream (\(inputEnd - inputStart)+ more bytes: another frame, member or junk)")

@@ -18,8 +18,10 @@ public final class TarReader {
     public var path: String { input.path }
     public var compression: Compression { input.compression }
 
-    public init(path: String) throws {
-        input = try StrictDecompressor(path: path)
+    /// `strictContainer`: exactly one zstd frame or bare gzip member and nothing after it (bundles).
+    /// Pass false for archives made by other tools (Helm charts).
+    public init(path: String, strictContainer: Bool = true) throws {
+        input = try StrictDecompressor(path: path, strict: strictContainer)
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
     }
 

@@ -158,6 +158,19 @@ struct ChartResolutionTests {
         #expect(!FileManager.default.fileExists(atPath: parent + "/charts"), "the chart's own directory is left untouched")
     }
 
+    @Test func localChartsArePackagedDeterministically() async throws {
+        let client = try RegistryClient()
+        defer { Task { try? await client.shutdown() } }
+        var digests: [String] = []
+        for round in 0..<2 {
+            let resolver = try ChartResolver(client: client, cacheDirectory: root + "/cache-\(round)")
+            let chart = try await resolver.resolve(.path(TestPaths.repository + "/Tests/Fixtures/charts/subcharts"))
+            digests.append(chart.sha256)
+            #expect(chart.name == "subcharts")
+        }
+        #expect(digests[0] == digests[1])
+    }
+
     @Test func helmErrorsNoHelmAndGuessing() throws {
         let broken = try images(try manifest("{path: \(TestPaths.repository)/Tests/Fixtures/charts/broken}"))
         #expect(broken.status == 1)

@@ -107,4 +107,19 @@ struct TarRoundTripTests {
             Issue.record("garbage accepted")
         } catch { #expect("\(error)".contains("garbage after the end")) }
     }
+
+    @Test func strictContainersRefuseGzipHeaderFieldsThatLenientReadsAccept() throws {
+        let tree = dir + "/named"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: tree + "/file"))
+        try Shell.check(["tar", "-cf", dir + "/named.tar", "-C", tree, "file"])
+        try Shell.check(["gzip", "-k", dir + "/named.tar"])   // gzip stores the file name (FNAME)
+        do {
+            let reader = try TarReader(path: dir + "/named.tar.gz")
+            _ = try reader.next()
+            Issue.record("a gzip header with a name was accepted in strict mode")
+        } catch { #expect("\(error)".contains("name, comment or extra field")) }
+        let lenient = try TarReader(path: dir + "/named.tar.gz", strictContainer: false)
+        #expect(try lenient.next()?.path == "file")
+    }
 }
