@@ -47,8 +47,12 @@ public struct VerifyCommand: ParsableCommand {
 
     public func run() throws {
         let trusted = try KeyFiles.readPublic(keys)
+        let progress = ProgressLine()
+        var sink = ProgressSink(progress: progress)
+        defer { progress.finish() }
         do {
-            let result = try BundleVerifier(keys: trusted).verify(file)
+            let result = try BundleVerifier(keys: trusted).verify(file, into: &sink)
+            progress.finish()
             let report = Report(file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
                                 entries: result.entriesChecked, bytes: result.bytesChecked)
             if json { print(JSONOutput.text(report)) } else {
@@ -60,4 +64,16 @@ public struct VerifyCommand: ParsableCommand {
             throw failure
         }
     }
+}
+
+/// Draws verification progress on a terminal (nothing otherwise); keeps no data.
+struct ProgressSink: BundleEntrySink {
+    let progress: ProgressLine
+    mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {
+        progress.setTotal(signed.index.entriesSize, label: "verifying \(signed.index.entries.count) entries:")
+    }
+    mutating func begin(_ entry: BundleIndex.Entry) throws {}
+    mutating func write(_ chunk: UnsafeRawBufferPointer) throws { progress.advance(by: Int64(chunk.count)) }
+    mutating func finish(_ entry: BundleIndex.Entry) throws {}
+    mutating func abandon() {}
 }
