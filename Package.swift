@@ -2,9 +2,9 @@
 import PackageDescription
 
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
-//   COpenSSL <- Integrity <- OCI <- Registry <- airgap-bundle / airgap-install
+//   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- airgap-bundle
+//   CArchive, CZstd, CZlib, Integrity <- TarStream <- Bundle <- BundleCommands <- both executables
 //   Terminal (progress, byte counts) <- both executables
-//   CArchive <- TarStream (our tar codec; libarchive only compresses)
 let package = Package(
     name: "astrago-airgap",
     platforms: [.macOS(.v14)],
@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib"]),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity"]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream"]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(

@@ -18,6 +18,9 @@ public protocol BundleEntrySink {
 public struct VerifiedBundle: Sendable {
     public var index: BundleIndex
     public var signerFingerprint: String
+    /// Whether the detached signature beside the archive (`FILE.sig`) covered every byte of it:
+    /// `verified`, or `absent` (then the container is checked structurally, the content fully).
+    public var archiveSignature: String
     public var entriesChecked: Int
     public var bytesChecked: Int64
 }
@@ -55,6 +58,8 @@ public struct BundleVerifier {
         public var signerFingerprint: String
         /// Whether the signature was checked against a trusted key.
         public var signatureVerified: Bool
+        /// The trusted key that verified it.
+        public var signerKey: VerifyingKey?
     }
 
     /// Opens the bundle and checks the signature of `bundle.json`, reading nothing else. With no
@@ -70,6 +75,7 @@ public struct BundleVerifier {
         do { signature = try JSONDecoder().decode(BundleIndexSignature.self, from: Data(signatureBytes)) } catch {
             throw fail("\(BundlePaths.indexSignature) is malformed: \(error.humanDescription)")
         }
+        var signerKey: VerifyingKey?
         if !keys.isEmpty {
             let candidates = keys.compactMap { key -> (VerifyingKey, String)? in (try? key.fingerprint()).map { (key, $0) } }
             guard let (key, fingerprint) = candidates.first(where: { $0.1 == signature.keyFingerprint }) else {
@@ -78,6 +84,7 @@ public struct BundleVerifier {
             guard let signatureData = Data(base64Encoded: signature.signature), key.verify(Array(signatureData), for: indexBytes) else {
                 throw fail("the signature of bundle.json does not verify with key \(fingerprint): bundle.json or its signature was changed")
             }
+            signerKey = key
         }
         let index: BundleIndex
         do { index = try JSONDecoder().decode(BundleIndex.self, from: Data(indexBytes)) } catch {
@@ -87,7 +94,7 @@ public struct BundleVerifier {
             throw fail("bundle format version \(index.formatVersion) is not supported (this tool reads version \(BundlePaths.formatVersion))")
         }
         return SignedIndex(reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
-                           signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty)
+                           signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey)
     }
 
     private func run<Sink: BundleEntrySink>(_ path: String, sink: inout Sink) throws -> VerifiedBundle {
@@ -135,7 +142,24 @@ public struct BundleVerifier {
             let missing = index.entries[position...].map(\.path)
             throw fail("\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
         }
-        return VerifiedBundle(index: index, signerFingerprint: fingerprint, entriesChecked: position, bytesChecked: bytes)
+        let archiveSignature = try checkDetachedSignature(path, reader: reader, key: signed.signerKey)
+        return VerifiedBundle(index: index, signerFingerprint: fingerprint, archiveSignature: archiveSignature, entriesChecked: position, bytesChecked: bytes)
+    }
+
+    /// `FILE.sig`, when it is there, must sign the SHA-256 of every byte of the archive (computed
+    /// on a second thread while the archive streamed past): a changed byte anywhere — even one
+    /// that decompresses to the same content — fails here.
+    private func checkDetachedSignature(_ path: String, reader: TarReader, key: VerifyingKey?) throws -> String {
+        let signaturePath = path + ".sig"
+        guard let text = try? String(contentsOfFile: signaturePath, encoding: .utf8) else { return "absent" }
+        guard let key, let digest = reader.archiveSHA256() else { return "absent" }
+        guard let signature = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BundleError.verification("\(signaturePath): not a base64 signature")
+        }
+        guard key.verify(Array(signature), sha256Digest: digest) else {
+            throw BundleError.verification("\(path): the detached signature \(signaturePath) does not match the archive: a byte of the archive was changed, or the .sig belongs to another archive")
+        }
+        return "verified"
     }
 
     private func readLeading(_ reader: TarReader, expected: String, path: String) throws -> [UInt8] {

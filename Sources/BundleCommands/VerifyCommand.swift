@@ -42,6 +42,7 @@ public struct VerifyCommand: ParsableCommand {
         var version: String?
         var entries: Int?
         var bytes: Int64?
+        var archiveSignature: String?
         var error: String?
     }
 
@@ -54,9 +55,9 @@ public struct VerifyCommand: ParsableCommand {
             let result = try BundleVerifier(keys: trusted).verify(file, into: &sink)
             progress.finish()
             let report = Report(file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
-                                entries: result.entriesChecked, bytes: result.bytesChecked)
+                                entries: result.entriesChecked, bytes: result.bytesChecked, archiveSignature: result.archiveSignature)
             if json { print(JSONOutput.text(report)) } else {
-                print("verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked))")
+                print("verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked)); detached signature \(result.archiveSignature == "verified" ? "\(file).sig verified" : "absent (content fully checked)")")
             }
         } catch {
             let failure = CommandFailure.from(error)

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CZlib
 import CZstd
+import Integrity
 
 /// Reads a bundle file as one decompressed byte stream, strictly: exactly one zstd frame or one
 /// gzip member (no name, comment or extra field), starting at byte 0 and ending at the file's end.
@@ -21,6 +22,8 @@ final class StrictDecompressor {
     private var streamEnded = false
     private var zstd: OpaquePointer?
     private var zlib: UnsafeMutablePointer<z_stream>?
+    /// SHA-256 of the file's raw bytes, on a second thread (strict mode: the whole file is read).
+    private let rawHash = BackgroundSHA256()
 
     init(path: String, strict: Bool = true) throws {
         self.path = path
@@ -75,8 +78,11 @@ final class StrictDecompressor {
         repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))") }
         inputEnd = n
-        if n == 0 { fileEnded = true }
+        if n == 0 { fileEnded = true } else { rawHash.update(copying: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
     }
+
+    /// The SHA-256 of every byte of the file, once it has been read to its end; nil before.
+    func fileSHA256() -> [UInt8]? { fileEnded ? rawHash.finalize() : nil }
 
     private func readPlain(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try fillInput()

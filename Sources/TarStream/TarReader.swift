@@ -98,6 +98,10 @@ public final class TarReader {
         }
     }
 
+    /// SHA-256 of the whole archive file as stored (compressed), available after `next()` returned
+    /// nil in strict mode — the digest a detached signature of the archive covers.
+    public func archiveSHA256() -> [UInt8]? { input.fileSHA256() }
+
     /// Reads data of the current entry; 0 at its end.
     public func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
         guard remainingInEntry > 0, destination.count > 0 else { return 0 }

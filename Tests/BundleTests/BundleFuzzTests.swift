@@ -68,6 +68,10 @@ struct BundleFuzzTests {
             if mutant == original { refused += 1; continue }
             let path = fixture.root + "/mutant"
             try Data(mutant).write(to: URL(fileURLWithPath: path))
+            // The detached signature sits beside it, as pack leaves it: a changed byte anywhere,
+            // even one that decompresses to the same content, must be caught.
+            try? FileManager.default.removeItem(atPath: path + ".sig")
+            try FileManager.default.copyItem(atPath: bundle + ".sig", toPath: path + ".sig")
             let target = fixture.root + "/extract-\(iteration)"
             do {
                 try BundleExtractor.extract(path, keys: keys, into: target)

@@ -107,6 +107,20 @@ struct PackAndVerifyTests {
         let bundle = fixture.root + "/b.tar.zst"
         #expect(try fixture.pack(key: key, output: bundle).status == 0)
         #expect(try airgapBundle(["verify", bundle, "--key", oldPub, "--key", pub]).status == 0)
+        // Without FILE.sig the content is still fully checked, and the report says the .sig is absent;
+        // a .sig of another archive is refused.
+        let bare = fixture.root + "/bare.tar.zst"
+        try FileManager.default.copyItem(atPath: bundle, toPath: bare)
+        let absent = try airgapBundle(["verify", bare, "--key", pub, "--json"])
+        #expect(absent.status == 0 && absent.stdout.contains("\"archiveSignature\" : \"absent\""), "\(absent.stdout)")
+        #expect(try airgapBundle(["verify", bundle, "--key", pub, "--json"]).stdout.contains("\"archiveSignature\" : \"verified\""))
+        let other = fixture.root + "/other.tar.zst"
+        #expect(try airgapBundle(["pack", fixture.stage, "--key", key, "--output", other, "--version", "9"]).status == 0)
+        try FileManager.default.copyItem(atPath: other + ".sig", toPath: bare + ".sig")
+        let mismatched = try airgapBundle(["verify", bare, "--key", pub])
+        #expect(mismatched.status == 1)
+        #expect(mismatched.stderr.contains("does not match the archive"), "\(mismatched.stderr)")
+
         let wrong = try airgapBundle(["verify", bundle, "--key", oldPub])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("not among the trusted keys"), "\(wrong.stderr)")

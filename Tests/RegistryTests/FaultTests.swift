@@ -38,7 +38,9 @@ struct FaultTests {
     }
 
     @Test func resumesABrokenBlobTransferWithRange() throws {
-        try proxy.setRules([["path_contains": "/blobs/", "method": "GET", "action": "reset_after", "bytes": 400_000, "times": 1]])
+        // The 1 MB shared layer: the reset must hit a blob larger than the cut.
+        let big = seeded.sharedA.layers[0].descriptor.digest
+        try proxy.setRules([["path_contains": "/blobs/\(big)", "method": "GET", "action": "reset_after", "bytes": 400_000, "times": 1]])
         let layout = try TestPaths.scratch("layout")
         let result = try pull("library/shared-a:1", layout: layout)
         #expect(result.status == 0, "\(result.stderr)")
