@@ -67,7 +67,9 @@ public struct BundleVerifier {
     public func readSignedIndex(_ path: String) throws -> SignedIndex {
         guard FileManager.default.isReadableFile(atPath: path) else { throw BundleError.usage("\(path): no such file, or not readable") }
         let reader: TarReader
-        do { reader = try TarReader(path: path) } catch { throw BundleError.verification("\(error)") }
+        // The raw bytes are hashed (on a second thread) only when a detached signature is there to check them.
+        let hashArchive = !keys.isEmpty && FileManager.default.fileExists(atPath: path + ".sig")
+        do { reader = try TarReader(path: path, hashArchive: hashArchive) } catch { throw BundleError.verification("\(error)") }
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
         let indexBytes = try readLeading(reader, expected: BundlePaths.index, path: path)
         let signatureBytes = try readLeading(reader, expected: BundlePaths.indexSignature, path: path)

@@ -1,22 +1,30 @@
 import Dispatch
 
-/// SHA-256 computed on a second thread: `update` copies the bytes and returns at once (at most
-/// eight chunks wait), so hashing a file's raw bytes overlaps with decompressing them.
+/// SHA-256 computed on a second thread, so hashing a file's raw bytes overlaps with decompressing
+/// them. `update(borrowing:)` does not copy: the caller keeps the bytes alive and unchanged until
+/// it has waited on the returned token.
 public final class BackgroundSHA256: @unchecked Sendable {
     private let hasher = SHA256Hasher()
     private let queue = DispatchQueue(label: "airgap.background-sha256")
-    private let slots = DispatchSemaphore(value: 8)
+
+    /// Waiting on it means the bytes have been hashed and the buffer may be reused.
+    public struct Token: @unchecked Sendable {
+        fileprivate let done: DispatchSemaphore
+        public func wait() { done.wait(); done.signal() }
+    }
+
+    private struct Borrowed: @unchecked Sendable { let bytes: UnsafeRawBufferPointer }
 
     public init() {}
 
-    public func update(copying buffer: UnsafeRawBufferPointer) {
-        guard !buffer.isEmpty else { return }
-        slots.wait()
-        let copy = [UInt8](buffer)
+    public func update(borrowing buffer: UnsafeRawBufferPointer) -> Token {
+        let done = DispatchSemaphore(value: 0)
+        let borrowed = Borrowed(bytes: buffer)
         queue.async {
-            copy.withUnsafeBytes { self.hasher.update($0) }
-            self.slots.signal()
+            self.hasher.update(borrowed.bytes)
+            done.signal()
         }
+        return Token(done: done)
     }
 
     /// Waits for the queued bytes and returns the 32-byte digest.

@@ -16,21 +16,26 @@ final class StrictDecompressor {
     let strict: Bool
     private(set) var compression: Compression = .none
     private let fd: Int32
-    private var input: UnsafeMutableRawBufferPointer
+    /// Two input buffers in turn: one is hashed on the second thread while the other is read.
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    private var tokens: [BackgroundSHA256.Token?] = [nil, nil]
+    private var current = 0
+    private var input: UnsafeMutableRawBufferPointer { buffers[current] }
     private var inputStart = 0, inputEnd = 0
     private var fileEnded = false
     private var streamEnded = false
     private var zstd: OpaquePointer?
     private var zlib: UnsafeMutablePointer<z_stream>?
-    /// SHA-256 of the file's raw bytes, on a second thread (strict mode: the whole file is read).
-    private let rawHash = BackgroundSHA256()
+    /// SHA-256 of the file's raw bytes, on a second thread, when asked for (a detached signature to check).
+    private let rawHash: BackgroundSHA256?
 
-    init(path: String, strict: Bool = true) throws {
+    init(path: String, strict: Bool = true, hashFile: Bool = false) throws {
         self.path = path
         self.strict = strict
+        rawHash = hashFile ? BackgroundSHA256() : nil
+        buffers = [.allocate(byteCount: 1 << 20, alignment: 16), .allocate(byteCount: 1 << 20, alignment: 16)]
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
-        input = .allocate(byteCount: 1 << 20, alignment: 16)
         try fillInput()
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
@@ -53,7 +58,8 @@ final class StrictDecompressor {
 
     deinit {
         close(fd)
-        input.deallocate()
+        for token in tokens { token?.wait() }
+        for buffer in buffers { buffer.deallocate() }
         if let zstd { ZSTD_freeDStream(zstd) }
         if let zlib { inflateEnd(zlib); zlib.deallocate() }
     }
@@ -73,16 +79,19 @@ final class StrictDecompressor {
 
     private func fillInput() throws {
         if inputStart < inputEnd || fileEnded { return }
+        current ^= 1
+        tokens[current]?.wait()   // the second thread is done with this buffer
+        tokens[current] = nil
         inputStart = 0
         var n: Int
         repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))") }
         inputEnd = n
-        if n == 0 { fileEnded = true } else { rawHash.update(copying: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
+        if n == 0 { fileEnded = true } else if let rawHash { tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
     }
 
     /// The SHA-256 of every byte of the file, once it has been read to its end; nil before.
-    func fileSHA256() -> [UInt8]? { fileEnded ? rawHash.finalize() : nil }
+    func fileSHA256() -> [UInt8]? { fileEnded ? rawHash?.finalize() : nil }
 
     private func readPlain(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try fillInput()

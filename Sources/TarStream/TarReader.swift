@@ -20,8 +20,9 @@ public final class TarReader {
 
     /// `strictContainer`: exactly one zstd frame or bare gzip member and nothing after it (bundles).
     /// Pass false for archives made by other tools (Helm charts).
-    public init(path: String, strictContainer: Bool = true) throws {
-        input = try StrictDecompressor(path: path, strict: strictContainer)
+    /// `hashArchive`: also compute the SHA-256 of the archive file as stored (`archiveSHA256()`).
+    public init(path: String, strictContainer: Bool = true, hashArchive: Bool = false) throws {
+        input = try StrictDecompressor(path: path, strict: strictContainer, hashFile: hashArchive)
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
     }
 
