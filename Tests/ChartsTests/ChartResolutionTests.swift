@@ -42,10 +42,17 @@ struct ChartResolutionTests {
         var index = "apiVersion: v1\nentries:\n"
         for (name, list) in byName.sorted(by: { $0.key < $1.key }) { index += "  \(name):\n" + list.joined(separator: "\n") + "\n" }
         try index.write(toFile: served + "/index.yaml", atomically: true, encoding: .utf8)
-        repositoryPort = try Loopback.freePort()
-        server = try BackgroundProcess(["python3", "-m", "http.server", String(repositoryPort), "--bind", "127.0.0.1", "--directory", served],
-                                       directory: root, logPath: root + "/http.log")
-        try Loopback.waitUntilListening(repositoryPort, process: server)
+        // A free port can be taken by a parallel test between the check and the bind: try again.
+        var started: (Int, BackgroundProcess)?
+        for _ in 0..<3 where started == nil {
+            let port = try Loopback.freePort()
+            let process = try BackgroundProcess(["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served],
+                                                directory: root, logPath: root + "/http.log")
+            do { try Loopback.waitUntilListening(port, process: process); started = (port, process) } catch { process.stop() }
+        }
+        guard let (port, process) = started else { throw TestSupportError("the chart repository server did not start") }
+        repositoryPort = port
+        server = process
     }
 
     /// A copy of the fixture chart under another name/version, packaged with `helm package`.
