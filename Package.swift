@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
-//   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- airgap-bundle
+//   COpenSSL <- Integrity <- OCI <- Registry <- Charts (also uses Bundle) <- airgap-bundle
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- Bundle <- BundleCommands <- both executables
 //   Terminal (progress, byte counts) <- both executables
 let package = Package(
@@ -31,7 +31,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity"]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", .product(name: "Yams", package: "Yams")]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(
             name: "Registry",
@@ -44,7 +44,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
-        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -45,8 +45,8 @@ public enum BundlePacker {
         var components: [BundleIndex.Component] = []
         for (file, sha) in zip(staged.files, hashes) {
             if file.path.hasPrefix(BundlePaths.charts), file.path.hasSuffix(".tgz") {
-                let meta = ChartMetadata.read(file.absolutePath)
-                charts.append(BundleIndex.Chart(path: file.path, name: meta.name, version: meta.version, size: file.size, sha256: sha))
+                let meta = try? ChartMetadataFile.read(archive: file.absolutePath)
+                charts.append(BundleIndex.Chart(path: file.path, name: meta?.name, version: meta?.version, size: file.size, sha256: sha))
             } else if file.path.hasPrefix(BundlePaths.files) {
                 files.append(BundleIndex.File(path: file.path, size: file.size, sha256: sha))
             } else if file.path == BundlePaths.stagedComponents {
@@ -93,7 +93,7 @@ public enum BundlePacker {
         } catch let error as ArchiveError {
             throw BundleError.usage("cannot write \(output): \(error)")
         }
-        let archiveDigest = try SHA256Hasher.digestOfFile(atPath: temporary)
+        let archiveDigest = try SHA256Hasher.digestFile(atPath: temporary).digest
         let detached = Array((Data(try key.sign(sha256Digest: archiveDigest)).base64EncodedString()).utf8)
         guard rename(temporary, output) == 0 else { throw BundleError.usage("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))") }
         do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.usage("\(error)") }

@@ -34,18 +34,3 @@ extension VerifyingKey {
         return EVP_PKEY_verify(context, signature, signature.count, digest, digest.count) == 1
     }
 }
-
-extension SHA256Hasher {
-    /// The raw 32-byte digest of a file, streamed.
-    public static func digestOfFile(atPath path: String) throws -> [UInt8] {
-        let (hex, _) = try hashFile(atPath: path)
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
-    }
-}

@@ -97,8 +97,6 @@ enum TarHeader {
 
     enum DecodeError: Error { case badChecksum, badNumber(String) }
 
-    static func isZero(_ block: UnsafeRawBufferPointer) -> Bool { block.allSatisfy { $0 == 0 } }
-
     static func decode(_ block: UnsafeRawBufferPointer) throws(DecodeError) -> Raw {
         var sum = 0
         for i in 0..<blockSize { sum += (148..<156).contains(i) ? 32 : Int(block[i]) }
