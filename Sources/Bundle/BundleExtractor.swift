@@ -8,16 +8,19 @@ import OCI
 /// is ever written outside it (paths are checked, files are created with `O_EXCL|O_NOFOLLOW`).
 public enum BundleExtractor {
     @discardableResult
-    public static func extract(_ archive: String, keys: [VerifyingKey], into target: String) throws -> VerifiedBundle {
+    public static func extract(_ archive: String, keys: [VerifyingKey], into target: String, requireArchiveSignature: Bool = false) throws -> VerifiedBundle {
         guard !FileManager.default.fileExists(atPath: target) else { throw BundleError.usage("\(target) already exists; extract into a new directory") }
         let partial = target.hasSuffix("/") ? String(target.dropLast()) + ".partial-\(getpid())" : target + ".partial-\(getpid())"
-        do { try PosixFile.makeDirectories(partial) } catch { throw BundleError.usage("\(error)") }
+        do { try PosixFile.makeDirectories(partial) } catch { throw BundleError.io("\(error)") }
         var sink = ExtractingSink(root: partial)
         do {
-            let verified = try BundleVerifier(keys: keys).verify(archive, into: &sink)
-            guard rename(partial, target) == 0 else { throw BundleError.usage("cannot move \(partial) to \(target): \(String(cString: strerror(errno)))") }
+            let verifier = BundleVerifier(keys: keys, requireArchiveSignature: requireArchiveSignature)
+            let verified = try verifier.verify(archive, into: &sink)
+            guard rename(partial, target) == 0 else { throw BundleError.io("cannot move \(partial) to \(target): \(String(cString: strerror(errno)))") }
             return verified
         } catch {
+            // Best effort: the verification error is what the caller must see; a leftover
+            // `.partial-PID` directory is never mistaken for a verified extraction.
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
@@ -41,9 +44,9 @@ struct ExtractingSink: BundleEntrySink {
         // The verifier has already refused absolute paths, '..' and empty components.
         let destination = root + "/" + entry.path
         let parent = (destination as NSString).deletingLastPathComponent
-        do { try PosixFile.makeDirectories(parent) } catch { throw BundleError.usage("\(error)") }
+        do { try PosixFile.makeDirectories(parent) } catch { throw BundleError.io("\(error)") }
         fd = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BundleError.usage("cannot create \(destination): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw BundleError.io("cannot create \(destination): \(String(cString: strerror(errno)))") }
         current = destination
     }
 
@@ -51,13 +54,13 @@ struct ExtractingSink: BundleEntrySink {
         var offset = 0
         while offset < chunk.count {
             let n = Glibc.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-            if n < 0 { if errno == EINTR { continue }; throw BundleError.usage("cannot write \(current): \(String(cString: strerror(errno)))") }
+            if n < 0 { if errno == EINTR { continue }; throw BundleError.io("cannot write \(current): \(String(cString: strerror(errno)))") }
             offset += n
         }
     }
 
     mutating func finish(_ entry: BundleIndex.Entry) throws {
-        if close(fd) != 0 { fd = -1; throw BundleError.usage("cannot write \(current): \(String(cString: strerror(errno)))") }
+        if close(fd) != 0 { fd = -1; throw BundleError.io("cannot write \(current): \(String(cString: strerror(errno)))") }
         fd = -1
     }
 
@@ -66,6 +69,6 @@ struct ExtractingSink: BundleEntrySink {
     }
 
     private func writeWhole(_ name: String, _ bytes: [UInt8]) throws {
-        do { try PosixFile.writeAtomically(bytes, to: root + "/" + name) } catch { throw BundleError.usage("\(error)") }
+        do { try PosixFile.writeAtomically(bytes, to: root + "/" + name) } catch { throw BundleError.io("\(error)") }
     }
 }

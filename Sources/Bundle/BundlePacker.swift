@@ -45,8 +45,8 @@ public enum BundlePacker {
         var components: [BundleIndex.Component] = []
         for (file, sha) in zip(staged.files, hashes) {
             if file.path.hasPrefix(BundlePaths.charts), file.path.hasSuffix(".tgz") {
-                let meta = try? ChartMetadataFile.read(archive: file.absolutePath)
-                charts.append(BundleIndex.Chart(path: file.path, name: meta?.name, version: meta?.version, size: file.size, sha256: sha))
+                let meta = try ChartMetadataFile.read(archive: file.absolutePath)
+                charts.append(BundleIndex.Chart(path: file.path, name: meta.name, version: meta.version, size: file.size, sha256: sha))
             } else if file.path.hasPrefix(BundlePaths.files) {
                 files.append(BundleIndex.File(path: file.path, size: file.size, sha256: sha))
             } else if file.path == BundlePaths.stagedComponents {
@@ -70,9 +70,10 @@ public enum BundlePacker {
         let index = BundleIndex(formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
                                 builder: options.builder, components: components, charts: charts, images: images, files: files,
                                 entries: content.map(\.entry))
+        if let problem = index.firstProblem() { throw BundleError.usage("cannot pack \(directory): bundle.json \(problem)") }
         let indexBytes = try BundleCodec.encode(index)
         let fingerprint = try key.publicKey.fingerprint()
-        let signature = BundleIndexSignature(algorithm: key.type == .ed25519 ? "ed25519" : "ecdsa-p256-sha256", keyFingerprint: fingerprint,
+        let signature = BundleIndexSignature(algorithm: BundleIndexSignature.algorithmName(for: key.type), keyFingerprint: fingerprint,
                                              signature: Data(try key.sign(indexBytes)).base64EncodedString())
         let signatureBytes = try BundleCodec.encode(signature)
 
@@ -91,12 +92,12 @@ public enum BundlePacker {
             }
             try writer.finish()
         } catch let error as ArchiveError {
-            throw BundleError.usage("cannot write \(output): \(error)")
+            throw BundleError.io("cannot write \(output): \(error)")
         }
         let archiveDigest = try SHA256Hasher.digestFile(atPath: temporary).digest
         let detached = Array((Data(try key.sign(sha256Digest: archiveDigest)).base64EncodedString()).utf8)
-        guard rename(temporary, output) == 0 else { throw BundleError.usage("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))") }
-        do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.usage("\(error)") }
+        guard rename(temporary, output) == 0 else { throw BundleError.io("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))") }
+        do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.io("\(error)") }
         return PackResult(archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: PosixFile.regularFileSize(output) ?? 0,
                           archiveSHA256: Hex.encode(archiveDigest), signerFingerprint: fingerprint)
     }

@@ -27,14 +27,19 @@ public struct ChartMetadataFile: Sendable, Decodable {
 
     public static func read(directory: String) throws -> ChartMetadataFile {
         let path = directory + "/Chart.yaml"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw BundleError.usage("cannot read \(path)") }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw BundleError.io("cannot read \(path): \(error.localizedDescription)")
+        }
         return try parse(text, source: path)
     }
 
     /// Reads `NAME/Chart.yaml` from a chart archive.
     public static func read(archive: String) throws -> ChartMetadataFile {
         let reader: TarReader
-        do { reader = try TarReader(path: archive, strictContainer: false) } catch { throw BundleError.usage("\(archive) is not a chart archive: \(error)") }
+        do { reader = try TarReader(path: archive, strictContainer: false) } catch let error as ArchiveError where error.kind == .unreadable {
+            throw BundleError.io("cannot read the chart archive \(archive): \(error.message)")
+        } catch { throw BundleError.usage("\(archive) is not a chart archive: \(error)") }
         while let entry = try reader.next() {
             let parts = entry.path.split(separator: "/")
             if parts.count == 2, parts[1] == "Chart.yaml", entry.kind == .regular {

@@ -58,10 +58,16 @@ enum ImageCatalog {
                 }
                 total += blob.size
             }
-            if platforms.isEmpty, let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)"),
-               let config = try? JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath))),
-               let platform = config.platform {
-                platforms.append(platform.description)
+            // The platform of a single-platform image comes from its config. Artifacts (charts,
+            // signatures) carry other config types and have no platform.
+            let imageConfigTypes = [MediaType.ociConfig, MediaType.dockerConfig]
+            if platforms.isEmpty, imageConfigTypes.contains(manifest.config.mediaType),
+               let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)") {
+                let config: ImageConfiguration
+                do { config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath))) } catch {
+                    throw BundleError.usage("image \(image): its config \(configFile.path) is not a valid image configuration: \(error.humanDescription)")
+                }
+                if let platform = config.platform { platforms.append(platform.description) }
             }
             return total
         }

@@ -28,13 +28,23 @@ struct StagedDirectory {
         for file in found where BundlePaths.computed.contains(file.path) {
             throw BundleError.usage("\(root)/\(file.path): pack computes this file itself; remove it from the staged directory")
         }
+        // pack refuses every name verify would refuse, so a packed bundle always verifies.
+        for file in found {
+            if let problem = EntryNamePolicy.problem(with: file.path) {
+                throw BundleError.usage("\(root)/\(file.path): cannot be packed: the file \(problem)")
+            }
+        }
+        if let (first, second) = EntryNamePolicy.firstCollision(in: found.map(\.path)) {
+            throw BundleError.usage(
+                "\(root): \(first) and \(second) differ only by case or Unicode normalization; sites extract to file systems that would merge them")
+        }
         files = found
     }
 
     private static func walk(_ directory: String, relative: String, into files: inout [File]) throws {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-            throw BundleError.usage("cannot list \(directory): \(error.localizedDescription)")
+            throw BundleError.io("cannot list \(directory): \(error.localizedDescription)")
         }
         for name in names {
             let absolute = directory + "/" + name

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundle
 import Foundation
+import TarStream
 import Terminal
 
 /// A failure that ends a command with a message and an exit status (1: the work failed, 2: usage or I/O).
@@ -18,6 +19,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
     public static func from(_ error: Error) -> CommandFailure {
         if let failure = error as? CommandFailure { return failure }
         if let bundle = error as? BundleError { return CommandFailure(message: bundle.message, exitCode: ExitCode(bundle.kind == .verification ? 1 : 2)) }
+        if let archive = error as? ArchiveError { return from(BundleError.from(archive)) }
         return CommandFailure(message: "\(error)", exitCode: ExitCode(2))
     }
 }
@@ -30,7 +32,8 @@ public enum CommandRunner {
             if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
             exit(0)
         } catch let failure as CommandFailure {
-            ProgressLine.writeStderr("error: \(failure.message)\n")
+            // Messages quote names from bundles and registries: escape what could drive a terminal.
+            ProgressLine.writeStderr("error: \(TerminalText.escaped(failure.message))\n")
             exit(failure.exitCode.rawValue)
         } catch {
             let code = root.exitCode(for: error).rawValue

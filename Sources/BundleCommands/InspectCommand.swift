@@ -42,7 +42,7 @@ public struct InspectCommand: ParsableCommand {
         let signed: BundleVerifier.SignedIndex
         do { signed = try BundleVerifier(keys: trusted).readSignedIndex(file) } catch { throw CommandFailure.from(error) }
         let index = signed.index
-        let compressed = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value ?? 0
+        let compressed = signed.archiveSize
         if json {
             print(JSONOutput.text(Report(file: file, signatureVerified: signed.signatureVerified, signer: signed.signerFingerprint,
                                          compressedSize: compressed, totalSize: index.entriesSize, index: index)))
@@ -67,6 +67,7 @@ public struct InspectCommand: ParsableCommand {
         }
         lines.append("files:      \(index.files.isEmpty ? "(none)" : "")")
         for file in index.files { lines.append("  \(file.path)  \(ByteCount.format(file.size))") }
-        print(lines.joined(separator: "\n"))
+        // Every field comes from the (possibly unsigned) bundle: escape what could drive a terminal.
+        print(lines.map { TerminalText.escaped($0, keepNewlines: false) }.joined(separator: "\n"))
     }
 }

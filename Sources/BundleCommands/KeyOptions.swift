@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundle
 import Foundation
 import Integrity
+import TarStream
 
 /// Where a private key's passphrase comes from (never the command line itself).
 public struct PassphraseOptions: ParsableArguments {
@@ -19,8 +20,9 @@ public struct PassphraseOptions: ParsableArguments {
 
     public func passphrase() throws -> String? {
         if let passphraseFile {
-            guard let text = try? String(contentsOfFile: passphraseFile, encoding: .utf8) else {
-                throw CommandFailure(message: "cannot read the passphrase file \(passphraseFile)", exitCode: ExitCode(2))
+            let text: String
+            do { text = String(decoding: try SmallFile.read(passphraseFile, limit: 4096), as: UTF8.self) } catch {
+                throw CommandFailure(message: "cannot read the passphrase file \(passphraseFile): \(error)", exitCode: ExitCode(2))
             }
             let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
             guard !line.isEmpty else { throw CommandFailure(message: "the passphrase file \(passphraseFile) is empty", exitCode: ExitCode(2)) }
@@ -37,21 +39,26 @@ public struct PassphraseOptions: ParsableArguments {
 }
 
 public enum KeyFiles {
+    /// Key files are small; anything larger is not a key.
+    static let sizeLimit = 64 << 10
+
     public static func readPrivate(_ path: String, passphrase: String?) throws -> SigningKey {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandFailure(message: "cannot read the private key \(path)", exitCode: ExitCode(2))
+        let data: [UInt8]
+        do { data = try SmallFile.read(path, limit: sizeLimit) } catch {
+            throw CommandFailure(message: "cannot read the private key \(path): \(error)", exitCode: ExitCode(2))
         }
-        do { return try SigningKey(pem: Array(data), passphrase: passphrase) } catch {
+        do { return try SigningKey(pem: data, passphrase: passphrase) } catch {
             throw CommandFailure(message: "\(path): \(error)", exitCode: ExitCode(2))
         }
     }
 
     public static func readPublic(_ paths: [String]) throws -> [VerifyingKey] {
         try paths.map { path in
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CommandFailure(message: "cannot read the public key \(path)", exitCode: ExitCode(2))
+            let data: [UInt8]
+            do { data = try SmallFile.read(path, limit: sizeLimit) } catch {
+                throw CommandFailure(message: "cannot read the public key \(path): \(error)", exitCode: ExitCode(2))
             }
-            do { return try VerifyingKey(pem: Array(data)) } catch {
+            do { return try VerifyingKey(pem: data) } catch {
                 throw CommandFailure(message: "\(path): \(error)", exitCode: ExitCode(2))
             }
         }

@@ -11,11 +11,13 @@ public struct VerifyCommand: ParsableCommand {
         discussion: """
             Checks the signature of bundle.json with a trusted public key, then every entry \
             against bundle.json: order, size, SHA-256, type (regular files only) and path (no \
-            absolute paths, no '..'). Nothing is extracted.
+            absolute paths, no '..'). When FILE.sig is beside the archive it must sign every \
+            byte of it; --require-archive-signature makes a missing FILE.sig a failure (use it \
+            whenever the vendor ships one, which pack always writes). Nothing is extracted.
             Exit status: 0 verified, 1 verification failed, 2 usage or I/O error.
 
             Examples:
-              verify astrago-1.0.0.tar.zst --key vendor.pub
+              verify astrago-1.0.0.tar.zst --key vendor.pub --require-archive-signature
               verify astrago-1.0.0.tar.zst --key vendor-2026.pub --key vendor-2027.pub --json
             """)
 
@@ -24,6 +26,10 @@ public struct VerifyCommand: ParsableCommand {
 
     @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (PEM). Repeatable, for key rotation.", valueName: "pub"))
     var keys: [String] = []
+
+    @Flag(name: .customLong("require-archive-signature"),
+          help: "Fail when the detached signature FILE.sig is missing (by default a missing .sig is reported as absent).")
+    var requireArchiveSignature = false
 
     @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
     var json = false
@@ -42,7 +48,7 @@ public struct VerifyCommand: ParsableCommand {
         var version: String?
         var entries: Int?
         var bytes: Int64?
-        var archiveSignature: String?
+        var archiveSignature: ArchiveSignatureOutcome?
         var error: String?
     }
 
@@ -52,12 +58,21 @@ public struct VerifyCommand: ParsableCommand {
         var sink = ProgressSink(progress: progress)
         defer { progress.finish() }
         do {
-            let result = try BundleVerifier(keys: trusted).verify(file, into: &sink)
+            let verifier = BundleVerifier(keys: trusted, requireArchiveSignature: requireArchiveSignature)
+            let result = try verifier.verify(file, into: &sink)
             progress.finish()
             let report = Report(file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
                                 entries: result.entriesChecked, bytes: result.bytesChecked, archiveSignature: result.archiveSignature)
             if json { print(JSONOutput.text(report)) } else {
-                print("verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked)); detached signature \(result.archiveSignature == "verified" ? "\(file).sig verified" : "absent (content fully checked)")")
+                let detached: String
+                switch result.archiveSignature {
+                case .verified: detached = "\(file).sig verified"
+                case .absent: detached = "absent (content fully checked)"
+                }
+                print(TerminalText.escaped(
+                    "verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), "
+                        + "\(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked)); detached signature \(detached)",
+                    keepNewlines: false))
             }
         } catch {
             let failure = CommandFailure.from(error)

@@ -6,6 +6,10 @@
 #include <openssl/x509.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/bn.h>
+#include <openssl/obj_mac.h>
 
 /* Swift cannot import function-like macros; these wrap the ones we use. */
 static inline void airgap_openssl_free(void *p) { OPENSSL_free(p); }

@@ -20,7 +20,7 @@ extension SigningKey {
         guard EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1 else { throw SigningError.openssl("cannot size the signature") }
         var signature = [UInt8](repeating: 0, count: length)
         guard EVP_PKEY_sign(context, &signature, &length, digest, digest.count) == 1 else { throw SigningError.openssl("signing failed") }
-        return Array(signature.prefix(length))
+        return try ECDSASignature.lowS(Array(signature.prefix(length)))
     }
 }
 

@@ -32,12 +32,29 @@ final class OwnedKey: @unchecked Sendable {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { EVP_PKEY_free(pointer) }
 
+    /// The key's type when it is one the format uses; nil for every other (RSA, other curves).
     var type: KeyType? {
         switch EVP_PKEY_get_base_id(pointer) {
         case EVP_PKEY_ED25519: return .ed25519
-        case EVP_PKEY_EC: return .ecdsaP256
+        case EVP_PKEY_EC: return curveName == SN_X9_62_prime256v1 ? .ecdsaP256 : nil
         default: return nil
         }
+    }
+
+    /// OpenSSL's short name of an EC key's curve (`prime256v1`, `secp384r1`, `secp256k1`, …).
+    var curveName: String? {
+        var name = [CChar](repeating: 0, count: 80)
+        var length = 0
+        guard EVP_PKEY_get_group_name(pointer, &name, name.count, &length) == 1 else { ERR_clear_error(); return nil }
+        return String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Why the key cannot be used, in words, when `type` is nil.
+    var unsupportedReason: String {
+        if EVP_PKEY_get_base_id(pointer) == EVP_PKEY_EC {
+            return "unsupported EC curve \(curveName ?? "(unknown)"): only P-256 (prime256v1) and Ed25519 keys are accepted"
+        }
+        return "unsupported key type: only ECDSA P-256 and Ed25519 keys are accepted"
     }
 }
 
@@ -70,8 +87,7 @@ public struct SigningKey: Sendable {
             throw SigningError.openssl(passphrase == nil ? "not a readable private key (is it encrypted? give the passphrase)" : "cannot read the private key (wrong passphrase?)")
         }
         key = OwnedKey(read)
-        guard let type = key.type else { throw SigningError(message: "unsupported key type: use ecdsa-p256 or ed25519") }
-        if type == .ecdsaP256, EVP_PKEY_get_bits(read) != 256 { throw SigningError(message: "unsupported EC curve: use P-256") }
+        guard key.type != nil else { throw SigningError(message: key.unsupportedReason) }
     }
 
     init(key: OwnedKey) { self.key = key }
@@ -104,6 +120,7 @@ public struct SigningKey: Sendable {
         guard EVP_DigestSign(context, nil, &length, message, message.count) == 1 else { throw SigningError.openssl("cannot size the signature") }
         var signature = [UInt8](repeating: 0, count: length)
         guard EVP_DigestSign(context, &signature, &length, message, message.count) == 1 else { throw SigningError.openssl("signing failed") }
-        return Array(signature.prefix(length))
+        let bytes = Array(signature.prefix(length))
+        return type == .ecdsaP256 ? try ECDSASignature.lowS(bytes) : bytes
     }
 }

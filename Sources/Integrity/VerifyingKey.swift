@@ -7,11 +7,14 @@ public struct VerifyingKey: Sendable {
 
     init(key: OwnedKey) { self.key = key }
 
+    /// Reads exactly one PEM `PUBLIC KEY` block: a second key, or anything but white space around
+    /// the block, is refused rather than silently ignored. Only P-256 and Ed25519 keys are accepted.
     public init(pem: [UInt8]) throws {
-        let bio = try MemoryBIO(pem)
+        let block = try PEMBlock.single(in: pem, label: "PUBLIC KEY")
+        let bio = try MemoryBIO(block)
         guard let read = PEM_read_bio_PUBKEY(bio.pointer, nil, nil, nil) else { throw SigningError.openssl("not a PEM public key") }
         key = OwnedKey(read)
-        guard key.type != nil else { throw SigningError(message: "unsupported public key type: use ecdsa-p256 or ed25519") }
+        guard key.type != nil else { throw SigningError(message: key.unsupportedReason) }
     }
 
     /// SubjectPublicKeyInfo PEM.

@@ -16,10 +16,15 @@ public enum Compression: String, Sendable, CaseIterable {
 
 /// A failure reading or writing an archive, naming the file.
 public struct ArchiveError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong: the archive's bytes (`damaged`), or reading the file at all (`unreadable`:
+    /// missing, not a regular file, permissions, I/O errors).
+    public enum Kind: Sendable { case damaged, unreadable }
+    public let kind: Kind
     public let path: String
     public let message: String
     public var description: String { "\(path): \(message)" }
-    public init(path: String, message: String) {
+    public init(path: String, message: String, kind: Kind = .damaged) {
+        self.kind = kind
         self.path = path
         self.message = message
     }

@@ -16,6 +16,8 @@ final class StrictDecompressor {
     let strict: Bool
     private(set) var compression: Compression = .none
     private let fd: Int32
+    /// The file's size when it was opened.
+    let fileSize: Int64
     /// Two input buffers in turn: one is hashed on the second thread while the other is read.
     private let buffers: [UnsafeMutableRawBufferPointer]
     private var tokens: [BackgroundSHA256.Token?] = [nil, nil]
@@ -34,8 +36,7 @@ final class StrictDecompressor {
         self.strict = strict
         rawHash = hashFile ? BackgroundSHA256() : nil
         buffers = [.allocate(byteCount: 1 << 20, alignment: 16), .allocate(byteCount: 1 << 20, alignment: 16)]
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot open: \(String(cString: strerror(errno)))") }
+        (fd, fileSize) = try Self.openRegularFile(path)
         try fillInput()
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
@@ -54,6 +55,25 @@ final class StrictDecompressor {
         } else if head.count >= 4, head[0] & 0xF0 == 0x50, head[1] == 0x2A, head[2] == 0x4D, head[3] == 0x18 {
             throw damaged("it starts with a zstd skippable frame; bundles have exactly one zstd frame")
         }
+    }
+
+    /// Opens `path` for reading only if it is a regular file: a FIFO or device is refused without
+    /// waiting on it (O_NONBLOCK), a directory or a missing file is an unreadable input, not damage.
+    static func openRegularFile(_ path: String) throws -> (fd: Int32, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot open: \(String(cString: strerror(errno)))", kind: .unreadable) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw ArchiveError(path: path, message: "cannot read: \(reason)", kind: .unreadable)
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw ArchiveError(path: path, message: "not a regular file (\(FileKind.describe(mode: status.st_mode)))", kind: .unreadable)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return (fd, Int64(status.st_size))
     }
 
     deinit {
@@ -85,7 +105,7 @@ final class StrictDecompressor {
         inputStart = 0
         var n: Int
         repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
-        guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))") }
+        guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))", kind: .unreadable) }
         inputEnd = n
         if n == 0 { fileEnded = true } else if let rawHash { tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
     }

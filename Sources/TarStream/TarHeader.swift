@@ -117,6 +117,8 @@ enum TarHeader {
     /// Octal ASCII (space or NUL terminated), or GNU base-256 when the high bit is set.
     static func parseNumber(_ block: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) throws(DecodeError) -> Int {
         if block[offset] & 0x80 != 0 {
+            // Base-256 with the sign bit set (0xFF first) is a negative number.
+            guard block[offset] & 0x40 == 0 else { throw .badNumber("negative number") }
             var value = Int(block[offset] & 0x7f)
             for i in (offset + 1)..<(offset + width) {
                 guard value < (Int.max >> 8) else { throw .badNumber("number too large") }

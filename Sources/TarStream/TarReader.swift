@@ -11,17 +11,29 @@ public final class TarReader {
     private var paddingAfterEntry = 0
     private var current: TarEntry?
     private var finished = false
+    private let strict: Bool
+    /// Bytes of extended headers (pax `x` and `g`, GNU `L` and `K`) read so far in the archive.
+    private var extendedHeaderBytesInArchive = 0
     /// Every header byte of the current entry (pax or GNU headers and their data included).
     public private(set) var headerBytes: [UInt8] = []
-    /// Zero bytes found after the two end-of-archive blocks (a canonical archive has none).
-    public private(set) var extraZeroBytesAtEnd: Int64 = 0
     public var path: String { input.path }
+    /// The size of the archive file as stored (compressed), when it was opened.
+    public var archiveSize: Int64 { input.fileSize }
+
+    /// The most bytes of extended headers (pax and GNU long names) one entry may carry: enough for
+    /// any real name, small enough that a flood of headers is refused before it costs memory.
+    public static let extendedHeaderLimitPerEntry = 1 << 20
+    /// The most bytes of extended headers in a whole archive.
+    public static let extendedHeaderLimitPerArchive = 64 << 20
     public var compression: Compression { input.compression }
 
     /// `strictContainer`: exactly one zstd frame or bare gzip member and nothing after it (bundles).
     /// Pass false for archives made by other tools (Helm charts).
     /// `hashArchive`: also compute the SHA-256 of the archive file as stored (`archiveSHA256()`).
+    /// In strict mode nothing may follow the end-of-archive marker: the first byte past it is
+    /// refused at once. Lenient reads stop at the marker (GNU tar pads with zero blocks).
     public init(path: String, strictContainer: Bool = true, hashArchive: Bool = false) throws {
+        strict = strictContainer
         input = try StrictDecompressor(path: path, strict: strictContainer, hashFile: hashArchive)
         buffer = .allocate(byteCount: 1 << 20, alignment: 16)
     }
@@ -39,6 +51,7 @@ public final class TarReader {
         }
         headerBytes = []
         var paxPath: String?, paxSize: Int64?, longName: String?, longLink: String?
+        var extendedBytes = 0
         while true {
             guard let block = try readBlock(context: current.map { "after entry \($0.path)" } ?? "at the start") else {
                 throw ArchiveError(path: path, message: "truncated: the archive ends without an end-of-archive marker")
@@ -54,16 +67,13 @@ public final class TarReader {
             do { raw = try block.withUnsafeBytes { try TarHeader.decode($0) } } catch {
                 throw ArchiveError(path: path, message: "damaged tar header \(current.map { "after entry \($0.path)" } ?? "at the start") (\(error))")
             }
+            let isExtended = [UInt8(ascii: "x"), UInt8(ascii: "g"), UInt8(ascii: "L"), UInt8(ascii: "K")].contains(raw.typeflag)
+            if isExtended { try countExtendedHeader(raw.size, entrySoFar: &extendedBytes) }
             switch raw.typeflag {
             case UInt8(ascii: "x"):
                 for (key, value) in try paxRecords(try readSmallData(raw.size, what: "pax header")) {
                     if key == "path" { paxPath = value }
-                    if key == "size" {
-                        guard !value.isEmpty, value.utf8.allSatisfy({ (48...57).contains($0) }), let size = Int64(value) else {
-                            throw ArchiveError(path: path, message: "damaged pax header: size \"\(value)\" is not a byte count")
-                        }
-                        paxSize = size
-                    }
+                    if key == "size" { paxSize = try Self.byteCount(value, in: path) }
                     if key == "linkpath" { longLink = value }
                 }
                 continue
@@ -185,8 +195,34 @@ public final class TarReader {
         }
     }
 
+    /// Refuses an extended header that would take the entry or the archive past its limit,
+    /// before its data is read.
+    private func countExtendedHeader(_ size: Int64, entrySoFar: inout Int) throws {
+        guard size <= Int64(Self.extendedHeaderLimitPerEntry) else {
+            throw ArchiveError(path: path, message: "an extended header of \(size) bytes is too large (more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers)")
+        }
+        let (entryTotal, entryOverflow) = entrySoFar.addingReportingOverflow(Int(size))
+        guard !entryOverflow, entryTotal <= Self.extendedHeaderLimitPerEntry else {
+            throw ArchiveError(path: path, message: "one entry carries more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers (pax or GNU long-name headers)")
+        }
+        let (archiveTotal, archiveOverflow) = extendedHeaderBytesInArchive.addingReportingOverflow(Int(size))
+        guard !archiveOverflow, archiveTotal <= Self.extendedHeaderLimitPerArchive else {
+            throw ArchiveError(path: path, message: "the archive carries more than \(Self.extendedHeaderLimitPerArchive) bytes of extended headers (pax or GNU long-name headers)")
+        }
+        entrySoFar = entryTotal
+        extendedHeaderBytesInArchive = archiveTotal
+    }
+
+    /// A pax `size` value: decimal digits only, fitting in 64 bits.
+    static func byteCount(_ value: String, in path: String) throws -> Int64 {
+        guard !value.isEmpty, value.utf8.count <= 19, value.utf8.allSatisfy({ (48...57).contains($0) }), let size = Int64(value) else {
+            throw ArchiveError(path: path, message: "damaged pax header: size \"\(value.prefix(40))\" is not a byte count")
+        }
+        return size
+    }
+
     private func readSmallData(_ size: Int64, what: String) throws -> [UInt8] {
-        guard size <= 1 << 20 else { throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large") }
+        guard size >= 0, size <= Int64(Self.extendedHeaderLimitPerEntry) else { throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large") }
         var data: [UInt8] = []
         var left = Int(size)
         while left > 0 {
@@ -202,35 +238,42 @@ public final class TarReader {
         return data
     }
 
-    /// After the first zero block: a second one, then only zeros to the end of the stream.
+    /// After the first zero block: a second one, then (strict) nothing at all. The first byte
+    /// past the marker is refused at once, whatever it is: an archive padded with gigabytes of
+    /// compressed zeros costs one read, not minutes.
     private func checkEnd() throws {
         guard let second = try readBlock(context: "in the end-of-archive marker"), second.allSatisfy({ $0 == 0 }) else {
             throw ArchiveError(path: path, message: "damaged end-of-archive marker")
         }
-        while true {
-            if start == end {
-                start = 0
-                end = try input.read(into: buffer)
-                if end == 0 { return }
-            }
-            if UnsafeRawBufferPointer(rebasing: buffer[start..<end]).contains(where: { $0 != 0 }) {
-                throw ArchiveError(path: path, message: "garbage after the end of the archive")
-            }
-            extraZeroBytesAtEnd += Int64(end - start)
-            start = end
+        guard strict else { return }
+        if start == end {
+            start = 0
+            end = try input.read(into: buffer)
+        }
+        if start < end {
+            let nonZero = UnsafeRawBufferPointer(rebasing: buffer[start..<end]).contains { $0 != 0 }
+            throw ArchiveError(path: path, message: "garbage after the end of the archive (\(nonZero ? "data" : "zero bytes") past the end-of-archive marker)")
         }
     }
 
+    /// `LEN key=value\n` records; LEN counts the whole record and is read with checked arithmetic.
     private func paxRecords(_ data: [UInt8]) throws -> [(String, String)] {
         var records: [(String, String)] = []
         var index = 0
         while index < data.count {
-            guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
-                  let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0, index + length <= data.count,
-                  data[index + length - 1] == UInt8(ascii: "\n") else {
-                throw ArchiveError(path: path, message: "damaged pax header")
+            var length = 0, digits = 0, cursor = index
+            while cursor < data.count, (48...57).contains(data[cursor]) {
+                digits += 1
+                // A record can never be longer than the header holding it: 8 digits are plenty.
+                guard digits <= 8 else { throw ArchiveError(path: path, message: "damaged pax header: a record length is too long") }
+                length = length * 10 + Int(data[cursor] - 48)
+                cursor += 1
             }
-            let record = data[(space + 1)..<(index + length - 1)]
+            guard digits > 0, cursor < data.count, data[cursor] == UInt8(ascii: " "), length > cursor - index + 1,
+                  length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n") else {
+                throw ArchiveError(path: path, message: "damaged pax header: a record's length does not match its content")
+            }
+            let record = data[(cursor + 1)..<(index + length - 1)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
                 records.append((String(decoding: record[..<equals], as: UTF8.self), String(decoding: record[(equals + 1)...], as: UTF8.self)))
             }

@@ -4,11 +4,15 @@ import Integrity
 import Testing
 import TestSupport
 
-/// The adversarial corpus (Tests/BundleTests/Corpus/make_corpus.py): ~190 hostile variants of a
-/// valid bundle — flipped bytes in every entry, truncations, traversal, links and devices,
-/// duplicates, reordering, wrong sizes, swapped signatures, wrong keys, changed headers, bytes
-/// hidden in the compression container. Each must be refused with its message, and extracting it
-/// must leave nothing behind.
+/// The adversarial corpus (Tests/BundleTests/Corpus/make_corpus.py): hostile variants of a valid
+/// bundle — flipped bytes in every entry, truncations, traversal, links and devices, duplicates,
+/// reordering, wrong sizes, swapped signatures, wrong keys, changed headers, bytes hidden in the
+/// compression container, integer overflows and header floods, non-canonical signatures, hostile
+/// detached signatures, keys of other curves, colliding and control-character names, and bundle
+/// paths that are not files. Each case runs through the real `airgap-bundle verify` and `inspect`
+/// (run_corpus.py records exit status, output and the child's own peak RSS from wait4): each
+/// is refused with its status and message, never prints a raw control character, and stays
+/// under 100 MB; extracting it in-process leaves nothing behind.
 @Suite("An adversarial corpus of bundles is refused, case by case")
 struct BundleCorpusTests {
     struct Case: Decodable {
@@ -19,7 +23,29 @@ struct BundleCorpusTests {
         var expect_any: [String]?
         var exit: Int
         var verify_key: String
+        var key_file: String?
+        var sig: String?
+        var require_archive_signature: Bool?
+        var inspect_exit: Int?
+        var inspect_expect: String?
+        var path_kind: String?
     }
+
+    struct Run: Decodable {
+        var exit: Int
+        var stdout: String
+        var stderr: String
+        var maxrss_kb: Int
+        var seconds: Double
+    }
+
+    struct Result: Decodable {
+        var file: String
+        var verify: Run
+        var inspect: Run
+    }
+
+    static let memoryLimitKB = 100 * 1024
 
     @Test func everyHostileCaseIsRefusedAndEveryControlVerifies() throws {
         let fixture = try StagedFixture(imageLayerSize: 2000)
@@ -28,42 +54,70 @@ struct BundleCorpusTests {
         let (otherKey, otherPub) = try fixture.keygen("other", type: "ed25519")
         let good = fixture.root + "/good.tar.zst", other = fixture.root + "/other.tar.zst"
         #expect(try fixture.pack(key: goodKey, output: good).status == 0)
-        let packedOther = try airgapBundle(["pack", fixture.stage, "--key", otherKey, "--output", other, "--name", "other", "--version", "2.0.0", "--created", "1790000001"])
+        let packedOther = try airgapBundle([
+            "pack", fixture.stage, "--key", otherKey, "--output", other, "--name", "other", "--version", "2.0.0", "--created", "1790000001",
+        ])
         #expect(packedOther.status == 0, "\(packedOther.stderr)")
         let corpus = fixture.root + "/corpus"
-        let made = try Shell.run(["python3", TestPaths.repository + "/Tests/BundleTests/Corpus/make_corpus.py",
-                                  "--bundle", good, "--other-bundle", other, "--out", corpus])
+        let scripts = TestPaths.repository + "/Tests/BundleTests/Corpus/"
+        let made = try Shell.run([
+            "python3", scripts + "make_corpus.py", "--bundle", good, "--other-bundle", other, "--sign-key", goodKey, "--out", corpus,
+        ])
         #expect(made.status == 0, "\(made.stderr)")
         let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
-        #expect(cases.count >= 150)
+        #expect(cases.count >= 250)
+        let resultsPath = fixture.root + "/results.json"
+        let ran = try Shell.run([
+            "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
+            "--key", "good=" + goodPub, "--key", "other=" + otherPub, "--out", resultsPath,
+        ])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let results = try JSONDecoder().decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: resultsPath)))
+        #expect(results.count == cases.count)
         let keys = [
             "good": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: goodPub))))],
             "other": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: otherPub))))],
         ]
         var kinds: [String: Int] = [:]
-        for item in cases {
+        var peakKB = 0
+        for (item, result) in zip(cases, results) {
+            #expect(item.file == result.file)
             kinds[item.kind, default: 0] += 1
             let path = corpus + "/" + item.file
-            let trusted = keys[item.verify_key] ?? []
+            let label = "\(item.file) (\(item.description))"
+            let verifyMessage = result.verify.stderr.replacingOccurrences(of: path, with: "FILE")
+            #expect(result.verify.exit == item.exit, "\(label): verify exit \(result.verify.exit), \(verifyMessage)")
+            if item.exit != 0 {
+                let wanted = item.expect.map { [$0] } ?? item.expect_any ?? []
+                #expect(wanted.contains { verifyMessage.contains($0) }, "\(label): \"\(verifyMessage)\" lacks \(wanted)")
+            }
+            if let inspectExit = item.inspect_exit {
+                #expect(result.inspect.exit == inspectExit, "\(label): inspect exit \(result.inspect.exit), \(result.inspect.stderr)")
+                if let wanted = item.inspect_expect { #expect(result.inspect.stderr.contains(wanted), "\(label): inspect said \(result.inspect.stderr)") }
+            }
+            #expect(result.inspect.exit != -9 && result.verify.exit != -9, "\(label): timed out")
+            for output in [result.verify.stdout, result.verify.stderr, result.inspect.stdout, result.inspect.stderr] {
+                let raw = output.unicodeScalars.first { $0 != "\n" && $0.properties.generalCategory == .control }
+                #expect(raw == nil, "\(label) printed a raw control character U+\(String(raw?.value ?? 0, radix: 16))")
+            }
+            peakKB = max(peakKB, result.verify.maxrss_kb, result.inspect.maxrss_kb)
+            #expect(result.verify.maxrss_kb < Self.memoryLimitKB, "\(label): verify peaked at \(result.verify.maxrss_kb) KB")
+            #expect(result.inspect.maxrss_kb < Self.memoryLimitKB, "\(label): inspect peaked at \(result.inspect.maxrss_kb) KB")
+
+            // In-process extraction: the same outcome, and nothing left on disk when refused.
+            guard item.key_file == nil, item.path_kind == nil, let trusted = keys[item.verify_key] else { continue }
             let target = fixture.root + "/x-" + item.file
             var status = 0
-            var message = ""
             do {
-                try BundleExtractor.extract(path, keys: trusted, into: target)
+                try BundleExtractor.extract(path, keys: trusted, into: target, requireArchiveSignature: item.require_archive_signature ?? false)
             } catch let error as BundleError {
                 status = error.kind == .verification ? 1 : 2
-                message = error.message.replacingOccurrences(of: path, with: "FILE")
             }
-            #expect(status == item.exit, "\(item.file) (\(item.description)): exit \(status), \(message)")
-            if item.exit == 0 {
-                #expect(FileManager.default.fileExists(atPath: target + "/bundle.json"), "\(item.file)")
-                continue
-            }
-            #expect(!FileManager.default.fileExists(atPath: target), "\(item.file) left \(target)")
-            let wanted = item.expect.map { [$0] } ?? item.expect_any ?? []
-            #expect(wanted.contains { message.contains($0) }, "\(item.file) (\(item.description)): \"\(message)\" lacks \(wanted)")
+            #expect(status == item.exit, "\(label): extraction ended with \(status)")
+            #expect(FileManager.default.fileExists(atPath: target) == (item.exit == 0), "\(label): \(target)")
         }
-        #expect(kinds.keys.count >= 12, "\(kinds)")
+        print("corpus: \(cases.count) cases, peak RSS of verify/inspect \(peakKB / 1024) MB, kinds \(kinds.sorted { $0.key < $1.key })")
+        #expect(kinds.keys.count >= 20, "\(kinds)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains(".partial") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }

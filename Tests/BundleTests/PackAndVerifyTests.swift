@@ -153,4 +153,56 @@ struct PackAndVerifyTests {
         #expect(noPass.status == 2)
         #expect(noPass.stderr.contains("passphrase"), "\(noPass.stderr)")
     }
+
+    /// pack refuses every name verify would refuse, before writing anything: control characters
+    /// (a newline would inject a line into checksums.sha256), backslashes, over-long components,
+    /// and names that differ only by case or Unicode normalization.
+    @Test(arguments: [
+        (["files/a\nb.txt"], "control character"),
+        (["files/tab\there.txt"], "control character"),
+        (["files/esc\u{1B}[2K.txt"], "control character"),
+        (["files/back\\slash.txt"], "backslash"),
+        (["files/README.TXT"], "differ only by case"),
+        (["files/caf\u{E9}.txt", "files/cafe\u{301}.txt"], "differ only by case or Unicode normalization"),
+    ])
+    func packRefusesNamesVerifyWouldRefuse(names: [String], expected: String) throws {
+        let fixture = try StagedFixture(imageLayerSize: 1000)
+        let (key, _) = try fixture.keygen("names")
+        for name in names {
+            FileManager.default.createFile(atPath: fixture.stage + "/" + name, contents: Data("x".utf8))
+        }
+        let output = fixture.root + "/names.tar.zst"
+        let refused = try fixture.pack(key: key, output: output)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains(expected), "\(refused.stderr)")
+        #expect(!refused.stderr.unicodeScalars.contains { $0 != "\n" && $0.properties.generalCategory == .control }, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func packRefusesControlCharactersInNameAndVersion() throws {
+        let fixture = try StagedFixture(imageLayerSize: 1000)
+        let (key, _) = try fixture.keygen("fields")
+        for extra in [["--name", "astrago\u{1B}[31m"], ["--version", "1.0\r\nverified"]] {
+            let output = fixture.root + "/fields.tar.zst"
+            let refused = try airgapBundle(["pack", fixture.stage, "--key", key, "--output", output] + extra)
+            #expect(refused.status == 2 && refused.stderr.contains("control character"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+    }
+
+    /// A bundle path that is missing, a directory or a FIFO is an input problem (exit 2), refused
+    /// at once: a FIFO is never opened for a blocking read.
+    @Test func bundlePathsThatAreNotFilesExitTwo() throws {
+        let fixture = try StagedFixture(imageLayerSize: 1000)
+        let (_, pub) = try fixture.keygen("paths")
+        let fifo = fixture.root + "/fifo.tar.zst"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for (path, words) in [(fixture.root + "/nope.tar.zst", "No such file"), (fixture.stage, "a directory"), (fifo, "a FIFO")] {
+            for command in [["verify", path, "--key", pub], ["inspect", path]] {
+                let result = try airgapBundle(command)
+                #expect(result.status == 2, "\(command): \(result.stderr)")
+                #expect(result.stderr.contains(words), "\(command): \(result.stderr)")
+            }
+        }
+    }
 }

@@ -80,7 +80,8 @@ struct TarRoundTripTests {
         try FileManager.default.createSymbolicLink(atPath: tree + "/link", withDestinationPath: "/etc/passwd")
         let archive = dir + "/gnu.tar.gz"
         try Shell.check(["tar", "-czf", archive, "-C", tree, "sub", "link"])
-        let reader = try TarReader(path: archive)
+        // GNU tar pads the archive with zero blocks past the end marker: only lenient reads allow that.
+        let reader = try TarReader(path: archive, strictContainer: false)
         var kinds: [String: TarEntry.Kind] = [:]
         while let entry = try reader.next() { kinds[entry.path] = entry.kind }
         #expect(kinds["sub/"] == .directory)
