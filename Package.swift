@@ -1,24 +1,45 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
 //   COpenSSL <- Integrity <- OCI <- Registry <- Charts (also uses Bundle) <- airgap-bundle
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- Bundle <- BundleCommands <- both executables
 //   Terminal (progress, byte counts) <- both executables
 let package = Package(
     name: "astrago-airgap",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "airgap-bundle", targets: ["airgap-bundle"]),
         .executable(name: "airgap-install", targets: ["airgap-install"]),
     ],
+    // Exact versions, direct and transitive, so that the security team rebuilds the same tool
+    // (a committed Package.resolved cannot do it here: the revisions it records differ between
+    // machines). Transitive packages are listed only to pin them.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-algorithms", exact: "1.2.1"),
+        .package(url: "https://github.com/apple/swift-asn1", exact: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", exact: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-atomics", exact: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-certificates", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration", exact: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", exact: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-http-structured-headers", exact: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-transport-services", exact: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-numerics", exact: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-service-context", exact: "1.5.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +65,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
+        .plugin(name: "RecordGitCommit", capability: .buildTool()),
         .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
@@ -51,13 +74,13 @@ let package = Package(
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
-                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts",
+                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

@@ -13,9 +13,10 @@ public struct PackOptions: Sendable {
     public var compression: Compression = .zstd
     public var compressionLevel: Int?
     public var threads = 2
-    public var builder = BundleIndex.Builder(name: "airgap-bundle", version: "0.1.0")
+    /// The tool recorded in `bundle.json` (the executable passes its own name and version).
+    public var builder: BundleIndex.Builder
 
-    public init() {}
+    public init(builder: BundleIndex.Builder) { self.builder = builder }
 }
 
 /// What `pack` wrote.
@@ -32,7 +33,7 @@ public struct PackResult: Sendable {
 /// `checksums.sha256` and the SBOM, signs `bundle.json`, writes the archive to a temporary file
 /// and renames it into place, then writes the detached signature of the whole archive.
 public enum BundlePacker {
-    public static func pack(directory: String, key: SigningKey, output: String, options: PackOptions = PackOptions()) throws -> PackResult {
+    public static func pack(directory: String, key: SigningKey, output: String, options: PackOptions) throws -> PackResult {
         let staged = try StagedDirectory(root: directory)
         let hashes = try hashAll(staged.files)
 

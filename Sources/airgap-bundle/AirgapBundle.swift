@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleCommands
+import ToolVersion
 
 @main
 struct AirgapBundle: AsyncParsableCommand {
@@ -16,12 +17,8 @@ struct AirgapBundle: AsyncParsableCommand {
               airgap-bundle pack stage --key vendor.key --output astrago-1.0.0.tar.zst
               airgap-bundle verify astrago-1.0.0.tar.zst --key vendor.pub
             """,
-        version: BuildInfo.version,
+        version: ToolVersion.description,
         subcommands: [PullCommand.self, ImagesCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self, InspectCommand.self])
 
     static func main() async { await CommandRunner.main(self) }
-}
-
-enum BuildInfo {
-    static let version = "0.1.0"
 }

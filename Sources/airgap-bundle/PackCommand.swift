@@ -4,6 +4,7 @@ import BundleCommands
 import Foundation
 import TarStream
 import Terminal
+import ToolVersion
 
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,13 +57,12 @@ struct PackCommand: ParsableCommand {
 
     func run() throws {
         let signingKey = try KeyFiles.readPrivate(key, passphrase: try passphrase.passphrase())
-        var options = PackOptions()
+        var options = PackOptions(builder: .init(name: "airgap-bundle", version: ToolVersion.version))
         options.name = name
         options.version = version
         options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         options.compression = Compression(rawValue: compression)!
         options.compressionLevel = level
-        options.builder = .init(name: "airgap-bundle", version: BuildInfo.version)
         let progress = ProgressLine()
         if progress.enabled { progress.log("packing \(directory) into \(output) …") }
         let result: PackResult

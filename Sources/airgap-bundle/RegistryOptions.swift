@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import ToolVersion
 
 /// Flags shared by every command that talks to registries.
 struct RegistryOptions: ParsableArguments {
@@ -38,7 +39,7 @@ struct RegistryOptions: ParsableArguments {
         }
         let configuration = RegistryConfiguration(
             insecureHosts: Set(insecureRegistries), caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
-            userAgent: "airgap-bundle/\(BuildInfo.version)")
+            userAgent: "airgap-bundle/\(ToolVersion.version)")
         return try RegistryClient(configuration: configuration, credentials: store)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleCommands
+import ToolVersion
 
 /// Site side: verify a bundle, push its images into Harbor, deploy the components in order.
 struct AirgapInstall: ParsableCommand {
@@ -14,7 +15,7 @@ struct AirgapInstall: ParsableCommand {
               airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install inspect astrago-1.0.0.tar.zst --key vendor.pub
             """,
-        version: "0.1.0",
+        version: ToolVersion.description,
         subcommands: [VerifyCommand.self, InspectCommand.self])
 }
 

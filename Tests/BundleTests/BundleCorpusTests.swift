@@ -97,7 +97,9 @@ struct BundleCorpusTests {
             }
             #expect(result.inspect.exit != -9 && result.verify.exit != -9, "\(label): timed out")
             for output in [result.verify.stdout, result.verify.stderr, result.inspect.stdout, result.inspect.stderr] {
-                let raw = output.unicodeScalars.first { $0 != "\n" && $0.properties.generalCategory == .control }
+                let raw = output.unicodeScalars.first {
+                    $0 != "\n" && ($0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value))
+                }
                 #expect(raw == nil, "\(label) printed a raw control character U+\(String(raw?.value ?? 0, radix: 16))")
             }
             peakKB = max(peakKB, result.verify.maxrss_kb, result.inspect.maxrss_kb)

@@ -1341,10 +1341,12 @@ def security_cases(c, good, good_file, good_sig, signer):
              "bundle.json.sig indented by four spaces, 'key': value (same keys and values)", expect="not exactly what pack writes")
     sig_case("no-final-newline", pack_json(canonical)[:-1], "bundle.json.sig without its final newline",
              expect="not exactly what pack writes")
-    if "/" in canonical["signature"]:
-        sig_case("escaped-slash", pack_json(canonical).replace(b"/", b"\\/"),
-                 "bundle.json.sig with '/' in the base64 signature written as '\\/' (same JSON value)",
-                 expect="not exactly what pack writes")
+    first = canonical["algorithm"][0]
+    escaped = pack_json(canonical).replace(f'"{first}'.encode() + canonical["algorithm"][1:].encode(),
+                                           f'"\\u{ord(first):04x}'.encode() + canonical["algorithm"][1:].encode(), 1)
+    sig_case("escaped-letter", escaped,
+             f"bundle.json.sig with the '{first}' of the algorithm written as '\\u{ord(first):04x}' (same JSON value)",
+             expect="not exactly what pack writes")
     sig_case("alg-none", pack_json(dict(canonical, algorithm="none")), "bundle.json.sig says algorithm \"none\"",
              expect="algorithm")
     other_algorithm = "ed25519" if ecdsa else "ecdsa-p256-sha256"
@@ -1496,8 +1498,19 @@ def security_cases(c, good, good_file, good_sig, signer):
         index["version"] = "1.0\r\nverified"
 
     c.tar("terminal-name-version-unsigned", [good[0].copy(data=edited_index(loud))] + good[1:], "terminal",
-          "bundle.json name 'astrago ESC[31m' and version '1.0 CR LF verified', signature not updated: inspect without a key "
-          "prints them (escaped), verify refuses the signature", expect="does not verify", inspect_exit=0)
+          "bundle.json name 'astrago ESC[31m' and version '1.0 CR LF verified', signature not updated: verify refuses the "
+          "signature, inspect without a key refuses the control characters", expect="does not verify", inspect_exit=1,
+          inspect_expect="control character")
+
+    def loud_listing(index):
+        for image in index.get("images", []):
+            image["reference"] = image["reference"] + "\x1b[2K\rverified: ok\u202e"
+        index.setdefault("components", []).append({"name": "evil\x1b]0;title\x07\r\nerror: none"})
+
+    c.tar("terminal-listing-unsigned", [good[0].copy(data=edited_index(loud_listing))] + good[1:], "terminal",
+          "image references and a component name with ESC, CR, LF, BEL and U+202E, signature not updated: inspect without a key "
+          "prints them escaped (no raw control character reaches the terminal), verify refuses the signature",
+          expect="does not verify", inspect_exit=0)
     signed_names("name-version-signed", [], "bundle.json name 'astrago ESC[31m' and version '1.0 CR LF verified'",
                  change=loud, kind="terminal", expect="control character")
 
