@@ -65,6 +65,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
+        .target(name: "Install", dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream"]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
         .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
@@ -80,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
+        .testTarget(name: "InstallTests", dependencies: ["Install", "Bundle", "Registry", "OCI", "Integrity", "TestSupport", "airgap-install", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]

@@ -55,6 +55,24 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var size: Int64
         /// The reference pinned to the digest fetched from the source registry.
         public var sourceReference: String?
+        /// The image's manifests, children of an index first and the image's own digest last:
+        /// the order a registry accepts them in. With `blobs`, what a push straight from the
+        /// archive needs to know before the blobs stream past. (Absent in bundles of 0.1.)
+        public var manifests: [Content]?
+        /// Every config and layer blob of the image's manifests, each once.
+        public var blobs: [Content]?
+    }
+
+    /// One manifest or blob of an image, stored at `images/blobs/sha256/<hex>`.
+    public struct Content: Codable, Sendable, Hashable {
+        public var digest: Digest
+        public var mediaType: String
+        public var size: Int64
+        public init(digest: Digest, mediaType: String, size: Int64) {
+            self.digest = digest
+            self.mediaType = mediaType
+            self.size = size
+        }
     }
 
     public struct File: Codable, Sendable, Hashable {

@@ -30,7 +30,7 @@ public struct VerifiedBundle: Sendable {
 /// Before the signature is checked only bounded work is done: `bundle.json` and its signature are
 /// read with size limits, headers with limits on extended data, and every number with checked
 /// arithmetic (see the threat model in docs/security-guide.md).
-public struct BundleVerifier {
+public struct BundleVerifier: Sendable {
     public let keys: [VerifyingKey]
     /// When true, a missing `FILE.sig` is a verification failure instead of `absent`.
     public var requireArchiveSignature: Bool

@@ -18,22 +18,40 @@ enum ImageCatalog {
         guard staged.file("images/oci-layout") != nil else { throw BundleError.usage("\(staged.root)/images: the oci-layout file is missing") }
         return try index.manifests.map { entry in
             let name = entry.annotations?[OCILayout.Annotation.refName] ?? entry.digest.description
-            var platforms: [String] = []
-            let size = try reachableSize(entry, staged: staged, image: name, platforms: &platforms)
+            var contents = Contents()
+            try walk(entry, staged: staged, image: name, into: &contents, depth: 0)
+            var platforms = contents.platforms
             if let kept = entry.annotations?[OCILayout.Annotation.platforms] { platforms = kept.split(separator: ",").map(String.init) }
+            let size = (contents.manifests + contents.blobs).reduce(Int64(0)) { $0 + $1.size }
             return BundleIndex.Image(reference: name, digest: entry.digest, mediaType: entry.mediaType, platforms: platforms, size: size,
-                                     sourceReference: entry.annotations?[OCILayout.Annotation.sourceReference])
+                                     sourceReference: entry.annotations?[OCILayout.Annotation.sourceReference],
+                                     manifests: contents.manifests, blobs: contents.blobs)
         }
     }
 
-    /// Bytes of a manifest and everything below it; fails on a missing or mis-sized blob.
-    private static func reachableSize(_ descriptor: Descriptor, staged: StagedDirectory, image: String, platforms: inout [String]) throws -> Int64 {
+    /// What one image is made of, gathered while walking down from its top manifest.
+    struct Contents {
+        /// Children of an index before the index itself: the order a registry accepts them in.
+        var manifests: [BundleIndex.Content] = []
+        var blobs: [BundleIndex.Content] = []
+        var platforms: [String] = []
+        var seen = Set<Digest>()
+    }
+
+    /// Walks a manifest and everything below it; fails on a missing or mis-sized blob.
+    private static func walk(_ descriptor: Descriptor, staged: StagedDirectory, image: String, into contents: inout Contents, depth: Int) throws {
+        guard depth < 8 else { throw BundleError.usage("image \(image): indexes nest more than 8 deep") }
         let path = "images/blobs/\(descriptor.digest.algorithm)/\(descriptor.digest.hex)"
         guard let file = staged.file(path) else { throw BundleError.usage("image \(image): \(path) is missing from the layout") }
         guard file.size == descriptor.size else {
             throw BundleError.usage("image \(image): \(path) is \(file.size) bytes, but its descriptor says \(descriptor.size)")
         }
-        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else { return file.size }
+        guard contents.seen.insert(descriptor.digest).inserted else { return }
+        let content = BundleIndex.Content(digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size)
+        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else {
+            contents.blobs.append(content)
+            return
+        }
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file.absolutePath)))
         let document: ManifestDocument
         do { document = try ManifestDocument(bytes: bytes, declaredType: descriptor.mediaType) } catch {
@@ -41,35 +59,35 @@ enum ImageCatalog {
         }
         switch document.content {
         case .index(let index):
-            var total = file.size
             for child in index.manifests {
                 // A filtered index lists only what is kept; a pinned one lists every platform (all present).
-                var ignored: [String] = []
-                total += try reachableSize(child, staged: staged, image: image, platforms: &ignored)
-                if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform { platforms.append(platform.description) }
+                let before = contents.platforms
+                try walk(child, staged: staged, image: image, into: &contents, depth: depth + 1)
+                contents.platforms = before
+                if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform { contents.platforms.append(platform.description) }
             }
-            return total
         case .image(let manifest):
-            var total = file.size
             for blob in manifest.blobs {
                 let blobPath = "images/blobs/\(blob.digest.algorithm)/\(blob.digest.hex)"
                 guard let present = staged.file(blobPath), present.size == blob.size else {
                     throw BundleError.usage("image \(image): blob \(blob.digest) is missing from the layout or has the wrong size")
                 }
-                total += blob.size
+                if contents.seen.insert(blob.digest).inserted {
+                    contents.blobs.append(BundleIndex.Content(digest: blob.digest, mediaType: blob.mediaType, size: blob.size))
+                }
             }
             // The platform of a single-platform image comes from its config. Artifacts (charts,
             // signatures) carry other config types and have no platform.
             let imageConfigTypes = [MediaType.ociConfig, MediaType.dockerConfig]
-            if platforms.isEmpty, imageConfigTypes.contains(manifest.config.mediaType),
+            if contents.platforms.isEmpty, depth == 0, imageConfigTypes.contains(manifest.config.mediaType),
                let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)") {
                 let config: ImageConfiguration
                 do { config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath))) } catch {
                     throw BundleError.usage("image \(image): its config \(configFile.path) is not a valid image configuration: \(error.humanDescription)")
                 }
-                if let platform = config.platform { platforms.append(platform.description) }
+                if let platform = config.platform { contents.platforms.append(platform.description) }
             }
-            return total
         }
+        contents.manifests.append(content)
     }
 }

@@ -14,6 +14,7 @@ struct StagedDirectory {
 
     let root: String
     let files: [File]
+    private let byPath: [String: File]
 
     /// Lists every regular file (sorted by path bytes); refuses links and special files.
     init(root: String) throws {
@@ -39,6 +40,7 @@ struct StagedDirectory {
                 "\(root): \(first) and \(second) differ only by case or Unicode normalization; sites extract to file systems that would merge them")
         }
         files = found
+        byPath = Dictionary(found.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private static func walk(_ directory: String, relative: String, into files: inout [File]) throws {
@@ -64,5 +66,5 @@ struct StagedDirectory {
         }
     }
 
-    func file(_ path: String) -> File? { files.first { $0.path == path } }
+    func file(_ path: String) -> File? { byPath[path] }
 }

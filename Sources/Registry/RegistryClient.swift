@@ -47,32 +47,40 @@ public final class RegistryClient: Sendable {
     ///
     /// Returns the response when its status is 2xx or listed in `passing`; otherwise throws a
     /// `RegistryError` carrying the registry's `errors` array.
-    func send(_ request: RegistryRequest, passing: Set<Int> = []) async throws -> HTTPClientResponse {
+    /// With `retrying: false` a temporary failure is thrown at once (chunk uploads resume from
+    /// the registry's own offset instead of resending blindly).
+    func send(_ request: RegistryRequest, passing: Set<Int> = [], retrying: Bool = true) async throws -> HTTPClientResponse {
+        let maxAttempts = retrying ? configuration.retry.maxAttempts : 1
         var attempt = 0
         var answeredChallenge = false
         while true {
             attempt += 1
             let outcome: HTTPClientResponse
+            let authorized: Bool
             do {
-                outcome = try await sendOnce(request)
+                (outcome, authorized) = try await sendOnce(request)
             } catch let error as RegistryError {
-                guard error.isTemporary, attempt < configuration.retry.maxAttempts else { throw error }
+                guard error.isTemporary, attempt < maxAttempts else { throw error }
                 try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
                 continue
             }
             let status = Int(outcome.status.code)
             if (200..<300).contains(status) || passing.contains(status) { return outcome }
+            // The body is read once: a response's body cannot be iterated twice.
+            let body = (try? await outcome.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
             if status == 401, !answeredChallenge {
-                _ = try? await outcome.body.collect(upTo: 1 << 16)
                 answeredChallenge = true
                 let header = outcome.headers.first(name: "WWW-Authenticate")
-                if try await authenticator.learn(challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject) {
+                let learned = try await authenticator.learn(challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject)
+                // A request sent before any challenge was known (many start at once on a fresh
+                // client) carried no credentials: answering the challenge can still help it.
+                if learned || !authorized {
                     attempt -= 1
                     continue
                 }
             }
-            let error = await Self.error(from: outcome, request: request, authenticator: authenticator)
-            if error.isTemporary, attempt < configuration.retry.maxAttempts {
+            let error = Self.error(from: outcome, body: body, request: request, authenticator: authenticator)
+            if error.isTemporary, attempt < maxAttempts {
                 let retryAfter = outcome.headers.first(name: "Retry-After").flatMap(Double.init)
                 try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: retryAfter)
                 continue
@@ -82,7 +90,8 @@ public final class RegistryClient: Sendable {
     }
 
     /// One try: authorization header, then up to 5 redirects.
-    private func sendOnce(_ request: RegistryRequest) async throws -> HTTPClientResponse {
+    /// Returns the response and whether it was sent with an `Authorization` header.
+    private func sendOnce(_ request: RegistryRequest) async throws -> (HTTPClientResponse, Bool) {
         let authorization = try await authenticator.authorization(host: request.host, scopes: request.scopes, subject: request.subject)
         var url = request.url ?? (baseURL(request.host) + request.path)
         let registryOrigin = Origin(url)
@@ -101,7 +110,9 @@ public final class RegistryClient: Sendable {
                 throw RegistryError(registry: request.host, subject: request.subject, reason: .connection(why), isTemporary: temporary)
             }
             let status = Int(response.status.code)
-            guard [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "Location") else { return response }
+            guard [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "Location") else {
+                return (response, authorization != nil && Origin(url) == registryOrigin)
+            }
             _ = try? await response.body.collect(upTo: 1 << 16)
             guard let next = URL(string: location, relativeTo: URL(string: url)) else {
                 throw RegistryError(registry: request.host, subject: request.subject, reason: .content("redirect to an invalid location \(location)"))
@@ -111,9 +122,8 @@ public final class RegistryClient: Sendable {
         throw RegistryError(registry: request.host, subject: request.subject, reason: .content("too many redirects"))
     }
 
-    static func error(from response: HTTPClientResponse, request: RegistryRequest, authenticator: Authenticator) async -> RegistryError {
+    static func error(from response: HTTPClientResponse, body: Data, request: RegistryRequest, authenticator: Authenticator) -> RegistryError {
         struct ErrorsBody: Decodable { var errors: [RegistryErrorDetail]? }
-        let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
         let details = (try? JSONDecoder().decode(ErrorsBody.self, from: body))?.errors ?? []
         let status = Int(response.status.code)
         let temporary = status == 429 || status == 408 || (500...599).contains(status) && status != 501

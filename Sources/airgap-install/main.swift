@@ -8,15 +8,18 @@ struct AirgapInstall: ParsableCommand {
         commandName: "airgap-install",
         abstract: "Install an Astrago air-gap bundle at a site with no internet.",
         discussion: """
-            Verify the bundle against the vendor's public key before anything else. push, plan, \
-            deploy, status and uninstall arrive with the next issues.
+            Verify the bundle against the vendor's public key before anything else, then push \
+            every image into the site's Harbor. plan, deploy, status and uninstall arrive with the \
+            next issues.
 
             Example:
               airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install inspect astrago-1.0.0.tar.zst --key vendor.pub
+              airgap-install push astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site --project astrago \\
+                  --username admin --password-stdin < harbor.pass
             """,
         version: ToolVersion.description,
-        subcommands: [VerifyCommand.self, InspectCommand.self])
+        subcommands: [VerifyCommand.self, InspectCommand.self, PushCommand.self])
 }
 
 await CommandRunner.main(AirgapInstall.self)

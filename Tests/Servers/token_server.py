@@ -10,7 +10,10 @@ is written to --port-file.
   python3 token_server.py --port-file F --key signer.key --cert signer.crt \
       --users user:pass[,u2:p2] [--projects p1,p2] [--private-projects p3] \
       [--service harbor-registry] [--issuer harbor-token-issuer] \
-      [--request-log FILE]
+      [--request-log FILE] [--creators user1,user2]
+
+Without --creators every user may create projects; with it only those named may (others get
+403 FORBIDDEN, as a Harbor account without the project-creation right does).
 """
 import argparse, base64, datetime, hashlib, json, os, secrets, sys, threading, time
 import urllib.parse
@@ -264,6 +267,9 @@ class Handler(BaseHTTPRequestHandler):
             public = str((req.get("metadata") or {}).get("public", "false")).lower() == "true"
         except (ValueError, KeyError, TypeError, AttributeError):
             return self.send_error_json(400, "BAD_REQUEST", "need project_name")
+        creators = [u for u in (self.state.args.creators or "").split(",") if u]
+        if creators and user not in creators:
+            return self.send_error_json(403, "FORBIDDEN", "user %s may not create projects" % user)
         if not self.state.create_project(name, public):
             return self.send_error_json(409, "CONFLICT", "project %s already exists" % name)
         self.send_json(201, None, [("Location", "/api/v2.0/projects/%s" % name)])
@@ -284,6 +290,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--users", default="")
     ap.add_argument("--projects")
+    ap.add_argument("--creators")
     ap.add_argument("--private-projects")
     ap.add_argument("--service", default="harbor-registry")
     ap.add_argument("--issuer", default="harbor-token-issuer")

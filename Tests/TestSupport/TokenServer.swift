@@ -9,7 +9,8 @@ public final class TokenServer: @unchecked Sendable {
     public var requestLog: String { directory + "/requests.jsonl" }
 
     /// `users` as `user:password`; `projects` limits which projects exist (nil: all do).
-    public init(users: [String], projects: [String]? = nil, privateProjects: [String] = []) throws {
+    /// `creators`: the users who may create projects (nil: every user).
+    public init(users: [String], projects: [String]? = nil, privateProjects: [String] = [], creators: [String]? = nil) throws {
         directory = try TestPaths.scratch("tokens")
         try Shell.check(["python3", TestPaths.servers + "/token_server.py", "--make-signer", directory + "/signer"])
         var arguments = ["python3", TestPaths.servers + "/token_server.py", "--port-file", directory + "/port",
@@ -17,6 +18,7 @@ public final class TokenServer: @unchecked Sendable {
                          "--users", users.joined(separator: ","), "--request-log", directory + "/requests.jsonl"]
         if let projects { arguments += ["--projects", projects.joined(separator: ",")] }
         if !privateProjects.isEmpty { arguments += ["--private-projects", privateProjects.joined(separator: ",")] }
+        if let creators { arguments += ["--creators", creators.joined(separator: ",")] }
         process = try BackgroundProcess(arguments, directory: directory, logPath: directory + "/server.log")
         port = try Loopback.waitForPortFile(directory + "/port", process: process)
     }

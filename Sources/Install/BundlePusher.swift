@@ -1,0 +1,165 @@
+import Bundle
+import Foundation
+import Integrity
+import OCI
+import Registry
+
+/// Options of a push.
+public struct PushOptions: Sendable {
+    /// Blob uploads in flight at once.
+    public var concurrency = 4
+    /// Bytes per upload chunk: a blob up to this size goes up in one request; larger ones in
+    /// chunks of this size, each kept in memory until the registry has it.
+    public var chunkSize = 8 << 20
+    /// HEAD and manifest requests in flight at once.
+    public var lookupConcurrency = 16
+    /// Attempts for an upload request that breaks off.
+    public var attempts = 5
+    /// Fail when `FILE.sig` is missing.
+    public var requireArchiveSignature = false
+    /// Where charts, files, `relocation.json` and the journal go; nil: the default for the bundle.
+    public var stateDirectory: String?
+
+    public init() {}
+
+    /// `/var/lib/airgap-install/NAME-VERSION`.
+    public static func defaultStateDirectory(name: String, version: String) -> String { "/var/lib/airgap-install/\(name)-\(version)" }
+}
+
+/// What a push did.
+public struct PushReport: Sendable, Codable {
+    public var bundle: String
+    public var version: String
+    public var registry: String
+    public var project: String
+    public var projectOutcome: HarborProjectOutcome
+    public var archiveSignature: ArchiveSignatureOutcome
+    public var images: Int
+    public var blobsUploaded: Int
+    public var bytesUploaded: Int64
+    public var blobsSkipped: Int
+    public var bytesSkipped: Int64
+    public var blobsMounted: Int
+    public var manifestsPushed: Int
+    public var manifestsPresent: Int
+    public var tagsPushed: Int
+    public var tagsUnchanged: Int
+    public var seconds: Double
+    public var stateDirectory: String
+    public var relocation: String
+}
+
+/// Verifies a bundle and pushes every image into the site registry in one pass over the archive
+/// (see docs/site-admin-guide.md): trust first (bundle.json's signature, before any byte is
+/// sent), blobs uploaded as they stream out, manifests and tags only after the whole archive
+/// verified, every image checked against the registry at the end, then `relocation.json`.
+public struct BundlePusher: Sendable {
+    public let client: RegistryClient
+    public let keys: [VerifyingKey]
+    public let target: PushTarget
+    public let options: PushOptions
+
+    public init(client: RegistryClient, keys: [VerifyingKey], target: PushTarget, options: PushOptions) {
+        self.client = client
+        self.keys = keys
+        self.target = target
+        self.options = options
+    }
+
+    public func push(_ archive: String, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void = { _, _ in }) async throws -> PushReport {
+        let started = Date()
+        let counter = ProgressCounter(report: progress)
+        let context = PushContext()
+        let stream = PushStream(
+            client: client, concurrency: options.concurrency, chunkSize: options.chunkSize, attempts: options.attempts, context: context,
+            onTrusted: { signed in try self.prepare(signed, context: context, counter: counter) },
+            progress: { counter.advance($0) })
+        let verifier = BundleVerifier(keys: keys, requireArchiveSignature: options.requireArchiveSignature)
+        let verified: VerifiedBundle
+        do {
+            verified = try await ThreadBridge.run {
+                var sink = stream
+                return try verifier.verify(archive, into: &sink)
+            }
+        } catch {
+            for task in stream.uploadTasks { await task.value }
+            context.journal?.record("push-failed", ["reason": "\(error)"])
+            context.removeIncoming()
+            if let bundleError = error as? BundleError {
+                throw bundleError.kind == .verification
+                    ? InstallError.verification("\(bundleError.message); nothing was registered in \(target.registry)")
+                    : InstallError.io(bundleError.message)
+            }
+            throw error
+        }
+        let active = stream
+        guard let plan = active.plan, let state = context.stateDirectory else {
+            throw InstallError.bundle("\(archive): the push never got past bundle.json")
+        }
+        for task in active.uploadTasks { await task.value }
+        let outcomes = active.outcomes.snapshot
+        if !outcomes.failed.isEmpty {
+            context.removeIncoming()
+            let list = outcomes.failed.sorted { $0.key.description < $1.key.description }.prefix(5).map { "\($0.value)" }
+            context.journal?.record("push-failed", ["reason": "\(outcomes.failed.count) blob uploads failed"])
+            throw InstallError.registry("\(outcomes.failed.count) blob upload(s) failed; no image was registered, and a rerun uploads only what is missing:\n  " + list.joined(separator: "\n  "))
+        }
+        let registration = ImageRegistration(client: client, plan: plan, manifestBytes: active.manifestBytes, concurrency: options.lookupConcurrency,
+                                             journal: context.journal)
+        let registered = try await registration.run()
+        try context.installIncoming(files: active.stagedFiles, indexBytes: active.indexBytes)
+        let relocation = RelocationMap(
+            bundle: "\(verified.index.name)-\(verified.index.version)", registry: target.registry, project: target.project,
+            images: plan.images.map { image in
+                RelocationMap.Entry(source: image.source.description,
+                                    target: image.target.tag != nil ? image.target.description : image.target.pinned(to: image.digest).description,
+                                    digest: image.digest)
+            })
+        let relocationPath = state + "/relocation.json"
+        try StateFiles.writeJSON(relocation, to: relocationPath)
+        let uploadedBytes = outcomes.uploaded.values.reduce(0, +)
+        let skipped = context.present.map { plan.blobSizes[$0] ?? 0 }
+        context.journal?.record("push-finished", ["images": String(plan.images.count), "uploaded": String(outcomes.uploaded.count)])
+        return PushReport(
+            bundle: verified.index.name, version: verified.index.version, registry: target.registry, project: target.project,
+            projectOutcome: context.projectOutcome, archiveSignature: verified.archiveSignature, images: plan.images.count,
+            blobsUploaded: outcomes.uploaded.count, bytesUploaded: uploadedBytes, blobsSkipped: skipped.count, bytesSkipped: skipped.reduce(0, +),
+            blobsMounted: registered.blobsMounted, manifestsPushed: registered.manifestsPushed, manifestsPresent: registered.manifestsPresent,
+            tagsPushed: registered.tagsPushed, tagsUnchanged: registered.tagsUnchanged, seconds: Date().timeIntervalSince(started),
+            stateDirectory: state, relocation: relocationPath)
+    }
+
+    /// After bundle.json's signature verified: the plan, the state directory, the project, and
+    /// which blobs the registry already has (HEAD, many at once).
+    private func prepare(_ signed: BundleVerifier.SignedIndex, context: PushContext, counter: ProgressCounter) throws -> (RelocationPlan, Set<Digest>) {
+        let plan = try RelocationPlan(index: signed.index, target: target)
+        let state = options.stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
+        try context.open(stateDirectory: state)
+        context.journal?.record("push-started", ["bundle": "\(signed.index.name)-\(signed.index.version)", "registry": target.registry, "project": target.project])
+        counter.setTotal(signed.index.entriesSize)
+        let client = self.client, target = self.target, lookups = options.lookupConcurrency
+        context.projectOutcome = try ThreadBridge.wait {
+            try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
+        }
+        context.journal?.record("project", ["project": target.project, "outcome": context.projectOutcome.rawValue])
+        let homes = plan.blobHomes.map { ($0.key, $0.value[0]) }
+        let present = try ThreadBridge.wait {
+            try await withThrowingTaskGroup(of: (Digest, Bool).self) { group in
+                var found = Set<Digest>()
+                var pending = homes[...]
+                func next(_ group: inout ThrowingTaskGroup<(Digest, Bool), Error>) {
+                    guard let (digest, home) = pending.popFirst() else { return }
+                    group.addTask { (digest, try await client.blobExists(digest, in: home)) }
+                }
+                for _ in 0..<lookups { next(&group) }
+                while let (digest, exists) = try await group.next() {
+                    if exists { found.insert(digest) }
+                    next(&group)
+                }
+                return found
+            }
+        }
+        context.present = present
+        return (plan, present)
+    }
+}

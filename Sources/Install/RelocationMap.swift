@@ -1,0 +1,30 @@
+import Foundation
+import OCI
+
+/// `relocation.json` in the state directory: where `push` put every image, for `deploy` to
+/// rewrite the images Helm renders.
+public struct RelocationMap: Codable, Sendable, Hashable {
+    public struct Entry: Codable, Sendable, Hashable {
+        /// The reference as the bundle (and the charts) name it: `docker.io/bitnami/keycloak:22.0.5`.
+        public var source: String
+        /// Where it now is: `harbor.site:443/astrago/bitnami/keycloak:22.0.5` (by digest when untagged).
+        public var target: String
+        /// The manifest or index digest, equal in both places.
+        public var digest: Digest
+    }
+
+    public var apiVersion = "airgap.astrago.io/v1"
+    public var kind = "RelocationMap"
+    /// The bundle the images came from.
+    public var bundle: String
+    public var registry: String
+    public var project: String
+    public var images: [Entry]
+
+    public init(bundle: String, registry: String, project: String, images: [Entry]) {
+        self.bundle = bundle
+        self.registry = registry
+        self.project = project
+        self.images = images
+    }
+}

@@ -1,0 +1,97 @@
+import Bundle
+import OCI
+
+/// Where every image of a bundle goes in the site registry, and which blobs and manifests each
+/// target repository needs — computed from the signed `bundle.json` alone, before any byte of the
+/// archive's content is read, so blobs can be uploaded as they stream past.
+///
+/// Naming: `docker.io/bitnami/keycloak:22.0.5` → `HOST/PROJECT/bitnami/keycloak:22.0.5`. When two
+/// source registries hold the same repository path (`quay.io/x/y` and `docker.io/x/y`), every
+/// clashing image keeps its registry as a first path component (`HOST/PROJECT/quay.io/x/y`), so no
+/// image overwrites another; the rule depends only on the bundle, so `deploy` finds the same names.
+public struct RelocationPlan: Sendable {
+    public struct Image: Sendable {
+        /// The reference as the bundle lists it (the name charts use).
+        public var source: ImageReference
+        /// The repository in the site registry, with the source's tag (nil for digest-only references).
+        public var target: ImageReference
+        public var digest: Digest
+        /// Children of an index first, the image's own manifest last.
+        public var manifests: [BundleIndex.Content]
+    }
+
+    public var images: [Image]
+    /// For each blob: the repositories that need it, the first being where it is uploaded.
+    public var blobHomes: [Digest: [ImageReference]]
+    /// Every manifest digest with its media type and size (bytes are taken from the archive).
+    public var manifests: [Digest: BundleIndex.Content]
+    /// The size of every blob.
+    public var blobSizes: [Digest: Int64]
+
+    /// The most bytes one manifest may have (the distribution spec's limit).
+    public static let manifestLimit: Int64 = 4 << 20
+
+    public init(index: BundleIndex, target: PushTarget) throws(InstallError) {
+        let entries = Dictionary(index.entries.map { ($0.path, $0.size) }, uniquingKeysWith: { first, _ in first })
+        var sources: [(BundleIndex.Image, ImageReference)] = []
+        for image in index.images {
+            let source: ImageReference
+            do { source = try ImageReference(parsing: image.reference) } catch {
+                throw .bundle("image \(image.reference) in bundle.json is not a valid reference: \(error.reason)")
+            }
+            guard image.manifests != nil, image.blobs != nil else {
+                throw .bundle("image \(image.reference): bundle.json does not list its manifests and blobs (a bundle packed before airgap-bundle 0.2); pack it again with a current airgap-bundle")
+            }
+            sources.append((image, source))
+        }
+        // Repository paths claimed by more than one source registry keep their registry name.
+        var registriesByPath: [String: Set<String>] = [:]
+        for (_, source) in sources { registriesByPath[source.repository, default: []].insert(source.registry) }
+        var images: [Image] = [], blobHomes: [Digest: [ImageReference]] = [:], manifests: [Digest: BundleIndex.Content] = [:]
+        var blobSizes: [Digest: Int64] = [:]
+        for (image, source) in sources {
+            let clash = (registriesByPath[source.repository]?.count ?? 0) > 1
+            let path = clash ? Self.pathComponent(forRegistry: source.registry) + "/" + source.repository : source.repository
+            let repository = target.project + "/" + path
+            // Parsing checks the name; the tag is the source's own (none for digest-only references).
+            do { _ = try ImageReference(parsing: "\(target.registry)/\(repository)") } catch {
+                throw .bundle("image \(image.reference) cannot be named \(target.registry)/\(repository) in the site registry: \(error.reason)")
+            }
+            let targetReference = ImageReference(registry: target.registry, repository: repository, tag: source.tag, digest: nil)
+            for content in (image.manifests ?? []) + (image.blobs ?? []) {
+                let path = "images/blobs/\(content.digest.algorithm)/\(content.digest.hex)"
+                guard let size = entries[path], size == content.size, content.size >= 0 else {
+                    throw .bundle("image \(image.reference): \(content.digest) is not in the archive with size \(content.size)")
+                }
+            }
+            for manifest in image.manifests ?? [] {
+                guard manifest.size <= Self.manifestLimit else {
+                    throw .bundle("image \(image.reference): manifest \(manifest.digest) is \(manifest.size) bytes, more than \(Self.manifestLimit)")
+                }
+                manifests[manifest.digest] = manifest
+            }
+            guard image.manifests?.last?.digest == image.digest else {
+                throw .bundle("image \(image.reference): bundle.json's manifests do not end with the image's own digest \(image.digest)")
+            }
+            for blob in image.blobs ?? [] where !(blobHomes[blob.digest]?.contains(targetReference.repositoryOnly) ?? false) {
+                blobHomes[blob.digest, default: []].append(targetReference.repositoryOnly)
+                blobSizes[blob.digest] = blob.size
+            }
+            images.append(Image(source: source, target: targetReference, digest: image.digest, manifests: image.manifests ?? []))
+        }
+        self.images = images
+        self.blobHomes = blobHomes
+        self.manifests = manifests
+        self.blobSizes = blobSizes
+    }
+
+    /// A registry host as a repository path component: lowercase, `:` (a port) as `-`.
+    static func pathComponent(forRegistry registry: String) -> String {
+        registry.lowercased().replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "")
+    }
+}
+
+extension ImageReference {
+    /// The same repository without tag or digest (blob operations name only the repository).
+    var repositoryOnly: ImageReference { ImageReference(registry: registry, repository: repository, tag: nil, digest: nil) }
+}

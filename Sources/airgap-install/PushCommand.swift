@@ -1,0 +1,182 @@
+import ArgumentParser
+import Bundle
+import BundleCommands
+import Foundation
+import Install
+import Registry
+import Terminal
+import ToolVersion
+
+/// `airgap-install push`: verify a bundle and push every image into the site's Harbor in one pass.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push",
+        abstract: "Verify a bundle and push every image into the site registry (Harbor), straight from the archive.",
+        discussion: """
+            One pass over the archive: the signature of bundle.json is checked before any byte is \
+            sent; blobs are uploaded as they stream out (nothing is unpacked to disk) and checked \
+            against the signed bundle.json; manifests and tags are pushed only after the whole \
+            archive verified, so a bundle that fails registers no image. Blobs the registry already \
+            has are skipped, so a rerun pushes only what is missing. Images keep their digests and \
+            land at REGISTRY/PROJECT/<original path> (docker.io/bitnami/keycloak:22.0.5 → \
+            REGISTRY/PROJECT/bitnami/keycloak:22.0.5). The Harbor project is created (private) if \
+            missing; a plain OCI registry works too. Charts, files, relocation.json and journal.jsonl \
+            go to the state directory for deploy.
+            Exit status: 0 pushed, 1 verification or push failed, 2 usage or I/O error.
+
+            Examples:
+              airgap-install push astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site:443 \\
+                  --project astrago --username admin --password-stdin < harbor.pass
+              AIRGAP_REGISTRY_PASSWORD=… airgap-install push astrago-1.0.0.tar.zst --key vendor.pub \\
+                  --registry 10.0.0.5:30002 --plain-http --project astrago --username admin --json
+            """)
+
+    @Argument(help: "The bundle archive.")
+    var file: String
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("The vendor's public key (PEM). Repeatable, for key rotation.", valueName: "pub"))
+    var keys: [String] = []
+
+    @Option(name: .customLong("registry"), help: ArgumentHelp("The site registry, host[:port].", valueName: "host[:port]"))
+    var registry: String
+
+    @Option(name: .customLong("project"), help: ArgumentHelp("The Harbor project to push into (created private if missing).", valueName: "name"))
+    var project: String
+
+    @Option(name: .customLong("username"), help: ArgumentHelp("The registry account; its password comes from --password-stdin or AIRGAP_REGISTRY_PASSWORD.", valueName: "user"))
+    var username: String?
+
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
+    var passwordStdin = false
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file (a self-signed Harbor).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(name: .customLong("plain-http"), help: "Talk plain HTTP to the registry (no TLS).")
+    var plainHTTP = false
+
+    @Option(name: .customLong("harbor-api"), help: ArgumentHelp("Harbor's API base URL when it is not the registry's own (default: the registry).", valueName: "url"))
+    var harborAPI: String?
+
+    @Option(name: .customLong("concurrency"), help: "Blob uploads at the same time.")
+    var concurrency = 4
+
+    @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")
+    var retries = 5
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where charts, files, relocation.json and the journal go (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Flag(name: .customLong("require-archive-signature"), help: "Fail when the detached signature FILE.sig is missing.")
+    var requireArchiveSignature = false
+
+    @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard !keys.isEmpty else { throw ValidationError("give the vendor's public key with --key") }
+        guard !registry.isEmpty, !registry.contains("/") else { throw ValidationError("--registry is a host[:port], without a path or scheme") }
+        guard !project.isEmpty, project.range(of: "^[a-z0-9]+(?:[._-][a-z0-9]+)*$", options: .regularExpression) != nil else {
+            throw ValidationError("--project \"\(project)\" must be lowercase letters, digits and . _ - (as Harbor project names are)")
+        }
+        if passwordStdin, username == nil { throw ValidationError("--password-stdin needs --username") }
+        if plainHTTP, caFile != nil { throw ValidationError("give --ca-file or --plain-http, not both") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+        guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
+    }
+
+    func run() async throws {
+        let trusted = try KeyFiles.readPublic(keys)
+        let credential = try readCredential()
+        var store = CredentialStore()
+        if let credential { store.set(credential, for: registry) }
+        let configuration = RegistryConfiguration(
+            insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
+            userAgent: "airgap-install/\(ToolVersion.version)")
+        let client: RegistryClient
+        do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
+            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
+        }
+        var options = PushOptions()
+        options.concurrency = concurrency
+        options.attempts = retries
+        options.requireArchiveSignature = requireArchiveSignature
+        options.stateDirectory = stateDirectory
+        let target = PushTarget(registry: registry, project: project,
+                                harborAPI: harborAPI ?? "\(plainHTTP ? "http" : "https")://\(registry)", credential: credential)
+        let pusher = BundlePusher(client: client, keys: trusted, target: target, options: options)
+        let progress = ProgressLine()
+        let drawn = ProgressState()
+        let report: PushReport
+        do {
+            report = try await pusher.push(file) { total, done in
+                let (start, delta) = drawn.update(total: total, done: done)
+                if start { progress.setTotal(total, label: "pushing:") }
+                if delta > 0 { progress.advance(by: delta) }
+            }
+            progress.finish()
+            try? await client.shutdown()
+        } catch {
+            progress.finish()
+            try? await client.shutdown()
+            let failure = Self.failure(error)
+            if json { print(JSONOutput.text(["error": failure.message])) }
+            throw failure
+        }
+        if json {
+            print(JSONOutput.text(report))
+        } else {
+            let rate = report.seconds > 0 ? Double(report.bytesUploaded) / report.seconds : 0
+            print(TerminalText.escaped("""
+                pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (project \(report.projectOutcome.rawValue))
+                images: \(report.images); manifests pushed \(report.manifestsPushed), already there \(report.manifestsPresent); tags pushed \(report.tagsPushed), unchanged \(report.tagsUnchanged)
+                blobs: uploaded \(report.blobsUploaded) (\(ByteCount.format(report.bytesUploaded))), already there \(report.blobsSkipped) (\(ByteCount.format(report.bytesSkipped))), mounted \(report.blobsMounted)
+                time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature.rawValue)
+                relocation: \(report.relocation)
+                """))
+        }
+    }
+
+    private func readCredential() throws -> Credential? {
+        guard let username else { return nil }
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw CommandFailure(message: "--password-stdin: standard input held no password", exitCode: ExitCode(2))
+            }
+            return Credential(username: username, password: line)
+        }
+        guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
+            throw CommandFailure(message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD", exitCode: ExitCode(2))
+        }
+        return Credential(username: username, password: password)
+    }
+
+    static func failure(_ error: Error) -> CommandFailure {
+        switch error {
+        case let install as InstallError:
+            switch install {
+            case .io(let message): return CommandFailure(message: message, exitCode: ExitCode(2))
+            default: return CommandFailure(message: install.description, exitCode: ExitCode(1))
+            }
+        case let registry as RegistryError: return CommandFailure(message: registry.description, exitCode: ExitCode(1))
+        default: return CommandFailure.from(error)
+        }
+    }
+}
+
+/// Turns (total, done) reports into progress-line calls.
+final class ProgressState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total: Int64 = -1
+    private var done: Int64 = 0
+
+    func update(total: Int64, done: Int64) -> (start: Bool, delta: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let start = total != self.total
+        self.total = total
+        let delta = done - self.done
+        self.done = done
+        return (start, delta)
+    }
+}
