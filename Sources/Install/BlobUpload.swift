@@ -56,18 +56,25 @@ struct BlobUpload: Sendable {
         }
     }
 
-    /// One `POST` + `PUT`; on a temporary failure a fresh session is tried, from the same bytes.
+    /// One `POST` + `PUT`; after a broken connection or a session the registry dropped, a fresh
+    /// session is tried, from the same bytes held in memory.
     private func monolithic(_ bytes: [UInt8]) async throws {
-        let descriptor = Descriptor(mediaType: content.mediaType, digest: content.digest, size: content.size)
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.uploadBlob(.bytes(bytes), as: descriptor, to: repository)
-            } catch let error as RegistryError where error.isTemporary && attempt < attempts {
+                let location = try await client.startUpload(to: repository, subject: subject)
+                return try await client.completeUpload(location: location, digest: content.digest, finalBytes: bytes, repository: repository, subject: subject)
+            } catch let error as RegistryError where (error.isTemporary || Self.sessionLost(error)) && attempt < attempts {
+                try await Task.sleep(nanoseconds: UInt64(100_000_000 * attempt))
                 continue
             }
         }
+    }
+
+    /// The registry no longer knows the upload session (distribution drops one whose request broke off).
+    static func sessionLost(_ error: RegistryError) -> Bool {
+        error.httpStatus == 404 && error.details.contains { $0.code == "BLOB_UPLOAD_INVALID" || $0.code == "BLOB_UPLOAD_UNKNOWN" }
     }
 
     /// Sends a chunk; after a broken connection asks the registry how much it has and resends the rest.
@@ -84,6 +91,8 @@ struct BlobUpload: Sendable {
                 failures += 1
                 guard failures < attempts else { throw error }
                 try await Task.sleep(nanoseconds: UInt64(200_000_000 * failures))
+                // The registry may keep the session and what arrived (resume from its offset), or
+                // drop it (then the blob is sent again in a repair pass over the archive).
                 let status = try await client.uploadOffset(location: location, repository: repository, subject: subject)
                 location = status.location
                 let held = status.offset - offset

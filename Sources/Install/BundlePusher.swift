@@ -15,6 +15,8 @@ public struct PushOptions: Sendable {
     public var lookupConcurrency = 16
     /// Attempts for an upload request that breaks off.
     public var attempts = 5
+    /// Passes over the archive to send again the blobs whose upload failed for good.
+    public var repairPasses = 2
     /// Fail when `FILE.sig` is missing.
     public var requireArchiveSignature = false
     /// Where charts, files, `relocation.json` and the journal go; nil: the default for the bundle.
@@ -97,7 +99,32 @@ public struct BundlePusher: Sendable {
             throw InstallError.bundle("\(archive): the push never got past bundle.json")
         }
         for task in active.uploadTasks { await task.value }
-        let outcomes = active.outcomes.snapshot
+        var outcomes = active.outcomes.snapshot
+        // Blobs whose upload failed for good (a session the registry dropped, retries spent) are
+        // sent again in repair passes over the archive, which upload nothing else.
+        var pass = 1
+        while !outcomes.failed.isEmpty, pass <= options.repairPasses {
+            context.journal?.record("repair-pass", ["pass": String(pass), "blobs": String(outcomes.failed.count)])
+            let repair = PushStream(
+                client: client, concurrency: options.concurrency, chunkSize: options.chunkSize, attempts: options.attempts, context: context,
+                onTrusted: { _ in throw InstallError.bundle("unreachable") }, progress: { _ in })
+            repair.repairing = (plan, Set(outcomes.failed.keys))
+            do {
+                _ = try await ThreadBridge.run {
+                    var sink = repair
+                    return try verifier.verify(archive, into: &sink)
+                }
+            } catch {
+                for task in repair.uploadTasks { await task.value }
+                context.removeIncoming()
+                throw error
+            }
+            for task in repair.uploadTasks { await task.value }
+            let repaired = repair.outcomes.snapshot
+            outcomes.uploaded.merge(repaired.uploaded) { $1 }
+            outcomes.failed = repaired.failed
+            pass += 1
+        }
         if !outcomes.failed.isEmpty {
             context.removeIncoming()
             let list = outcomes.failed.sorted { $0.key.description < $1.key.description }.prefix(5).map { "\($0.value)" }

@@ -50,7 +50,15 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     /// The uploads started so far (the pusher awaits them after verification).
     var uploadTasks: [Task<Void, Never>] { tasks }
 
+    /// A repair pass uploads only these blobs (they failed in an earlier pass), and keeps nothing else.
+    var repairing: (plan: RelocationPlan, digests: Set<Digest>)?
+
     func prepare(_ signed: BundleVerifier.SignedIndex) throws {
+        if let repairing {
+            plan = repairing.plan
+            present = Set(repairing.plan.blobHomes.keys).subtracting(repairing.digests)
+            return
+        }
         indexBytes = signed.indexBytes
         (plan, present) = try onTrusted(signed)
     }
@@ -58,7 +66,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     func begin(_ entry: BundleIndex.Entry) throws {
         guard let plan else { current = .skip; return }
         if entry.path.hasPrefix("images/blobs/sha256/"), let digest = try? Digest("sha256:" + entry.path.dropFirst("images/blobs/sha256/".count)) {
-            if plan.manifests[digest] != nil {
+            if plan.manifests[digest] != nil, repairing == nil {
                 current = .manifest(digest, [])
             } else if let homes = plan.blobHomes[digest], !present.contains(digest) {
                 current = .upload(startUpload(BundleIndex.Content(digest: digest, mediaType: "application/octet-stream", size: entry.size), into: homes[0]),
@@ -66,7 +74,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             } else {
                 current = .skip
             }
-        } else if entry.path.hasPrefix(BundlePaths.charts) || entry.path.hasPrefix(BundlePaths.files) {
+        } else if repairing == nil, entry.path.hasPrefix(BundlePaths.charts) || entry.path.hasPrefix(BundlePaths.files) {
             guard let incoming = context.incoming else { current = .skip; return }
             let final = incoming + "/" + entry.path
             let temporary = final + ".partial"

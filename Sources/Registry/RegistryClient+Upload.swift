@@ -78,7 +78,9 @@ extension RegistryClient {
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.headers.add(name: "Content-Length", value: String(finalBytes.count))
         request.body = .bytes(finalBytes)
-        let response = try await send(request)
+        // A PUT that carries bytes is not resent blindly: a broken one may leave the session
+        // invalid; the caller starts a fresh session instead.
+        let response = try await send(request, retrying: finalBytes.isEmpty)
         _ = try? await response.body.collect(upTo: 1 << 16)
     }
 

@@ -64,6 +64,9 @@ struct PushCommand: AsyncParsableCommand {
     @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")
     var retries = 5
 
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds a registry answer may stall before the request is retried.", valueName: "seconds"))
+    var timeout: Int64 = 60
+
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where charts, files, relocation.json and the journal go (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
@@ -83,6 +86,7 @@ struct PushCommand: AsyncParsableCommand {
         if plainHTTP, caFile != nil { throw ValidationError("give --ca-file or --plain-http, not both") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
         guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
+        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
     func run() async throws {
@@ -92,7 +96,7 @@ struct PushCommand: AsyncParsableCommand {
         if let credential { store.set(credential, for: registry) }
         let configuration = RegistryConfiguration(
             insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
-            userAgent: "airgap-install/\(ToolVersion.version)")
+            readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
         let client: RegistryClient
         do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))

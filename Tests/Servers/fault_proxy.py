@@ -6,7 +6,9 @@
 
 Listens on 127.0.0.1 on two OS-chosen ports, MAIN and ALT (a second origin).
 Both forward to the upstream and stream bodies in 64 KiB chunks.  Rules
-(MAIN only) inject faults; the control API lives on MAIN:
+(MAIN only) inject faults — actions: status (with retry_after), reset, redirect, delay
+(seconds), reset_after / truncate / corrupt (the response body), reset_request_after (the
+request body is cut after `bytes`); the control API lives on MAIN:
   POST /__rules {"rules":[...]}   replace the rule list
   GET  /__log                     every proxied request so far (both ports)
   POST /__reset                   clear rules and log
@@ -137,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(int(rule.get("status", 307)), b"", [("Location", location)])
         if action == "delay":
             time.sleep(float(rule.get("seconds", 1)))
-        self.forward(rule if action in ("reset_after", "truncate", "corrupt") else None, entry)
+        self.forward(rule if action in ("reset_after", "truncate", "corrupt", "reset_request_after") else None, entry)
 
     def control(self, path):
         st = self.state
@@ -203,8 +205,20 @@ class Handler(BaseHTTPRequestHandler):
             if chunked:
                 conn.putheader("Transfer-Encoding", "chunked")
             conn.endheaders()
+            # reset_request_after: pass the first `bytes` of the request body upstream, then
+            # break both connections (an upload cut off mid-blob; the registry keeps what came).
+            cut = int(rule.get("bytes", 0)) if rule and rule.get("action") == "reset_request_after" else None
+            sent = 0
             try:
                 for data in self.request_body():
+                    if cut is not None and sent + len(data) >= cut:
+                        data = data[:max(0, cut - sent)]
+                        if data and not chunked:
+                            conn.send(data)
+                        conn.close()
+                        entry["action"] += " (cut after %d request bytes)" % cut
+                        return self.reset()
+                    sent += len(data)
                     conn.send(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
                 if chunked:
                     conn.send(b"0\r\n\r\n")
