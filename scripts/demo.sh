@@ -2,8 +2,9 @@
 # The five-minute tour, with no internet:
 #   builds airgap-bundle, starts a throwaway registry on 127.0.0.1, pushes three small sample
 #   images to it, pulls them into bundles/demo/images, shows skopeo reading the result, pulls
-#   again to show that nothing is fetched twice, then signs a bundle (keygen, pack) and checks it
-#   three ways: airgap-install verify, stock openssl on the detached signature, sha256sum -c.
+#   again to show that nothing is fetched twice, then signs a bundle (keygen, pack), checks it
+#   three ways (airgap-install verify, stock openssl on the detached signature, sha256sum -c), and
+#   pushes it as a site would into a second, empty "site" registry straight from the archive.
 #
 #   scripts/demo.sh
 #
@@ -18,7 +19,7 @@ LAYOUT="$ROOT/$LAYOUT_REL"
 
 if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=""; DIM=""; GREEN=""; RESET=""; fi
 STEP=0
-TOTAL_STEPS=9
+TOTAL_STEPS=10
 done_heading() { printf '\n%s%s%s\n' "$BOLD" "$*" "$RESET"; }
 step() { STEP=$((STEP + 1)); printf '\n%s[%d/%d] %s%s\n' "$BOLD" "$STEP" "$TOTAL_STEPS" "$*" "$RESET"; }
 say() { printf '    %s\n' "$*"; }
@@ -27,12 +28,16 @@ die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
 indent() { sed 's/^/      /'; }
 
 REGISTRY_PID=""
+SITE_PID=""
 WORK=""
 cleanup() {
-  if [ -n "$REGISTRY_PID" ] && kill -0 "$REGISTRY_PID" 2>/dev/null; then
-    kill "$REGISTRY_PID" 2>/dev/null || true
-    wait "$REGISTRY_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$REGISTRY_PID" "$SITE_PID"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   [ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -68,31 +73,39 @@ ok "built ${BIN#"$ROOT"/}"
 
 # ------------------------------------------------------------------------------------------------
 step "Starting a throwaway registry on 127.0.0.1"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-REGISTRY="127.0.0.1:$PORT"
-mkdir -p "$WORK/registry/data"
-cat >"$WORK/registry/config.yml" <<EOF
+# Starts docker-registry on a free loopback port with its data under $WORK/$1; sets STARTED_PID, STARTED_HOST.
+start_registry() {
+  local name="$1" port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
+  mkdir -p "$WORK/$name/data"
+  cat >"$WORK/$name/config.yml" <<EOF
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
 storage:
-  filesystem: {rootdirectory: $WORK/registry/data}
+  filesystem: {rootdirectory: $WORK/$name/data}
   delete: {enabled: true}
   cache: {blobdescriptor: inmemory}
-http: {addr: 127.0.0.1:$PORT, secret: test-only}
+http: {addr: 127.0.0.1:$port, secret: test-only}
 health: {storagedriver: {enabled: false}}
 EOF
-# docker-registry reads every REGISTRY_* variable as a config override: pass none of them.
-UNSET=()
-for name in $(compgen -e); do [[ "$name" == REGISTRY_* ]] && UNSET+=(-u "$name"); done
-(cd "$WORK/registry" && exec env "${UNSET[@]}" docker-registry serve config.yml) >"$WORK/registry/log" 2>&1 &
-REGISTRY_PID=$!
-for _ in $(seq 1 100); do
-  python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=1)" 2>/dev/null && break
-  kill -0 "$REGISTRY_PID" 2>/dev/null || { cat "$WORK/registry/log" >&2; die "docker-registry exited"; }
-  sleep 0.1
-done
-python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=1)" 2>/dev/null \
-  || { cat "$WORK/registry/log" >&2; die "docker-registry does not answer on $REGISTRY"; }
+  # docker-registry reads every REGISTRY_* variable as a config override: pass none of them.
+  local -a unset_args=()
+  local variable
+  for variable in $(compgen -e); do [[ "$variable" == REGISTRY_* ]] && unset_args+=(-u "$variable"); done
+  (cd "$WORK/$name" && exec env "${unset_args[@]}" docker-registry serve config.yml) >"$WORK/$name/log" 2>&1 &
+  STARTED_PID=$!
+  STARTED_HOST="127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://$STARTED_HOST/v2/', timeout=1)" 2>/dev/null && return 0
+    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$WORK/$name/log" >&2; die "docker-registry exited"; }
+    sleep 0.1
+  done
+  cat "$WORK/$name/log" >&2
+  die "docker-registry does not answer on $STARTED_HOST"
+}
+start_registry registry
+REGISTRY_PID="$STARTED_PID"
+REGISTRY="$STARTED_HOST"
 ok "docker-registry answers on http://$REGISTRY (pid $REGISTRY_PID; stopped when the demo ends)"
 
 # ------------------------------------------------------------------------------------------------
@@ -250,8 +263,40 @@ fi
 ok "a copy with one byte changed is refused:"; indent <"$WORK/tampered.err"
 
 # ------------------------------------------------------------------------------------------------
+step "At the site: pushing every image into an empty registry, straight from the archive"
+start_registry site
+SITE_PID="$STARTED_PID"
+SITE="$STARTED_HOST"
+say "a second docker-registry plays the site's Harbor on http://$SITE (no Harbor API: no project to create)"
+printf '    %s$ airgap-install push %s --key bundles/demo-vendor.pub --require-archive-signature \\\n        --registry %s --project astrago --plain-http --state-dir bundles/demo-state%s\n' "$DIM" "$BUNDLE_REL" "$SITE" "$RESET"
+rm -rf "$ROOT/bundles/demo-state"
+"$INSTALL_BIN" push "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" --require-archive-signature --registry "$SITE" --project astrago \
+  --plain-http --state-dir "$ROOT/bundles/demo-state" >"$WORK/push.out" 2>"$WORK/push.err" \
+  || { cat "$WORK/push.out" "$WORK/push.err" >&2; die "airgap-install push failed"; }
+indent <"$WORK/push.out"
+PUSHED="$SITE/astrago/library/nginx:1.27"
+SITE_DIGEST="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$PUSHED" | sha256sum | cut -d' ' -f1)"
+VENDOR_DIGEST="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/library/nginx:1.27" | sha256sum | cut -d' ' -f1)"
+[ "$SITE_DIGEST" = "$VENDOR_DIGEST" ] || die "the pushed nginx has digest $SITE_DIGEST, the source $VENDOR_DIGEST"
+ok "skopeo reads $PUSHED with the source's digest ($SITE_DIGEST)"
+say "relocation.json (for deploy: every source reference and where it now is):"
+python3 - "$ROOT/bundles/demo-state/relocation.json" <<'PY' | indent
+import json, sys
+for image in json.load(open(sys.argv[1]))["images"]:
+    print(f"{image['source']}  ->  {image['target']}")
+PY
+"$INSTALL_BIN" push "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" --registry "$SITE" --project astrago --plain-http \
+  --state-dir "$ROOT/bundles/demo-state" --json >"$WORK/push2.json" 2>"$WORK/push2.err" || { cat "$WORK/push2.err" >&2; die "the second push failed"; }
+python3 - "$WORK/push2.json" <<'PY' | indent
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"again: {r['blobsUploaded']} blobs uploaded, {r['blobsSkipped']} already there, tags unchanged {r['tagsUnchanged']} ({r['seconds']:.2f} s)")
+PY
+ok "a rerun sends nothing: everything is already at the site"
+
+# ------------------------------------------------------------------------------------------------
 done_heading "Done"
-say "The OCI layout stays in $LAYOUT_REL and the signed bundle in $BUNDLE_REL (git-ignored); the registry is gone."
+say "The OCI layout stays in $LAYOUT_REL, the signed bundle in $BUNDLE_REL and the site state in bundles/demo-state (git-ignored); the registries are gone."
 say ""
 say "What next:"
 say "  • Look inside:      ${INSTALL_BIN#"$ROOT"/} inspect $BUNDLE_REL --json"

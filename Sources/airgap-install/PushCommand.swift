@@ -132,12 +132,20 @@ struct PushCommand: AsyncParsableCommand {
         } else {
             let rate = report.seconds > 0 ? Double(report.bytesUploaded) / report.seconds : 0
             print(TerminalText.escaped("""
-                pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (project \(report.projectOutcome.rawValue))
+                pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (\(Self.words(report.projectOutcome)))
                 images: \(report.images); manifests pushed \(report.manifestsPushed), already there \(report.manifestsPresent); tags pushed \(report.tagsPushed), unchanged \(report.tagsUnchanged)
                 blobs: uploaded \(report.blobsUploaded) (\(ByteCount.format(report.bytesUploaded))), already there \(report.blobsSkipped) (\(ByteCount.format(report.bytesSkipped))), mounted \(report.blobsMounted)
                 time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature.rawValue)
                 relocation: \(report.relocation)
                 """))
+        }
+    }
+
+    static func words(_ outcome: HarborProjectOutcome) -> String {
+        switch outcome {
+        case .existed: return "Harbor project already there"
+        case .created: return "Harbor project created, private"
+        case .notHarbor: return "no Harbor API: a plain registry, no project to create"
         }
     }
 
