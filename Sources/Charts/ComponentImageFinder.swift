@@ -33,7 +33,11 @@ public struct ComponentImageFinder: Sendable {
         if let helm {
             let rendered = try helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
                                              valuesFiles: component.values, component: component.name)
-            do { images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) } catch {
+            do {
+                images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) {
+                    warn("component \"\(component.name)\": \($0)")
+                }
+            } catch {
                 throw ChartError(message: "component \"\(component.name)\": \(error)")
             }
             found = []
