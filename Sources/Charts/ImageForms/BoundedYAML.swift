@@ -73,17 +73,21 @@ enum BoundedYAML {
         return documents.first
     }
 
+    private static let trueWords: Set<String> = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"]
+    private static let falseWords: Set<String> = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"]
+    private static let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
+
     private static func convert(_ node: Node, depth: Int, limits: Limits, budget: inout Int) throws -> Any {
         budget -= 1
         guard budget >= 0 else { throw Refusal.tooManyNodes(limit: limits.maximumNodes) }
         switch node {
         case .scalar(let scalar):
+            // YAML 1.1's plain booleans and nulls, as Kubernetes reads them; looked up in sets
+            // rather than through Yams' regular expressions, which cost microseconds per node.
             if scalar.style == .plain || scalar.style == .any {
-                switch Resolver.default.resolveTag(of: node) {
-                case .bool: if let value = Bool.construct(from: scalar) { return value }
-                case .null: return NSNull()
-                default: break
-                }
+                if trueWords.contains(scalar.string) { return true }
+                if falseWords.contains(scalar.string) { return false }
+                if nullWords.contains(scalar.string) { return NSNull() }
             }
             return scalar.string
         case .sequence(let sequence):
