@@ -25,6 +25,7 @@ public enum ImageDiscovery {
                                 warn: (String) -> Void = { _ in }) throws -> [DiscoveredImage] {
         var found: [Found] = []
         var configMaps = ConfigMapImages()
+        let chartAnnotations = annotationsWithinLimits(chartAnnotations, warn: warn)
         for (position, document) in splitDocuments(renderedManifests).enumerated() {
             let parsed: Any?
             do { parsed = try BoundedYAML.load(document.text, limits: .renderedManifest) } catch {

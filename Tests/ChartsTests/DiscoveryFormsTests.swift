@@ -118,6 +118,18 @@ struct DiscoveryFormsTests {
         ])
     }
 
+    @Test func aHostileImagesAnnotationIsSkippedAndTheOtherIsRead() throws {
+        var warnings: [String] = []
+        let started = Date()
+        let images = try ImageDiscovery.discover(renderedManifests: "", chartAnnotations: [
+            "artifacthub.io/images": Self.bomb + "\n? *i\n: x\n",
+            "helm.sh/images": "- name: cli\n  image: ghcr.io/fluxcd/flux-cli:v2.2.3\n",
+        ]) { warnings.append($0) }
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(images.map(\.reference) == ["ghcr.io/fluxcd/flux-cli:v2.2.3"])
+        #expect(warnings == ["Chart.yaml annotation artifacthub.io/images not read: it may use a YAML alias in a mapping key, which can expand without bound"])
+    }
+
     @Test func invalidRenderedYAMLIsStillAnError() throws {
         #expect(throws: DiscoveryError.self) { try discover("---\n# Source: c/templates/x.yaml\nkind: [unclosed\n") }
     }
