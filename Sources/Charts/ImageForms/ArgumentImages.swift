@@ -14,10 +14,7 @@ enum ArgumentImages {
     }
 
     static func find(in items: [Any]) -> [Finding] {
-        let texts = items.map { item -> String? in
-            if let text = item as? String { return text }
-            return nil
-        }
+        let texts = items.map { $0 as? String }
         var found: [Finding] = []
         var index = 0
         while index < texts.count {
