@@ -9,6 +9,8 @@ public struct ComponentImages: Sendable, Codable {
     public var images: [DiscoveredImage]
     /// True when found by the values walk (`--no-render`), not by rendering.
     public var guessed: Bool
+    /// Why the component's images could not be found (nil when they were); `images` is then empty.
+    public var error: String?
 }
 
 /// Finds every component's images: resolve the chart, render it with Helm (or guess from values
@@ -23,6 +25,24 @@ public struct ComponentImageFinder: Sendable {
         self.helm = helm
     }
 
+    /// Every component, in order. A component that fails (its chart cannot be resolved or
+    /// rendered, or its manifests read) does not stop the others: it is listed with its reason
+    /// in `error` and no images.
+    public func findEach(_ components: [BundleManifest.Component], warn: @Sendable (String) -> Void = { _ in }) async -> [ComponentImages] {
+        var results: [ComponentImages] = []
+        for component in components {
+            do { results.append(try await find(component, warn: warn)) } catch {
+                // The entry names the component: a message's own "component "x": " prefix would repeat it.
+                var reason = "\(error)"
+                let prefix = "component \"\(component.name)\": "
+                if reason.hasPrefix(prefix) { reason.removeFirst(prefix.count) }
+                results.append(ComponentImages(name: component.name, chart: component.chart.description, images: [], guessed: helm == nil,
+                                               error: reason))
+            }
+        }
+        return results
+    }
+
     public func find(_ component: BundleManifest.Component, warn: @Sendable (String) -> Void = { _ in }) async throws -> ComponentImages {
         let chart: ResolvedChart
         do { chart = try await resolver.resolve(component.chart) } catch {
@@ -33,7 +53,11 @@ public struct ComponentImageFinder: Sendable {
         if let helm {
             let rendered = try helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
                                              valuesFiles: component.values, component: component.name)
-            do { images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) } catch {
+            do {
+                images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) {
+                    warn("component \"\(component.name)\": \($0)")
+                }
+            } catch {
                 throw ChartError(message: "component \"\(component.name)\": \(error)")
             }
             found = []

@@ -12,19 +12,28 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
     public var testOnly: Bool
 }
 
-/// Finds images in rendered Kubernetes manifests: pod templates of every kind (containers,
-/// initContainers, ephemeralContainers), operator custom resources (`repository`/`image`/`version`
-/// triples as in NVIDIA's ClusterPolicy — skipped when `enabled: false` — and `spec.image` as in
-/// Prometheus), container args and env vars that hand images to operators, and Chart.yaml annotations.
+/// Finds images in rendered Kubernetes manifests (`RenderedDocumentReader`): pod templates of
+/// every kind (containers, initContainers, ephemeralContainers), images handed to operators in
+/// container args and env vars, in ConfigMaps (`ConfigMapImages`) and in custom resources of any
+/// kind (`ImageFields`: `image`/`*Image` fields, `repository`/`image`/`tag`/`version` siblings,
+/// skipped beside `enabled: false`), and Chart.yaml annotations. Documents are loaded with
+/// `BoundedYAML`: one over its limits is skipped, and `warn` says why.
 public enum ImageDiscovery {
     struct Found { var reference: String; var source: String; var testOnly: Bool }
 
-    public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:]) throws -> [DiscoveredImage] {
+    public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:],
+                                warn: (String) -> Void = { _ in }) throws -> [DiscoveredImage] {
         var found: [Found] = []
+        var configMaps = ConfigMapImages()
+        let chartAnnotations = annotationsWithinLimits(chartAnnotations, warn: warn)
         for (position, document) in splitDocuments(renderedManifests).enumerated() {
             let parsed: Any?
-            do { parsed = try Yams.load(yaml: document.text) } catch {
-                throw DiscoveryError(message: "rendered manifest \(document.source ?? "#\(position + 1)") is not valid YAML: \(error)")
+            do { parsed = try BoundedYAML.load(document.text, limits: .renderedManifest) } catch {
+                guard case .invalid(let reason) = error else {
+                    warn("rendered manifest \(document.source ?? "#\(position + 1)") not read: \(error)")
+                    continue
+                }
+                throw DiscoveryError(message: "rendered manifest \(document.source ?? "#\(position + 1)") is not valid YAML: \(reason)")
             }
             guard let object = parsed as? [String: Any] else { continue }
             let kind = object["kind"] as? String ?? "?"
@@ -32,7 +41,9 @@ public enum ImageDiscovery {
             let name = metadata["name"] as? String ?? "?"
             let hook = (metadata["annotations"] as? [String: Any])?["helm.sh/hook"] as? String ?? ""
             let testOnly = hook.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("test") }
-            walk(object, path: [], owner: "\(kind)/\(name)", isCoreKind: coreKinds.contains(kind), testOnly: testOnly, into: &found)
+            var reader = RenderedDocumentReader(owner: "\(kind)/\(name)", isCoreKind: coreKinds.contains(kind), testOnly: testOnly)
+            reader.read(object, kind: kind, configMaps: &configMaps, warn: warn)
+            found += reader.found
         }
         for key in ["artifacthub.io/images", "helm.sh/images"] {
             guard let text = chartAnnotations[key] else { continue }
@@ -71,64 +82,9 @@ public enum ImageDiscovery {
                                          "Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
                                          "PersistentVolumeClaim", "Ingress", "NetworkPolicy", "CustomResourceDefinition", "PodDisruptionBudget",
                                          "HorizontalPodAutoscaler", "StorageClass", "Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-                                         "APIService", "PriorityClass", "LimitRange", "ResourceQuota", "Endpoints", "ServiceMonitor", "PodMonitor", "PrometheusRule"]
-
-    private static func walk(_ value: Any, path: [String], owner: String, isCoreKind: Bool, testOnly: Bool, into found: inout [Found]) {
-        if let map = value as? [String: Any] {
-            for key in ["containers", "initContainers", "ephemeralContainers"] {
-                guard let containers = map[key] as? [Any] else { continue }
-                for case let container as [String: Any] in containers {
-                    let containerName = container["name"] as? String ?? "?"
-                    let label = key == "containers" ? "container" : String(key.dropLast())
-                    if let image = container["image"] as? String, !image.isEmpty {
-                        found.append(Found(reference: image, source: "\(owner) \(label) \(containerName)", testOnly: testOnly))
-                    }
-                    for field in ["args", "command"] {
-                        for case let argument as String in container[field] as? [Any] ?? [] {
-                            if let (flag, image) = imageArgument(argument) {
-                                found.append(Found(reference: image, source: "\(owner) \(label) \(containerName) \(field) \(flag)", testOnly: testOnly))
-                            }
-                        }
-                    }
-                    for case let variable as [String: Any] in container["env"] as? [Any] ?? [] {
-                        if let name = variable["name"] as? String, name.uppercased().contains("IMAGE"),
-                           let value = variable["value"] as? String, looksLikeImage(value) {
-                            found.append(Found(reference: value, source: "\(owner) \(label) \(containerName) env \(name)", testOnly: testOnly))
-                        }
-                    }
-                }
-            }
-            // An operator's repository/image/version triple (ClusterPolicy and the like).
-            if !isCoreKind, let repository = map["repository"] as? String, let image = map["image"] as? String,
-               let version = map["version"].map({ "\($0)" }), !repository.isEmpty, !image.isEmpty, !version.isEmpty {
-                if (map["enabled"] as? Bool) != false {
-                    let separator = version.hasPrefix("sha256:") ? "@" : ":"
-                    found.append(Found(reference: "\(repository)/\(image)\(separator)\(version)", source: "\(owner) \(path.joined(separator: "."))", testOnly: testOnly))
-                }
-                return
-            }
-            // spec.image of an operator's resource (Prometheus, Alertmanager, …).
-            if !isCoreKind, path == ["spec"], let image = map["image"] as? String, looksLikeImage(image) || !image.contains(" ") && !image.isEmpty {
-                found.append(Found(reference: image, source: "\(owner) spec.image", testOnly: testOnly))
-            }
-            for (key, child) in map where !["containers", "initContainers", "ephemeralContainers"].contains(key) || !(child is [Any]) {
-                if isCoreKind, ["metadata", "data", "stringData"].contains(key) && path.isEmpty { continue }
-                walk(child, path: path + [key], owner: owner, isCoreKind: isCoreKind, testOnly: testOnly, into: &found)
-            }
-        } else if let list = value as? [Any] {
-            for (index, child) in list.enumerated() {
-                walk(child, path: path + ["[\(index)]"], owner: owner, isCoreKind: isCoreKind, testOnly: testOnly, into: &found)
-            }
-        }
-    }
-
-    /// `--flag=registry/repo:tag` in args.
-    static func imageArgument(_ argument: String) -> (String, String)? {
-        guard argument.hasPrefix("-"), let equals = argument.firstIndex(of: "=") else { return nil }
-        let value = String(argument[argument.index(after: equals)...])
-        guard looksLikeImage(value) else { return nil }
-        return (String(argument[..<equals]), value)
-    }
+                                         "APIService", "PriorityClass", "LimitRange", "ResourceQuota", "Endpoints", "ServiceMonitor", "PodMonitor", "PrometheusRule",
+                                         "PersistentVolume", "CSIDriver", "CSINode", "IngressClass", "RuntimeClass", "Lease", "EndpointSlice",
+                                         "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy", "ControllerRevision"]
 
     /// A value that is plausibly an image reference: a path with a tag or digest, no URL, no spaces.
     static func looksLikeImage(_ value: String) -> Bool {

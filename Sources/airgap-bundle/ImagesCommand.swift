@@ -12,12 +12,17 @@ struct ImagesCommand: AsyncParsableCommand {
         discussion: """
             Resolves each component's chart (HTTP repository, OCI or local directory), renders it \
             with `helm template` (the component's values, release name and namespace, CRDs \
-            included), and reads images from pod templates, operator custom resources, operator \
-            arguments and *_IMAGE variables, and Chart.yaml annotations; then applies images.extra \
-            and images.exclude. Images used only by Helm tests are marked.
+            included), and reads images from pod templates, operator arguments (--flag=REF and \
+            --flag REF) and *_IMAGE variables, ConfigMaps (image keys, registry-qualified values, \
+            YAML/JSON documents in values), custom resources of any kind, and Chart.yaml \
+            annotations; then applies images.extra and images.exclude. Images used only by Helm \
+            tests are marked.
             Without helm it stops, unless --no-render: then values are walked and the results are \
             printed as GUESSES.
-            Exit status: 0 listed, 1 a chart failed to resolve or render, 2 usage or manifest error.
+            Every component is listed: one whose chart fails to resolve or render is marked \
+            FAILED with the reason (in --json: "error", and its name in "failed"), and the others \
+            are still listed.
+            Exit status: 0 listed, 1 a component failed, 2 usage or manifest error.
 
             Examples:
               airgap-bundle images manifests/astrago.yaml
@@ -27,7 +32,7 @@ struct ImagesCommand: AsyncParsableCommand {
     @Argument(help: "The bundle manifest (YAML).")
     var manifest: String
 
-    @Flag(name: .customLong("json"), help: "Print JSON: {\"components\": [{\"name\", \"images\": [{\"reference\", \"sources\", \"testOnly\"}]}]}.")
+    @Flag(name: .customLong("json"), help: "Print JSON: {\"components\": [{\"name\", \"images\": [{\"reference\", \"sources\", \"testOnly\"}], \"error\"}], \"failed\": [names]}.")
     var json = false
 
     @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable (default: helm on PATH).", valueName: "path"))
@@ -65,25 +70,18 @@ struct ImagesCommand: AsyncParsableCommand {
         if helm == nil {
             ProgressLine.writeStderr("WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
         }
-        var results: [ComponentImages] = []
-        for component in parsed.components {
-            do { results.append(try await finder.find(component) { ProgressLine.writeStderr("warning: \($0)\n") }) } catch {
-                try? await client.shutdown()
-                throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
-            }
-        }
+        let results = await finder.findEach(parsed.components) { ProgressLine.writeStderr("warning: \(TerminalText.escaped($0))\n") }
         try? await client.shutdown()
+        let failed = results.filter { $0.error != nil }
         if json {
-            struct Output: Encodable { var components: [ComponentImages] }
-            print(JSONOutput.text(Output(components: results)))
-            return
+            struct Output: Encodable { var components: [ComponentImages]; var failed: [String] }
+            print(JSONOutput.text(Output(components: results, failed: failed.map(\.name))))
+        } else {
+            ImagesListing.print(results)
         }
-        for result in results {
-            print("\(result.name) (chart \(result.chart))\(result.guessed ? " — GUESSED, not rendered" : "")")
-            for image in result.images {
-                print("  \(image.reference)\(image.testOnly ? "  [test only]" : "")")
-                for source in image.sources { print("      from \(source)") }
-            }
+        guard failed.isEmpty else {
+            let reasons = failed.map { "component \"\($0.name)\": \($0.error ?? "")" }
+            throw CommandFailure(message: "\(failed.count) of \(results.count) components failed\n" + reasons.joined(separator: "\n"), exitCode: ExitCode(1))
         }
     }
 }

@@ -20,6 +20,16 @@ struct FixtureDiscoveryTests {
         var values: [String]?
         var absent: [String]?
         var error: String?
+        /// Substrings of the warnings discovery must give, one each (none when absent).
+        var warnings: [String]?
+    }
+
+    /// Collects the warnings a finder gives.
+    final class Warnings: @unchecked Sendable {
+        private let lock = NSLock()
+        private var messages: [String] = []
+        func add(_ message: String) { lock.withLock { messages.append(message) } }
+        var all: [String] { lock.withLock { messages } }
     }
 
     static var names: [String] {
@@ -28,7 +38,9 @@ struct FixtureDiscoveryTests {
     }
 
     @Test func everyDiscoveryCaseHasAFixture() {
-        let needed = ["annotations", "appversion-tag", "base-repo", "bitnami-style", "broken", "hardcoded", "hook-only", "operator-args", "operator-cr", "subcharts"]
+        let needed = ["annotations", "appversion-tag", "base-repo", "bitnami-style", "broken", "hardcoded", "hook-only", "operator-args", "operator-cr", "subcharts",
+                      "args-two-item", "configmap-image-set", "configmap-image-key", "configmap-embedded-doc", "custom-resource-any-kind",
+                      "lookalikes", "hostile-yaml"]
         #expect(Set(needed).isSubset(of: Set(Self.names)), "\(Self.names)")
     }
 
@@ -43,17 +55,18 @@ struct FixtureDiscoveryTests {
         let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
                                           helm: HelmEngine(executable: Self.helm))
         defer { Task { try? await client.shutdown() } }
-        if let error = expected.error {
+        if let wanted = expected.error {
             do {
                 _ = try await finder.find(component)
                 Issue.record("\(fixture) rendered without error")
             } catch {
                 #expect("\(error)".contains("helm template failed for component \"\(fixture)\""), "\(error)")
-                #expect("\(error)".contains(expected.error!), "\(error)")
+                #expect("\(error)".contains(wanted), "\(error)")
             }
             return
         }
-        let found = try await finder.find(component)
+        let warnings = Warnings()
+        let found = try await finder.find(component) { warnings.add($0) }
         let want: [String: Bool] = Dictionary(uniqueKeysWithValues: (expected.images ?? []).map { ($0.reference, $0.testOnly) })
         let got: [String: Bool] = Dictionary(uniqueKeysWithValues: found.images.map { ($0.reference, $0.testOnly) })
         #expect(Set(got.keys) == Set(want.keys), "missing: \(Set(want.keys).subtracting(got.keys)); extra: \(Set(got.keys).subtracting(want.keys))")
@@ -61,5 +74,10 @@ struct FixtureDiscoveryTests {
         for absent in expected.absent ?? [] { #expect(got[absent] == nil, "\(absent) must not be found") }
         #expect(found.images.allSatisfy { !$0.sources.isEmpty })
         #expect(!found.guessed)
+        let wantedWarnings = expected.warnings ?? []
+        #expect(warnings.all.count == wantedWarnings.count, "warnings: \(warnings.all)")
+        for wanted in wantedWarnings {
+            #expect(warnings.all.contains { $0.contains(wanted) }, "no warning contains \"\(wanted)\": \(warnings.all)")
+        }
     }
 }

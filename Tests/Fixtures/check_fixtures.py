@@ -8,16 +8,26 @@ does, and compare with the chart's expected-images.json. Exit 0 when all pass.
 
 Extraction rules (deliberately plain, independent of the Swift code):
   * `image:` strings of every item in containers / initContainers /
-    ephemeralContainers lists, at any depth (Pod, Deployment, CronJob, ...);
-  * in those containers: `--flag=REF` args and `command` items where REF looks like an
-    image with a tag or digest, and env values whose name ends in _IMAGE or
-    starts with RELATED_IMAGE_;
-  * operator triples: any map with string `repository`, `image` and `version`
-    -> repository/image:version, skipped when the map says `enabled: false`;
-  * a custom resource's `spec.image` string;
-  * Chart.yaml annotations artifacthub.io/images and helm.sh/images.
+    ephemeralContainers lists, at any depth (Pod, Deployment, CronJob, CRs);
+  * in those containers: `args`/`command` items `--flag=REF` (REF with a path,
+    or any REF when the flag's name ends in "image"), and the pair
+    `--flag-image`, `REF`; env values whose name contains IMAGE;
+  * ConfigMap `data` and UTF-8 `binaryData`: a key ending in "image" (any
+    case) with a REF; under any key, a registry-qualified REF; a value that
+    parses as YAML/JSON (at most 1 MiB, 64 levels, 1,000,000 nodes): its
+    fields read as in custom resources, plus registry-qualified REFs anywhere;
+  * custom resources (apiVersion group with a dot, not *.k8s.io), below the
+    top level, outside metadata/status: repository/image/version (or tag)
+    triples, repository+tag/version/digest (+registry) pairs, image+tag pairs,
+    fields whose name ends in "image" holding a REF; a map with
+    `enabled: false` is skipped with everything under it;
+  * Chart.yaml annotations artifacthub.io/images and helm.sh/images;
+  * Secrets are never read.
+A REF has a tag or digest, and is not a URL, a host:port endpoint, a file
+path, a taint (`key:NoSchedule`) or a *.kubernetes.io label.
 An image is testOnly when every place it was found is a helm test hook.
 """
+import base64
 import json
 import os
 import re
@@ -55,43 +65,242 @@ def normalize(ref):
     return registry + "/" + path + (":" + tag if tag else "") + ("@" + digest if digest else "")
 
 
-def from_container(container):
-    found = []
-    if isinstance(container.get("image"), str):
-        found.append(container["image"])
-    for arg in (container.get("args") or []) + (container.get("command") or []):
-        match = re.match(r"^--?[\w.\-]+=(.+)$", str(arg))
-        if match and IMAGE_LIKE.match(match.group(1)):
-            found.append(match.group(1))
-    for env in container.get("env") or []:
-        name, value = str(env.get("name", "")), env.get("value")
-        if isinstance(value, str) and value and (name.endswith("_IMAGE") or name.startswith("RELATED_IMAGE_")):
-            found.append(value)
+TAINT_EFFECTS = {"NoSchedule", "PreferNoSchedule", "NoExecute"}
+FILE_EXTENSIONS = {"yaml", "yml", "json", "conf", "cfg", "ini", "toml", "xml", "txt", "log", "sh", "py",
+                   "js", "html", "pem", "crt", "key", "tar", "gz", "tgz", "zip", "properties"}
+PATH_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+TAG = re.compile(r"^[\w][\w.\-]{0,127}$")
+HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d+)?$")
+EMBEDDED_BYTES, EMBEDDED_DEPTH, EMBEDDED_NODES = 1 << 20, 64, 1_000_000
+
+
+def split_ref(text):
+    """(host or None, path, tag, digest) of a reference, or None when it is not one."""
+    name, at, digest = text.partition("@")
+    if at and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        return None
+    tag = ""
+    if ":" in name.rsplit("/", 1)[-1]:
+        name, tag = name.rsplit(":", 1)
+        if not TAG.match(tag):
+            return None
+    first, slash, rest = name.partition("/")
+    host = first if slash and ("." in first or ":" in first or first == "localhost") else None
+    path = rest if host else name
+    if host and not HOST.match(host):
+        return None
+    if not all(PATH_COMPONENT.match(c) for c in path.split("/")):
+        return None
+    return host, path, tag, digest
+
+
+def ref_named(value):
+    """A value under a name ending in "image": a reference with a tag or digest, or None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > 512 or "://" in text or any(c.isspace() for c in text):
+        return None
+    parts = split_ref(text)
+    if not parts:
+        return None
+    host, path, tag, digest = parts
+    if not tag and not digest:
+        return None
+    if "/" not in text and ("." in path or path == "localhost" or (tag.isdigit() and len(tag) >= 4 and not digest)):
+        return None  # host:port
+    if tag in TAINT_EFFECTS or (host or "").endswith("kubernetes.io"):
+        return None
+    last = path.split("/")[-1]
+    if "." in last and last.rsplit(".", 1)[1] in FILE_EXTENSIONS:
+        return None
+    return text
+
+
+def ref_qualified(value):
+    """A registry-qualified reference (host with '.', ':port' or localhost) under any key."""
+    text = ref_named(value)
+    return text if text and "/" in text and split_ref(text)[0] else None
+
+
+def names_image(name):
+    return isinstance(name, str) and name.lower().endswith("image")
+
+
+def from_arguments(items):
+    found, items, i = [], [str(x) if isinstance(x, (str, int, float)) else None for x in items], 0
+    while i < len(items):
+        item = items[i] or ""
+        if item.startswith("-") and "=" in item:
+            flag, _, value = item.partition("=")
+            ref = ref_named(value) if names_image(flag.lstrip("-")) else (ref_named(value) if "/" in value else None)
+            if ref:
+                found.append(ref)
+        elif item.startswith("-") and names_image(item.lstrip("-")) and i + 1 < len(items):
+            following = items[i + 1] or ""
+            if not following.startswith("-") and ref_named(following):
+                found.append(ref_named(following))
+                i += 1
+        i += 1
     return found
 
 
-def walk(node, found):
+def from_container(container):
+    found = []
+    if isinstance(container.get("image"), str) and container["image"]:
+        found.append(container["image"])
+    found += from_arguments((container.get("args") or []) + (container.get("command") or []))
+    for env in container.get("env") or []:
+        name, value = str(env.get("name", "")), env.get("value")
+        if "IMAGE" in name.upper() and ref_named(value):
+            found.append(ref_named(value))
+    return found
+
+
+def disabled(node):
+    flag = node.get("enabled")
+    return flag is False or (isinstance(flag, str) and flag.lower() == "false")
+
+
+def joined(node):
+    """A reference joined from sibling fields, and the keys used."""
+    def field(key):
+        value = node.get(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None
+        return str(value).strip() or None
+    tag_key = "tag" if field("tag") else "version"
+    repository, image, tag, registry, digest = field("repository"), field("image"), field(tag_key), field("registry"), field("digest")
+
+    def join(name):
+        base = registry + "/" + name if registry else name
+        if digest:
+            return base + "@" + digest
+        return base + (("@" if tag.startswith("sha256:") else ":") + tag if tag else "")
+    if repository and image and tag:
+        candidate, keys = "%s/%s%s%s" % (repository, image, "@" if tag.startswith("sha256:") else ":", tag), {"repository", "image", tag_key}
+    elif repository and (tag or digest):
+        candidate, keys = join(repository), {"repository", "registry", "digest", tag_key}
+    elif image and tag and not (":" in image.rsplit("/", 1)[-1] or "@" in image):
+        candidate, keys = join(image), {"image", "registry", "digest", tag_key}
+    else:
+        return None, set()
+    ref = ref_named(candidate)
+    return (ref, keys) if ref else (None, set())
+
+
+def map_fields(node, any_qualified):
+    found = []
+    ref, used = joined(node)
+    if ref:
+        found.append(ref)
+    for key, value in node.items():
+        if key in used or not isinstance(value, str):
+            continue
+        if names_image(key) and ref_named(value):
+            found.append(ref_named(value))
+        elif any_qualified and ref_qualified(value):
+            found.append(ref_qualified(value))
+    return found
+
+
+def fields_walk(node, found, any_qualified):
     if isinstance(node, dict):
+        if disabled(node):
+            return
+        found += map_fields(node, any_qualified)
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                fields_walk(value, found, any_qualified)
+    elif isinstance(node, list):
+        for item in node:
+            if any_qualified and ref_qualified(item):
+                found.append(ref_qualified(item))
+            elif isinstance(item, (dict, list)):
+                fields_walk(item, found, any_qualified)
+
+
+def within_limits(document):
+    """At most EMBEDDED_DEPTH nested collections and EMBEDDED_NODES values (aliases count each time)."""
+    budget, stack = EMBEDDED_NODES, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return False
+        if isinstance(node, (dict, list)):
+            if depth > EMBEDDED_DEPTH:
+                return False
+            stack += [(child, depth + 1) for child in (node.values() if isinstance(node, dict) else node)]
+    return True
+
+
+def embedded_documents(text):
+    """The YAML/JSON documents in a ConfigMap value, or [] when it is none or over the limits."""
+    if len(text.encode()) > EMBEDDED_BYTES:
+        return []
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except (yaml.YAMLError, RecursionError):
+        return []
+    return documents if all(within_limits(d) for d in documents) else []
+
+
+def configmap_images(doc):
+    values = [(k, v) for k, v in (doc.get("data") or {}).items() if isinstance(v, str)]
+    for key, encoded in (doc.get("binaryData") or {}).items():
+        try:
+            raw = base64.b64decode(encoded)
+            text = raw.decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if len(raw) <= EMBEDDED_BYTES and "\x00" not in text:
+            values.append((key, text))
+    found = []
+    for key, text in values:
+        if names_image(key) and ref_named(text):
+            found.append(ref_named(text))
+        elif ref_qualified(text):
+            found.append(ref_qualified(text))
+        else:
+            for document in embedded_documents(text):
+                fields_walk(document, found, any_qualified=True)
+    return found
+
+
+def is_custom_resource(doc):
+    group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def walk(node, found, custom, top=False):
+    if isinstance(node, dict):
+        if custom and not top and disabled(node):
+            return
         for key in CONTAINER_KEYS:
             for container in node.get(key) or [] if isinstance(node.get(key), list) else []:
                 if isinstance(container, dict):
                     found += from_container(container)
-        parts = [node.get(k) for k in ("repository", "image", "version")]
-        if all(isinstance(p, (str, int, float)) and str(p) for p in parts) and node.get("enabled") is not False:
-            found.append("%s/%s:%s" % tuple(parts))
-        for value in node.values():
-            walk(value, found)
+        if custom and not top:
+            found += map_fields(node, any_qualified=False)
+        for key, value in node.items():
+            if key in CONTAINER_KEYS and isinstance(value, list):
+                continue
+            if top and (key in ("metadata", "status") or (not custom and key in ("data", "stringData", "binaryData"))):
+                continue
+            walk(value, found, custom)
     elif isinstance(node, list):
         for value in node:
-            walk(value, found)
+            walk(value, found, custom)
 
 
 def images_of_doc(doc):
+    if doc.get("kind") == "Secret":
+        return []
+    if doc.get("kind") == "ConfigMap" and doc.get("apiVersion") == "v1":
+        return configmap_images(doc)
     found = []
-    walk(doc, found)
-    spec = doc.get("spec")
-    if isinstance(spec, dict) and isinstance(spec.get("image"), str):
-        found.append(spec["image"])
+    walk(doc, found, is_custom_resource(doc), top=True)
     return found
 
 
