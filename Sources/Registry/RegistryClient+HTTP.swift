@@ -9,8 +9,16 @@ extension RegistryClient {
     public func fetchDocument(_ url: String, limit: Int = 256 << 20, subject: String) async throws -> [UInt8] {
         let host = try checkedHost(url, subject: subject)
         let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
-        do { return Array(buffer: try await response.body.collect(upTo: limit)) } catch {
-            throw RegistryError(registry: host, subject: subject, reason: .content("the document is larger than \(limit) bytes or its transfer failed: \(error)"), isTemporary: true)
+        return Array(buffer: try await collectBody(response, upTo: limit, what: "the document", registry: host, subject: subject))
+    }
+
+    /// A whole small response body. Too large is the registry's content; a broken transfer is the connection's.
+    func collectBody(_ response: HTTPClientResponse, upTo limit: Int, what: String, registry: String, subject: String) async throws -> ByteBuffer {
+        do { return try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw RegistryError(registry: registry, subject: subject, reason: .content("\(what) is larger than \(limit) bytes"))
+        } catch {
+            let (why, temporary) = ConnectionFailure.describe(error)
+            throw RegistryError(registry: registry, subject: subject, reason: .connection("\(what) broke off: \(why)"), isTemporary: temporary)
         }
     }
 
@@ -49,11 +57,18 @@ extension RegistryClient {
     /// The tags of a repository (`/v2/NAME/tags/list`).
     public func listTags(_ repository: ImageReference) async throws -> [String] {
         struct TagList: Decodable { var tags: [String]? }
+        let subject = "\(repository.name): tag list"
         let request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/tags/list",
-                                      scopes: ["repository:\(repository.repository):pull"], subject: repository.name)
+                                      scopes: ["repository:\(repository.repository):pull"], subject: subject)
         let response = try await send(request)
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (try? JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)))?.tags ?? []
+        let body = try await collectBody(response, upTo: 16 << 20, what: "the tag list", registry: repository.registry, subject: subject)
+        do {
+            // A repository without tags may answer `"tags": null`.
+            return try JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)).tags ?? []
+        } catch {
+            throw RegistryError(registry: repository.registry, subject: subject,
+                                reason: .content("the tag list is not the JSON the distribution API defines: \(error.humanDescription)"))
+        }
     }
 
     private func checkedHost(_ url: String, subject: String) throws -> String {

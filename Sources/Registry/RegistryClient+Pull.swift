@@ -34,20 +34,30 @@ extension RegistryClient {
                                       scopes: ["repository:\(repository.repository):pull"], subject: subject)
         request.headers.add(name: "Accept", value: MediaType.acceptedManifests.joined(separator: ", "))
         let response = try await send(request)
-        let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: Self.manifestLimit) } catch {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the manifest is larger than 4 MiB or its transfer failed: \(error)"), isTemporary: true)
-        }
+        let body = try await collectBody(response, upTo: Self.manifestLimit, what: "the manifest", registry: repository.registry, subject: subject)
         let bytes = Array(buffer: body)
         let document: ManifestDocument
         do { document = try ManifestDocument(bytes: bytes, declaredType: response.headers.first(name: "Content-Type")) } catch {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content(error.description))
         }
-        if let header = response.headers.first(name: "Docker-Content-Digest"), let announced = try? Digest(header), announced != document.digest {
+        if let announced = try Self.announcedDigest(response.headers, registry: repository.registry, subject: subject), announced != document.digest {
             throw RegistryError(registry: repository.registry, subject: subject,
                                 reason: .content("the manifest's bytes hash to \(document.digest) but the registry announced \(announced)"))
         }
         return document
+    }
+
+    /// The digest a registry announces in `Docker-Content-Digest`: nil when the header is absent,
+    /// or names a well-formed digest of another algorithm than sha256 (we check sha256 ourselves
+    /// either way). A malformed header is an error: the registry or a proxy is broken.
+    static func announcedDigest(_ headers: HTTPHeaders, registry: String, subject: String) throws(RegistryError) -> Digest? {
+        guard let header = headers.first(name: "Docker-Content-Digest") else { return nil }
+        let value = header.trimmingCharacters(in: .whitespaces)
+        do { return try Digest(value) } catch {
+            if !value.hasPrefix("sha256:"), value.wholeMatch(of: /[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+/) != nil { return nil }
+            throw RegistryError(registry: registry, subject: subject,
+                                reason: .content("its Docker-Content-Digest header \"\(value)\" is malformed: \(error.reason)"))
+        }
     }
 
     /// Streams a blob into `layout`, checking size and digest while it arrives. A transfer that

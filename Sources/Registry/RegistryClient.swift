@@ -63,6 +63,8 @@ public final class RegistryClient: Sendable {
             let status = Int(outcome.status.code)
             if (200..<300).contains(status) || passing.contains(status) { return outcome }
             if status == 401, !answeredChallenge {
+                // Here and wherever a response is dropped: its body is drained only so the connection
+                // can be reused. A failure to drain changes nothing, so `try?` is right for it.
                 _ = try? await outcome.body.collect(upTo: 1 << 16)
                 answeredChallenge = true
                 let header = outcome.headers.first(name: "WWW-Authenticate")
@@ -113,6 +115,8 @@ public final class RegistryClient: Sendable {
 
     static func error(from response: HTTPClientResponse, request: RegistryRequest, authenticator: Authenticator) async -> RegistryError {
         struct ErrorsBody: Decodable { var errors: [RegistryErrorDetail]? }
+        // The `errors` array only adds words to an error the HTTP status already makes: a body that
+        // cannot be read, or is not the spec's JSON (a proxy's HTML page), leaves it empty.
         let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
         let details = (try? JSONDecoder().decode(ErrorsBody.self, from: body))?.errors ?? []
         let status = Int(response.status.code)
