@@ -62,14 +62,26 @@ extension RegistryClient {
 
     /// Streams a blob into `layout`, checking size and digest while it arrives. A transfer that
     /// breaks off resumes with a `Range` request where the registry allows it. Nothing appears in
-    /// the layout unless the whole blob matches its digest.
+    /// the layout unless the whole blob matches its digest and is on disk (`fsync`ed). Disk writes
+    /// run off the cooperative thread pool (`BlockingWork`), about 1 MiB at a time.
     public func fetchBlob(_ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
                           progress: @Sendable (Int64) -> Void = { _ in }) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
         func contentError(_ why: String) -> RegistryError {
             RegistryError(registry: repository.registry, subject: subject, reason: .content(why))
         }
-        var writer = try layout.blobWriter(for: descriptor)
+        func writeError(_ error: BlobWriteError) -> RegistryError {
+            if case .io(let failure) = error {
+                return RegistryError(registry: repository.registry, subject: subject, reason: .storage(failure.description))
+            }
+            return contentError(error.description)
+        }
+        func newWriter() async throws -> BlobWriter {
+            do { return try await BlockingWork.run { try layout.blobWriter(for: descriptor) } } catch let error as FileSystemError {
+                throw RegistryError(registry: repository.registry, subject: subject, reason: .storage(error.description))
+            }
+        }
+        var writer = try await newWriter()
         var attempt = 0
         while true {
             attempt += 1
@@ -85,7 +97,7 @@ extension RegistryClient {
                     // The registry sent the whole blob again: start over.
                     progress(-offset)
                     writer.discard()
-                    writer = try layout.blobWriter(for: descriptor)
+                    writer = try await newWriter()
                 }
             }
             let remaining = descriptor.size - writer.bytesWritten
@@ -95,28 +107,43 @@ extension RegistryClient {
                     ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
                     : "the registry sends \(length) bytes where the manifest declares \(remaining)")
             }
+            var batch = ChunkBatch()
             do {
-                for try await chunk in response.body {
-                    try chunk.withUnsafeReadableBytes { try writer.write($0) }
-                    progress(Int64(chunk.readableBytes))
+                do {
+                    for try await chunk in response.body {
+                        batch.append(chunk)
+                        progress(Int64(chunk.readableBytes))
+                        if batch.isFull { try await Self.write(batch.take(), to: writer) }
+                    }
+                    try await Self.write(batch.take(), to: writer)
+                } catch let error as BlobWriteError {
+                    throw error
+                } catch {
+                    // The bytes that did arrive are good: keep them, so a resume starts after them.
+                    try await Self.write(batch.take(), to: writer)
+                    let (why, temporary) = ConnectionFailure.describe(error)
+                    guard temporary, attempt < configuration.retry.maxAttempts else {
+                        let got = writer.bytesWritten
+                        throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
+                            "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
+                            isTemporary: temporary)
+                    }
+                    try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
+                    continue
                 }
+                try await BlockingWork.run { [writer] in try writer.commit() }
             } catch let error as BlobWriteError {
-                throw contentError(error.description)
-            } catch {
-                let (why, temporary) = ConnectionFailure.describe(error)
-                guard temporary, attempt < configuration.retry.maxAttempts else {
-                    let got = writer.bytesWritten
-                    throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
-                        "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
-                        isTemporary: temporary)
-                }
-                try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
-                continue
-            }
-            do { try writer.commit() } catch {
-                throw contentError(error.description)
+                throw writeError(error)
             }
             return
+        }
+    }
+
+    /// Hashes and writes chunks to a blob file on a blocking-work thread.
+    private static func write(_ chunks: [ByteBuffer], to writer: BlobWriter) async throws {
+        guard !chunks.isEmpty else { return }
+        try await BlockingWork.run {
+            for chunk in chunks { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
         }
     }
 }

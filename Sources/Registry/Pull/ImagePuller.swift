@@ -64,7 +64,9 @@ public struct ImagePuller: Sendable {
                 if let failed = image.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first {
                     outcome = .failure(PullFailure(message: "\(reference): \(failed)"))
                 } else {
-                    do { outcome = .success(try store(image)) } catch { outcome = .failure(PullFailure(message: "\(reference): \(error)")) }
+                    do { outcome = .success(try await BlockingWork.run { try store(image) }) } catch {
+                        outcome = .failure(PullFailure(message: "\(reference): \(error)"))
+                    }
                 }
             }
             switch outcome {
@@ -132,7 +134,8 @@ public struct ImagePuller: Sendable {
         }
     }
 
-    /// Writes manifests (children before the top) and the `index.json` entry.
+    /// Writes manifests (children before the top) and the `index.json` entry. Blocks (file writes,
+    /// `fsync`): async code calls it through `BlockingWork`.
     func store(_ image: ResolvedImage) throws -> PulledImage {
         for child in image.children { try layout.writeBlob(child.bytes, as: child.descriptor()) }
         try layout.writeBlob(image.top.bytes, as: image.top.descriptor)
