@@ -17,9 +17,12 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
 /// triples as in NVIDIA's ClusterPolicy — skipped when `enabled: false` — and `spec.image` as in
 /// Prometheus), container args and env vars that hand images to operators, and Chart.yaml annotations.
 public enum ImageDiscovery {
-    struct Found { var reference: String; var source: String; var testOnly: Bool }
+    struct Found: Sendable { var reference: String; var source: String; var testOnly: Bool }
 
-    public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:]) throws -> [DiscoveredImage] {
+    /// `warn` hears about Chart.yaml image annotations that cannot be read: they only add to what
+    /// rendering finds, so they do not stop discovery, but they are not ignored silently either.
+    public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:],
+                                warn: (String) -> Void = { _ in }) throws -> [DiscoveredImage] {
         var found: [Found] = []
         for (position, document) in splitDocuments(renderedManifests).enumerated() {
             let parsed: Any?
@@ -36,10 +39,20 @@ public enum ImageDiscovery {
         }
         for key in ["artifacthub.io/images", "helm.sh/images"] {
             guard let text = chartAnnotations[key] else { continue }
-            let list = (try? Yams.load(yaml: text)) as? [Any] ?? []
+            let parsed: Any?
+            do { parsed = try Yams.load(yaml: text) } catch {
+                warn("Chart.yaml annotation \(key) is not valid YAML and is ignored: \(error)")
+                continue
+            }
+            guard let list = parsed as? [Any] else {
+                if parsed != nil { warn("Chart.yaml annotation \(key) is not a list and is ignored") }
+                continue
+            }
             for item in list {
                 if let entry = item as? [String: Any], let image = entry["image"] as? String {
                     found.append(Found(reference: image, source: "Chart.yaml annotation \(key)", testOnly: false))
+                } else {
+                    warn("Chart.yaml annotation \(key) has an entry without an \"image\" string, ignored")
                 }
             }
         }
@@ -134,6 +147,7 @@ public enum ImageDiscovery {
     static func looksLikeImage(_ value: String) -> Bool {
         guard value.contains("/"), value.contains(":") || value.contains("@"), !value.contains("://"), !value.hasPrefix("/"),
               !value.contains(" ") else { return false }
+        // A question, not a check: a value that does not parse is simply not an image.
         return (try? ImageReference(parsing: value)) != nil
     }
 
