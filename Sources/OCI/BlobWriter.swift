@@ -20,6 +20,8 @@ public final class BlobWriter: @unchecked Sendable {
     private let hasher = SHA256Hasher()
     private var fd: Int32
     private var finished = false
+    /// Bytes before this offset have been handed to the kernel's writeback (`sync_file_range`).
+    private var writebackStart: Int64 = 0
 
     init(expected: Descriptor, temporaryPath: String, finalPath: String) throws(FileSystemError) {
         self.expected = expected
@@ -48,6 +50,10 @@ public final class BlobWriter: @unchecked Sendable {
             offset += n
         }
         bytesWritten += Int64(buffer.count)
+        if bytesWritten - writebackStart >= Self.writebackStep {
+            Writeback.start(fd, from: writebackStart, count: bytesWritten - writebackStart)
+            writebackStart = bytesWritten
+        }
     }
 
     /// Checks size and digest, makes the bytes durable (`fsync`), renames the blob into place and
@@ -70,6 +76,9 @@ public final class BlobWriter: @unchecked Sendable {
         // The blob is whole at its final name either way; without this the name may not survive a crash.
         do { try PosixFile.syncDirectory(containing: finalPath) } catch { throw .io(error) }
     }
+
+    /// How much is written before the kernel is asked to start writing it to disk.
+    static let writebackStep: Int64 = 8 << 20
 
     /// Abandons the write and removes the temporary file. A file that cannot be removed stays in
     /// `ingest/`, which is never trusted and is cleared when the layout is next opened.
