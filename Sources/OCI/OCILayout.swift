@@ -49,6 +49,10 @@ public struct OCILayout: Sendable {
         for name in try PosixFile.listDirectory(ingest) where name != DurabilityMark.fileName {
             try PosixFile.remove(ingest + "/" + name)
         }
+        // Versions before ADR 5 staged index.json beside it.
+        for name in try PosixFile.listDirectory(self.root) where name.hasPrefix("index.json.tmp-") || name.hasPrefix("oci-layout.tmp-") {
+            try PosixFile.remove(self.root + "/" + name)
+        }
         let layoutFile = self.root + "/oci-layout"
         if !PosixFile.exists(layoutFile) {
             try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: ingest)

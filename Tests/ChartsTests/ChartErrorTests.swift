@@ -87,8 +87,7 @@ struct ChartErrorTests {
             }
             group.addTask {
                 try await Task.sleep(nanoseconds: 200_000_000)
-                FileManager.default.createFile(atPath: gate, contents: nil)
-                return "gate"
+                return FileManager.default.createFile(atPath: gate, contents: nil) ? "gate" : "the gate could not be made"
             }
             var all: [String] = []
             for try await output in group { all.append(output) }

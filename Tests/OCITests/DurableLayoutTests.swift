@@ -79,9 +79,12 @@ struct DurableLayoutTests {
         #expect(try entries(root) == ["blobs", "index.json", "ingest", "oci-layout"])
         // Leftovers of a killed run: a half blob and a half index.json.
         for name in ["\(String(repeating: "0", count: 64))-123", "index.json.tmp-1-2"] {
-            FileManager.default.createFile(atPath: root + "/ingest/" + name, contents: Data([1, 2, 3]))
+            #expect(FileManager.default.createFile(atPath: root + "/ingest/" + name, contents: Data([1, 2, 3])))
         }
+        // …and one of an older version, which staged index.json beside it.
+        #expect(FileManager.default.createFile(atPath: root + "/index.json.tmp-77-88", contents: Data([1])))
         let reopened = try OCILayout(creatingAt: root)
+        #expect(try entries(root) == ["blobs", "index.json", "ingest", "oci-layout"])
         #expect(try entries(root + "/ingest") == [String(OCILayout.durabilityMarkPath.split(separator: "/").last!)])
         #expect(try reopened.readIndex().manifests.count == 3)
     }
