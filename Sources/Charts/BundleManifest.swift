@@ -71,3 +71,11 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         "\(file):\(line):\(column): \(message)" + (hint.map { "\n  hint: \($0)" } ?? "")
     }
 }
+
+/// A manifest that is there but cannot be read (permissions, a disk error): an I/O failure, not
+/// a mistake in the command line or the manifest.
+public struct ManifestReadError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public var description: String { "cannot read the manifest \(file): \(reason)" }
+}

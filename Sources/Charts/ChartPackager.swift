@@ -7,7 +7,7 @@ enum ChartPackager {
     /// Files Helm leaves out of packages; `.helmignore` patterns are applied for simple globs.
     static func package(_ directory: String, name: String, into output: String, extraCharts: [(name: String, path: String)] = []) throws {
         var files: [(String, String)] = []
-        let ignore = helmIgnore(directory)
+        let ignore = try helmIgnore(directory)
         try collect(directory, relative: "", ignore: ignore, into: &files)
         for extra in extraCharts { files.append(("charts/" + extra.name, extra.path)) }
         files.sort { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
@@ -33,8 +33,13 @@ enum ChartPackager {
         }
     }
 
-    private static func helmIgnore(_ directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: directory + "/.helmignore", encoding: .utf8) else { return [] }
+    private static func helmIgnore(_ directory: String) throws -> [String] {
+        let path = directory + "/.helmignore"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let text: String
+        do { text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self) } catch {
+            throw ChartError(message: "cannot read \(path): \(error.localizedDescription)")
+        }
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
             .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }

@@ -73,19 +73,20 @@ public struct ChartResolver: Sendable {
         guard case .image(let image) = manifest.content, let layer = image.layers.first(where: { $0.mediaType == Self.helmChartLayer }) else {
             throw ChartError(message: "\(reference):\(tag) is not a Helm chart (no \(Self.helmChartLayer) layer)")
         }
-        let layout = try OCILayout(creatingAt: cacheDirectory + "/oci")
+        let layoutPath = cacheDirectory + "/oci"
+        let layout = try await BlockingWork.run { try OCILayout(creatingAt: layoutPath) }
         if !layout.hasBlob(layer) { try await client.fetchBlob(layer, from: repository, into: layout) }
         let name = repository.repository.split(separator: "/").last.map(String.init) ?? "chart"
         let target = "\(cacheDirectory)/charts/\(name)-\(tag).tgz"
-        try? FileManager.default.removeItem(atPath: target)
-        try FileManager.default.copyItem(atPath: layout.blobPath(layer.digest), toPath: target)
+        try await BlockingWork.run { try Self.copy(layout.blobPath(layer.digest), to: target) }
         return try described(target, sha: layer.digest.hex, source: "\(reference):\(tag)")
     }
 
     func fromDirectory(_ directory: String) async throws -> ResolvedChart {
         let metadata = try ChartMetadataFile.read(directory: directory)
         var extras: [(name: String, path: String)] = []
-        for dependency in metadata.dependencies ?? [] where !Self.present(dependency, in: directory) {
+        for dependency in metadata.dependencies ?? [] {
+            if try Self.present(dependency, in: directory) { continue }
             let resolved = try await fetchDependency(dependency, chartDirectory: directory)
             extras.append((name: "\(dependency.name)-\(resolved.version).tgz", path: resolved.archive))
         }
@@ -94,15 +95,38 @@ public struct ChartResolver: Sendable {
         return try described(target, sha: try SHA256Hasher.hashFile(atPath: target).hex, source: directory)
     }
 
-    /// A dependency is present when `charts/` holds a directory or archive of that chart.
-    static func present(_ dependency: ChartMetadataFile.Dependency, in directory: String) -> Bool {
+    /// A dependency is present when `charts/` holds a directory or archive of that chart. No
+    /// `charts/` means none is; one that cannot be listed, or a subchart whose Chart.yaml cannot
+    /// be read, is an error (guessing "absent" would fetch another copy, guessing "present" would
+    /// package a chart without it).
+    static func present(_ dependency: ChartMetadataFile.Dependency, in directory: String) throws -> Bool {
         let charts = directory + "/charts"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: charts)) ?? []
-        for name in names {
+        guard FileManager.default.fileExists(atPath: charts) else { return false }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: charts) } catch {
+            throw ChartError(message: "cannot list \(charts): \(error.localizedDescription)")
+        }
+        for name in names.sorted() {
             if name.hasSuffix(".tgz"), name.hasPrefix(dependency.name + "-") { return true }
-            if let meta = try? ChartMetadataFile.read(directory: charts + "/" + name), meta.name == dependency.name { return true }
+            let subchart = charts + "/" + name
+            guard FileManager.default.fileExists(atPath: subchart + "/Chart.yaml") else { continue }
+            if try ChartMetadataFile.read(directory: subchart).name == dependency.name { return true }
         }
         return false
+    }
+
+    /// Copies a file to `target` through a temporary name, so `target` is never half written.
+    private static func copy(_ source: String, to target: String) throws {
+        let temporary = target + ".partial-\(UUID().uuidString.prefix(8))"
+        do { try FileManager.default.copyItem(atPath: source, toPath: temporary) } catch {
+            throw ChartError(message: "cannot copy \(source) to \(temporary): \(error.localizedDescription)")
+        }
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            // The rename failed; the temporary copy is only in the way now.
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ChartError(message: "cannot move \(temporary) to \(target): \(reason)")
+        }
     }
 
     func fetchDependency(_ dependency: ChartMetadataFile.Dependency, chartDirectory: String) async throws -> ResolvedChart {

@@ -51,8 +51,8 @@ public struct ComponentImageFinder: Sendable {
         var found: [ImageDiscovery.Found]
         var images: [DiscoveredImage]
         if let helm {
-            let rendered = try helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
-                                             valuesFiles: component.values, component: component.name)
+            let rendered = try await helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
+                                                   valuesFiles: component.values, component: component.name)
             do {
                 images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) {
                     warn("component \"\(component.name)\": \($0)")
@@ -62,7 +62,9 @@ public struct ComponentImageFinder: Sendable {
             }
             found = []
         } else {
-            found = try ValuesImageGuesser.guess(chart: chart, valuesFiles: component.values)
+            do { found = try await BlockingWork.run { try ValuesImageGuesser.guess(chart: chart, valuesFiles: component.values) } } catch {
+                throw ChartError(message: "component \"\(component.name)\": \(error)")
+            }
             images = []
         }
         for extra in component.extraImages { found.append(.init(reference: extra.description, source: "images.extra", testOnly: false)) }

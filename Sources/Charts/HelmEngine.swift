@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Renders charts with the real `helm` CLI (`helm template`), as a site's Helm will.
 public struct HelmEngine: Sendable {
@@ -23,10 +24,10 @@ public struct HelmEngine: Sendable {
     }
 
     /// `helm template RELEASE CHART --namespace NS -f V… --include-crds --kube-version K`.
-    public func template(release: String, chart: String, namespace: String, valuesFiles: [String], component: String) throws -> String {
+    public func template(release: String, chart: String, namespace: String, valuesFiles: [String], component: String) async throws -> String {
         var arguments = ["template", release, chart, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion]
         for file in valuesFiles { arguments += ["--values", file] }
-        let result = try run(arguments)
+        let result = try await run(arguments)
         guard result.status == 0 else {
             let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             throw HelmError(message: "helm template failed for component \"\(component)\" (chart \(chart)):\n  \(message.isEmpty ? "exit status \(result.status)" : message)")
@@ -36,9 +37,13 @@ public struct HelmEngine: Sendable {
 
     struct Output { var status: Int32; var stdout: String; var stderr: String }
 
-    func run(_ arguments: [String]) throws -> Output {
+    /// Runs helm with its output going to files (a pipe could fill up and stall it), and waits for
+    /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
+    /// terminates helm.
+    func run(_ arguments: [String]) async throws -> Output {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        // Only scratch space: a directory left behind in TMPDIR changes no result.
         defer { try? FileManager.default.removeItem(at: scratch) }
         let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -49,10 +54,28 @@ public struct HelmEngine: Sendable {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw HelmError(message: "cannot run \(executable): \(error.localizedDescription)") }
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let executable = self.executable
+        let status: Int32 = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                do { try process.run() } catch {
+                    process.terminationHandler = nil
+                    continuation.resume(throwing: HelmError(message: "cannot run \(executable): \(error.localizedDescription)"))
+                }
+            }
+        } onCancel: {
+            if process.isRunning { process.terminate() }
+        }
+        return try await BlockingWork.run {
+            Output(status: status, stdout: try Self.readOutput(out), stderr: try Self.readOutput(err))
+        }
+    }
+
+    /// What helm wrote to one of its output files (bytes that are not UTF-8 are replaced, not dropped).
+    private static func readOutput(_ file: URL) throws -> String {
+        do { return String(decoding: try Data(contentsOf: file), as: UTF8.self) } catch {
+            throw HelmError(message: "cannot read helm's output \(file.path): \(error.localizedDescription)")
+        }
     }
 }
 

@@ -19,8 +19,10 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
 /// skipped beside `enabled: false`), and Chart.yaml annotations. Documents are loaded with
 /// `BoundedYAML`: one over its limits is skipped, and `warn` says why.
 public enum ImageDiscovery {
-    struct Found { var reference: String; var source: String; var testOnly: Bool }
+    struct Found: Sendable { var reference: String; var source: String; var testOnly: Bool }
 
+    /// `warn` hears about documents and Chart.yaml image annotations that cannot be read: they
+    /// only add to what rendering finds, so they do not stop discovery, but are not ignored silently.
     public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:],
                                 warn: (String) -> Void = { _ in }) throws -> [DiscoveredImage] {
         var found: [Found] = []
@@ -47,10 +49,20 @@ public enum ImageDiscovery {
         }
         for key in ["artifacthub.io/images", "helm.sh/images"] {
             guard let text = chartAnnotations[key] else { continue }
-            let list = (try? Yams.load(yaml: text)) as? [Any] ?? []
+            let parsed: Any?
+            do { parsed = try Yams.load(yaml: text) } catch {
+                warn("Chart.yaml annotation \(key) is not valid YAML and is ignored: \(error)")
+                continue
+            }
+            guard let list = parsed as? [Any] else {
+                if parsed != nil { warn("Chart.yaml annotation \(key) is not a list and is ignored") }
+                continue
+            }
             for item in list {
                 if let entry = item as? [String: Any], let image = entry["image"] as? String {
                     found.append(Found(reference: image, source: "Chart.yaml annotation \(key)", testOnly: false))
+                } else {
+                    warn("Chart.yaml annotation \(key) has an entry without an \"image\" string, ignored")
                 }
             }
         }
@@ -90,6 +102,7 @@ public enum ImageDiscovery {
     static func looksLikeImage(_ value: String) -> Bool {
         guard value.contains("/"), value.contains(":") || value.contains("@"), !value.contains("://"), !value.hasPrefix("/"),
               !value.contains(" ") else { return false }
+        // A question, not a check: a value that does not parse is simply not an image.
         return (try? ImageReference(parsing: value)) != nil
     }
 

@@ -10,8 +10,15 @@ public enum ManifestParser {
     static let chartFields = ["repository", "name", "version", "oci", "path"]
 
     public static func load(_ file: String) throws -> BundleManifest {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ManifestError(file: file, line: 0, column: 0, message: "cannot read the manifest", hint: "check the path")
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ManifestError(file: file, line: 0, column: 0, message: "the manifest does not exist", hint: "check the path")
+        }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            throw ManifestReadError(file: file, reason: error.localizedDescription)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ManifestError(file: file, line: 0, column: 0, message: "the manifest is not UTF-8 text", hint: nil)
         }
         return try parse(text, file: file)
     }

@@ -10,8 +10,11 @@ enum ValuesImageGuesser {
         var merged: [String: Any] = [:]
         if let defaults = try defaultValues(chart.archive) { merged = defaults }
         for file in valuesFiles {
-            let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
-            if let values = try Yams.load(yaml: text) as? [String: Any] { merged = deepMerge(merged, values) }
+            let text: String
+            do { text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self) } catch {
+                throw ChartError(message: "cannot read the values file \(file): \(error.localizedDescription)")
+            }
+            if let values = try valuesMap(text, source: file) { merged = deepMerge(merged, values) }
         }
         var found: [ImageDiscovery.Found] = []
         walk(merged, path: [], appVersion: chart.appVersion, into: &found)
@@ -23,10 +26,19 @@ enum ValuesImageGuesser {
         while let entry = try reader.next() {
             let parts = entry.path.split(separator: "/")
             if parts.count == 2, parts[1] == "values.yaml" {
-                return try Yams.load(yaml: String(decoding: try reader.readAll(limit: 16 << 20), as: UTF8.self)) as? [String: Any]
+                return try valuesMap(String(decoding: try reader.readAll(limit: 16 << 20), as: UTF8.self), source: "\(archive):\(entry.path)")
             }
         }
         return nil
+    }
+
+    /// A values document: a map, or nil when it is empty. Anything else is an error, as it is to Helm.
+    private static func valuesMap(_ text: String, source: String) throws -> [String: Any]? {
+        let loaded: Any?
+        do { loaded = try Yams.load(yaml: text) } catch { throw ChartError(message: "\(source) is not valid YAML: \(error)") }
+        guard let loaded else { return nil }
+        guard let map = loaded as? [String: Any] else { throw ChartError(message: "\(source) is not a map of values") }
+        return map
     }
 
     static func deepMerge(_ base: [String: Any], _ overlay: [String: Any]) -> [String: Any] {

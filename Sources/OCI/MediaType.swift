@@ -21,6 +21,8 @@ public enum MediaType {
     public static func isIndex(_ type: String) -> Bool { type == ociIndex || type == dockerManifestList }
     /// Image-manifest-like types: they list a config and layers.
     public static func isImageManifest(_ type: String) -> Bool { type == ociManifest || type == dockerManifest }
+    /// Image configuration types (the config blob of a runnable image, naming its platform).
+    public static func isImageConfig(_ type: String) -> Bool { type == ociConfig || type == dockerConfig }
     /// Docker schema 1, which we refuse.
     public static func isSchema1(_ type: String) -> Bool { type == dockerSchema1 || type == dockerSchema1Signed }
 }

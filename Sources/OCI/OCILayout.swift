@@ -3,11 +3,26 @@ import Foundation
 /// A content-addressed OCI image layout on disk (image-spec `image-layout.md`).
 ///
 /// Blobs live at `blobs/sha256/<hex>`; `index.json` names the images. Blobs are written to
-/// `ingest/` first and renamed into place only after their digest checks, so a blob file that
-/// exists is always whole and correct. `index.json` is replaced atomically; callers serialize
-/// their index updates (one writer at a time).
+/// `ingest/` first and renamed into place only after their digest checks and their bytes are
+/// `fsync`ed, so in a layout this tool writes a blob file that exists is always whole and correct.
+/// `index.json` is replaced atomically and durably; callers serialize their index updates (one
+/// writer at a time). See docs/adr/0005-durable-writes.md.
+///
+/// A layout this tool did not write (another tool, an older version, a copy) carries no such
+/// promise: opening it re-hashes every blob once and removes those that do not match their name,
+/// then marks the layout as ours (`ingest/durable-layout.json`).
 public struct OCILayout: Sendable {
     public let root: String
+    /// Set when opening had to re-hash the blobs of a layout not marked as ours.
+    public let adoption: Adoption?
+
+    /// What opening a layout not marked as ours found.
+    public struct Adoption: Sendable, Hashable {
+        /// Blobs re-hashed.
+        public var verifiedBlobs: Int
+        /// Blob files removed because their content did not hash to their name (paths under the layout).
+        public var removedBlobs: [String]
+    }
 
     /// Annotation keys written on each image in `index.json`.
     public enum Annotation {
@@ -23,26 +38,42 @@ public struct OCILayout: Sendable {
         public static let platforms = "io.astrago.airgap.platforms"
     }
 
-    /// Opens the layout at `root`, creating it if needed, and clears leftovers of interrupted writes.
+    /// Opens the layout at `root`, creating it if needed, and clears leftovers of interrupted
+    /// writes. A layout not marked as ours has every blob re-hashed first (see `adoption`): this
+    /// blocks for as long as reading every blob takes, so call it through `BlockingWork` from async code.
     public init(creatingAt root: String) throws(FileSystemError) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        let ingest = self.root + "/ingest"
         try PosixFile.makeDirectories(self.root + "/blobs/sha256")
-        try PosixFile.makeDirectories(ingestDirectory)
+        try PosixFile.makeDirectories(ingest)
+        for name in try PosixFile.listDirectory(ingest) where name != DurabilityMark.fileName {
+            try PosixFile.remove(ingest + "/" + name)
+        }
+        // Versions before ADR 5 staged index.json beside it.
+        for name in try PosixFile.listDirectory(self.root) where name.hasPrefix("index.json.tmp-") || name.hasPrefix("oci-layout.tmp-") {
+            try PosixFile.remove(self.root + "/" + name)
+        }
         let layoutFile = self.root + "/oci-layout"
         if !PosixFile.exists(layoutFile) {
-            try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile)
+            try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutFile, temporaryDirectory: ingest)
         }
-        if !PosixFile.exists(indexPath) { try writeIndex(ImageIndex(manifests: [])) }
-        for name in PosixFile.listDirectory(ingestDirectory) { PosixFile.remove(ingestDirectory + "/" + name) }
+        if !PosixFile.exists(self.root + "/index.json") {
+            try Self.writeIndex(ImageIndex(manifests: []), to: self.root + "/index.json", temporaryDirectory: ingest)
+        }
+        adoption = try DurabilityMark.adopt(root: self.root, blobs: self.root + "/blobs/sha256", markFile: ingest + "/" + DurabilityMark.fileName)
     }
+
+    /// The file, relative to the layout, that marks it as ours (the only file `ingest/` keeps).
+    public static let durabilityMarkPath = "ingest/" + DurabilityMark.fileName
 
     var ingestDirectory: String { root + "/ingest" }
     public var indexPath: String { root + "/index.json" }
 
     public func blobPath(_ digest: Digest) -> String { "\(root)/blobs/\(digest.algorithm)/\(digest.hex)" }
 
-    /// Whether a blob is present with the expected size. Blob files only appear after their
-    /// digest has been verified, so size is enough to tell a present blob.
+    /// Whether a blob is present with the expected size. In a layout we opened, every blob file
+    /// was either written by us (verified, `fsync`ed, then renamed) or re-hashed when the layout
+    /// was opened, so size is enough to tell a present blob.
     public func hasBlob(_ descriptor: Descriptor) -> Bool {
         PosixFile.regularFileSize(blobPath(descriptor.digest)) == descriptor.size
     }
@@ -81,12 +112,18 @@ public struct OCILayout: Sendable {
         }
     }
 
+    /// Replaces `index.json` atomically and durably (its temporary file lives in `ingest/`, so an
+    /// interrupted write leaves nothing outside it).
     public func writeIndex(_ index: ImageIndex) throws(FileSystemError) {
+        try Self.writeIndex(index, to: indexPath, temporaryDirectory: ingestDirectory)
+    }
+
+    private static func writeIndex(_ index: ImageIndex, to path: String, temporaryDirectory: String) throws(FileSystemError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain Codable values cannot fail.
         let data = try! encoder.encode(index)
-        try PosixFile.writeAtomically(Array(data), to: indexPath)
+        try PosixFile.writeAtomically(Array(data), to: path, temporaryDirectory: temporaryDirectory)
     }
 
     /// Adds an image to `index.json`, replacing any entry with the same `ref.name`.

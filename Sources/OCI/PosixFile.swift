@@ -12,6 +12,12 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "cannot \(operation) \(path): \(reason)" }
 
+    public init(path: String, operation: String, reason: String) {
+        self.path = path
+        self.operation = operation
+        self.reason = reason
+    }
+
     static func errno(_ operation: String, _ path: String) -> FileSystemError {
         FileSystemError(path: path, operation: operation, reason: String(cString: strerror(Glibc.errno)))
     }
@@ -56,9 +62,12 @@ public enum PosixFile {
         }
     }
 
-    /// Writes `bytes` to `path` atomically: a temporary file beside it, then rename.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileSystemError) {
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    /// Writes `bytes` to `path` atomically and durably: a temporary file (beside it, or in
+    /// `temporaryDirectory` on the same file system), `fsync`, rename, then `fsync` of the
+    /// directory. After a crash `path` holds the old bytes or the new ones, never a part.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryDirectory: String? = nil) throws(FileSystemError) {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let temporary = (temporaryDirectory.map { $0 + "/" + name } ?? path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .errno("create", temporary) }
         var written = 0
@@ -72,15 +81,42 @@ public enum PosixFile {
             }
             written += n
         }
-        if fsync(fd) != 0 || close(fd) != 0 { let e = FileSystemError.errno("write", temporary); unlink(temporary); throw e }
+        if fsync(fd) != 0 { let e = FileSystemError.errno("fsync", temporary); close(fd); unlink(temporary); throw e }
+        if close(fd) != 0 { let e = FileSystemError.errno("write", temporary); unlink(temporary); throw e }
         guard rename(temporary, path) == 0 else { let e = FileSystemError.errno("rename into place", path); unlink(temporary); throw e }
+        try syncDirectory(containing: path)
     }
 
-    public static func remove(_ path: String) { unlink(path) }
+    /// `fsync`s the directory that holds `path`, so that a rename or a new name in it survives a crash.
+    public static func syncDirectory(containing path: String) throws(FileSystemError) {
+        try syncDirectory(parentDirectory(of: path))
+    }
+
+    /// `fsync`s a directory (its entries: names created, renamed or removed in it).
+    public static func syncDirectory(_ directory: String) throws(FileSystemError) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .errno("open directory", directory) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .errno("fsync directory", directory) }
+    }
+
+    /// The directory part of a path (`.` for a bare name, `/` for a name under the root).
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Removes a file; one that is already gone is not an error.
+    public static func remove(_ path: String) throws(FileSystemError) {
+        if unlink(path) != 0, Glibc.errno != ENOENT { throw .errno("remove", path) }
+    }
 
     /// Names in a directory (not `.` or `..`); empty when it does not exist.
-    public static func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
+    public static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
+        guard let dir = opendir(path) else {
+            if Glibc.errno == ENOENT { return [] }
+            throw .errno("list", path)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -90,5 +126,12 @@ public enum PosixFile {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The device and inode of a path: what tells a directory from a copy of it.
+    public static func identity(_ path: String) throws(FileSystemError) -> (device: UInt64, inode: UInt64) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .errno("stat", path) }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OCI
 
 /// Turns registry challenges into `Authorization` headers: Basic credentials, or bearer tokens
 /// from the challenge's realm (POST `grant_type=password` first, GET with Basic as fallback,
@@ -106,7 +107,13 @@ actor Authenticator {
 
     private func decode(_ response: HTTPClientResponse, host: String, subject: String, realm: String, credential: Credential?) async throws -> CachedToken {
         struct TokenResponse: Decodable { var token: String?; var access_token: String?; var expires_in: Int? }
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let body: ByteBuffer
+        do { body = try await response.body.collect(upTo: 1 << 20) } catch is NIOTooManyBytesError {
+            throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered with more than 1 MiB"))
+        } catch {
+            let (why, temporary) = ConnectionFailure.describe(error)
+            throw RegistryError(registry: host, subject: subject, reason: .connection("token service \(realm): the answer broke off: \(why)"), isTemporary: temporary)
+        }
         let status = Int(response.status.code)
         guard status == 200 else {
             if status == 401 || status == 403 {
@@ -115,8 +122,13 @@ actor Authenticator {
             }
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered HTTP \(status)"), isTemporary: status == 429 || status >= 500)
         }
-        guard let decoded = try? JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)),
-              let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
+        let decoded: TokenResponse
+        do { decoded = try JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)) } catch {
+            // The body is never quoted: it may hold a token.
+            throw RegistryError(registry: host, subject: subject, reason: .authentication(
+                "the token service \(realm) answered HTTP 200 with something that is not a token response: \(error.humanDescription)"))
+        }
+        guard let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) returned no token"))
         }
         // Renew a little early; the spec's default lifetime is 60 s.

@@ -46,9 +46,14 @@ public struct CredentialStore: Sendable {
         if let explicitPath { path = explicitPath } else if let dir = environment["DOCKER_CONFIG"] { path = dir + "/config.json" } else {
             path = (environment["HOME"] ?? NSHomeDirectory()) + "/.docker/config.json"
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if explicitPath != nil { throw CredentialError(path: path, reason: "the file does not exist or cannot be read") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            if explicitPath != nil { throw CredentialError(path: path, reason: "the file does not exist") }
             return CredentialStore()
+        }
+        // A file that is there but cannot be read is an error: ignoring it would hide the credentials.
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CredentialError(path: path, reason: "cannot be read: \((error as NSError).localizedDescription)")
         }
         return try parseDockerConfig(data, path: path)
     }

@@ -2,15 +2,18 @@
 import Glibc
 #endif
 import NIOCore
+import OCI
 
-/// A file read in 1 MiB `ByteBuffer`s, for streaming request bodies.
+/// A file read in 1 MiB `ByteBuffer`s, for streaming request bodies. Each read runs through
+/// `BlockingWork`, off the cooperative thread pool.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let path: String
 
     func makeAsyncIterator() -> Iterator { Iterator(path: path) }
 
-    final class Iterator: AsyncIteratorProtocol {
+    /// Used by one consumer at a time; `Sendable` only so its reads can run through `BlockingWork`.
+    final class Iterator: AsyncIteratorProtocol, @unchecked Sendable {
         private let path: String
         private var fd: Int32 = -1
         private var done = false
@@ -20,16 +23,24 @@ struct FileChunks: AsyncSequence, Sendable {
 
         func next() async throws -> ByteBuffer? {
             if done { return nil }
+            return try await BlockingWork.run { try self.readChunk() }
+        }
+
+        private func readChunk() throws -> ByteBuffer? {
             if fd < 0 {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw FileSystemReadError(path: path, errno: errno) }
             }
             var buffer = ByteBufferAllocator().buffer(capacity: 1 << 20)
+            var failure: Int32 = 0
             let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { raw in
                 var n: Int
                 repeat { n = read(fd, raw.baseAddress, raw.count) } while n < 0 && errno == EINTR
+                if n < 0 { failure = errno }
                 return Swift.max(n, 0)
             }
+            // A failed read is an error, not the end of the file: a short body would be uploaded as the blob.
+            if failure != 0 { throw FileSystemReadError(path: path, errno: failure) }
             if count == 0 { done = true; close(fd); fd = -1; return nil }
             return buffer
         }

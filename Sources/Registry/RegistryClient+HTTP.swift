@@ -9,51 +9,69 @@ extension RegistryClient {
     public func fetchDocument(_ url: String, limit: Int = 256 << 20, subject: String) async throws -> [UInt8] {
         let host = try checkedHost(url, subject: subject)
         let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
-        do { return Array(buffer: try await response.body.collect(upTo: limit)) } catch {
-            throw RegistryError(registry: host, subject: subject, reason: .content("the document is larger than \(limit) bytes or its transfer failed: \(error)"), isTemporary: true)
+        return Array(buffer: try await collectBody(response, upTo: limit, what: "the document", registry: host, subject: subject))
+    }
+
+    /// A whole small response body. Too large is the registry's content; a broken transfer is the connection's.
+    func collectBody(_ response: HTTPClientResponse, upTo limit: Int, what: String, registry: String, subject: String) async throws -> ByteBuffer {
+        do { return try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw RegistryError(registry: registry, subject: subject, reason: .content("\(what) is larger than \(limit) bytes"))
+        } catch {
+            let (why, temporary) = ConnectionFailure.describe(error)
+            throw RegistryError(registry: registry, subject: subject, reason: .connection("\(what) broke off: \(why)"), isTemporary: temporary)
         }
     }
 
-    /// GETs a file into `path` (atomically: a temporary file, then rename), hashing it while it
-    /// streams; fails when `expectedSHA256` is given and differs. Returns the SHA-256 hex.
+    /// GETs a file into `path` (atomically and durably: a temporary file, `fsync`, rename), hashing
+    /// it while it streams; fails when `expectedSHA256` is given and differs. Returns the SHA-256 hex.
     @discardableResult
     public func download(_ url: String, to path: String, expectedSHA256: String?, subject: String) async throws -> String {
         let host = try checkedHost(url, subject: subject)
         let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
-        let temporary = path + ".partial-\(UUID().uuidString.prefix(8))"
-        guard let handle = FileHandle(forWritingAtPath: temporary) ?? {
-            FileManager.default.createFile(atPath: temporary, contents: nil)
-            return FileHandle(forWritingAtPath: temporary)
-        }() else { throw RegistryError(registry: host, subject: subject, reason: .content("cannot write \(temporary)")) }
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        let hasher = SHA256Streaming()
+        func storageError(_ error: Error) -> RegistryError {
+            RegistryError(registry: host, subject: subject, reason: .storage("\(error)"))
+        }
+        let file: DownloadFile
+        do { file = try await BlockingWork.run { try DownloadFile(path: path) } } catch { throw storageError(error) }
+        var batch = ChunkBatch()
         do {
             for try await chunk in response.body {
-                chunk.withUnsafeReadableBytes { hasher.update($0) }
-                try handle.write(contentsOf: Data(chunk.readableBytesView))
+                batch.append(chunk)
+                if batch.isFull { try await file.write(batch.take()) }
             }
-            try handle.close()
+            try await file.write(batch.take())
+        } catch let error as FileSystemError {
+            file.discard()
+            throw storageError(error)
         } catch {
-            try? handle.close()
+            file.discard()
             let (why, temporary) = ConnectionFailure.describe(error)
             throw RegistryError(registry: host, subject: subject, reason: .connection(why), isTemporary: temporary)
         }
-        let actual = hasher.finalizeHex()
+        let actual = file.sha256Hex
         if let expectedSHA256, expectedSHA256.lowercased() != actual {
+            file.discard()
             throw RegistryError(registry: host, subject: subject, reason: .content("the archive's SHA-256 is \(actual), but the repository index says \(expectedSHA256)"))
         }
-        guard rename(temporary, path) == 0 else { throw RegistryError(registry: host, subject: subject, reason: .content("cannot move the download to \(path)")) }
+        do { try await BlockingWork.run { try file.commit() } } catch { throw storageError(error) }
         return actual
     }
 
     /// The tags of a repository (`/v2/NAME/tags/list`).
     public func listTags(_ repository: ImageReference) async throws -> [String] {
         struct TagList: Decodable { var tags: [String]? }
+        let subject = "\(repository.name): tag list"
         let request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/tags/list",
-                                      scopes: ["repository:\(repository.repository):pull"], subject: repository.name)
+                                      scopes: ["repository:\(repository.repository):pull"], subject: subject)
         let response = try await send(request)
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (try? JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)))?.tags ?? []
+        let body = try await collectBody(response, upTo: 16 << 20, what: "the tag list", registry: repository.registry, subject: subject)
+        do {
+            // A repository without tags may answer `"tags": null`.
+            return try JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)).tags ?? []
+        } catch {
+            throw RegistryError(registry: repository.registry, subject: subject,
+                                reason: .content("the tag list is not the JSON the distribution API defines: \(error.humanDescription)"))
+        }
     }
 
     private func checkedHost(_ url: String, subject: String) throws -> String {
@@ -66,13 +84,4 @@ extension RegistryClient {
         }
         return authority
     }
-}
-
-import Integrity
-
-/// SHA-256 for data arriving in pieces from NIO buffers.
-final class SHA256Streaming: @unchecked Sendable {
-    private let hasher = SHA256Hasher()
-    func update(_ buffer: UnsafeRawBufferPointer) { hasher.update(buffer) }
-    func finalizeHex() -> String { hasher.finalizeHex() }
 }

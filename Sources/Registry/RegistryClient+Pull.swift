@@ -34,32 +34,54 @@ extension RegistryClient {
                                       scopes: ["repository:\(repository.repository):pull"], subject: subject)
         request.headers.add(name: "Accept", value: MediaType.acceptedManifests.joined(separator: ", "))
         let response = try await send(request)
-        let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: Self.manifestLimit) } catch {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the manifest is larger than 4 MiB or its transfer failed: \(error)"), isTemporary: true)
-        }
+        let body = try await collectBody(response, upTo: Self.manifestLimit, what: "the manifest", registry: repository.registry, subject: subject)
         let bytes = Array(buffer: body)
         let document: ManifestDocument
         do { document = try ManifestDocument(bytes: bytes, declaredType: response.headers.first(name: "Content-Type")) } catch {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content(error.description))
         }
-        if let header = response.headers.first(name: "Docker-Content-Digest"), let announced = try? Digest(header), announced != document.digest {
+        if let announced = try Self.announcedDigest(response.headers, registry: repository.registry, subject: subject), announced != document.digest {
             throw RegistryError(registry: repository.registry, subject: subject,
                                 reason: .content("the manifest's bytes hash to \(document.digest) but the registry announced \(announced)"))
         }
         return document
     }
 
+    /// The digest a registry announces in `Docker-Content-Digest`: nil when the header is absent,
+    /// or names a well-formed digest of another algorithm than sha256 (we check sha256 ourselves
+    /// either way). A malformed header is an error: the registry or a proxy is broken.
+    static func announcedDigest(_ headers: HTTPHeaders, registry: String, subject: String) throws(RegistryError) -> Digest? {
+        guard let header = headers.first(name: "Docker-Content-Digest") else { return nil }
+        let value = header.trimmingCharacters(in: .whitespaces)
+        do { return try Digest(value) } catch {
+            if !value.hasPrefix("sha256:"), value.wholeMatch(of: /[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+/) != nil { return nil }
+            throw RegistryError(registry: registry, subject: subject,
+                                reason: .content("its Docker-Content-Digest header \"\(value)\" is malformed: \(error.reason)"))
+        }
+    }
+
     /// Streams a blob into `layout`, checking size and digest while it arrives. A transfer that
     /// breaks off resumes with a `Range` request where the registry allows it. Nothing appears in
-    /// the layout unless the whole blob matches its digest.
+    /// the layout unless the whole blob matches its digest and is on disk (`fsync`ed). Disk writes
+    /// run off the cooperative thread pool (`BlockingWork`), about 1 MiB at a time.
     public func fetchBlob(_ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
                           progress: @Sendable (Int64) -> Void = { _ in }) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
         func contentError(_ why: String) -> RegistryError {
             RegistryError(registry: repository.registry, subject: subject, reason: .content(why))
         }
-        var writer = try layout.blobWriter(for: descriptor)
+        func writeError(_ error: BlobWriteError) -> RegistryError {
+            if case .io(let failure) = error {
+                return RegistryError(registry: repository.registry, subject: subject, reason: .storage(failure.description))
+            }
+            return contentError(error.description)
+        }
+        func newWriter() async throws -> BlobWriter {
+            do { return try await BlockingWork.run { try layout.blobWriter(for: descriptor) } } catch let error as FileSystemError {
+                throw RegistryError(registry: repository.registry, subject: subject, reason: .storage(error.description))
+            }
+        }
+        var writer = try await newWriter()
         var attempt = 0
         while true {
             attempt += 1
@@ -75,7 +97,7 @@ extension RegistryClient {
                     // The registry sent the whole blob again: start over.
                     progress(-offset)
                     writer.discard()
-                    writer = try layout.blobWriter(for: descriptor)
+                    writer = try await newWriter()
                 }
             }
             let remaining = descriptor.size - writer.bytesWritten
@@ -85,28 +107,43 @@ extension RegistryClient {
                     ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
                     : "the registry sends \(length) bytes where the manifest declares \(remaining)")
             }
+            var batch = ChunkBatch()
             do {
-                for try await chunk in response.body {
-                    try chunk.withUnsafeReadableBytes { try writer.write($0) }
-                    progress(Int64(chunk.readableBytes))
+                do {
+                    for try await chunk in response.body {
+                        batch.append(chunk)
+                        progress(Int64(chunk.readableBytes))
+                        if batch.isFull { try await Self.write(batch.take(), to: writer) }
+                    }
+                    try await Self.write(batch.take(), to: writer)
+                } catch let error as BlobWriteError {
+                    throw error
+                } catch {
+                    // The bytes that did arrive are good: keep them, so a resume starts after them.
+                    try await Self.write(batch.take(), to: writer)
+                    let (why, temporary) = ConnectionFailure.describe(error)
+                    guard temporary, attempt < configuration.retry.maxAttempts else {
+                        let got = writer.bytesWritten
+                        throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
+                            "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
+                            isTemporary: temporary)
+                    }
+                    try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
+                    continue
                 }
+                try await BlockingWork.run { [writer] in try writer.commit() }
             } catch let error as BlobWriteError {
-                throw contentError(error.description)
-            } catch {
-                let (why, temporary) = ConnectionFailure.describe(error)
-                guard temporary, attempt < configuration.retry.maxAttempts else {
-                    let got = writer.bytesWritten
-                    throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
-                        "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
-                        isTemporary: temporary)
-                }
-                try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
-                continue
-            }
-            do { try writer.commit() } catch {
-                throw contentError(error.description)
+                throw writeError(error)
             }
             return
+        }
+    }
+
+    /// Hashes and writes chunks to a blob file on a blocking-work thread.
+    private static func write(_ chunks: [ByteBuffer], to writer: BlobWriter) async throws {
+        guard !chunks.isEmpty else { return }
+        try await BlockingWork.run {
+            for chunk in chunks { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
         }
     }
 }

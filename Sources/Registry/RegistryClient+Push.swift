@@ -48,7 +48,8 @@ extension RegistryClient {
         request.body = .bytes(bytes)
         let response = try await send(request)
         _ = try? await response.body.collect(upTo: 1 << 16)
-        return response.headers.first(name: "Docker-Content-Digest").flatMap { try? Digest($0) } ?? Digest.of(bytes)
+        // A registry that announces no digest gets ours; one that announces a malformed digest is an error.
+        return try Self.announcedDigest(response.headers, registry: repository.registry, subject: "\(repository.name):\(reference)") ?? Digest.of(bytes)
     }
 }
 

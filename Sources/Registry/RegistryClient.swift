@@ -66,7 +66,8 @@ public final class RegistryClient: Sendable {
             }
             let status = Int(outcome.status.code)
             if (200..<300).contains(status) || passing.contains(status) { return outcome }
-            // The body is read once: a response's body cannot be iterated twice.
+            // The body is read once (a response's body cannot be iterated twice), for the error's
+            // words and so the connection can be reused; a failure to read it changes nothing.
             let body = (try? await outcome.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
             if status == 401, !answeredChallenge {
                 answeredChallenge = true
@@ -124,6 +125,8 @@ public final class RegistryClient: Sendable {
 
     static func error(from response: HTTPClientResponse, body: Data, request: RegistryRequest, authenticator: Authenticator) -> RegistryError {
         struct ErrorsBody: Decodable { var errors: [RegistryErrorDetail]? }
+        // The `errors` array only adds words to an error the HTTP status already makes: a body that
+        // is not the spec's JSON (a proxy's HTML page) leaves it empty.
         let details = (try? JSONDecoder().decode(ErrorsBody.self, from: body))?.errors ?? []
         let status = Int(response.status.code)
         let temporary = status == 429 || status == 408 || (500...599).contains(status) && status != 501

@@ -15,6 +15,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case authentication(String)
         /// The registry's content was wrong (digest or size mismatch, bad manifest).
         case content(String)
+        /// What the registry sent could not be stored on this machine (disk full, permissions).
+        case storage(String)
     }
 
     /// The registry host (with port).
@@ -49,6 +51,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
             return "\(subject): registry \(registry) refused access: \(why)\(registryWords)"
         case .content(let why):
             return "\(subject): registry \(registry) served bad content: \(why)"
+        case .storage(let why):
+            return "\(subject) from registry \(registry): cannot store it on this machine: \(why)"
         }
     }
 

@@ -51,7 +51,9 @@ struct ImagesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let parsed: BundleManifest
-        do { parsed = try ManifestParser.load(manifest) } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
+            throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
+        } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
         for field in parsed.reservedFields {
             ProgressLine.writeStderr("note: \(manifest): \"\(field)\" is reserved for a later version and is ignored\n")
         }
@@ -65,8 +67,13 @@ struct ImagesCommand: AsyncParsableCommand {
         }
         let client: RegistryClient
         do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        // Shutting the client down only closes idle connections: its failure changes no result.
         defer { Task { try? await client.shutdown() } }
-        let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: cache), helm: helm)
+        let resolver: ChartResolver
+        do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
+            throw CommandFailure(message: "cannot create the chart cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(1))
+        }
+        let finder = ComponentImageFinder(resolver: resolver, helm: helm)
         if helm == nil {
             ProgressLine.writeStderr("WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
         }

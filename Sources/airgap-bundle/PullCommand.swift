@@ -14,7 +14,7 @@ struct PullCommand: AsyncParsableCommand {
             fetched once; a blob already in the layout is not fetched again. A tag that names a \
             multi-arch index keeps only the --platform entries; a digest-pinned reference keeps \
             exactly what it pins. Prints one line per image: reference, digest, size, platforms.
-            Exit status: 0 all images pulled, 1 some image failed, 2 usage error.
+            Exit status: 0 all images pulled, 1 some image failed or the layout cannot be written, 2 usage error.
 
             Examples:
               airgap-bundle pull nginx:1.27 --oci-layout build/images
@@ -56,8 +56,17 @@ struct PullCommand: AsyncParsableCommand {
         let references = try self.references.map(parse)
         let platforms = try self.platforms.map { try Platform(parsing: $0) }
         let layout: OCILayout
-        do { layout = try OCILayout(creatingAt: layoutPath) } catch {
-            throw CommandFailure(message: "\(error)", exitCode: .init(2))
+        let layoutPath = self.layoutPath
+        // Opening may re-hash every blob of a layout we did not write: off the cooperative pool.
+        do { layout = try await BlockingWork.run { try OCILayout(creatingAt: layoutPath) } } catch {
+            // The path was given; what failed is the file system (permissions, space): not a usage error.
+            throw CommandFailure(message: "cannot open the OCI layout \(layoutPath): \(error)", exitCode: .init(1))
+        }
+        if let adoption = layout.adoption {
+            ProgressLine.writeStderr("note: \(layoutPath) was not written by airgap-bundle (or was copied): re-hashed its \(adoption.verifiedBlobs) blob(s)\n")
+            for removed in adoption.removedBlobs {
+                ProgressLine.writeStderr("warning: \(layoutPath)/\(removed) did not hash to its name and was removed; it is fetched again if an image needs it\n")
+            }
         }
         let client: RegistryClient
         do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: .init(2)) }
@@ -76,6 +85,7 @@ struct PullCommand: AsyncParsableCommand {
             }
         }
         progress.finish()
+        // Every transfer has ended; a failure to close idle connections changes no result.
         try? await client.shutdown()
 
         let report = PullReport(layout: layoutPath, outcomes: outcomes)

@@ -11,10 +11,13 @@ struct PullReport: Encodable {
 
     init(layout: String, outcomes: [PullOutcome]) {
         self.layout = layout
-        images = outcomes.compactMap { try? $0.result.get() }
-        failures = outcomes.compactMap { outcome in
-            if case .failure(let failure) = outcome.result { return Failure(reference: outcome.reference.description, message: failure.message) }
-            return nil
+        images = []
+        failures = []
+        for outcome in outcomes {
+            switch outcome.result {
+            case .success(let image): images.append(image)
+            case .failure(let failure): failures.append(Failure(reference: outcome.reference.description, message: failure.message))
+            }
         }
     }
 

@@ -8,6 +8,7 @@ struct OCILayoutTests {
         let root = NSTemporaryDirectory() + "layout-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let layout = try OCILayout(creatingAt: root)
+        let mark = String(OCILayout.durabilityMarkPath.split(separator: "/").last!)
         #expect(FileManager.default.fileExists(atPath: root + "/oci-layout"))
         #expect(try layout.readIndex().manifests.isEmpty)
 
@@ -22,14 +23,14 @@ struct OCILayoutTests {
         #expect(throws: BlobWriteError.self) { try layout.writeBlob(bytes, as: wrong) }
         #expect(!layout.hasBlob(wrong))
         #expect(!FileManager.default.fileExists(atPath: layout.blobPath(wrong.digest)))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/ingest").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/ingest") == [mark])
 
         // Longer than declared: refused as soon as it is written.
         let short = Descriptor(mediaType: good.mediaType, digest: good.digest, size: 3)
         let writer = try layout.blobWriter(for: short)
         #expect(throws: BlobWriteError.self) { try bytes.withUnsafeBytes { try writer.write($0) } }
         writer.discard()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/ingest").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/ingest") == [mark])
     }
 
     @Test func indexReplacesEntriesWithTheSameName() throws {

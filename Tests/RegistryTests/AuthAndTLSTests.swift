@@ -12,7 +12,8 @@ struct AuthAndTLSTests {
         let reference = seeded.reference("apps/shared-b:1")
         let untrusted = try airgapBundle(["pull", reference, "--oci-layout", layout])
         #expect(untrusted.status == 1)
-        #expect(untrusted.stderr.contains("TLS"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("TLS failed"), "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
         #expect(untrusted.stderr.contains(seeded.registry.host))
 
         let trusted = try airgapBundle(["pull", reference, "--oci-layout", layout, "--ca-file", seeded.registry.caFile!])

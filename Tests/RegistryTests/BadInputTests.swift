@@ -13,6 +13,16 @@ struct BadInputTests {
         #expect(result.stderr.contains("lowercase"))
     }
 
+    /// The path is well formed; the file system refuses it (a file where a directory must be): exit 1, not 2.
+    @Test func aLayoutThatCannotBeCreatedIsAnIOErrorNotAUsageError() throws {
+        let file = try TestPaths.scratch("not-a-dir") + "/file"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try airgapBundle(["pull", "127.0.0.1:1/library/x:1", "--oci-layout", file + "/layout", "--insecure-registry", "127.0.0.1:1"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot open the OCI layout \(file)/layout"), "\(result.stderr)")
+        #expect(result.stderr.contains("Not a directory"), "\(result.stderr)")
+    }
+
     @Test func connectionRefused() throws {
         let port = try Loopback.freePort()
         let result = try airgapBundle(["pull", "127.0.0.1:\(port)/library/x:1", "--oci-layout", try TestPaths.scratch("layout"),

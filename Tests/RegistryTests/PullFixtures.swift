@@ -74,9 +74,10 @@ func skopeoManifestDigest(_ reference: String, extra: [String] = ["--tls-verify=
     return Digest.of(Array(raw.utf8)).description
 }
 
-/// Files left in a layout's ingest directory (must be none after any pull).
+/// Files left in a layout's ingest directory, besides the layout's durability mark (must be none after any pull).
 func ingestLeftovers(_ layout: String) -> [String] {
-    (try? FileManager.default.contentsOfDirectory(atPath: layout + "/ingest")) ?? []
+    let mark = OCILayout.durabilityMarkPath.split(separator: "/").last.map(String.init)
+    return ((try? FileManager.default.contentsOfDirectory(atPath: layout + "/ingest")) ?? []).filter { $0 != mark }
 }
 
 func blobExists(_ layout: String, _ digest: Digest) -> Bool {

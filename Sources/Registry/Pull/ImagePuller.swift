@@ -64,7 +64,9 @@ public struct ImagePuller: Sendable {
                 if let failed = image.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first {
                     outcome = .failure(PullFailure(message: "\(reference): \(failed)"))
                 } else {
-                    do { outcome = .success(try store(image)) } catch { outcome = .failure(PullFailure(message: "\(reference): \(error)")) }
+                    do { outcome = .success(try await BlockingWork.run { try store(image) }) } catch {
+                        outcome = .failure(PullFailure(message: "\(reference): \(error)"))
+                    }
                 }
             }
             switch outcome {
@@ -132,19 +134,25 @@ public struct ImagePuller: Sendable {
         }
     }
 
-    /// Writes manifests (children before the top) and the `index.json` entry.
+    /// Writes manifests (children before the top) and the `index.json` entry. Blocks (file writes,
+    /// `fsync`): async code calls it through `BlockingWork`.
     func store(_ image: ResolvedImage) throws -> PulledImage {
         for child in image.children { try layout.writeBlob(child.bytes, as: child.descriptor()) }
         try layout.writeBlob(image.top.bytes, as: image.top.descriptor)
 
         var platforms = image.platforms
         var warnings: [String] = []
-        if let config = image.singleManifestConfig,
-           let decoded = try? JSONDecoder().decode(ImageConfiguration.self, from: Data(layout.readBlob(config.digest))),
-           let platform = decoded.platform {
-            platforms = [platform]
-            if !self.platforms.contains(where: { $0.accepts(platform) }) {
-                warnings.append("the image is built for \(platform) only, not for \(self.platforms.map(\.description).joined(separator: ", ")); kept as it is")
+        if let config = image.singleManifestConfig {
+            switch try configuredPlatform(config) {
+            case .some(let platform):
+                platforms = [platform]
+                if !self.platforms.contains(where: { $0.accepts(platform) }) {
+                    warnings.append("the image is built for \(platform) only, not for \(self.platforms.map(\.description).joined(separator: ", ")); kept as it is")
+                }
+            case .none where MediaType.isImageConfig(config.mediaType):
+                warnings.append("its configuration names no os and architecture; its platform is unknown")
+            case .none:
+                break
             }
         }
         let pinned = image.reference.pinned(to: image.sourceIndexDigest ?? image.top.descriptor.digest)
@@ -167,6 +175,24 @@ public struct ImagePuller: Sendable {
         return PulledImage(reference: image.reference.description, digest: image.top.descriptor.digest, mediaType: image.top.descriptor.mediaType,
                            size: blobBytes + manifestBytes, platforms: platforms.map(\.description),
                            sourceIndexDigest: image.sourceIndexDigest, warnings: warnings)
+    }
+}
+
+extension ImagePuller {
+    /// The platform an image's configuration names. The config blob is in the layout already,
+    /// verified. Not being able to read it is an error, and so is an image configuration that is
+    /// not one (no runtime could start the image). An artifact's config (a Helm chart, a
+    /// signature: another media type) names no platform, nor does an image config without os and
+    /// architecture: nil, "platform unknown" (docs/pulling-images.md).
+    func configuredPlatform(_ config: Descriptor) throws -> Platform? {
+        guard MediaType.isImageConfig(config.mediaType) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try layout.readBlob(config.digest) } catch {
+            throw PullFailure(message: "cannot read the image configuration \(config.digest.short) from the layout: \(error)")
+        }
+        do { return try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).platform } catch {
+            throw PullFailure(message: "the image configuration \(config.digest.short) is not valid: \(error.humanDescription)")
+        }
     }
 }
 
