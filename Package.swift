@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
-            dependencies: ["Bundle", "Integrity", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [

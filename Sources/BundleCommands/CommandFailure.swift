@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundle
 import Foundation
+import OCI
 import TarStream
 import Terminal
 
@@ -28,8 +29,15 @@ public struct CommandFailure: Error, CustomStringConvertible {
 public enum CommandRunner {
     public static func main(_ root: ParsableCommand.Type) async -> Never {
         do {
-            var command = try root.parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+            let command = try root.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                // A synchronous command (verify, inspect, pack) reads and hashes files for as long
+                // as it runs: off Swift's cooperative pool.
+                let parsed = ParsedCommand(command: command)
+                try await BlockingWork.run { try parsed.run() }
+            }
             exit(0)
         } catch let failure as CommandFailure {
             // Messages quote names from bundles and registries: escape what could drive a terminal.
@@ -46,6 +54,15 @@ public enum CommandRunner {
             if !message.isEmpty { ProgressLine.writeStderr(message + "\n") }
             exit(code == 64 ? 2 : code)
         }
+    }
+}
+
+/// A parsed synchronous command, handed to the thread that runs it (and used only there).
+private struct ParsedCommand: @unchecked Sendable {
+    var command: ParsableCommand
+    func run() throws {
+        var command = self.command
+        try command.run()
     }
 }
 
