@@ -90,13 +90,16 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
-        .testTarget(name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
-                    exclude: ["Corpus"]),
+        .testTarget(
+            name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+            exclude: ["Corpus"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
-        .testTarget(name: "InstallTests", dependencies: ["Install", "Bundle", "Registry", "OCI", "Integrity", "TestSupport", "airgap-install", "airgap-bundle"]),
+        .testTarget(
+            name: "InstallTests",
+            dependencies: ["Install", "Bundle", "Registry", "OCI", "Integrity", "TestSupport", "airgap-install", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]

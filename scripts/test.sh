@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh
+# Style first (the toolchain's swift-format with the repository's .swift-format): a lint error fails the run.
+swift format lint --strict --recursive Sources Tests Plugins Package.swift
 # Test scratch (layouts, seeded layers of 200 MB, registry data) goes to one folder, removed at the end.
 export TMPDIR="$(mktemp -d /tmp/airgap-tests.XXXXXX)"
 trap 'rm -rf "$TMPDIR"' EXIT

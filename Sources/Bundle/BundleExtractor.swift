@@ -8,15 +8,21 @@ import OCI
 /// is ever written outside it (paths are checked, files are created with `O_EXCL|O_NOFOLLOW`).
 public enum BundleExtractor {
     @discardableResult
-    public static func extract(_ archive: String, keys: [VerifyingKey], into target: String, requireArchiveSignature: Bool = false) throws -> VerifiedBundle {
-        guard !FileManager.default.fileExists(atPath: target) else { throw BundleError.usage("\(target) already exists; extract into a new directory") }
+    public static func extract(_ archive: String, keys: [VerifyingKey], into target: String, requireArchiveSignature: Bool = false) throws
+        -> VerifiedBundle
+    {
+        guard !FileManager.default.fileExists(atPath: target) else {
+            throw BundleError.usage("\(target) already exists; extract into a new directory")
+        }
         let partial = target.hasSuffix("/") ? String(target.dropLast()) + ".partial-\(getpid())" : target + ".partial-\(getpid())"
         do { try PosixFile.makeDirectories(partial) } catch { throw BundleError.io("\(error)") }
         var sink = ExtractingSink(root: partial)
         do {
             let verifier = BundleVerifier(keys: keys, requireArchiveSignature: requireArchiveSignature)
             let verified = try verifier.verify(archive, into: &sink)
-            guard rename(partial, target) == 0 else { throw BundleError.io("cannot move \(partial) to \(target): \(String(cString: strerror(errno)))") }
+            guard rename(partial, target) == 0 else {
+                throw BundleError.io("cannot move \(partial) to \(target): \(String(cString: strerror(errno)))")
+            }
             return verified
         } catch {
             // Best effort: the verification error is what the caller must see; a leftover

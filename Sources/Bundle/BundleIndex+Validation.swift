@@ -44,7 +44,8 @@ extension BundleIndex {
         if let (first, second) = EntryNamePolicy.firstCollision(in: entries.map(\.path)) {
             return "lists entries \(first) and \(second), which differ only by case or Unicode normalization"
         }
-        let otherSizes = charts.map { ("chart \($0.path)", $0.size) } + images.map { ("image \($0.reference)", $0.size) }
+        let otherSizes =
+            charts.map { ("chart \($0.path)", $0.size) } + images.map { ("image \($0.reference)", $0.size) }
             + files.map { ("file \($0.path)", $0.size) }
         for (what, size) in otherSizes where size < 0 { return "gives \(what) a negative size (\(size))" }
         return nil

@@ -1,7 +1,7 @@
 import Foundation
 import Integrity
-import Synchronization
 import OCI
+import Synchronization
 import TarStream
 
 /// Options of `pack`.
@@ -51,13 +51,17 @@ public enum BundlePacker {
             } else if file.path.hasPrefix(BundlePaths.files) {
                 files.append(BundleIndex.File(path: file.path, size: file.size, sha256: sha))
             } else if file.path == BundlePaths.stagedComponents {
-                do { components = try JSONDecoder().decode([BundleIndex.Component].self, from: Data(contentsOf: URL(fileURLWithPath: file.absolutePath))) } catch {
+                do {
+                    components = try JSONDecoder().decode(
+                        [BundleIndex.Component].self, from: Data(contentsOf: URL(fileURLWithPath: file.absolutePath)))
+                } catch {
                     throw BundleError.usage("\(file.absolutePath): not a list of components: \(error.humanDescription)")
                 }
             }
         }
         let images = try ImageCatalog.images(in: staged)
-        let sbom = SoftwareBillOfMaterials.make(name: name, version: version, created: createdText, charts: charts, images: images, files: files, builder: options.builder)
+        let sbom = SoftwareBillOfMaterials.make(
+            name: name, version: version, created: createdText, charts: charts, images: images, files: files, builder: options.builder)
 
         // Every entry after the signature, in archive order: checksums, then everything sorted by path.
         var content: [(entry: BundleIndex.Entry, source: Source)] = zip(staged.files, hashes).map {
@@ -66,16 +70,22 @@ public enum BundlePacker {
         content.append((BundleIndex.Entry(path: BundlePaths.sbom, size: Int64(sbom.count), sha256: SHA256Hasher.hex(of: sbom)), .bytes(sbom)))
         content.sort { Array($0.entry.path.utf8).lexicographicallyPrecedes(Array($1.entry.path.utf8)) }
         let checksums = Array(content.map { "\($0.entry.sha256)  \($0.entry.path)\n" }.joined().utf8)
-        content.insert((BundleIndex.Entry(path: BundlePaths.checksums, size: Int64(checksums.count), sha256: SHA256Hasher.hex(of: checksums)), .bytes(checksums)), at: 0)
+        content.insert(
+            (
+                BundleIndex.Entry(path: BundlePaths.checksums, size: Int64(checksums.count), sha256: SHA256Hasher.hex(of: checksums)),
+                .bytes(checksums)
+            ), at: 0)
 
-        let index = BundleIndex(formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
-                                builder: options.builder, components: components, charts: charts, images: images, files: files,
-                                entries: content.map(\.entry))
+        let index = BundleIndex(
+            formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
+            builder: options.builder, components: components, charts: charts, images: images, files: files,
+            entries: content.map(\.entry))
         if let problem = index.firstProblem() { throw BundleError.usage("cannot pack \(directory): bundle.json \(problem)") }
         let indexBytes = try BundleCodec.encode(index)
         let fingerprint = try key.publicKey.fingerprint()
-        let signature = BundleIndexSignature(algorithm: BundleIndexSignature.algorithmName(for: key.type), keyFingerprint: fingerprint,
-                                             signature: Data(try key.sign(indexBytes)).base64EncodedString())
+        let signature = BundleIndexSignature(
+            algorithm: BundleIndexSignature.algorithmName(for: key.type), keyFingerprint: fingerprint,
+            signature: Data(try key.sign(indexBytes)).base64EncodedString())
         let signatureBytes = try BundleCodec.encode(signature)
 
         // Write to a temporary file beside the output; rename only when complete.
@@ -97,10 +107,13 @@ public enum BundlePacker {
         }
         let archiveDigest = try SHA256Hasher.digestFile(atPath: temporary).digest
         let detached = Array((Data(try key.sign(sha256Digest: archiveDigest)).base64EncodedString()).utf8)
-        guard rename(temporary, output) == 0 else { throw BundleError.io("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))") }
+        guard rename(temporary, output) == 0 else {
+            throw BundleError.io("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))")
+        }
         do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.io("\(error)") }
-        return PackResult(archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: PosixFile.regularFileSize(output) ?? 0,
-                          archiveSHA256: Hex.encode(archiveDigest), signerFingerprint: fingerprint)
+        return PackResult(
+            archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: PosixFile.regularFileSize(output) ?? 0,
+            archiveSHA256: Hex.encode(archiveDigest), signerFingerprint: fingerprint)
     }
 
     enum Source { case bytes([UInt8]), file(String) }
@@ -127,7 +140,9 @@ public enum BundlePacker {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec
+        )
     }
 }
 

@@ -92,10 +92,13 @@ public struct BundleVerifier: Sendable {
         if !keys.isEmpty {
             let key = try trustedKey(named: signature.keyFingerprint, path: path)
             guard signature.keyType == key.type else {
-                throw fail("\(BundlePaths.indexSignature) names algorithm \"\(signature.algorithm.prefix(40))\", but the trusted key \(signature.keyFingerprint) is \(key.type.rawValue)")
+                throw fail(
+                    "\(BundlePaths.indexSignature) names algorithm \"\(signature.algorithm.prefix(40))\", but the trusted key \(signature.keyFingerprint) is \(key.type.rawValue)"
+                )
             }
             guard let signatureData = Data(base64Encoded: signature.signature), key.verify(Array(signatureData), for: indexBytes) else {
-                throw fail("the signature of bundle.json does not verify with key \(signature.keyFingerprint): bundle.json or its signature was changed")
+                throw fail(
+                    "the signature of bundle.json does not verify with key \(signature.keyFingerprint): bundle.json or its signature was changed")
             }
             if key.type == .ecdsaP256, let problem = ECDSASignature.canonicalProblem(Array(signatureData)) {
                 throw fail("the signature of bundle.json verifies, but \(problem); pack writes only one form, so this one was altered")
@@ -104,9 +107,10 @@ public struct BundleVerifier: Sendable {
         }
         _ = try BundleIndexSignature.decodeCanonical(signatureBytes, archive: path)
         let index = try BundleIndex.decodeChecked(indexBytes, archive: path)
-        return SignedIndex(reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
-                           signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,
-                           archiveSize: reader.archiveSize)
+        return SignedIndex(
+            reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
+            signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,
+            archiveSize: reader.archiveSize)
     }
 
     private func trustedKey(named fingerprint: String, path: String) throws -> VerifyingKey {
@@ -144,13 +148,19 @@ public struct BundleVerifier: Sendable {
                 guard position < index.entries.count, Array(index.entries[position].path.utf8) == name else {
                     // Only on failure: say whether the entry repeats, is unknown, or is misplaced.
                     if index.entries[..<position].contains(where: { Array($0.path.utf8) == name }) { throw fail("entry \(entry.path) appears twice") }
-                    if !index.entries.contains(where: { Array($0.path.utf8) == name }) { throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)") }
+                    if !index.entries.contains(where: { Array($0.path.utf8) == name }) {
+                        throw fail("entry \(entry.path) is not listed in bundle.json (an extra entry)")
+                    }
                     throw fail("entry \(entry.path) is out of order: bundle.json expects \(index.entries[position].path) here")
                 }
                 let expected = index.entries[position]
                 try EntryPolicy.checkCanonicalHeader(reader, path: expected.path, size: entry.size, in: path)
-                if entry.size > expected.size { throw fail("entry \(entry.path) is larger than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
-                if entry.size < expected.size { throw fail("entry \(entry.path) is smaller than declared: \(entry.size) bytes, bundle.json says \(expected.size)") }
+                if entry.size > expected.size {
+                    throw fail("entry \(entry.path) is larger than declared: \(entry.size) bytes, bundle.json says \(expected.size)")
+                }
+                if entry.size < expected.size {
+                    throw fail("entry \(entry.path) is smaller than declared: \(entry.size) bytes, bundle.json says \(expected.size)")
+                }
                 position += 1
                 try sink.begin(expected)
                 let hasher = SHA256Hasher()
@@ -159,7 +169,9 @@ public struct BundleVerifier: Sendable {
                     try sink.write(chunk)
                 }
                 let actual = hasher.finalizeHex()
-                guard actual == expected.sha256 else { throw fail("entry \(entry.path) was changed: its SHA-256 is \(actual), bundle.json says \(expected.sha256)") }
+                guard actual == expected.sha256 else {
+                    throw fail("entry \(entry.path) was changed: its SHA-256 is \(actual), bundle.json says \(expected.sha256)")
+                }
                 try sink.finish(expected)
                 // bundle.json's sizes were checked to add up without overflow.
                 bytes += entry.size
@@ -169,7 +181,9 @@ public struct BundleVerifier: Sendable {
         }
         if position < index.entries.count {
             let missing = index.entries[position...].map(\.path)
-            throw fail("\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")")
+            throw fail(
+                "\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")"
+            )
         }
         var archiveSignature = ArchiveSignatureOutcome.absent
         if let detached, let key = signed.signerKey {
@@ -177,14 +191,17 @@ public struct BundleVerifier: Sendable {
             try DetachedSignature.check(detached, archiveDigest: digest, key: key, archive: path)
             archiveSignature = .verified
         }
-        return VerifiedBundle(index: index, signerFingerprint: fingerprint, archiveSignature: archiveSignature, entriesChecked: position, bytesChecked: bytes)
+        return VerifiedBundle(
+            index: index, signerFingerprint: fingerprint, archiveSignature: archiveSignature, entriesChecked: position, bytesChecked: bytes)
     }
 
     private func readLeading(_ reader: TarReader, expected: String, limit: Int, path: String) throws -> [UInt8] {
         do {
             guard let entry = try reader.next() else { throw BundleError.verification("\(path): the archive ends before \(expected)") }
             guard Array(entry.path.utf8) == Array(expected.utf8), entry.kind == .regular else {
-                throw BundleError.verification("\(path): the \(expected == BundlePaths.index ? "first" : "second") entry must be \(expected), found \(entry.kind.words) \(entry.path)\(expected == BundlePaths.indexSignature ? " (is the bundle unsigned?)" : "")")
+                throw BundleError.verification(
+                    "\(path): the \(expected == BundlePaths.index ? "first" : "second") entry must be \(expected), found \(entry.kind.words) \(entry.path)\(expected == BundlePaths.indexSignature ? " (is the bundle unsigned?)" : "")"
+                )
             }
             try EntryPolicy.checkCanonicalHeader(reader, path: expected, size: entry.size, in: path)
             return try reader.readAll(limit: limit)
@@ -208,14 +225,17 @@ public struct DiscardingSink: BundleEntrySink {
 enum EntryPolicy {
     static func check(_ entry: TarEntry, in archive: String) throws {
         func fail(_ why: String) -> BundleError { .verification("\(archive): entry \(entry.path) \(why)") }
-        guard entry.kind == .regular else { throw fail("is \(entry.kind.article) \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only") }
+        guard entry.kind == .regular else {
+            throw fail("is \(entry.kind.article) \(entry.kind.words)\(entry.linkTarget.map { " to \($0)" } ?? ""); bundles hold regular files only")
+        }
         if let problem = EntryNamePolicy.problem(with: entry.path) { throw fail(problem) }
     }
 
     /// The header must be exactly what `pack` writes: mode 0644, owner 0, time 0 — every byte accounted for.
     static func checkCanonicalHeader(_ reader: TarReader, path: String, size: Int64, in archive: String) throws {
         guard reader.headerBytes == TarWriter.headerBytes(path, size: size) else {
-            throw BundleError.verification("\(archive): entry \(path) has a changed tar header (mode, owner, time or format differ from what pack writes)")
+            throw BundleError.verification(
+                "\(archive): entry \(path) has a changed tar header (mode, owner, time or format differ from what pack writes)")
         }
     }
 }

@@ -43,7 +43,8 @@ enum DetachedSignature {
     static func check(_ signature: [UInt8], archiveDigest: [UInt8], key: VerifyingKey, archive: String) throws {
         guard key.verify(signature, sha256Digest: archiveDigest) else {
             throw BundleError.verification(
-                "\(archive): the detached signature \(archive).sig does not match the archive: a byte of the archive was changed, or the .sig belongs to another archive")
+                "\(archive): the detached signature \(archive).sig does not match the archive: a byte of the archive was changed, or the .sig belongs to another archive"
+            )
         }
     }
 

@@ -23,9 +23,10 @@ enum ImageCatalog {
             var platforms = contents.platforms
             if let kept = entry.annotations?[OCILayout.Annotation.platforms] { platforms = kept.split(separator: ",").map(String.init) }
             let size = (contents.manifests + contents.blobs).reduce(Int64(0)) { $0 + $1.size }
-            return BundleIndex.Image(reference: name, digest: entry.digest, mediaType: entry.mediaType, platforms: platforms, size: size,
-                                     sourceReference: entry.annotations?[OCILayout.Annotation.sourceReference],
-                                     manifests: contents.manifests, blobs: contents.blobs)
+            return BundleIndex.Image(
+                reference: name, digest: entry.digest, mediaType: entry.mediaType, platforms: platforms, size: size,
+                sourceReference: entry.annotations?[OCILayout.Annotation.sourceReference],
+                manifests: contents.manifests, blobs: contents.blobs)
         }
     }
 
@@ -64,7 +65,9 @@ enum ImageCatalog {
                 let before = contents.platforms
                 try walk(child, staged: staged, image: image, into: &contents, depth: depth + 1)
                 contents.platforms = before
-                if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform { contents.platforms.append(platform.description) }
+                if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform {
+                    contents.platforms.append(platform.description)
+                }
             }
         case .image(let manifest):
             for blob in manifest.blobs {
@@ -80,10 +83,14 @@ enum ImageCatalog {
             // signatures) carry other config types and have no platform.
             let imageConfigTypes = [MediaType.ociConfig, MediaType.dockerConfig]
             if contents.platforms.isEmpty, depth == 0, imageConfigTypes.contains(manifest.config.mediaType),
-               let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)") {
+                let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)")
+            {
                 let config: ImageConfiguration
-                do { config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath))) } catch {
-                    throw BundleError.usage("image \(image): its config \(configFile.path) is not a valid image configuration: \(error.humanDescription)")
+                do {
+                    config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: configFile.absolutePath)))
+                } catch {
+                    throw BundleError.usage(
+                        "image \(image): its config \(configFile.path) is not a valid image configuration: \(error.humanDescription)")
                 }
                 if let platform = config.platform { contents.platforms.append(platform.description) }
             }

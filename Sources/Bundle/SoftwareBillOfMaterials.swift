@@ -4,8 +4,10 @@ import Integrity
 /// A CycloneDX 1.5 JSON SBOM of the bundle: every image (by digest), chart and file.
 /// Deterministic: the same bundle content gives the same bytes.
 enum SoftwareBillOfMaterials {
-    static func make(name: String, version: String, created: String, charts: [BundleIndex.Chart],
-                     images: [BundleIndex.Image], files: [BundleIndex.File], builder: BundleIndex.Builder) -> [UInt8] {
+    static func make(
+        name: String, version: String, created: String, charts: [BundleIndex.Chart],
+        images: [BundleIndex.Image], files: [BundleIndex.File], builder: BundleIndex.Builder
+    ) -> [UInt8] {
         var components: [[String: Any]] = []
         for image in images {
             let (repository, tag) = splitReference(image.reference)
@@ -19,13 +21,18 @@ enum SoftwareBillOfMaterials {
             ])
         }
         for chart in charts {
-            components.append(["type": "application", "bom-ref": chart.path, "name": chart.name ?? chart.path, "version": chart.version ?? "",
-                               "hashes": [["alg": "SHA-256", "content": chart.sha256]], "properties": [["name": "astrago:kind", "value": "helm-chart"]]])
+            components.append([
+                "type": "application", "bom-ref": chart.path, "name": chart.name ?? chart.path, "version": chart.version ?? "",
+                "hashes": [["alg": "SHA-256", "content": chart.sha256]], "properties": [["name": "astrago:kind", "value": "helm-chart"]],
+            ])
         }
         for file in files {
             components.append(["type": "file", "bom-ref": file.path, "name": file.path, "hashes": [["alg": "SHA-256", "content": file.sha256]]])
         }
-        let seed = SHA256Hasher.hex(of: Array((images.map(\.reference) + images.map(\.digest.description) + charts.map(\.sha256) + files.map(\.sha256)).joined(separator: "\n").utf8))
+        let seed = SHA256Hasher.hex(
+            of: Array(
+                (images.map(\.reference) + images.map(\.digest.description) + charts.map(\.sha256) + files.map(\.sha256)).joined(separator: "\n").utf8
+            ))
         let uuid = uuidText(seed)
         let document: [String: Any] = [
             "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "serialNumber": "urn:uuid:\(uuid)",

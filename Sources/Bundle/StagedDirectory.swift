@@ -6,7 +6,7 @@ import OCI
 /// Any part may be missing: a directory holding only `images/` is valid.
 struct StagedDirectory {
     struct File: Sendable {
-        var path: String        // relative, `/`-separated
+        var path: String  // relative, `/`-separated
         var absolutePath: String
         var size: Int64
         var modified: Date
@@ -59,9 +59,14 @@ struct StagedDirectory {
                 try walk(absolute, relative: path, into: &files)
             case .typeRegular?:
                 let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-                files.append(File(path: path, absolutePath: absolute, size: size, modified: attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)))
+                files.append(
+                    File(
+                        path: path, absolutePath: absolute, size: size,
+                        modified: attributes[.modificationDate] as? Date ?? Date(timeIntervalSince1970: 0)))
             default:
-                throw BundleError.usage("\(absolute): only regular files and directories can be packed (this is a \(attributes[.type] as? FileAttributeType ?? .typeUnknown)); copy the file's content instead")
+                throw BundleError.usage(
+                    "\(absolute): only regular files and directories can be packed (this is a \(attributes[.type] as? FileAttributeType ?? .typeUnknown)); copy the file's content instead"
+                )
             }
         }
     }

@@ -19,7 +19,9 @@ public struct CommandFailure: Error, CustomStringConvertible {
     /// Maps a bundle error to its exit status.
     public static func from(_ error: Error) -> CommandFailure {
         if let failure = error as? CommandFailure { return failure }
-        if let bundle = error as? BundleError { return CommandFailure(message: bundle.message, exitCode: ExitCode(bundle.kind == .verification ? 1 : 2)) }
+        if let bundle = error as? BundleError {
+            return CommandFailure(message: bundle.message, exitCode: ExitCode(bundle.kind == .verification ? 1 : 2))
+        }
         if let archive = error as? ArchiveError { return from(BundleError.from(archive)) }
         return CommandFailure(message: "\(error)", exitCode: ExitCode(2))
     }

@@ -20,7 +20,8 @@ public struct InspectCommand: ParsableCommand {
     @Argument(help: "The bundle archive.")
     var file: String
 
-    @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (PEM) to check bundle.json's signature. Repeatable.", valueName: "pub"))
+    @Option(
+        name: .customLong("key"), help: ArgumentHelp("A trusted public key (PEM) to check bundle.json's signature. Repeatable.", valueName: "pub"))
     var keys: [String] = []
 
     @Flag(name: .customLong("json"), help: "Print JSON on standard output.")
@@ -44,8 +45,11 @@ public struct InspectCommand: ParsableCommand {
         let index = signed.index
         let compressed = signed.archiveSize
         if json {
-            print(JSONOutput.text(Report(file: file, signatureVerified: signed.signatureVerified, signer: signed.signerFingerprint,
-                                         compressedSize: compressed, totalSize: index.entriesSize, index: index)))
+            print(
+                JSONOutput.text(
+                    Report(
+                        file: file, signatureVerified: signed.signatureVerified, signer: signed.signerFingerprint,
+                        compressedSize: compressed, totalSize: index.entriesSize, index: index)))
             return
         }
         var lines = [
@@ -57,7 +61,9 @@ public struct InspectCommand: ParsableCommand {
         ]
         lines.append("components: \(index.components.isEmpty ? "(none)" : "")")
         for (position, component) in index.components.enumerated() {
-            lines.append("  \(position + 1). \(component.name)\(component.namespace.map { " (namespace \($0))" } ?? "")\(component.optional == true ? " [optional]" : "")")
+            lines.append(
+                "  \(position + 1). \(component.name)\(component.namespace.map { " (namespace \($0))" } ?? "")\(component.optional == true ? " [optional]" : "")"
+            )
         }
         lines.append("charts:     \(index.charts.isEmpty ? "(none)" : "")")
         for chart in index.charts { lines.append("  \(chart.name ?? chart.path) \(chart.version ?? "")  \(ByteCount.format(chart.size))") }

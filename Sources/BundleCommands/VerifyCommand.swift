@@ -27,8 +27,9 @@ public struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("key"), help: ArgumentHelp("A trusted public key (PEM). Repeatable, for key rotation.", valueName: "pub"))
     var keys: [String] = []
 
-    @Flag(name: .customLong("require-archive-signature"),
-          help: "Fail when the detached signature FILE.sig is missing (by default a missing .sig is reported as absent).")
+    @Flag(
+        name: .customLong("require-archive-signature"),
+        help: "Fail when the detached signature FILE.sig is missing (by default a missing .sig is reported as absent).")
     var requireArchiveSignature = false
 
     @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
@@ -61,18 +62,22 @@ public struct VerifyCommand: ParsableCommand {
             let verifier = BundleVerifier(keys: trusted, requireArchiveSignature: requireArchiveSignature)
             let result = try verifier.verify(file, into: &sink)
             progress.finish()
-            let report = Report(file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
-                                entries: result.entriesChecked, bytes: result.bytesChecked, archiveSignature: result.archiveSignature)
-            if json { print(JSONOutput.text(report)) } else {
+            let report = Report(
+                file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
+                entries: result.entriesChecked, bytes: result.bytesChecked, archiveSignature: result.archiveSignature)
+            if json {
+                print(JSONOutput.text(report))
+            } else {
                 let detached: String
                 switch result.archiveSignature {
                 case .verified: detached = "\(file).sig verified"
                 case .absent: detached = "absent (content fully checked)"
                 }
-                print(TerminalText.escaped(
-                    "verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), "
-                        + "\(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked)); detached signature \(detached)",
-                    keepNewlines: false))
+                print(
+                    TerminalText.escaped(
+                        "verified: \(file) — \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), "
+                            + "\(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked)); detached signature \(detached)",
+                        keepNewlines: false))
             }
         } catch {
             let failure = CommandFailure.from(error)

@@ -26,8 +26,10 @@ public struct BundleManifest: Sendable {
         /// Where the component is declared, for messages.
         public var line: Int
 
-        public init(name: String, namespace: String, releaseName: String, optional: Bool, chart: ChartSource, values: [String],
-                    extraImages: [ImageReference], excludedImages: [String], line: Int) {
+        public init(
+            name: String, namespace: String, releaseName: String, optional: Bool, chart: ChartSource, values: [String],
+            extraImages: [ImageReference], excludedImages: [String], line: Int
+        ) {
             self.name = name
             self.namespace = namespace
             self.releaseName = releaseName

@@ -25,11 +25,15 @@ public struct ChartRepositoryIndex: Sendable, Decodable {
     public func best(_ name: String, _ constraint: VersionConstraint, repository: String) throws -> Entry {
         guard let versions = entries[name], !versions.isEmpty else {
             let near = entries.keys.sorted().filter { $0.contains(name) || name.contains($0) }.prefix(5)
-            throw ChartError(message: "chart \"\(name)\" is not in \(repository)" + (near.isEmpty ? "" : "; similar names: \(near.joined(separator: ", "))"))
+            throw ChartError(
+                message: "chart \"\(name)\" is not in \(repository)" + (near.isEmpty ? "" : "; similar names: \(near.joined(separator: ", "))"))
         }
         let parsed = versions.compactMap { entry in SemanticVersion(entry.version).map { ($0, entry) } }
         if let best = parsed.filter({ constraint.matches($0.0) }).max(by: { $0.0 < $1.0 }) { return best.1 }
-        throw ChartError(message: "no version of chart \"\(name)\" in \(repository) satisfies \"\(constraint)\"; nearest: \(Self.nearest(parsed.map(\.0), to: constraint).joined(separator: ", "))")
+        throw ChartError(
+            message:
+                "no version of chart \"\(name)\" in \(repository) satisfies \"\(constraint)\"; nearest: \(Self.nearest(parsed.map(\.0), to: constraint).joined(separator: ", "))"
+        )
     }
 
     /// A few versions around what was asked, newest first, for error messages.

@@ -43,13 +43,15 @@ public struct ChartResolver: Sendable {
 
     func fromRepository(url: String, name: String, constraint: VersionConstraint) async throws -> ResolvedChart {
         let base = url.hasSuffix("/") ? url : url + "/"
-        let index = try ChartRepositoryIndex.parse(try await client.fetchDocument(base + "index.yaml", subject: "chart repository \(url)"), source: base + "index.yaml")
+        let index = try ChartRepositoryIndex.parse(
+            try await client.fetchDocument(base + "index.yaml", subject: "chart repository \(url)"), source: base + "index.yaml")
         let entry = try index.best(name, constraint, repository: url)
         guard let first = entry.urls.first, let archiveURL = URL(string: first, relativeTo: URL(string: base)) else {
             throw ChartError(message: "chart \(name) \(entry.version) in \(url) has no download URL")
         }
         let target = "\(cacheDirectory)/charts/\(name)-\(entry.version).tgz"
-        let sha = try await client.download(archiveURL.absoluteString, to: target, expectedSHA256: entry.digest, subject: "chart \(name) \(entry.version) from \(url)")
+        let sha = try await client.download(
+            archiveURL.absoluteString, to: target, expectedSHA256: entry.digest, subject: "chart \(name) \(entry.version) from \(url)")
         return try described(target, sha: sha, source: "\(url) \(name) \(entry.version)")
     }
 
@@ -64,7 +66,10 @@ public struct ChartResolver: Sendable {
             let tags = try await client.listTags(repository)
             let versions = tags.compactMap { SemanticVersion($0.replacingOccurrences(of: "_", with: "+")) }
             guard let best = constraint.best(of: versions) else {
-                throw ChartError(message: "no tag of \(reference) satisfies \"\(constraint)\"; nearest: \(ChartRepositoryIndex.nearest(versions, to: constraint).joined(separator: ", "))")
+                throw ChartError(
+                    message:
+                        "no tag of \(reference) satisfies \"\(constraint)\"; nearest: \(ChartRepositoryIndex.nearest(versions, to: constraint).joined(separator: ", "))"
+                )
             }
             tag = best.original.replacingOccurrences(of: "+", with: "_")
         }
@@ -146,12 +151,16 @@ public struct ChartResolver: Sendable {
             let relative = String(repository.dropFirst("file://".count))
             return try await fromDirectory(relative.hasPrefix("/") ? relative : chartDirectory + "/" + relative)
         }
-        throw ChartError(message: "\(chartDirectory)/Chart.yaml: dependency \(dependency.name) is missing from charts/ and its repository \"\(repository)\" cannot be fetched (use an https://, oci:// or file:// URL, not a repository alias)")
+        throw ChartError(
+            message:
+                "\(chartDirectory)/Chart.yaml: dependency \(dependency.name) is missing from charts/ and its repository \"\(repository)\" cannot be fetched (use an https://, oci:// or file:// URL, not a repository alias)"
+        )
     }
 
     private func described(_ archive: String, sha: String, source: String) throws -> ResolvedChart {
         let metadata = try ChartMetadataFile.read(archive: archive)
-        return ResolvedChart(name: metadata.name, version: metadata.version, appVersion: metadata.appVersion, archive: archive, sha256: sha,
-                             source: source, annotations: metadata.annotations ?? [:])
+        return ResolvedChart(
+            name: metadata.name, version: metadata.version, appVersion: metadata.appVersion, archive: archive, sha256: sha,
+            source: source, annotations: metadata.annotations ?? [:])
     }
 }

@@ -36,8 +36,10 @@ public struct ComponentImageFinder: Sendable {
                 var reason = "\(error)"
                 let prefix = "component \"\(component.name)\": "
                 if reason.hasPrefix(prefix) { reason.removeFirst(prefix.count) }
-                results.append(ComponentImages(name: component.name, chart: component.chart.description, images: [], guessed: helm == nil,
-                                               error: reason))
+                results.append(
+                    ComponentImages(
+                        name: component.name, chart: component.chart.description, images: [], guessed: helm == nil,
+                        error: reason))
             }
         }
         return results
@@ -51,8 +53,9 @@ public struct ComponentImageFinder: Sendable {
         var found: [ImageDiscovery.Found]
         var images: [DiscoveredImage]
         if let helm {
-            let rendered = try await helm.template(release: component.releaseName, chart: chart.archive, namespace: component.namespace,
-                                                   valuesFiles: component.values, component: component.name)
+            let rendered = try await helm.template(
+                release: component.releaseName, chart: chart.archive, namespace: component.namespace,
+                valuesFiles: component.values, component: component.name)
             do {
                 images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) {
                     warn("component \"\(component.name)\": \($0)")
@@ -73,7 +76,9 @@ public struct ComponentImageFinder: Sendable {
             if let index = images.firstIndex(where: { $0.reference == image.reference }) {
                 images[index].sources += image.sources
                 images[index].testOnly = images[index].testOnly && image.testOnly
-            } else { images.append(image) }
+            } else {
+                images.append(image)
+            }
         }
         for excluded in component.excludedImages where !images.contains(where: { $0.reference == excluded }) {
             warn("component \"\(component.name)\": images.exclude names \(excluded), which the chart does not use")

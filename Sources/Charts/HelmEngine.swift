@@ -30,7 +30,10 @@ public struct HelmEngine: Sendable {
         let result = try await run(arguments)
         guard result.status == 0 else {
             let message = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw HelmError(message: "helm template failed for component \"\(component)\" (chart \(chart)):\n  \(message.isEmpty ? "exit status \(result.status)" : message)")
+            throw HelmError(
+                message:
+                    "helm template failed for component \"\(component)\" (chart \(chart)):\n  \(message.isEmpty ? "exit status \(result.status)" : message)"
+            )
         }
         return result.stdout
     }

@@ -23,8 +23,10 @@ public enum ImageDiscovery {
 
     /// `warn` hears about documents and Chart.yaml image annotations that cannot be read: they
     /// only add to what rendering finds, so they do not stop discovery, but are not ignored silently.
-    public static func discover(renderedManifests: String, chartAnnotations: [String: String] = [:],
-                                warn: (String) -> Void = { _ in }) throws -> [DiscoveredImage] {
+    public static func discover(
+        renderedManifests: String, chartAnnotations: [String: String] = [:],
+        warn: (String) -> Void = { _ in }
+    ) throws -> [DiscoveredImage] {
         var found: [Found] = []
         var configMaps = ConfigMapImages()
         let chartAnnotations = annotationsWithinLimits(chartAnnotations, warn: warn)
@@ -90,18 +92,21 @@ public enum ImageDiscovery {
         return order.sorted().compactMap { byReference[$0] }
     }
 
-    static let coreKinds: Set<String> = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController",
-                                         "Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
-                                         "PersistentVolumeClaim", "Ingress", "NetworkPolicy", "CustomResourceDefinition", "PodDisruptionBudget",
-                                         "HorizontalPodAutoscaler", "StorageClass", "Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-                                         "APIService", "PriorityClass", "LimitRange", "ResourceQuota", "Endpoints", "ServiceMonitor", "PodMonitor", "PrometheusRule",
-                                         "PersistentVolume", "CSIDriver", "CSINode", "IngressClass", "RuntimeClass", "Lease", "EndpointSlice",
-                                         "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy", "ControllerRevision"]
+    static let coreKinds: Set<String> = [
+        "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController",
+        "Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding",
+        "PersistentVolumeClaim", "Ingress", "NetworkPolicy", "CustomResourceDefinition", "PodDisruptionBudget",
+        "HorizontalPodAutoscaler", "StorageClass", "Namespace", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
+        "APIService", "PriorityClass", "LimitRange", "ResourceQuota", "Endpoints", "ServiceMonitor", "PodMonitor", "PrometheusRule",
+        "PersistentVolume", "CSIDriver", "CSINode", "IngressClass", "RuntimeClass", "Lease", "EndpointSlice",
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy", "ControllerRevision",
+    ]
 
     /// A value that is plausibly an image reference: a path with a tag or digest, no URL, no spaces.
     static func looksLikeImage(_ value: String) -> Bool {
         guard value.contains("/"), value.contains(":") || value.contains("@"), !value.contains("://"), !value.hasPrefix("/"),
-              !value.contains(" ") else { return false }
+            !value.contains(" ")
+        else { return false }
         // A question, not a check: a value that does not parse is simply not an image.
         return (try? ImageReference(parsing: value)) != nil
     }

@@ -53,14 +53,17 @@ public enum ManifestParser {
         for item in try reader.sequence(try reader.required(top, "components", in: "the manifest"), "components") {
             let component = try parseComponent(item, reader: &reader, base: base.isEmpty ? "." : base)
             if let first = components.first(where: { $0.name == component.name }) {
-                throw reader.error(item, "component \"\(component.name)\" is declared twice (first on line \(first.line))", hint: "give each component a unique name")
+                throw reader.error(
+                    item, "component \"\(component.name)\" is declared twice (first on line \(first.line))", hint: "give each component a unique name"
+                )
             }
             components.append(component)
         }
         if components.isEmpty { throw reader.error(top["components"], "there are no components", hint: "list at least one component") }
         let reserved = reservedTopFields.filter { top[$0] != nil }
-        return BundleManifest(file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
-                              components: components, reservedFields: reserved)
+        return BundleManifest(
+            file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
+            components: components, reservedFields: reserved)
     }
 
     private static func parseComponent(_ node: Node, reader: inout NodeReader, base: String) throws -> BundleManifest.Component {
@@ -84,7 +87,9 @@ public enum ManifestParser {
                 let path = try reader.scalar(item, "a values file")
                 let absolute = path.hasPrefix("/") ? path : base + "/" + path
                 guard FileManager.default.fileExists(atPath: absolute) else {
-                    throw reader.error(item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file")
+                    throw reader.error(
+                        item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file"
+                    )
                 }
                 values.append(absolute)
             }
@@ -101,26 +106,33 @@ public enum ManifestParser {
                 do { exclude.append(try ImageReference(parsing: text).description) } catch { throw reader.error(item, error.description, hint: nil) }
             }
         }
-        return BundleManifest.Component(name: name, namespace: namespace, releaseName: releaseName, optional: optional, chart: chart,
-                                        values: values, extraImages: extra, excludedImages: exclude, line: (node.mark?.line ?? 0))
+        return BundleManifest.Component(
+            name: name, namespace: namespace, releaseName: releaseName, optional: optional, chart: chart,
+            values: values, extraImages: extra, excludedImages: exclude, line: (node.mark?.line ?? 0))
     }
 
     private static func parseChart(_ node: Node, reader: inout NodeReader, base: String, context: String) throws -> BundleManifest.ChartSource {
         let map = try reader.mapping(node, "chart", allowed: chartFields)
         let given = ["repository", "oci", "path"].filter { map[$0] != nil }
         guard given.count == 1 else {
-            throw reader.error(node, "the chart of \(context) must have exactly one of repository (with name), oci, or path; it has \(given.isEmpty ? "none" : given.joined(separator: " and "))",
-                               hint: "e.g. chart: {repository: https://charts.example/, name: mychart, version: 1.2.3}")
+            throw reader.error(
+                node,
+                "the chart of \(context) must have exactly one of repository (with name), oci, or path; it has \(given.isEmpty ? "none" : given.joined(separator: " and "))",
+                hint: "e.g. chart: {repository: https://charts.example/, name: mychart, version: 1.2.3}")
         }
         func constraint() throws -> VersionConstraint {
             let text = try reader.string(map, "version", in: "the chart of \(context)")
-            do { return try VersionConstraint(parsing: text) } catch { throw reader.error(map["version"], error.description, hint: "e.g. 1.2.3, ^1.2, ~1.2.3 or >=1.0 <2.0") }
+            do { return try VersionConstraint(parsing: text) } catch {
+                throw reader.error(map["version"], error.description, hint: "e.g. 1.2.3, ^1.2, ~1.2.3 or >=1.0 <2.0")
+            }
         }
         switch given[0] {
         case "repository":
             let url = try reader.string(map, "repository", in: "the chart of \(context)")
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                throw reader.error(map["repository"], "the chart repository must be an http(s) URL", hint: url.hasPrefix("oci://") ? "use chart: {oci: \(url)/NAME, version: …}" : nil)
+                throw reader.error(
+                    map["repository"], "the chart repository must be an http(s) URL",
+                    hint: url.hasPrefix("oci://") ? "use chart: {oci: \(url)/NAME, version: …}" : nil)
             }
             return .repository(url: url, name: try reader.string(map, "name", in: "the chart of \(context)"), version: try constraint())
         case "oci":
@@ -132,7 +144,8 @@ public enum ManifestParser {
             let path = try reader.string(map, "path", in: "the chart of \(context)")
             let absolute = path.hasPrefix("/") ? path : base + "/" + path
             guard FileManager.default.fileExists(atPath: absolute + "/Chart.yaml") else {
-                throw reader.error(map["path"], "no chart at \(path) (no Chart.yaml in \(absolute))", hint: "chart paths are relative to the manifest file")
+                throw reader.error(
+                    map["path"], "no chart at \(path) (no Chart.yaml in \(absolute))", hint: "chart paths are relative to the manifest file")
             }
             for field in ["name", "version"] where map[field] != nil {
                 throw reader.error(map[field], "\(field) is not used with path (the chart's Chart.yaml says it)", hint: nil)
@@ -158,7 +171,9 @@ struct NodeReader {
             let name = key.string ?? ""
             guard allowed.contains(name) else {
                 let guess = allowed.min { distance($0, name) < distance($1, name) }
-                let hint = guess.flatMap { distance($0, name) <= 3 ? "did you mean \"\($0)\"?" : nil } ?? "allowed fields: \(allowed.joined(separator: ", "))"
+                let hint =
+                    guess.flatMap { distance($0, name) <= 3 ? "did you mean \"\($0)\"?" : nil }
+                    ?? "allowed fields: \(allowed.joined(separator: ", "))"
                 throw error(key, "unknown field \"\(name)\" in \(what)", hint: hint)
             }
             if result[name] != nil { throw error(key, "field \"\(name)\" appears twice in \(what)", hint: nil) }

@@ -25,7 +25,8 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         }
         let numbers = rest.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...3).contains(numbers.count), numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }),
-              let major = Int(numbers[0]) else { return nil }
+            let major = Int(numbers[0])
+        else { return nil }
         self.major = major
         minor = numbers.count > 1 ? Int(numbers[1]) ?? 0 : 0
         patch = numbers.count > 2 ? Int(numbers[2]) ?? 0 : 0
@@ -59,7 +60,7 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         if lhs.prerelease.isEmpty || rhs.prerelease.isEmpty { return !lhs.prerelease.isEmpty && rhs.prerelease.isEmpty }
         for (a, b) in zip(lhs.prerelease, rhs.prerelease) where a != b {
             switch (Int(a), Int(b)) {
-            case let (x?, y?): return x < y
+            case (let x?, let y?): return x < y
             case (.some, nil): return true
             case (nil, .some): return false
             default: return a < b

@@ -44,14 +44,20 @@ enum ValuesImageGuesser {
     static func deepMerge(_ base: [String: Any], _ overlay: [String: Any]) -> [String: Any] {
         var result = base
         for (key, value) in overlay {
-            if let left = result[key] as? [String: Any], let right = value as? [String: Any] { result[key] = deepMerge(left, right) } else { result[key] = value }
+            if let left = result[key] as? [String: Any], let right = value as? [String: Any] {
+                result[key] = deepMerge(left, right)
+            } else {
+                result[key] = value
+            }
         }
         return result
     }
 
     private static func walk(_ value: Any, path: [String], appVersion: String?, into found: inout [ImageDiscovery.Found]) {
         guard let map = value as? [String: Any] else {
-            if let list = value as? [Any] { for (i, item) in list.enumerated() { walk(item, path: path + ["[\(i)]"], appVersion: appVersion, into: &found) } }
+            if let list = value as? [Any] {
+                for (i, item) in list.enumerated() { walk(item, path: path + ["[\(i)]"], appVersion: appVersion, into: &found) }
+            }
             return
         }
         let source = "values guess: " + (path.isEmpty ? "(top)" : path.joined(separator: "."))
@@ -64,7 +70,9 @@ enum ValuesImageGuesser {
             found.append(ImageDiscovery.Found(reference: reference, source: source, testOnly: false))
         }
         for (key, child) in map {
-            if key == "image", let text = child as? String, ImageDiscovery.looksLikeImage(text) || (!text.isEmpty && !text.contains(" ") && text.contains(":")) {
+            if key == "image", let text = child as? String,
+                ImageDiscovery.looksLikeImage(text) || (!text.isEmpty && !text.contains(" ") && text.contains(":"))
+            {
                 found.append(ImageDiscovery.Found(reference: text, source: source + ".image", testOnly: false))
             }
             walk(child, path: path + [key], appVersion: appVersion, into: &found)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A chart version constraint as Helm writes them: exact (`v4.7.0`), comparisons (`>=1.0 <2.0`,
 /// `>=1.0, <2.0`), caret (`^1.2`), tilde (`~1.2.3`), wildcards (`1.2.x`, `*`), hyphen ranges
 /// (`1.2 - 1.4.5`) and alternatives (`^1 || ^2`). Pre-releases match only constraints that name one.
@@ -25,7 +27,9 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
     public var description: String { text }
 
     /// Whether the constraint names one exact version (no operators).
-    public var isExact: Bool { alternatives.count == 1 && alternatives[0].count == 1 && alternatives[0][0].operation == .equal && !text.contains("=") }
+    public var isExact: Bool {
+        alternatives.count == 1 && alternatives[0].count == 1 && alternatives[0][0].operation == .equal && !text.contains("=")
+    }
 
     public init(parsing text: String) throws(VersionConstraintError) {
         self.text = text
@@ -42,7 +46,11 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
     public func matches(_ version: SemanticVersion) -> Bool {
         alternatives.contains { group in
             // A pre-release only matches a group that names a pre-release of the same x.y.z.
-            if version.isPrerelease, !group.contains(where: { $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (version.major, version.minor, version.patch) }) {
+            if version.isPrerelease,
+                !group.contains(where: {
+                    $0.version.isPrerelease && ($0.version.major, $0.version.minor, $0.version.patch) == (version.major, version.minor, version.patch)
+                })
+            {
                 return false
             }
             return group.allSatisfy { $0.matches(version) }
@@ -60,8 +68,12 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
         if hyphen.count == 2 {
             let (low, _) = try bound(hyphen[0].trimmingCharacters(in: .whitespaces), fail)
             let (high, highParts) = try bound(hyphen[1].trimmingCharacters(in: .whitespaces), fail)
-            let upper: Comparator = highParts == 3 ? Comparator(operation: .lessOrEqual, version: high)
-                : Comparator(operation: .less, version: highParts == 2 ? SemanticVersion(high.major, high.minor + 1, 0) : SemanticVersion(high.major + 1, 0, 0))
+            let upper: Comparator =
+                highParts == 3
+                ? Comparator(operation: .lessOrEqual, version: high)
+                : Comparator(
+                    operation: .less, version: highParts == 2 ? SemanticVersion(high.major, high.minor + 1, 0) : SemanticVersion(high.major + 1, 0, 0)
+                )
             return [Comparator(operation: .greaterOrEqual, version: low), upper]
         }
         // Tokens: split on commas and spaces, keeping an operator attached to the version after it.
@@ -91,21 +103,33 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
         switch op {
         case "^":
             let upper: SemanticVersion
-            if version.major > 0 || parts == 1 { upper = nextMajor }
-            else if version.minor > 0 || parts == 2 { upper = nextMinor }
-            else { upper = SemanticVersion(0, 0, version.patch + 1) }
+            if version.major > 0 || parts == 1 {
+                upper = nextMajor
+            } else if version.minor > 0 || parts == 2 {
+                upper = nextMinor
+            } else {
+                upper = SemanticVersion(0, 0, version.patch + 1)
+            }
             return [Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: upper)]
         case "~", "~>":
-            return [Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor)]
+            return [
+                Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor),
+            ]
         case "", "=":
             if parts == 3 { return [Comparator(operation: .equal, version: version)] }
             // A partial or wildcard version is a range: 1.2 == 1.2.x.
-            return [Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor)]
+            return [
+                Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor),
+            ]
         case "!=": return [Comparator(operation: .notEqual, version: version)]
-        case ">": return [Comparator(operation: parts == 3 ? .greater : .greaterOrEqual, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))]
+        case ">":
+            return [
+                Comparator(operation: parts == 3 ? .greater : .greaterOrEqual, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))
+            ]
         case ">=": return [Comparator(operation: .greaterOrEqual, version: version)]
         case "<": return [Comparator(operation: .less, version: version)]
-        case "<=": return [Comparator(operation: parts == 3 ? .lessOrEqual : .less, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))]
+        case "<=":
+            return [Comparator(operation: parts == 3 ? .lessOrEqual : .less, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))]
         default: throw fail("unknown operator \"\(op)\"")
         }
     }
@@ -131,5 +155,3 @@ public struct VersionConstraintError: Error, Sendable, CustomStringConvertible {
     public let reason: String
     public var description: String { "invalid version constraint \"\(input)\": \(reason)" }
 }
-
-import Foundation

@@ -64,7 +64,8 @@ struct BlobUpload: Sendable {
             attempt += 1
             do {
                 let location = try await client.startUpload(to: repository, subject: subject)
-                return try await client.completeUpload(location: location, digest: content.digest, finalBytes: bytes, repository: repository, subject: subject)
+                return try await client.completeUpload(
+                    location: location, digest: content.digest, finalBytes: bytes, repository: repository, subject: subject)
             } catch let error as RegistryError where (error.isTemporary || Self.sessionLost(error)) && attempt < attempts {
                 try await Task.sleep(nanoseconds: UInt64(100_000_000 * attempt))
                 continue
@@ -97,7 +98,9 @@ struct BlobUpload: Sendable {
                 location = status.location
                 let held = status.offset - offset
                 guard held >= 0, held <= Int64(bytes.count) else {
-                    throw InstallError.registry("\(subject): after a broken upload the registry holds \(status.offset) bytes, which this chunk (\(offset)…\(offset + Int64(bytes.count))) cannot continue")
+                    throw InstallError.registry(
+                        "\(subject): after a broken upload the registry holds \(status.offset) bytes, which this chunk (\(offset)…\(offset + Int64(bytes.count))) cannot continue"
+                    )
                 }
                 sent = Int(held)
             }

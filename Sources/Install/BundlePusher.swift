@@ -68,7 +68,9 @@ public struct BundlePusher: Sendable {
         self.options = options
     }
 
-    public func push(_ archive: String, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void = { _, _ in }) async throws -> PushReport {
+    public func push(_ archive: String, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void = { _, _ in }) async throws
+        -> PushReport
+    {
         let started = Date()
         let counter = ProgressCounter(report: progress)
         let context = PushContext()
@@ -129,18 +131,22 @@ public struct BundlePusher: Sendable {
             context.removeIncoming()
             let list = outcomes.failed.sorted { $0.key.description < $1.key.description }.prefix(5).map { "\($0.value)" }
             context.journal?.record("push-failed", ["reason": "\(outcomes.failed.count) blob uploads failed"])
-            throw InstallError.registry("\(outcomes.failed.count) blob upload(s) failed; no image was registered, and a rerun uploads only what is missing:\n  " + list.joined(separator: "\n  "))
+            throw InstallError.registry(
+                "\(outcomes.failed.count) blob upload(s) failed; no image was registered, and a rerun uploads only what is missing:\n  "
+                    + list.joined(separator: "\n  "))
         }
-        let registration = ImageRegistration(client: client, plan: plan, manifestBytes: active.manifestBytes, concurrency: options.lookupConcurrency,
-                                             journal: context.journal)
+        let registration = ImageRegistration(
+            client: client, plan: plan, manifestBytes: active.manifestBytes, concurrency: options.lookupConcurrency,
+            journal: context.journal)
         let registered = try await registration.run()
         try context.installIncoming(files: active.stagedFiles, indexBytes: active.indexBytes)
         let relocation = RelocationMap(
             bundle: "\(verified.index.name)-\(verified.index.version)", registry: target.registry, project: target.project,
             images: plan.images.map { image in
-                RelocationMap.Entry(source: image.source.description,
-                                    target: image.target.tag != nil ? image.target.description : image.target.pinned(to: image.digest).description,
-                                    digest: image.digest)
+                RelocationMap.Entry(
+                    source: image.source.description,
+                    target: image.target.tag != nil ? image.target.description : image.target.pinned(to: image.digest).description,
+                    digest: image.digest)
             })
         let relocationPath = state + "/relocation.json"
         try StateFiles.writeJSON(relocation, to: relocationPath)
@@ -158,11 +164,13 @@ public struct BundlePusher: Sendable {
 
     /// After bundle.json's signature verified: the plan, the state directory, the project, and
     /// which blobs the registry already has (HEAD, many at once).
-    private func prepare(_ signed: BundleVerifier.SignedIndex, context: PushContext, counter: ProgressCounter) throws -> (RelocationPlan, Set<Digest>) {
+    private func prepare(_ signed: BundleVerifier.SignedIndex, context: PushContext, counter: ProgressCounter) throws -> (RelocationPlan, Set<Digest>)
+    {
         let plan = try RelocationPlan(index: signed.index, target: target)
         let state = options.stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
         try context.open(stateDirectory: state)
-        context.journal?.record("push-started", ["bundle": "\(signed.index.name)-\(signed.index.version)", "registry": target.registry, "project": target.project])
+        context.journal?.record(
+            "push-started", ["bundle": "\(signed.index.name)-\(signed.index.version)", "registry": target.registry, "project": target.project])
         counter.setTotal(signed.index.entriesSize)
         let client = self.client, target = self.target, lookups = options.lookupConcurrency
         context.projectOutcome = try ThreadBridge.wait {

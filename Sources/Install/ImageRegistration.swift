@@ -15,9 +15,10 @@ struct ImageRegistration: Sendable {
         var tagsUnchanged = 0
 
         static func + (a: Counts, b: Counts) -> Counts {
-            Counts(blobsMounted: a.blobsMounted + b.blobsMounted, manifestsPushed: a.manifestsPushed + b.manifestsPushed,
-                   manifestsPresent: a.manifestsPresent + b.manifestsPresent, tagsPushed: a.tagsPushed + b.tagsPushed,
-                   tagsUnchanged: a.tagsUnchanged + b.tagsUnchanged)
+            Counts(
+                blobsMounted: a.blobsMounted + b.blobsMounted, manifestsPushed: a.manifestsPushed + b.manifestsPushed,
+                manifestsPresent: a.manifestsPresent + b.manifestsPresent, tagsPushed: a.tagsPushed + b.tagsPushed,
+                tagsUnchanged: a.tagsUnchanged + b.tagsUnchanged)
         }
     }
 
@@ -39,7 +40,9 @@ struct ImageRegistration: Sendable {
         return try await bounded(pairs) { digest, home, repository in
             if try await client.blobExists(digest, in: repository) { return Counts() }
             guard try await client.mountBlob(digest, from: home, into: repository) else {
-                throw InstallError.registry("\(repository.name): the registry would not mount blob \(digest) from \(home.repository); it does not support cross-repository mounts")
+                throw InstallError.registry(
+                    "\(repository.name): the registry would not mount blob \(digest) from \(home.repository); it does not support cross-repository mounts"
+                )
             }
             journal?.record("blob-mounted", ["digest": digest.description, "repository": repository.name])
             return Counts(blobsMounted: 1)
@@ -72,9 +75,13 @@ struct ImageRegistration: Sendable {
                 do {
                     _ = try await client.putManifest(bytes, mediaType: top.mediaType, reference: tag, in: repository)
                 } catch let error as RegistryError {
-                    let immutable = error.details.contains { $0.code.uppercased().contains("IMMUTABLE") || ($0.message ?? "").lowercased().contains("immutable") }
+                    let immutable = error.details.contains {
+                        $0.code.uppercased().contains("IMMUTABLE") || ($0.message ?? "").lowercased().contains("immutable")
+                    }
                     if immutable || current != nil {
-                        throw InstallError.registry("\(image.target): the tag points at \(current?.description ?? "another image") and the registry refused to move it to \(image.digest)\(immutable ? " (tag immutability)" : ""): \(error)")
+                        throw InstallError.registry(
+                            "\(image.target): the tag points at \(current?.description ?? "another image") and the registry refused to move it to \(image.digest)\(immutable ? " (tag immutability)" : ""): \(error)"
+                        )
                     }
                     throw error
                 }
@@ -90,7 +97,8 @@ struct ImageRegistration: Sendable {
         let reference = image.target.tag ?? image.digest.description
         let found = try await client.manifestDigest(reference, in: image.target.repositoryOnly)
         guard found == image.digest else {
-            throw InstallError.registry("\(image.target.repositoryOnly.name):\(reference) resolves to \(found?.description ?? "nothing"), not the bundle's \(image.digest)")
+            throw InstallError.registry(
+                "\(image.target.repositoryOnly.name):\(reference) resolves to \(found?.description ?? "nothing"), not the bundle's \(image.digest)")
         }
         return Counts()
     }

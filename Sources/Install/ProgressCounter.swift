@@ -8,12 +8,16 @@ final class ProgressCounter: Sendable {
     init(report: @escaping @Sendable (Int64, Int64) -> Void) { self.report = report }
 
     func setTotal(_ total: Int64) {
-        let now = state.withLock { $0.total = total; return $0 }
+        let now = state.withLock {
+            $0.total = total; return $0
+        }
         report(now.total, now.done)
     }
 
     func advance(_ bytes: Int64) {
-        let now = state.withLock { $0.done += bytes; return $0 }
+        let now = state.withLock {
+            $0.done += bytes; return $0
+        }
         report(now.total, now.done)
     }
 }

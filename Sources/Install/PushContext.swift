@@ -14,7 +14,8 @@ final class PushContext: @unchecked Sendable {
 
     func open(stateDirectory: String) throws {
         do { try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true) } catch {
-            throw InstallError.io("cannot create the state directory \(stateDirectory): \(error.localizedDescription) (choose another with --state-dir)")
+            throw InstallError.io(
+                "cannot create the state directory \(stateDirectory): \(error.localizedDescription) (choose another with --state-dir)")
         }
         let incoming = stateDirectory + "/.incoming-\(getpid())"
         try? FileManager.default.removeItem(atPath: incoming)  // a leftover of an earlier run with our pid
@@ -39,7 +40,8 @@ final class PushContext: @unchecked Sendable {
         for path in files {
             let destination = stateDirectory + "/" + path
             do {
-                try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             } catch {
                 throw InstallError.io("cannot create a directory for \(destination): \(error.localizedDescription)")
             }

@@ -36,8 +36,10 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     private var tasks: [Task<Void, Never>] = []
     let outcomes = UploadOutcomes()
 
-    init(client: RegistryClient, concurrency: Int, chunkSize: Int, attempts: Int, context: PushContext,
-         onTrusted: @escaping (BundleVerifier.SignedIndex) throws -> (RelocationPlan, Set<Digest>), progress: @escaping @Sendable (Int64) -> Void) {
+    init(
+        client: RegistryClient, concurrency: Int, chunkSize: Int, attempts: Int, context: PushContext,
+        onTrusted: @escaping (BundleVerifier.SignedIndex) throws -> (RelocationPlan, Set<Digest>), progress: @escaping @Sendable (Int64) -> Void
+    ) {
         self.client = client
         self.chunkSize = chunkSize
         self.attempts = attempts
@@ -69,8 +71,9 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             if plan.manifests[digest] != nil, repairing == nil {
                 current = .manifest(digest, [])
             } else if let homes = plan.blobHomes[digest], !present.contains(digest) {
-                current = .upload(startUpload(BundleIndex.Content(digest: digest, mediaType: "application/octet-stream", size: entry.size), into: homes[0]),
-                                  buffer: [])
+                current = .upload(
+                    startUpload(BundleIndex.Content(digest: digest, mediaType: "application/octet-stream", size: entry.size), into: homes[0]),
+                    buffer: [])
             } else {
                 current = .skip
             }
@@ -78,7 +81,9 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             guard let incoming = context.incoming else { current = .skip; return }
             let final = incoming + "/" + entry.path
             let temporary = final + ".partial"
-            do { try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true) } catch {
+            do {
+                try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            } catch {
                 throw InstallError.io("cannot create a directory for \(final): \(error.localizedDescription)")
             }
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
@@ -161,15 +166,16 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
         let upload = BlobUpload(client: client, repository: repository, content: content, attempts: attempts)
         slots.wait()  // at most `concurrency` uploads at once; this thread is not the cooperative pool
         let slots = self.slots, outcomes = self.outcomes
-        tasks.append(Task {
-            defer { slots.signal() }
-            do {
-                try await upload.run(channel)
-                outcomes.record(content.digest, uploaded: content.size)
-            } catch {
-                outcomes.record(content.digest, failed: "\(error)")
-            }
-        })
+        tasks.append(
+            Task {
+                defer { slots.signal() }
+                do {
+                    try await upload.run(channel)
+                    outcomes.record(content.digest, uploaded: content.size)
+                } catch {
+                    outcomes.record(content.digest, failed: "\(error)")
+                }
+            })
         return channel
     }
 }

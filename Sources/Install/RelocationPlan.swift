@@ -40,7 +40,9 @@ public struct RelocationPlan: Sendable {
                 throw .bundle("image \(image.reference) in bundle.json is not a valid reference: \(error.reason)")
             }
             guard image.manifests != nil, image.blobs != nil else {
-                throw .bundle("image \(image.reference): bundle.json does not list its manifests and blobs (a bundle packed before airgap-bundle 0.2); pack it again with a current airgap-bundle")
+                throw .bundle(
+                    "image \(image.reference): bundle.json does not list its manifests and blobs (a bundle packed before airgap-bundle 0.2); pack it again with a current airgap-bundle"
+                )
             }
             sources.append((image, source))
         }

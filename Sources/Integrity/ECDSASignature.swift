@@ -11,7 +11,9 @@ public enum ECDSASignature {
             defer { BN_free(half); BN_free(flipped) }
             guard let half, let flipped, BN_rshift1(half, order) == 1 else { throw SigningError.openssl("out of memory") }
             guard BN_cmp(s, half) > 0 else { return der }
-            guard BN_sub(flipped, order, s) == 1, let newR = BN_dup(r), let newS = BN_dup(flipped) else { throw SigningError.openssl("out of memory") }
+            guard BN_sub(flipped, order, s) == 1, let newR = BN_dup(r), let newS = BN_dup(flipped) else {
+                throw SigningError.openssl("out of memory")
+            }
             guard ECDSA_SIG_set0(signature, newR, newS) == 1 else {
                 BN_free(newR)
                 BN_free(newS)

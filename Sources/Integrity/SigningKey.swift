@@ -80,11 +80,14 @@ public struct SigningKey: Sendable {
     /// Reads a PEM private key (PKCS#8, or traditional EC); `passphrase` for encrypted ones.
     public init(pem: [UInt8], passphrase: String? = nil) throws {
         let bio = try MemoryBIO(pem)
-        let read: OpaquePointer? = passphrase.map { phrase in
-            phrase.withCString { PEM_read_bio_PrivateKey(bio.pointer, nil, nil, UnsafeMutableRawPointer(mutating: $0)) }
-        } ?? PEM_read_bio_PrivateKey(bio.pointer, nil, { _, _, _, _ in 0 }, nil)
+        let read: OpaquePointer? =
+            passphrase.map { phrase in
+                phrase.withCString { PEM_read_bio_PrivateKey(bio.pointer, nil, nil, UnsafeMutableRawPointer(mutating: $0)) }
+            } ?? PEM_read_bio_PrivateKey(bio.pointer, nil, { _, _, _, _ in 0 }, nil)
         guard let read else {
-            throw SigningError.openssl(passphrase == nil ? "not a readable private key (is it encrypted? give the passphrase)" : "cannot read the private key (wrong passphrase?)")
+            throw SigningError.openssl(
+                passphrase == nil
+                    ? "not a readable private key (is it encrypted? give the passphrase)" : "cannot read the private key (wrong passphrase?)")
         }
         key = OwnedKey(read)
         guard key.type != nil else { throw SigningError(message: key.unsupportedReason) }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Integrity
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes one blob to a temporary file while hashing it, and moves it into place only when its
 /// size and digest match the descriptor: `fsync`, rename, `fsync` of the directory. So a file at a

@@ -55,7 +55,8 @@ enum DurabilityMark {
     /// as absent: the layout is then re-hashed, which costs time but never trusts a bad blob.
     private static func isPresent(_ expected: Content, at markFile: String) -> Bool {
         guard let bytes = try? PosixFile.readAll(markFile, limit: 4096),
-              let found = try? JSONDecoder().decode(Content.self, from: Data(bytes)) else { return false }
+            let found = try? JSONDecoder().decode(Content.self, from: Data(bytes))
+        else { return false }
         return found == expected
     }
 }

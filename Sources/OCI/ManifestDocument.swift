@@ -30,9 +30,13 @@ public struct ManifestDocument: Sendable, Hashable {
         // The document's field, else the server's header, else infer from the shape.
         var type = probe.mediaType ?? declared ?? ""
         if !(MediaType.isIndex(type) || MediaType.isImageManifest(type)) {
-            if probe.manifests != nil { type = MediaType.ociIndex }
-            else if probe.config != nil { type = MediaType.ociManifest }
-            else { throw ManifestError.unsupported(type.isEmpty ? "(none)" : type) }
+            if probe.manifests != nil {
+                type = MediaType.ociIndex
+            } else if probe.config != nil {
+                type = MediaType.ociManifest
+            } else {
+                throw ManifestError.unsupported(type.isEmpty ? "(none)" : type)
+            }
         }
         do {
             if MediaType.isIndex(type) {
@@ -67,7 +71,8 @@ public enum ManifestError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .schema1:
-            return "it is a Docker schema 1 manifest, which is deprecated and unsupported; rebuild or re-push the image with a current Docker or buildah (schema 2 or OCI)"
+            return
+                "it is a Docker schema 1 manifest, which is deprecated and unsupported; rebuild or re-push the image with a current Docker or buildah (schema 2 or OCI)"
         case .unsupported(let type):
             return "the manifest media type \(type) is not an image or index (supported: \(MediaType.acceptedManifests.joined(separator: ", ")))"
         case .malformed(let reason):

@@ -24,7 +24,10 @@ public struct ImageManifest: Hashable, Sendable, Codable {
     public var subject: Descriptor?
     public var annotations: [String: String]?
 
-    public init(schemaVersion: Int = 2, mediaType: String? = MediaType.ociManifest, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+    public init(
+        schemaVersion: Int = 2, mediaType: String? = MediaType.ociManifest, config: Descriptor, layers: [Descriptor],
+        annotations: [String: String]? = nil
+    ) {
         self.schemaVersion = schemaVersion
         self.mediaType = mediaType
         self.config = config

@@ -81,7 +81,8 @@ enum ReferenceParser {
             }
         }
         for label in hostPart.split(separator: ".", omittingEmptySubsequences: false) where !hostPart.isEmpty {
-            let ok = !label.isEmpty && label.allSatisfy({ $0.isASCIIAlnum || $0 == "-" })
+            let ok =
+                !label.isEmpty && label.allSatisfy({ $0.isASCIIAlnum || $0 == "-" })
                 && label.first != "-" && label.last != "-"
             guard ok else { throw fail("the registry \"\(host)\" is not a valid host name") }
         }
@@ -108,7 +109,8 @@ enum ReferenceParser {
             let start = index
             while index < bytes.count, !isAlnum(bytes[index]) { index += 1 }
             let separator = bytes[start..<index]
-            let valid = separator.elementsEqual([UInt8(ascii: ".")]) || separator.elementsEqual([UInt8(ascii: "_")])
+            let valid =
+                separator.elementsEqual([UInt8(ascii: ".")]) || separator.elementsEqual([UInt8(ascii: "_")])
                 || separator.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")])
                 || separator.allSatisfy { $0 == UInt8(ascii: "-") }
             if !valid { return false }

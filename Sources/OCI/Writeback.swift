@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Linux's `sync_file_range(SYNC_FILE_RANGE_WRITE)`: starts writing a range of a file to disk
@@ -13,10 +13,10 @@ enum Writeback {
     // Immutable once initialized (globals initialize once, thread-safely); C function pointers are not `Sendable`.
     private nonisolated(unsafe) static let syncFileRange: SyncFileRange? = {
         #if os(Linux)
-        guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: SyncFileRange.self)
+            guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
+            return unsafeBitCast(symbol, to: SyncFileRange.self)
         #else
-        return nil
+            return nil
         #endif
     }()
 

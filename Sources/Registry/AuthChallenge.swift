@@ -34,7 +34,15 @@ struct AuthChallenge: Sendable, Hashable {
                 var escaped = false
                 while let c = rest.first {
                     rest = rest.dropFirst()
-                    if escaped { value.append(c); escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { break } else { value.append(c) }
+                    if escaped {
+                        value.append(c); escaped = false
+                    } else if c == "\\" {
+                        escaped = true
+                    } else if c == "\"" {
+                        break
+                    } else {
+                        value.append(c)
+                    }
                 }
             } else {
                 let end = rest.firstIndex(of: ",") ?? rest.endIndex

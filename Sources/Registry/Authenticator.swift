@@ -63,20 +63,28 @@ actor Authenticator {
 
     private func requestToken(challenge: AuthChallenge, host: String, scopes: [String], subject: String) async throws -> CachedToken {
         guard let realm = challenge.realm, let realmURL = URL(string: realm), let realmScheme = realmURL.scheme,
-              let realmHost = realmURL.host else {
+            let realmHost = realmURL.host
+        else {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the bearer challenge has no usable realm"))
         }
         let realmAuthority = realmURL.port.map { "\(realmHost):\($0)" } ?? realmHost
         if realmScheme == "http", configuration.scheme(for: host) == "https", !configuration.insecureHosts.contains(realmAuthority) {
-            throw RegistryError(registry: host, subject: subject, reason: .authentication(
-                "the token service \(realm) is plain HTTP behind an HTTPS registry; name it with --insecure-registry \(realmAuthority) if that is intended"))
+            throw RegistryError(
+                registry: host, subject: subject,
+                reason: .authentication(
+                    "the token service \(realm) is plain HTTP behind an HTTPS registry; name it with --insecure-registry \(realmAuthority) if that is intended"
+                ))
         }
         let credential = credentials.credential(for: host)
         var query: [(String, String)] = scopes.map { ("scope", $0) }
         if let service = challenge.service { query.insert(("service", service), at: 0) }
 
         if let credential {
-            var form = query + [("grant_type", "password"), ("username", credential.username), ("password", credential.password), ("client_id", configuration.userAgent)]
+            var form =
+                query + [
+                    ("grant_type", "password"), ("username", credential.username), ("password", credential.password),
+                    ("client_id", configuration.userAgent),
+                ]
             if challenge.service == nil { form.removeAll { $0.0 == "service" } }
             var request = HTTPClientRequest(url: realm)
             request.method = .POST
@@ -105,34 +113,51 @@ actor Authenticator {
         }
     }
 
-    private func decode(_ response: HTTPClientResponse, host: String, subject: String, realm: String, credential: Credential?) async throws -> CachedToken {
-        struct TokenResponse: Decodable { var token: String?; var access_token: String?; var expires_in: Int? }
+    private func decode(_ response: HTTPClientResponse, host: String, subject: String, realm: String, credential: Credential?) async throws
+        -> CachedToken
+    {
+        struct TokenResponse: Decodable {
+            var token: String?
+            var accessToken: String?
+            var expiresIn: Int?
+            enum CodingKeys: String, CodingKey {
+                case token
+                case accessToken = "access_token"
+                case expiresIn = "expires_in"
+            }
+        }
         let body: ByteBuffer
         do { body = try await response.body.collect(upTo: 1 << 20) } catch is NIOTooManyBytesError {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered with more than 1 MiB"))
         } catch {
             let (why, temporary) = ConnectionFailure.describe(error)
-            throw RegistryError(registry: host, subject: subject, reason: .connection("token service \(realm): the answer broke off: \(why)"), isTemporary: temporary)
+            throw RegistryError(
+                registry: host, subject: subject, reason: .connection("token service \(realm): the answer broke off: \(why)"), isTemporary: temporary)
         }
         let status = Int(response.status.code)
         guard status == 200 else {
             if status == 401 || status == 403 {
                 let who = credential.map { "the credentials for user \"\($0.username)\" were" } ?? "anonymous access was"
-                throw RegistryError(registry: host, subject: subject, reason: .authentication("\(who) rejected by the token service \(realm) (HTTP \(status))"))
+                throw RegistryError(
+                    registry: host, subject: subject, reason: .authentication("\(who) rejected by the token service \(realm) (HTTP \(status))"))
             }
-            throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered HTTP \(status)"), isTemporary: status == 429 || status >= 500)
+            throw RegistryError(
+                registry: host, subject: subject, reason: .authentication("the token service \(realm) answered HTTP \(status)"),
+                isTemporary: status == 429 || status >= 500)
         }
         let decoded: TokenResponse
         do { decoded = try JSONDecoder().decode(TokenResponse.self, from: Data(body.readableBytesView)) } catch {
             // The body is never quoted: it may hold a token.
-            throw RegistryError(registry: host, subject: subject, reason: .authentication(
-                "the token service \(realm) answered HTTP 200 with something that is not a token response: \(error.humanDescription)"))
+            throw RegistryError(
+                registry: host, subject: subject,
+                reason: .authentication(
+                    "the token service \(realm) answered HTTP 200 with something that is not a token response: \(error.humanDescription)"))
         }
-        guard let token = decoded.token ?? decoded.access_token, !token.isEmpty else {
+        guard let token = decoded.token ?? decoded.accessToken, !token.isEmpty else {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) returned no token"))
         }
         // Renew a little early; the spec's default lifetime is 60 s.
-        let lifetime = Double(max(decoded.expires_in ?? 60, 60)) - 10
+        let lifetime = Double(max(decoded.expiresIn ?? 60, 60)) - 10
         return CachedToken(value: token, expires: Date().addingTimeInterval(lifetime))
     }
 

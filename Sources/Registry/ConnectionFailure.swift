@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
 import NIOSSL
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Words for a failed connection, and whether trying again may help — decided by the error's
 /// type (SwiftNIO, NIOSSL, AsyncHTTPClient), never by its text.
@@ -16,8 +17,9 @@ enum ConnectionFailure {
         switch error {
         case let error as IOError: return describe(errno: error.errnoCode)
         case let error as NIOConnectionError:
-            return describe(host: error.host, dnsErrors: [error.dnsAError, error.dnsAAAAError].compactMap { $0 },
-                            attempts: error.connectionErrors.map(\.error))
+            return describe(
+                host: error.host, dnsErrors: [error.dnsAError, error.dnsAAAAError].compactMap { $0 },
+                attempts: error.connectionErrors.map(\.error))
         case let error as SocketAddressError.UnknownHost: return unknownHost(error.host, error.errorDescription)
         case let error as SocketAddressError: return describe(error)
         case let error as ChannelError: return describe(error)

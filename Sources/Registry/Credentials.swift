@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// A user name and password (or token) for one registry. Never printed: `description` hides the secret.
 public struct Credential: Sendable, Hashable, CustomStringConvertible {
@@ -41,9 +42,15 @@ public struct CredentialStore: Sendable {
 
     /// Reads Docker's `config.json`: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
     /// A missing file gives an empty store; a malformed one is an error naming the file.
-    public static func dockerConfig(path explicitPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> CredentialStore {
+    public static func dockerConfig(path explicitPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> CredentialStore
+    {
         let path: String
-        if let explicitPath { path = explicitPath } else if let dir = environment["DOCKER_CONFIG"] { path = dir + "/config.json" } else {
+        if let explicitPath {
+            path = explicitPath
+        } else if let dir = environment["DOCKER_CONFIG"] {
+            path = dir + "/config.json"
+        } else {
             path = (environment["HOME"] ?? NSHomeDirectory()) + "/.docker/config.json"
         }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -69,7 +76,8 @@ public struct CredentialStore: Sendable {
         for (key, entry) in config.auths ?? [:] {
             if let auth = entry.auth, !auth.isEmpty {
                 guard let decoded = Data(base64Encoded: auth).flatMap({ String(data: $0, encoding: .utf8) }),
-                      let colon = decoded.firstIndex(of: ":") else {
+                    let colon = decoded.firstIndex(of: ":")
+                else {
                     throw CredentialError(path: path, reason: "the \"auth\" of \(key) is not base64 of user:password")
                 }
                 store.set(Credential(username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...])), for: key)
@@ -100,5 +108,3 @@ public struct CredentialError: Error, Sendable, CustomStringConvertible {
     public let reason: String
     public var description: String { "credentials file \(path): \(reason)" }
 }
-
-import OCI

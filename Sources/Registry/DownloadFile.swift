@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Integrity
 import NIOCore
 import OCI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A file being downloaded to `path`: bytes go to a temporary file beside it and are hashed as
 /// they are written; `commit` makes them durable (`fsync`), renames the file into place and

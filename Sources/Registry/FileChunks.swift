@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import OCI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A file read in 1 MiB `ByteBuffer`s, for streaming request bodies. Each read runs through
 /// `BlockingWork`, off the cooperative thread pool.

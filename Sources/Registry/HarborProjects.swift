@@ -31,8 +31,9 @@ extension RegistryClient {
         default: throw harborError(lookup, apiBase: apiBase, subject: subject, action: "look up the project")
         }
         guard let credential else {
-            throw RegistryError(registry: apiBase, subject: subject,
-                                reason: .authentication("the project does not exist, and creating it needs an account (--username)"))
+            throw RegistryError(
+                registry: apiBase, subject: subject,
+                reason: .authentication("the project does not exist, and creating it needs an account (--username)"))
         }
         let body = Array(#"{"project_name":"\#(name)","metadata":{"public":"false"}}"#.utf8)
         let created = try await harborRequest(.POST, apiBase + "/api/v2.0/projects", credential: credential, body: body, subject: subject)
@@ -51,10 +52,15 @@ extension RegistryClient {
     private func harborError(_ answer: HarborAnswer, apiBase: String, subject: String, action: String) -> RegistryError {
         switch answer.status {
         case 401:
-            return RegistryError(registry: apiBase, subject: subject, reason: .authentication("cannot \(action): the user name or password was not accepted (HTTP 401)"))
+            return RegistryError(
+                registry: apiBase, subject: subject,
+                reason: .authentication("cannot \(action): the user name or password was not accepted (HTTP 401)"))
         case 403:
-            return RegistryError(registry: apiBase, subject: subject,
-                                 reason: .authentication("cannot \(action): this account may not (HTTP 403); ask a Harbor administrator to create the project, or push into one you may write to"))
+            return RegistryError(
+                registry: apiBase, subject: subject,
+                reason: .authentication(
+                    "cannot \(action): this account may not (HTTP 403); ask a Harbor administrator to create the project, or push into one you may write to"
+                ))
         default:
             let words = String(decoding: answer.body.prefix(300), as: UTF8.self)
             return RegistryError(registry: apiBase, subject: subject, reason: .content("cannot \(action): HTTP \(answer.status) \(words)"))
@@ -62,7 +68,9 @@ extension RegistryClient {
     }
 
     /// One API call with retries for 429, 5xx and broken connections.
-    private func harborRequest(_ method: HTTPMethod, _ url: String, credential: Credential?, body: [UInt8]? = nil, subject: String) async throws -> HarborAnswer {
+    private func harborRequest(_ method: HTTPMethod, _ url: String, credential: Credential?, body: [UInt8]? = nil, subject: String) async throws
+        -> HarborAnswer
+    {
         var attempt = 0
         while true {
             attempt += 1
@@ -81,7 +89,8 @@ extension RegistryClient {
                 let bytes = method == .HEAD ? [] : Array((try await response.body.collect(upTo: 1 << 20)).readableBytesView)
                 let temporary = status == 429 || (500...599).contains(status) && status != 501
                 if temporary, attempt < configuration.retry.maxAttempts {
-                    try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init))
+                    try await configuration.retry.sleep(
+                        afterAttempt: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init))
                     continue
                 }
                 return HarborAnswer(status: status, body: bytes)

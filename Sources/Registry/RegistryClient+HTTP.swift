@@ -51,7 +51,9 @@ extension RegistryClient {
         let actual = file.sha256Hex
         if let expectedSHA256, expectedSHA256.lowercased() != actual {
             file.discard()
-            throw RegistryError(registry: host, subject: subject, reason: .content("the archive's SHA-256 is \(actual), but the repository index says \(expectedSHA256)"))
+            throw RegistryError(
+                registry: host, subject: subject,
+                reason: .content("the archive's SHA-256 is \(actual), but the repository index says \(expectedSHA256)"))
         }
         do { try await BlockingWork.run { try file.commit() } } catch { throw storageError(error) }
         return actual
@@ -61,16 +63,18 @@ extension RegistryClient {
     public func listTags(_ repository: ImageReference) async throws -> [String] {
         struct TagList: Decodable { var tags: [String]? }
         let subject = "\(repository.name): tag list"
-        let request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/tags/list",
-                                      scopes: ["repository:\(repository.repository):pull"], subject: subject)
+        let request = RegistryRequest(
+            host: repository.apiHost, path: "/v2/\(repository.repository)/tags/list",
+            scopes: ["repository:\(repository.repository):pull"], subject: subject)
         let response = try await send(request)
         let body = try await collectBody(response, upTo: 16 << 20, what: "the tag list", registry: repository.registry, subject: subject)
         do {
             // A repository without tags may answer `"tags": null`.
             return try JSONDecoder().decode(TagList.self, from: Data(body.readableBytesView)).tags ?? []
         } catch {
-            throw RegistryError(registry: repository.registry, subject: subject,
-                                reason: .content("the tag list is not the JSON the distribution API defines: \(error.humanDescription)"))
+            throw RegistryError(
+                registry: repository.registry, subject: subject,
+                reason: .content("the tag list is not the JSON the distribution API defines: \(error.humanDescription)"))
         }
     }
 
@@ -80,7 +84,9 @@ extension RegistryClient {
         }
         let authority = parsed.port.map { "\(host):\($0)" } ?? host
         if scheme == "http", !configuration.insecureHosts.contains(authority) {
-            throw RegistryError(registry: authority, subject: subject, reason: .connection("\(url) is plain HTTP; name the host with --insecure-registry \(authority) to allow it"))
+            throw RegistryError(
+                registry: authority, subject: subject,
+                reason: .connection("\(url) is plain HTTP; name the host with --insecure-registry \(authority) to allow it"))
         }
         return authority
     }

@@ -13,8 +13,9 @@ extension RegistryClient {
     public func manifest(for reference: ImageReference) async throws -> ManifestDocument {
         let document = try await manifest(in: reference, named: reference.manifestReference, subject: reference.description)
         if let pinned = reference.digest, document.digest != pinned {
-            throw RegistryError(registry: reference.registry, subject: reference.description,
-                                reason: .content("the manifest's digest is \(document.digest), not the pinned \(pinned)"))
+            throw RegistryError(
+                registry: reference.registry, subject: reference.description,
+                reason: .content("the manifest's digest is \(document.digest), not the pinned \(pinned)"))
         }
         return document
     }
@@ -24,14 +25,16 @@ extension RegistryClient {
         let subject = "\(repository.name)@\(digest)"
         let document = try await manifest(in: repository, named: digest.description, subject: subject)
         guard document.digest == digest else {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the manifest's digest is \(document.digest), not \(digest)"))
+            throw RegistryError(
+                registry: repository.registry, subject: subject, reason: .content("the manifest's digest is \(document.digest), not \(digest)"))
         }
         return document
     }
 
     private func manifest(in repository: ImageReference, named name: String, subject: String) async throws -> ManifestDocument {
-        var request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(name)",
-                                      scopes: ["repository:\(repository.repository):pull"], subject: subject)
+        var request = RegistryRequest(
+            host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(name)",
+            scopes: ["repository:\(repository.repository):pull"], subject: subject)
         request.headers.add(name: "Accept", value: MediaType.acceptedManifests.joined(separator: ", "))
         let response = try await send(request)
         let body = try await collectBody(response, upTo: Self.manifestLimit, what: "the manifest", registry: repository.registry, subject: subject)
@@ -41,8 +44,9 @@ extension RegistryClient {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content(error.description))
         }
         if let announced = try Self.announcedDigest(response.headers, registry: repository.registry, subject: subject), announced != document.digest {
-            throw RegistryError(registry: repository.registry, subject: subject,
-                                reason: .content("the manifest's bytes hash to \(document.digest) but the registry announced \(announced)"))
+            throw RegistryError(
+                registry: repository.registry, subject: subject,
+                reason: .content("the manifest's bytes hash to \(document.digest) but the registry announced \(announced)"))
         }
         return document
     }
@@ -55,8 +59,9 @@ extension RegistryClient {
         let value = header.trimmingCharacters(in: .whitespaces)
         do { return try Digest(value) } catch {
             if !value.hasPrefix("sha256:"), value.wholeMatch(of: /[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+/) != nil { return nil }
-            throw RegistryError(registry: registry, subject: subject,
-                                reason: .content("its Docker-Content-Digest header \"\(value)\" is malformed: \(error.reason)"))
+            throw RegistryError(
+                registry: registry, subject: subject,
+                reason: .content("its Docker-Content-Digest header \"\(value)\" is malformed: \(error.reason)"))
         }
     }
 
@@ -64,8 +69,10 @@ extension RegistryClient {
     /// breaks off resumes with a `Range` request where the registry allows it. Nothing appears in
     /// the layout unless the whole blob matches its digest and is on disk (`fsync`ed). Disk writes
     /// run off the cooperative thread pool (`BlockingWork`), about 1 MiB at a time.
-    public func fetchBlob(_ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
-                          progress: @Sendable (Int64) -> Void = { _ in }) async throws {
+    public func fetchBlob(
+        _ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
+        progress: @Sendable (Int64) -> Void = { _ in }
+    ) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
         func contentError(_ why: String) -> RegistryError {
             RegistryError(registry: repository.registry, subject: subject, reason: .content(why))
@@ -85,13 +92,15 @@ extension RegistryClient {
         var attempt = 0
         while true {
             attempt += 1
-            var request = RegistryRequest(host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(descriptor.digest)",
-                                          scopes: ["repository:\(repository.repository):pull"], subject: subject)
+            var request = RegistryRequest(
+                host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(descriptor.digest)",
+                scopes: ["repository:\(repository.repository):pull"], subject: subject)
             let offset = writer.bytesWritten
             if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
             let response = try await send(request)
             if offset > 0 {
-                let resumed = response.status.code == 206
+                let resumed =
+                    response.status.code == 206
                     && response.headers.first(name: "Content-Range")?.hasPrefix("bytes \(offset)-") == true
                 if !resumed {
                     // The registry sent the whole blob again: start over.
@@ -103,9 +112,10 @@ extension RegistryClient {
             let remaining = descriptor.size - writer.bytesWritten
             if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != remaining {
                 _ = try? await response.body.collect(upTo: 1 << 16)
-                throw contentError(length < remaining
-                    ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
-                    : "the registry sends \(length) bytes where the manifest declares \(remaining)")
+                throw contentError(
+                    length < remaining
+                        ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
+                        : "the registry sends \(length) bytes where the manifest declares \(remaining)")
             }
             var batch = ChunkBatch()
             do {
@@ -124,8 +134,11 @@ extension RegistryClient {
                     let (why, temporary) = ConnectionFailure.describe(error)
                     guard temporary, attempt < configuration.retry.maxAttempts else {
                         let got = writer.bytesWritten
-                        throw RegistryError(registry: repository.registry, subject: subject, reason: .connection(
-                            "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"),
+                        throw RegistryError(
+                            registry: repository.registry, subject: subject,
+                            reason: .connection(
+                                "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"
+                            ),
                             isTemporary: temporary)
                     }
                     try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)

@@ -9,8 +9,9 @@ extension RegistryClient {
 
     /// Whether the repository already holds a blob (`HEAD`; 404 means no).
     public func blobExists(_ digest: Digest, in repository: ImageReference) async throws -> Bool {
-        let request = RegistryRequest(method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(digest)",
-                                      scopes: pushScopes(repository), subject: "\(repository.name): blob \(digest)")
+        let request = RegistryRequest(
+            method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(digest)",
+            scopes: pushScopes(repository), subject: "\(repository.name): blob \(digest)")
         let response = try await send(request, passing: [404])
         return response.status.code != 404
     }
@@ -18,17 +19,20 @@ extension RegistryClient {
     /// Uploads a blob in one streamed `PUT` (POST for a session, then PUT with the digest).
     public func uploadBlob(_ body: BlobSource, as descriptor: Descriptor, to repository: ImageReference) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
-        let start = RegistryRequest(method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
-                                    scopes: pushScopes(repository), subject: subject)
+        let start = RegistryRequest(
+            method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
+            scopes: pushScopes(repository), subject: subject)
         let session = try await send(start)
         _ = try? await session.body.collect(upTo: 1 << 16)
         guard let location = session.headers.first(name: "Location"),
-              let base = URL(string: location, relativeTo: URL(string: baseURL(repository.apiHost) + "/")) else {
+            let base = URL(string: location, relativeTo: URL(string: baseURL(repository.apiHost) + "/"))
+        else {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no Location"))
         }
         let separator = base.absoluteString.contains("?") ? "&" : "?"
-        var put = RegistryRequest(method: .PUT, host: repository.apiHost, path: "", url: base.absoluteString + separator + "digest=\(descriptor.digest)",
-                                  scopes: pushScopes(repository), subject: subject)
+        var put = RegistryRequest(
+            method: .PUT, host: repository.apiHost, path: "", url: base.absoluteString + separator + "digest=\(descriptor.digest)",
+            scopes: pushScopes(repository), subject: subject)
         put.headers.add(name: "Content-Type", value: "application/octet-stream")
         put.headers.add(name: "Content-Length", value: String(descriptor.size))
         switch body {
@@ -42,14 +46,16 @@ extension RegistryClient {
     /// Puts a manifest under a tag or digest; returns the digest the registry announces (or ours).
     @discardableResult
     public func putManifest(_ bytes: [UInt8], mediaType: String, reference: String, in repository: ImageReference) async throws -> Digest {
-        var request = RegistryRequest(method: .PUT, host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(reference)",
-                                      scopes: pushScopes(repository), subject: "\(repository.name):\(reference)")
+        var request = RegistryRequest(
+            method: .PUT, host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(reference)",
+            scopes: pushScopes(repository), subject: "\(repository.name):\(reference)")
         request.headers.add(name: "Content-Type", value: mediaType)
         request.body = .bytes(bytes)
         let response = try await send(request)
         _ = try? await response.body.collect(upTo: 1 << 16)
         // A registry that announces no digest gets ours; one that announces a malformed digest is an error.
-        return try Self.announcedDigest(response.headers, registry: repository.registry, subject: "\(repository.name):\(reference)") ?? Digest.of(bytes)
+        return try Self.announcedDigest(response.headers, registry: repository.registry, subject: "\(repository.name):\(reference)")
+            ?? Digest.of(bytes)
     }
 }
 

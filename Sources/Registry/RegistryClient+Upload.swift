@@ -19,8 +19,9 @@ extension RegistryClient {
     public func mountBlob(_ digest: Digest, from source: ImageReference, into repository: ImageReference) async throws -> Bool {
         let subject = "\(repository.name): blob \(digest)"
         let query = "mount=\(digest)&from=\(source.repository)"
-        let request = RegistryRequest(method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/?\(query)",
-                                      scopes: scopes(repository, mountingFrom: source), subject: subject)
+        let request = RegistryRequest(
+            method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/?\(query)",
+            scopes: scopes(repository, mountingFrom: source), subject: subject)
         let response = try await send(request)
         // Draining a small body we do not need; a failure to read it changes nothing.
         _ = try? await response.body.collect(upTo: 1 << 16)
@@ -34,8 +35,9 @@ extension RegistryClient {
 
     /// Opens an upload session; returns its absolute location.
     public func startUpload(to repository: ImageReference, subject: String) async throws -> String {
-        let request = RegistryRequest(method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
-                                      scopes: scopes(repository), subject: subject)
+        let request = RegistryRequest(
+            method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
+            scopes: scopes(repository), subject: subject)
         let response = try await send(request)
         _ = try? await response.body.collect(upTo: 1 << 16)
         return try self.location(of: response, repository: repository, subject: subject)
@@ -44,7 +46,8 @@ extension RegistryClient {
     /// Sends one chunk at `offset` (`PATCH` with `Content-Range`), without blind retries: a
     /// broken connection may have delivered part of it, so the caller asks `uploadOffset` and
     /// resends the rest. Returns the next location.
-    public func uploadChunk(_ bytes: [UInt8], at offset: Int64, location: String, repository: ImageReference, subject: String) async throws -> String {
+    public func uploadChunk(_ bytes: [UInt8], at offset: Int64, location: String, repository: ImageReference, subject: String) async throws -> String
+    {
         var request = RegistryRequest(method: .PATCH, host: repository.apiHost, path: "", url: location, scopes: scopes(repository), subject: subject)
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.headers.add(name: "Content-Range", value: "\(offset)-\(offset + Int64(bytes.count) - 1)")
@@ -65,7 +68,8 @@ extension RegistryClient {
         guard let range = response.headers.first(name: "Range") else { return (0, next) }
         let parts = range.split(separator: "-")
         guard parts.count == 2, let end = Int64(parts[1].trimmingCharacters(in: .whitespaces)), end >= -1 else {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("an upload status with a malformed Range \"\(range.prefix(60))\""))
+            throw RegistryError(
+                registry: repository.registry, subject: subject, reason: .content("an upload status with a malformed Range \"\(range.prefix(60))\""))
         }
         return (end + 1, next)
     }
@@ -73,8 +77,9 @@ extension RegistryClient {
     /// Closes an upload session with the blob's digest (the registry checks it).
     public func completeUpload(location: String, digest: Digest, finalBytes: [UInt8] = [], repository: ImageReference, subject: String) async throws {
         let separator = location.contains("?") ? "&" : "?"
-        var request = RegistryRequest(method: .PUT, host: repository.apiHost, path: "", url: location + separator + "digest=\(digest)",
-                                      scopes: scopes(repository), subject: subject)
+        var request = RegistryRequest(
+            method: .PUT, host: repository.apiHost, path: "", url: location + separator + "digest=\(digest)",
+            scopes: scopes(repository), subject: subject)
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.headers.add(name: "Content-Length", value: String(finalBytes.count))
         request.body = .bytes(finalBytes)
@@ -87,18 +92,21 @@ extension RegistryClient {
     /// The digest a tag or digest resolves to in `repository` (`HEAD` on the manifest), or nil
     /// when the registry does not have it.
     public func manifestDigest(_ reference: String, in repository: ImageReference) async throws -> Digest? {
-        var request = RegistryRequest(method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(reference)",
-                                      scopes: ["repository:\(repository.repository):pull"], subject: "\(repository.name):\(reference)")
+        var request = RegistryRequest(
+            method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(reference)",
+            scopes: ["repository:\(repository.repository):pull"], subject: "\(repository.name):\(reference)")
         request.headers.add(name: "Accept", value: MediaType.acceptedManifests.joined(separator: ", "))
         let response = try await send(request, passing: [404])
         if response.status.code == 404 { return nil }
         guard let header = response.headers.first(name: "Docker-Content-Digest") else {
-            throw RegistryError(registry: repository.registry, subject: "\(repository.name):\(reference)",
-                                reason: .content("the manifest answer has no Docker-Content-Digest header"))
+            throw RegistryError(
+                registry: repository.registry, subject: "\(repository.name):\(reference)",
+                reason: .content("the manifest answer has no Docker-Content-Digest header"))
         }
         do { return try Digest(header) } catch {
-            throw RegistryError(registry: repository.registry, subject: "\(repository.name):\(reference)",
-                                reason: .content("a malformed Docker-Content-Digest header: \(error)"))
+            throw RegistryError(
+                registry: repository.registry, subject: "\(repository.name):\(reference)",
+                reason: .content("a malformed Docker-Content-Digest header: \(error)"))
         }
     }
 

@@ -72,7 +72,8 @@ public final class RegistryClient: Sendable {
             if status == 401, !answeredChallenge {
                 answeredChallenge = true
                 let header = outcome.headers.first(name: "WWW-Authenticate")
-                let learned = try await authenticator.learn(challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject)
+                let learned = try await authenticator.learn(
+                    challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject)
                 // A request sent before any challenge was known (many start at once on a fresh
                 // client) carried no credentials: answering the challenge can still help it.
                 if learned || !authorized {
@@ -133,7 +134,8 @@ public final class RegistryClient: Sendable {
         if status == 401 || (status == 403 && details.contains(where: { $0.code == "DENIED" || $0.code == "UNAUTHORIZED" })) {
             let why: String
             if let helper = authenticator.credentialHelper(for: request.host), !authenticator.hasCredential(for: request.host) {
-                why = "credentials are needed, and Docker's config hands \(request.host) to the credential helper \"docker-credential-\(helper)\", which this tool does not run; give them with --creds or an \"auths\" entry"
+                why =
+                    "credentials are needed, and Docker's config hands \(request.host) to the credential helper \"docker-credential-\(helper)\", which this tool does not run; give them with --creds or an \"auths\" entry"
             } else if authenticator.hasCredential(for: request.host) {
                 why = "HTTP \(status): the credentials were not accepted, or do not grant \(request.scopes.joined(separator: " "))"
             } else {

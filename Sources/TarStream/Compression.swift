@@ -1,3 +1,5 @@
+import CArchive
+
 /// How a bundle archive is compressed.
 public enum Compression: String, Sendable, CaseIterable {
     case zstd
@@ -29,8 +31,6 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 }
-
-import CArchive
 
 /// libarchive's last error message for `archive`.
 func libarchiveError(_ archive: OpaquePointer) -> String {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads small files (keys, signatures, passphrases) with a size limit: a directory, FIFO or device

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CZlib
 import CZstd
 import Integrity
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Reads a bundle file as one decompressed byte stream, strictly: exactly one zstd frame or one
 /// gzip member (no name, comment or extra field), starting at byte 0 and ending at the file's end.
@@ -47,7 +48,9 @@ final class StrictDecompressor {
             compression = .gzip
             guard inputEnd - inputStart >= 10 else { throw damaged("the gzip header is cut short") }
             // FLG: no FEXTRA, FNAME, FCOMMENT or FHCRC — every byte of the header is then fixed.
-            guard !strict || input[inputStart + 3] == 0 else { throw damaged("the gzip header carries a name, comment or extra field, which bundles never have") }
+            guard !strict || input[inputStart + 3] == 0 else {
+                throw damaged("the gzip header carries a name, comment or extra field, which bundles never have")
+            }
             let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             stream.initialize(to: z_stream())
             guard airgap_inflate_init_gzip(stream) == Z_OK else { throw damaged("zlib could not start") }
@@ -100,14 +103,18 @@ final class StrictDecompressor {
     private func fillInput() throws {
         if inputStart < inputEnd || fileEnded { return }
         current ^= 1
-        tokens[current]?.wait()   // the second thread is done with this buffer
+        tokens[current]?.wait()  // the second thread is done with this buffer
         tokens[current] = nil
         inputStart = 0
         var n: Int
         repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))", kind: .unreadable) }
         inputEnd = n
-        if n == 0 { fileEnded = true } else if let rawHash { tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
+        if n == 0 {
+            fileEnded = true
+        } else if let rawHash {
+            tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n]))
+        }
     }
 
     /// The SHA-256 of every byte of the file, once it has been read to its end; nil before.
@@ -125,7 +132,9 @@ final class StrictDecompressor {
         guard strict else { return }
         try fillInput()
         if inputStart < inputEnd {
-            throw ArchiveError(path: path, message: "garbage after the end of the compressed stream (\(inputEnd - inputStart)+ more bytes: another frame, member or junk)")
+            throw ArchiveError(
+                path: path,
+                message: "garbage after the end of the compressed stream (\(inputEnd - inputStart)+ more bytes: another frame, member or junk)")
         }
     }
 

@@ -104,8 +104,9 @@ enum TarHeader {
         let magicIsUstar = block[257] == UInt8(ascii: "u") && block[258] == UInt8(ascii: "s") && block[259] == UInt8(ascii: "t")
         var name = string(block, 0, 100)
         if magicIsUstar, block[345] != 0 { name = string(block, 345, 155) + "/" + name }
-        return Raw(name: name, mode: UInt32(truncatingIfNeeded: try parseNumber(block, 100, 8)), size: Int64(try parseNumber(block, 124, 12)),
-                   typeflag: block[156], linkName: string(block, 157, 100))
+        return Raw(
+            name: name, mode: UInt32(truncatingIfNeeded: try parseNumber(block, 100, 8)), size: Int64(try parseNumber(block, 124, 12)),
+            typeflag: block[156], linkName: string(block, 157, 100))
     }
 
     static func string(_ block: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> String {

@@ -46,7 +46,9 @@ public final class TarReader {
         if let current { try skip(remainingInEntry, inside: current.path); remainingInEntry = 0 }
         if paddingAfterEntry > 0 {
             let padding = try readExactly(paddingAfterEntry, context: "in the padding of \(current?.path ?? "an entry")")
-            guard padding.allSatisfy({ $0 == 0 }) else { throw ArchiveError(path: path, message: "entry \(current?.path ?? "") is followed by non-zero padding") }
+            guard padding.allSatisfy({ $0 == 0 }) else {
+                throw ArchiveError(path: path, message: "entry \(current?.path ?? "") is followed by non-zero padding")
+            }
             paddingAfterEntry = 0
         }
         headerBytes = []
@@ -100,7 +102,9 @@ public final class TarReader {
             default: kind = .other(raw.typeflag)
             }
             let size = paxSize ?? raw.size
-            let entry = TarEntry(path: paxPath ?? longName ?? raw.name, kind: kind, size: size, mode: raw.mode, linkTarget: longLink ?? (raw.linkName.isEmpty ? nil : raw.linkName))
+            let entry = TarEntry(
+                path: paxPath ?? longName ?? raw.name, kind: kind, size: size, mode: raw.mode,
+                linkTarget: longLink ?? (raw.linkName.isEmpty ? nil : raw.linkName))
             // Links and devices carry no data, whatever their size field says.
             remainingInEntry = (kind == .regular || { if case .other = kind { return true } else { return false } }()) ? size : 0
             paddingAfterEntry = remainingInEntry % 512 == 0 ? 0 : 512 - Int(remainingInEntry % 512)
@@ -199,15 +203,22 @@ public final class TarReader {
     /// before its data is read.
     private func countExtendedHeader(_ size: Int64, entrySoFar: inout Int) throws {
         guard size <= Int64(Self.extendedHeaderLimitPerEntry) else {
-            throw ArchiveError(path: path, message: "an extended header of \(size) bytes is too large (more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers)")
+            throw ArchiveError(
+                path: path,
+                message: "an extended header of \(size) bytes is too large (more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers)")
         }
         let (entryTotal, entryOverflow) = entrySoFar.addingReportingOverflow(Int(size))
         guard !entryOverflow, entryTotal <= Self.extendedHeaderLimitPerEntry else {
-            throw ArchiveError(path: path, message: "one entry carries more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers (pax or GNU long-name headers)")
+            throw ArchiveError(
+                path: path,
+                message: "one entry carries more than \(Self.extendedHeaderLimitPerEntry) bytes of extended headers (pax or GNU long-name headers)")
         }
         let (archiveTotal, archiveOverflow) = extendedHeaderBytesInArchive.addingReportingOverflow(Int(size))
         guard !archiveOverflow, archiveTotal <= Self.extendedHeaderLimitPerArchive else {
-            throw ArchiveError(path: path, message: "the archive carries more than \(Self.extendedHeaderLimitPerArchive) bytes of extended headers (pax or GNU long-name headers)")
+            throw ArchiveError(
+                path: path,
+                message:
+                    "the archive carries more than \(Self.extendedHeaderLimitPerArchive) bytes of extended headers (pax or GNU long-name headers)")
         }
         entrySoFar = entryTotal
         extendedHeaderBytesInArchive = archiveTotal
@@ -222,7 +233,9 @@ public final class TarReader {
     }
 
     private func readSmallData(_ size: Int64, what: String) throws -> [UInt8] {
-        guard size >= 0, size <= Int64(Self.extendedHeaderLimitPerEntry) else { throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large") }
+        guard size >= 0, size <= Int64(Self.extendedHeaderLimitPerEntry) else {
+            throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large")
+        }
         var data: [UInt8] = []
         var left = Int(size)
         while left > 0 {
@@ -252,7 +265,8 @@ public final class TarReader {
         }
         if start < end {
             let nonZero = UnsafeRawBufferPointer(rebasing: buffer[start..<end]).contains { $0 != 0 }
-            throw ArchiveError(path: path, message: "garbage after the end of the archive (\(nonZero ? "data" : "zero bytes") past the end-of-archive marker)")
+            throw ArchiveError(
+                path: path, message: "garbage after the end of the archive (\(nonZero ? "data" : "zero bytes") past the end-of-archive marker)")
         }
     }
 
@@ -270,7 +284,8 @@ public final class TarReader {
                 cursor += 1
             }
             guard digits > 0, cursor < data.count, data[cursor] == UInt8(ascii: " "), length > cursor - index + 1,
-                  length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n") else {
+                length <= data.count - index, data[index + length - 1] == UInt8(ascii: "\n")
+            else {
                 throw ArchiveError(path: path, message: "damaged pax header: a record's length does not match its content")
             }
             let record = data[(cursor + 1)..<(index + length - 1)]

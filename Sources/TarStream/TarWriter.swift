@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a deterministic tar stream, compressed, to a file: regular files only, in the order

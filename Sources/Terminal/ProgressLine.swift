@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A single status line redrawn on standard error while long work runs — only on a terminal.
 /// When standard error is not a terminal it prints nothing, so logs and pipes stay parseable.
@@ -25,7 +26,9 @@ public final class ProgressLine: Sendable {
     }
 
     public func setTotal(_ total: Int64, label: String) {
-        state.withLock { $0.total = total; $0.label = label }
+        state.withLock {
+            $0.total = total; $0.label = label
+        }
         redraw(force: true)
     }
 
@@ -46,7 +49,7 @@ public final class ProgressLine: Sendable {
     /// Prints a line above the progress line.
     public func log(_ line: String) {
         state.withLock { state in
-            if enabled, state.drawn { Self.writeStderr("\r\u{1B}[2K") ; state.drawn = false }
+            if enabled, state.drawn { Self.writeStderr("\r\u{1B}[2K"); state.drawn = false }
         }
         Self.writeStderr(line + "\n")
     }

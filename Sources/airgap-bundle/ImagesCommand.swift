@@ -32,7 +32,9 @@ struct ImagesCommand: AsyncParsableCommand {
     @Argument(help: "The bundle manifest (YAML).")
     var manifest: String
 
-    @Flag(name: .customLong("json"), help: "Print JSON: {\"components\": [{\"name\", \"images\": [{\"reference\", \"sources\", \"testOnly\"}], \"error\"}], \"failed\": [names]}.")
+    @Flag(
+        name: .customLong("json"),
+        help: "Print JSON: {\"components\": [{\"name\", \"images\": [{\"reference\", \"sources\", \"testOnly\"}], \"error\"}], \"failed\": [names]}.")
     var json = false
 
     @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable (default: helm on PATH).", valueName: "path"))
@@ -61,9 +63,10 @@ struct ImagesCommand: AsyncParsableCommand {
         if let executable = HelmEngine.locate(helmPath) {
             helm = HelmEngine(executable: executable, kubeVersion: kubeVersion)
         } else if !noRender {
-            throw CommandFailure(message: helmPath.map { "\($0) is not an executable helm" }
-                                 ?? "no helm on PATH: images are found by rendering charts with helm; install helm or give --helm PATH (or --no-render to guess from values)",
-                                 exitCode: ExitCode(2))
+            throw CommandFailure(
+                message: helmPath.map { "\($0) is not an executable helm" }
+                    ?? "no helm on PATH: images are found by rendering charts with helm; install helm or give --helm PATH (or --no-render to guess from values)",
+                exitCode: ExitCode(2))
         }
         let client: RegistryClient
         do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
@@ -88,7 +91,8 @@ struct ImagesCommand: AsyncParsableCommand {
         }
         guard failed.isEmpty else {
             let reasons = failed.map { "component \"\($0.name)\": \($0.error ?? "")" }
-            throw CommandFailure(message: "\(failed.count) of \(results.count) components failed\n" + reasons.joined(separator: "\n"), exitCode: ExitCode(1))
+            throw CommandFailure(
+                message: "\(failed.count) of \(results.count) components failed\n" + reasons.joined(separator: "\n"), exitCode: ExitCode(1))
         }
     }
 }

@@ -43,7 +43,9 @@ struct PackCommand: ParsableCommand {
     @Option(name: .customLong("version"), help: "Bundle version (default: 0.0.0).")
     var version: String?
 
-    @Option(name: .customLong("created"), help: ArgumentHelp("Creation time, seconds since 1970 (default: SOURCE_DATE_EPOCH, else the newest staged file).", valueName: "epoch"))
+    @Option(
+        name: .customLong("created"),
+        help: ArgumentHelp("Creation time, seconds since 1970 (default: SOURCE_DATE_EPOCH, else the newest staged file).", valueName: "epoch"))
     var created: Int64?
 
     @Flag(name: .customLong("json"), help: "Print JSON on standard output.")
@@ -70,11 +72,19 @@ struct PackCommand: ParsableCommand {
             throw CommandFailure.from(error)
         }
         if json {
-            struct Output: Encodable { var archive: String; var signature: String; var size: Int64; var sha256: String; var signer: String; var entries: Int; var images: Int; var charts: Int }
-            print(JSONOutput.text(Output(archive: result.archivePath, signature: result.signaturePath, size: result.archiveSize, sha256: result.archiveSHA256,
-                                         signer: result.signerFingerprint, entries: result.index.entries.count, images: result.index.images.count, charts: result.index.charts.count)))
+            struct Output: Encodable {
+                var archive: String; var signature: String; var size: Int64; var sha256: String; var signer: String; var entries: Int;
+                var images: Int; var charts: Int
+            }
+            print(
+                JSONOutput.text(
+                    Output(
+                        archive: result.archivePath, signature: result.signaturePath, size: result.archiveSize, sha256: result.archiveSHA256,
+                        signer: result.signerFingerprint, entries: result.index.entries.count, images: result.index.images.count,
+                        charts: result.index.charts.count)))
         } else {
-            print("""
+            print(
+                """
                 bundle:    \(result.archivePath) (\(ByteCount.format(result.archiveSize)), sha256 \(result.archiveSHA256))
                 signature: \(result.signaturePath)
                 signer:    \(result.signerFingerprint)

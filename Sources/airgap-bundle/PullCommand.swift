@@ -28,7 +28,9 @@ struct PullCommand: AsyncParsableCommand {
     @Option(name: .customLong("oci-layout"), help: ArgumentHelp("The OCI image layout directory to fill (created if missing).", valueName: "dir"))
     var layoutPath: String
 
-    @Option(name: .customLong("platform"), help: ArgumentHelp("A platform to keep from multi-arch images, os/arch[/variant]. Repeatable. Default: linux/amd64.", valueName: "os/arch"))
+    @Option(
+        name: .customLong("platform"),
+        help: ArgumentHelp("A platform to keep from multi-arch images, os/arch[/variant]. Repeatable. Default: linux/amd64.", valueName: "os/arch"))
     var platforms: [String] = []
 
     @Option(name: .customLong("concurrency"), help: "Blobs fetched at the same time.")
@@ -63,9 +65,11 @@ struct PullCommand: AsyncParsableCommand {
             throw CommandFailure(message: "cannot open the OCI layout \(layoutPath): \(error)", exitCode: .init(1))
         }
         if let adoption = layout.adoption {
-            ProgressLine.writeStderr("note: \(layoutPath) was not written by airgap-bundle (or was copied): re-hashed its \(adoption.verifiedBlobs) blob(s)\n")
+            ProgressLine.writeStderr(
+                "note: \(layoutPath) was not written by airgap-bundle (or was copied): re-hashed its \(adoption.verifiedBlobs) blob(s)\n")
             for removed in adoption.removedBlobs {
-                ProgressLine.writeStderr("warning: \(layoutPath)/\(removed) did not hash to its name and was removed; it is fetched again if an image needs it\n")
+                ProgressLine.writeStderr(
+                    "warning: \(layoutPath)/\(removed) did not hash to its name and was removed; it is fetched again if an image needs it\n")
             }
         }
         let client: RegistryClient

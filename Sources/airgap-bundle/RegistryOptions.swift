@@ -5,21 +5,27 @@ import ToolVersion
 
 /// Flags shared by every command that talks to registries.
 struct RegistryOptions: ParsableArguments {
-    @Option(name: .customLong("insecure-registry"), help: ArgumentHelp(
-        "Use plain HTTP for this registry host (host or host:port). Repeatable. Every other host uses verified TLS.",
-        valueName: "host"))
+    @Option(
+        name: .customLong("insecure-registry"),
+        help: ArgumentHelp(
+            "Use plain HTTP for this registry host (host or host:port). Repeatable. Every other host uses verified TLS.",
+            valueName: "host"))
     var insecureRegistries: [String] = []
 
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file, besides the system's.", valueName: "file"))
     var caFile: String?
 
-    @Option(name: .customLong("authfile"), help: ArgumentHelp(
-        "A Docker config.json with an \"auths\" section (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json).", valueName: "file"))
+    @Option(
+        name: .customLong("authfile"),
+        help: ArgumentHelp(
+            "A Docker config.json with an \"auths\" section (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json).", valueName: "file"))
     var authFile: String?
 
-    @Option(name: .customLong("creds"), help: ArgumentHelp(
-        "Credentials for one registry as host=user:password. Repeatable. Prefer --authfile: command lines are visible to other users.",
-        valueName: "host=user:password"))
+    @Option(
+        name: .customLong("creds"),
+        help: ArgumentHelp(
+            "Credentials for one registry as host=user:password. Repeatable. Prefer --authfile: command lines are visible to other users.",
+            valueName: "host=user:password"))
     var credentials: [String] = []
 
     @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")

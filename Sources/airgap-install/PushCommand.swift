@@ -43,7 +43,9 @@ struct PushCommand: AsyncParsableCommand {
     @Option(name: .customLong("project"), help: ArgumentHelp("The Harbor project to push into (created private if missing).", valueName: "name"))
     var project: String
 
-    @Option(name: .customLong("username"), help: ArgumentHelp("The registry account; its password comes from --password-stdin or AIRGAP_REGISTRY_PASSWORD.", valueName: "user"))
+    @Option(
+        name: .customLong("username"),
+        help: ArgumentHelp("The registry account; its password comes from --password-stdin or AIRGAP_REGISTRY_PASSWORD.", valueName: "user"))
     var username: String?
 
     @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
@@ -55,7 +57,9 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(name: .customLong("plain-http"), help: "Talk plain HTTP to the registry (no TLS).")
     var plainHTTP = false
 
-    @Option(name: .customLong("harbor-api"), help: ArgumentHelp("Harbor's API base URL when it is not the registry's own (default: the registry).", valueName: "url"))
+    @Option(
+        name: .customLong("harbor-api"),
+        help: ArgumentHelp("Harbor's API base URL when it is not the registry's own (default: the registry).", valueName: "url"))
     var harborAPI: String?
 
     @Option(name: .customLong("concurrency"), help: "Blob uploads at the same time.")
@@ -64,10 +68,14 @@ struct PushCommand: AsyncParsableCommand {
     @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")
     var retries = 5
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("Seconds a registry answer may stall before the request is retried.", valueName: "seconds"))
+    @Option(
+        name: .customLong("timeout"), help: ArgumentHelp("Seconds a registry answer may stall before the request is retried.", valueName: "seconds"))
     var timeout: Int64 = 60
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where charts, files, relocation.json and the journal go (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "Where charts, files, relocation.json and the journal go (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
     @Flag(name: .customLong("require-archive-signature"), help: "Fail when the detached signature FILE.sig is missing.")
@@ -106,8 +114,9 @@ struct PushCommand: AsyncParsableCommand {
         options.attempts = retries
         options.requireArchiveSignature = requireArchiveSignature
         options.stateDirectory = stateDirectory
-        let target = PushTarget(registry: registry, project: project,
-                                harborAPI: harborAPI ?? "\(plainHTTP ? "http" : "https")://\(registry)", credential: credential)
+        let target = PushTarget(
+            registry: registry, project: project,
+            harborAPI: harborAPI ?? "\(plainHTTP ? "http" : "https")://\(registry)", credential: credential)
         let pusher = BundlePusher(client: client, keys: trusted, target: target, options: options)
         let progress = ProgressLine()
         let drawn = ProgressState()
@@ -131,13 +140,15 @@ struct PushCommand: AsyncParsableCommand {
             print(JSONOutput.text(report))
         } else {
             let rate = report.seconds > 0 ? Double(report.bytesUploaded) / report.seconds : 0
-            print(TerminalText.escaped("""
-                pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (\(Self.words(report.projectOutcome)))
-                images: \(report.images); manifests pushed \(report.manifestsPushed), already there \(report.manifestsPresent); tags pushed \(report.tagsPushed), unchanged \(report.tagsUnchanged)
-                blobs: uploaded \(report.blobsUploaded) (\(ByteCount.format(report.bytesUploaded))), already there \(report.blobsSkipped) (\(ByteCount.format(report.bytesSkipped))), mounted \(report.blobsMounted)
-                time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature.rawValue)
-                relocation: \(report.relocation)
-                """))
+            print(
+                TerminalText.escaped(
+                    """
+                    pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (\(Self.words(report.projectOutcome)))
+                    images: \(report.images); manifests pushed \(report.manifestsPushed), already there \(report.manifestsPresent); tags pushed \(report.tagsPushed), unchanged \(report.tagsUnchanged)
+                    blobs: uploaded \(report.blobsUploaded) (\(ByteCount.format(report.bytesUploaded))), already there \(report.blobsSkipped) (\(ByteCount.format(report.bytesSkipped))), mounted \(report.blobsMounted)
+                    time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature.rawValue)
+                    relocation: \(report.relocation)
+                    """))
         }
     }
 
@@ -158,7 +169,9 @@ struct PushCommand: AsyncParsableCommand {
             return Credential(username: username, password: line)
         }
         guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
-            throw CommandFailure(message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD", exitCode: ExitCode(2))
+            throw CommandFailure(
+                message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD",
+                exitCode: ExitCode(2))
         }
         return Credential(username: username, password: password)
     }

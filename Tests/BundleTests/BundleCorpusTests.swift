@@ -1,8 +1,8 @@
 import Bundle
 import Foundation
 import Integrity
-import Testing
 import TestSupport
+import Testing
 
 /// The adversarial corpus (Tests/BundleTests/Corpus/make_corpus.py): hostile variants of a valid
 /// bundle — flipped bytes in every entry, truncations, traversal, links and devices, duplicates,
@@ -20,22 +20,22 @@ struct BundleCorpusTests {
         var kind: String
         var description: String
         var expect: String?
-        var expect_any: [String]?
+        var expectAny: [String]?
         var exit: Int
-        var verify_key: String
-        var key_file: String?
+        var verifyKey: String
+        var keyFile: String?
         var sig: String?
-        var require_archive_signature: Bool?
-        var inspect_exit: Int?
-        var inspect_expect: String?
-        var path_kind: String?
+        var requireArchiveSignature: Bool?
+        var inspectExit: Int?
+        var inspectExpect: String?
+        var pathKind: String?
     }
 
     struct Run: Decodable {
         var exit: Int
         var stdout: String
         var stderr: String
-        var maxrss_kb: Int
+        var maxrssKb: Int
         var seconds: Double
     }
 
@@ -46,6 +46,13 @@ struct BundleCorpusTests {
     }
 
     static let memoryLimitKB = 100 * 1024
+
+    /// cases.json and the runner's results use snake_case keys.
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
 
     @Test func everyHostileCaseIsRefusedAndEveryControlVerifies() throws {
         let fixture = try StagedFixture(imageLayerSize: 2000)
@@ -64,7 +71,7 @@ struct BundleCorpusTests {
             "python3", scripts + "make_corpus.py", "--bundle", good, "--other-bundle", other, "--sign-key", goodKey, "--out", corpus,
         ])
         #expect(made.status == 0, "\(made.stderr)")
-        let cases = try JSONDecoder().decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
+        let cases = try Self.decoder.decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
         #expect(cases.count >= 250)
         let resultsPath = fixture.root + "/results.json"
         let ran = try Shell.run([
@@ -72,7 +79,7 @@ struct BundleCorpusTests {
             "--key", "good=" + goodPub, "--key", "other=" + otherPub, "--out", resultsPath,
         ])
         #expect(ran.status == 0, "\(ran.stderr)")
-        let results = try JSONDecoder().decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: resultsPath)))
+        let results = try Self.decoder.decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: resultsPath)))
         #expect(results.count == cases.count)
         let keys = [
             "good": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: goodPub))))],
@@ -88,30 +95,33 @@ struct BundleCorpusTests {
             let verifyMessage = result.verify.stderr.replacingOccurrences(of: path, with: "FILE")
             #expect(result.verify.exit == item.exit, "\(label): verify exit \(result.verify.exit), \(verifyMessage)")
             if item.exit != 0 {
-                let wanted = item.expect.map { [$0] } ?? item.expect_any ?? []
+                let wanted = item.expect.map { [$0] } ?? item.expectAny ?? []
                 #expect(wanted.contains { verifyMessage.contains($0) }, "\(label): \"\(verifyMessage)\" lacks \(wanted)")
             }
-            if let inspectExit = item.inspect_exit {
+            if let inspectExit = item.inspectExit {
                 #expect(result.inspect.exit == inspectExit, "\(label): inspect exit \(result.inspect.exit), \(result.inspect.stderr)")
-                if let wanted = item.inspect_expect { #expect(result.inspect.stderr.contains(wanted), "\(label): inspect said \(result.inspect.stderr)") }
+                if let wanted = item.inspectExpect {
+                    #expect(result.inspect.stderr.contains(wanted), "\(label): inspect said \(result.inspect.stderr)")
+                }
             }
             #expect(result.inspect.exit != -9 && result.verify.exit != -9, "\(label): timed out")
             for output in [result.verify.stdout, result.verify.stderr, result.inspect.stdout, result.inspect.stderr] {
                 let raw = output.unicodeScalars.first {
-                    $0 != "\n" && ($0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value))
+                    $0 != "\n"
+                        && ($0.properties.generalCategory == .control || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value))
                 }
                 #expect(raw == nil, "\(label) printed a raw control character U+\(String(raw?.value ?? 0, radix: 16))")
             }
-            peakKB = max(peakKB, result.verify.maxrss_kb, result.inspect.maxrss_kb)
-            #expect(result.verify.maxrss_kb < Self.memoryLimitKB, "\(label): verify peaked at \(result.verify.maxrss_kb) KB")
-            #expect(result.inspect.maxrss_kb < Self.memoryLimitKB, "\(label): inspect peaked at \(result.inspect.maxrss_kb) KB")
+            peakKB = max(peakKB, result.verify.maxrssKb, result.inspect.maxrssKb)
+            #expect(result.verify.maxrssKb < Self.memoryLimitKB, "\(label): verify peaked at \(result.verify.maxrssKb) KB")
+            #expect(result.inspect.maxrssKb < Self.memoryLimitKB, "\(label): inspect peaked at \(result.inspect.maxrssKb) KB")
 
             // In-process extraction: the same outcome, and nothing left on disk when refused.
-            guard item.key_file == nil, item.path_kind == nil, let trusted = keys[item.verify_key] else { continue }
+            guard item.keyFile == nil, item.pathKind == nil, let trusted = keys[item.verifyKey] else { continue }
             let target = fixture.root + "/x-" + item.file
             var status = 0
             do {
-                try BundleExtractor.extract(path, keys: trusted, into: target, requireArchiveSignature: item.require_archive_signature ?? false)
+                try BundleExtractor.extract(path, keys: trusted, into: target, requireArchiveSignature: item.requireArchiveSignature ?? false)
             } catch let error as BundleError {
                 status = error.kind == .verification ? 1 : 2
             }

@@ -25,7 +25,8 @@ struct StagedFixture {
         try Data((0..<5000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: stage + "/files/sub/data.bin"))
         let chartDir = root + "/chart/mychart"
         try FileManager.default.createDirectory(atPath: chartDir, withIntermediateDirectories: true)
-        try "apiVersion: v2\nname: mychart\nversion: 1.2.3\nappVersion: \"1.0\"\n".write(toFile: chartDir + "/Chart.yaml", atomically: true, encoding: .utf8)
+        try "apiVersion: v2\nname: mychart\nversion: 1.2.3\nappVersion: \"1.0\"\n".write(
+            toFile: chartDir + "/Chart.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: stage + "/charts", withIntermediateDirectories: true)
         try Shell.check(["tar", "-czf", stage + "/charts/mychart-1.2.3.tgz", "-C", root + "/chart", "mychart"])
         try #"[{"name":"csi-driver-nfs","namespace":"kube-system","optional":false},{"name":"astrago","namespace":"astrago"}]"#
@@ -41,7 +42,8 @@ struct StagedFixture {
     }
 
     func pack(key: String, output: String, extra: [String] = []) throws -> Shell.Result {
-        try airgapBundle(["pack", stage, "--key", key, "--output", output, "--name", "astrago", "--version", "1.0.0", "--created", "1790000000"] + extra)
+        try airgapBundle(
+            ["pack", stage, "--key", key, "--output", output, "--name", "astrago", "--version", "1.0.0", "--created", "1790000000"] + extra)
     }
 }
 

@@ -1,8 +1,8 @@
 import Bundle
 import Foundation
 import Integrity
-import Testing
 import TestSupport
+import Testing
 
 /// A bounded random corpus over the bundle reader: seeded mutations of valid bundles (plain tar and
 /// zstd). Every mutant must be refused with a verification error — never a crash, a hang, an
@@ -30,7 +30,9 @@ struct BundleFuzzTests {
         case .flipByte:
             bytes[position] ^= UInt8.random(in: 1...255, using: &rng)
         case .flipBytes:
-            for _ in 0..<Int.random(in: 2...16, using: &rng) { bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng) }
+            for _ in 0..<Int.random(in: 2...16, using: &rng) {
+                bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            }
         case .truncate:
             bytes = Array(bytes.prefix(position))
         case .insert:
@@ -84,7 +86,9 @@ struct BundleFuzzTests {
             #expect(!FileManager.default.fileExists(atPath: outside))
         }
         #expect(refused == iterations)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains(".partial") || $0.hasPrefix("extract-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter {
+            $0.contains(".partial") || $0.hasPrefix("extract-")
+        }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

@@ -1,8 +1,8 @@
 import Bundle
 import Foundation
 import Integrity
-import Testing
 import TestSupport
+import Testing
 
 /// Fuzzing aimed where the security review found holes: tar header fields rewritten with a valid
 /// checksum (so the mutation reaches the number parsers and limits, not just the checksum test),
@@ -36,7 +36,9 @@ struct BundleTargetedFuzzTests {
     }
 
     /// Header fields of a ustar block: (offset, width).
-    static let fields = [(0, 100), (100, 8), (108, 8), (116, 8), (124, 12), (136, 12), (156, 1), (157, 100), (257, 8), (265, 32), (297, 32), (329, 16), (345, 155)]
+    static let fields = [
+        (0, 100), (100, 8), (108, 8), (116, 8), (124, 12), (136, 12), (156, 1), (157, 100), (257, 8), (265, 32), (297, 32), (329, 16), (345, 155),
+    ]
 
     static func mutateHeader(_ tar: [UInt8], _ rng: inout Generator) -> [UInt8] {
         var bytes = tar
@@ -129,7 +131,9 @@ struct BundleTargetedFuzzTests {
         for (name, data) in entries {
             var block = [UInt8](repeating: 0, count: 512)
             for (i, byte) in Array(name.utf8).enumerated() { block[i] = byte }
-            for (field, text) in [(100, "0000644"), (108, "0000000"), (116, "0000000"), (124, String(format: "%011o", data.count)), (136, "00000000000")] {
+            for (field, text) in [
+                (100, "0000644"), (108, "0000000"), (116, "0000000"), (124, String(format: "%011o", data.count)), (136, "00000000000"),
+            ] {
                 for (i, byte) in Array(text.utf8).enumerated() { block[field + i] = byte }
             }
             block[156] = UInt8(ascii: "0")

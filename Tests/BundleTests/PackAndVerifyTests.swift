@@ -3,8 +3,8 @@ import Foundation
 import Integrity
 import OCI
 import TarStream
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Packing, verifying, inspecting and extracting signed bundles")
 struct PackAndVerifyTests {
@@ -61,7 +61,8 @@ struct PackAndVerifyTests {
             let bundle = fixture.root + "/b-\(type).tar.zst"
             #expect(try fixture.pack(key: key, output: bundle).status == 0)
             // The recipes of docs/security-guide.md, run as written.
-            let recipe = type == "ecdsa-p256"
+            let recipe =
+                type == "ecdsa-p256"
                 ? "base64 -d '\(bundle).sig' > '\(bundle).sig.der' && openssl dgst -sha256 -verify '\(pub)' -signature '\(bundle).sig.der' '\(bundle)'"
                 : "base64 -d '\(bundle).sig' > '\(bundle).sig.raw' && openssl dgst -sha256 -binary -out '\(bundle).sha256' '\(bundle)' && openssl pkeyutl -verify -pubin -inkey '\(pub)' -rawin -in '\(bundle).sha256' -sigfile '\(bundle).sig.raw'"
             let ok = try Shell.run(["sh", "-c", recipe])

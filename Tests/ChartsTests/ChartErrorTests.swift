@@ -1,8 +1,9 @@
-@testable import Charts
 import Foundation
 import Registry
-import Testing
 import TestSupport
+import Testing
+
+@testable import Charts
 
 /// Failures that used to turn into defaults (an empty values file, an ignored annotation, a chart
 /// taken for absent) are errors or warnings that name the file; helm is waited for without
@@ -12,8 +13,9 @@ struct ChartErrorTests {
     static let fixture = TestPaths.repository + "/Tests/Fixtures/charts/appversion-tag"
 
     func component(_ name: String, chart: String, values: [String] = []) -> BundleManifest.Component {
-        BundleManifest.Component(name: name, namespace: "default", releaseName: name, optional: false, chart: .path(chart), values: values,
-                                 extraImages: [], excludedImages: [], line: 1)
+        BundleManifest.Component(
+            name: name, namespace: "default", releaseName: name, optional: false, chart: .path(chart), values: values,
+            extraImages: [], excludedImages: [], line: 1)
     }
 
     func caught(_ work: () async throws -> Void) async -> Error? {
@@ -37,11 +39,15 @@ struct ChartErrorTests {
 
     @Test func malformedImageAnnotationsAreWarnedAboutNotIgnored() throws {
         var warnings: [String] = []
-        let rendered = "---\n# Source: c/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: main, image: \"busybox:1.36\"}\n"
-        let images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: [
-            "artifacthub.io/images": "- name: x\n  image: [unclosed",
-            "helm.sh/images": "- image: quay.io/a/b:1\n- name: no-image-here\n",
-        ]) { warnings.append($0) }
+        let rendered =
+            "---\n# Source: c/templates/pod.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: main, image: \"busybox:1.36\"}\n"
+        let images = try ImageDiscovery.discover(
+            renderedManifests: rendered,
+            chartAnnotations: [
+                "artifacthub.io/images": "- name: x\n  image: [unclosed",
+                "helm.sh/images": "- image: quay.io/a/b:1\n- name: no-image-here\n",
+            ]
+        ) { warnings.append($0) }
         #expect(images.map(\.reference) == ["docker.io/library/busybox:1.36", "quay.io/a/b:1"])
         #expect(warnings.contains { $0.contains("artifacthub.io/images is not valid YAML") }, "\(warnings)")
         #expect(warnings.contains { $0.contains("helm.sh/images has an entry without an \"image\"") }, "\(warnings)")
@@ -51,7 +57,8 @@ struct ChartErrorTests {
     @Test func aSubchartWhoseChartYamlCannotBeReadIsAnError() async throws {
         let chart = try TestPaths.scratch("chart") + "/parent"
         try FileManager.default.createDirectory(atPath: chart + "/templates", withIntermediateDirectories: true)
-        try "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n  - name: worker\n    version: \"*\"\n    repository: https://127.0.0.1:9/charts\n"
+        try
+            "apiVersion: v2\nname: parent\nversion: 0.1.0\ndependencies:\n  - name: worker\n    version: \"*\"\n    repository: https://127.0.0.1:9/charts\n"
             .write(toFile: chart + "/Chart.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: chart + "/charts/worker", withIntermediateDirectories: true)
         try "name: [worker\n".write(toFile: chart + "/charts/worker/Chart.yaml", atomically: true, encoding: .utf8)
@@ -72,12 +79,12 @@ struct ChartErrorTests {
         let gate = scratch + "/gate"
         let helm = scratch + "/helm"
         try """
-            #!/bin/sh
-            i=0
-            while [ ! -e '\(gate)' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-            [ -e '\(gate)' ] || { echo "the gate never opened" >&2; exit 3; }
-            echo "kind: Pod # $2"
-            """.write(toFile: helm, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        i=0
+        while [ ! -e '\(gate)' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+        [ -e '\(gate)' ] || { echo "the gate never opened" >&2; exit 3; }
+        echo "kind: Pod # $2"
+        """.write(toFile: helm, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helm)
         let engine = HelmEngine(executable: helm)
         let runs = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
@@ -101,11 +108,16 @@ struct ChartErrorTests {
         let helm = scratch + "/helm"
         try "#!/bin/sh\necho 'Error: parse error in deployment.yaml' >&2\nexit 1\n".write(toFile: helm, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helm)
-        let error = await caught { _ = try await HelmEngine(executable: helm).template(release: "r", chart: "c", namespace: "n", valuesFiles: [], component: "web") }
+        let error = await caught {
+            _ = try await HelmEngine(executable: helm).template(release: "r", chart: "c", namespace: "n", valuesFiles: [], component: "web")
+        }
         let text = "\(try #require(error))"
         #expect(text.contains("helm template failed for component \"web\"") && text.contains("parse error in deployment.yaml"), "\(text)")
 
-        let notThere = await caught { _ = try await HelmEngine(executable: scratch + "/nope").template(release: "r", chart: "c", namespace: "n", valuesFiles: [], component: "web") }
+        let notThere = await caught {
+            _ = try await HelmEngine(executable: scratch + "/nope").template(
+                release: "r", chart: "c", namespace: "n", valuesFiles: [], component: "web")
+        }
         #expect("\(try #require(notThere))".contains("cannot run \(scratch)/nope"))
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import Integrity
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// Charts served the three ways a manifest names them: an HTTP chart repository on loopback
 /// (python's http.server over an index.yaml the test writes), an OCI chart pushed to a real
@@ -26,11 +26,14 @@ struct ChartResolutionTests {
         let served = root + "/served"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         var entries: [String] = []
-        for (name, version, appVersion) in [("nodeexp", "1.2.0", "v1.2.0"), ("nodeexp", "1.3.0", "v1.3.0"), ("nodeexp", "2.0.0", "v2.0.0"), ("tampered", "1.0.0", "v1.0.0")] {
+        for (name, version, appVersion) in [
+            ("nodeexp", "1.2.0", "v1.2.0"), ("nodeexp", "1.3.0", "v1.3.0"), ("nodeexp", "2.0.0", "v2.0.0"), ("tampered", "1.0.0", "v1.0.0"),
+        ] {
             let archive = try Self.packageVariant(name: name, version: version, appVersion: appVersion, into: served, scratch: root)
             var digest = try SHA256Hasher.hashFile(atPath: archive).hex
             if name == "tampered" { digest = String(repeating: "0", count: 64) }
-            entries.append("""
+            entries.append(
+                """
                   - name: \(name)
                     version: \(version)
                     appVersion: \(appVersion)
@@ -46,8 +49,9 @@ struct ChartResolutionTests {
         var started: (Int, BackgroundProcess)?
         for _ in 0..<3 where started == nil {
             let port = try Loopback.freePort()
-            let process = try BackgroundProcess(["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served],
-                                                directory: root, logPath: root + "/http.log")
+            let process = try BackgroundProcess(
+                ["python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served],
+                directory: root, logPath: root + "/http.log")
             do { try Loopback.waitUntilListening(port, process: process); started = (port, process) } catch { process.stop() }
         }
         guard let (port, process) = started else { throw TestSupportError("the chart repository server did not start") }
@@ -60,7 +64,8 @@ struct ChartResolutionTests {
         let copy = "\(scratch)/src-\(name)-\(version)/\(name)"
         try FileManager.default.createDirectory(atPath: (copy as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixture, toPath: copy)
-        let chartYAML = try String(contentsOfFile: copy + "/Chart.yaml", encoding: .utf8).split(separator: "\n")
+        let chartYAML =
+            try String(contentsOfFile: copy + "/Chart.yaml", encoding: .utf8).split(separator: "\n")
             .map { line -> String in
                 if line.hasPrefix("name:") { return "name: \(name)" }
                 if line.hasPrefix("version:") { return "version: \(version)" }
@@ -75,21 +80,22 @@ struct ChartResolutionTests {
     func manifest(_ chart: String, extra: String = "") throws -> String {
         let path = root + "/m-\(UUID().uuidString.prefix(6)).yaml"
         try """
-            apiVersion: airgap.astrago.io/v1
-            kind: Bundle
-            metadata: {name: t, version: 1.0.0}
-            components:
-              - name: exporter
-                namespace: monitoring
-                chart: \(chart)
-            \(extra)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        apiVersion: airgap.astrago.io/v1
+        kind: Bundle
+        metadata: {name: t, version: 1.0.0}
+        components:
+          - name: exporter
+            namespace: monitoring
+            chart: \(chart)
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     func images(_ manifestPath: String, extra: [String] = [], path: String? = nil) throws -> Shell.Result {
-        try Shell.run([try TestPaths.binary("airgap-bundle"), "images", manifestPath, "--cache", root + "/cache"] + extra,
-                      environment: ["PATH": path ?? (Self.helmDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? ""))])
+        try Shell.run(
+            [try TestPaths.binary("airgap-bundle"), "images", manifestPath, "--cache", root + "/cache"] + extra,
+            environment: ["PATH": path ?? (Self.helmDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? ""))])
     }
 
     @Test func httpRepositoryPicksTheHighestMatchAndChecksTheDigest() throws {
@@ -122,9 +128,11 @@ struct ChartResolutionTests {
         for version in ["1.2.0", "1.3.0", "2.0.0"] {
             let archive = root + "/served/nodeexp-\(version).tgz"
             let layerBytes = Array(try Data(contentsOf: URL(fileURLWithPath: archive)))
-            let layer = Descriptor(mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", digest: Digest.of(layerBytes), size: Int64(layerBytes.count))
+            let layer = Descriptor(
+                mediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", digest: Digest.of(layerBytes), size: Int64(layerBytes.count))
             let configBytes = Array(#"{"apiVersion":"v2","name":"nodeexp","version":"\#(version)"}"#.utf8)
-            let config = Descriptor(mediaType: "application/vnd.cncf.helm.config.v1+json", digest: Digest.of(configBytes), size: Int64(configBytes.count))
+            let config = Descriptor(
+                mediaType: "application/vnd.cncf.helm.config.v1+json", digest: Digest.of(configBytes), size: Int64(configBytes.count))
             try await client.uploadBlob(.bytes(layerBytes), as: layer, to: repository)
             try await client.uploadBlob(.bytes(configBytes), as: config, to: repository)
             let manifest = ImageManifest(config: config, layers: [layer])
@@ -148,14 +156,14 @@ struct ChartResolutionTests {
         let parent = root + "/parent"
         try FileManager.default.createDirectory(atPath: parent + "/templates", withIntermediateDirectories: true)
         try """
-            apiVersion: v2
-            name: parent
-            version: 0.1.0
-            dependencies:
-              - name: nodeexp
-                version: "~1.2"
-                repository: \(repositoryURL)
-            """.write(toFile: parent + "/Chart.yaml", atomically: true, encoding: .utf8)
+        apiVersion: v2
+        name: parent
+        version: 0.1.0
+        dependencies:
+          - name: nodeexp
+            version: "~1.2"
+            repository: \(repositoryURL)
+        """.write(toFile: parent + "/Chart.yaml", atomically: true, encoding: .utf8)
         try "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: main, image: \"busybox:1.36\"}\n"
             .write(toFile: parent + "/templates/pod.yaml", atomically: true, encoding: .utf8)
         let result = try images(try manifest("{path: \(parent)}"), extra: ["--insecure-registry", "127.0.0.1:\(repositoryPort)"])

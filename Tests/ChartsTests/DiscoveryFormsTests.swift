@@ -45,13 +45,15 @@ struct DiscoveryFormsTests {
     }
 
     @Test func numbersStayAsWrittenInJoinedTags() throws {
-        let found = try discover("---\napiVersion: acme.example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  engine: {repository: acme/engine, tag: 1.10}\n")
+        let found = try discover(
+            "---\napiVersion: acme.example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  engine: {repository: acme/engine, tag: 1.10}\n")
         #expect(found.images.keys.sorted() == ["docker.io/acme/engine:1.10"], "a YAML float would have made it 1.1")
         #expect(found.images["docker.io/acme/engine:1.10"] == ["Widget/w spec.engine"])
     }
 
     @Test func aliasesInValuesAreReadAndMergeKeysApply() throws {
-        let found = try discover("""
+        let found = try discover(
+            """
             ---
             apiVersion: acme.example.com/v1
             kind: Widget
@@ -68,14 +70,17 @@ struct DiscoveryFormsTests {
         #expect(found.warnings.isEmpty)
     }
 
-    static let bomb = (["a: &a [x, x, x, x, x, x, x, x, x]"] + zip("bcdefghi", "abcdefgh").map { name, previous in
-        "  \(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]"
-    }).joined(separator: "\n")
+    static let bomb =
+        (["a: &a [x, x, x, x, x, x, x, x, x]"]
+        + zip("bcdefghi", "abcdefgh").map { name, previous in
+            "  \(name): &\(name) [" + Array(repeating: "*\(previous)", count: 9).joined(separator: ", ") + "]"
+        }).joined(separator: "\n")
 
     @Test func hostileRenderedDocumentsAreSkippedWithTheirReasonAndTheRestIsRead() throws {
         let deep = String(repeating: "[", count: 100) + "x" + String(repeating: "]", count: 100)
         let started = Date()
-        let found = try discover("""
+        let found = try discover(
+            """
             ---
             # Source: c/templates/keybomb.yaml
             apiVersion: acme.example.com/v1
@@ -111,23 +116,30 @@ struct DiscoveryFormsTests {
             """)
         #expect(Date().timeIntervalSince(started) < 15, "bounded work: unbounded, the value bomb alone is 9^10 nodes")
         #expect(found.images.keys.sorted() == ["ghcr.io/example/app:1.0"])
-        #expect(found.warnings == [
-            "rendered manifest c/templates/keybomb.yaml not read: it may use a YAML alias in a mapping key, which can expand without bound",
-            "rendered manifest c/templates/valuebomb.yaml not read: it expands to more than 4000000 nodes (YAML aliases)",
-            "rendered manifest c/templates/deep.yaml not read: it is nested deeper than 64 levels",
-        ])
+        #expect(
+            found.warnings == [
+                "rendered manifest c/templates/keybomb.yaml not read: it may use a YAML alias in a mapping key, which can expand without bound",
+                "rendered manifest c/templates/valuebomb.yaml not read: it expands to more than 4000000 nodes (YAML aliases)",
+                "rendered manifest c/templates/deep.yaml not read: it is nested deeper than 64 levels",
+            ])
     }
 
     @Test func aHostileImagesAnnotationIsSkippedAndTheOtherIsRead() throws {
         var warnings: [String] = []
         let started = Date()
-        let images = try ImageDiscovery.discover(renderedManifests: "", chartAnnotations: [
-            "artifacthub.io/images": Self.bomb + "\n? *i\n: x\n",
-            "helm.sh/images": "- name: cli\n  image: ghcr.io/fluxcd/flux-cli:v2.2.3\n",
-        ]) { warnings.append($0) }
+        let images = try ImageDiscovery.discover(
+            renderedManifests: "",
+            chartAnnotations: [
+                "artifacthub.io/images": Self.bomb + "\n? *i\n: x\n",
+                "helm.sh/images": "- name: cli\n  image: ghcr.io/fluxcd/flux-cli:v2.2.3\n",
+            ]
+        ) { warnings.append($0) }
         #expect(Date().timeIntervalSince(started) < 15)
         #expect(images.map(\.reference) == ["ghcr.io/fluxcd/flux-cli:v2.2.3"])
-        #expect(warnings == ["Chart.yaml annotation artifacthub.io/images not read: it may use a YAML alias in a mapping key, which can expand without bound"])
+        #expect(
+            warnings == [
+                "Chart.yaml annotation artifacthub.io/images not read: it may use a YAML alias in a mapping key, which can expand without bound"
+            ])
     }
 
     @Test func invalidRenderedYAMLIsStillAnError() throws {

@@ -1,8 +1,8 @@
 import Charts
 import Foundation
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// Each fixture chart (Tests/Fixtures/charts) is rendered by real Helm — the `helm` stand-in over
 /// Helm's Go SDK (helm-python-sdk), driven by the same code that drives a real `helm` binary — and
@@ -38,9 +38,12 @@ struct FixtureDiscoveryTests {
     }
 
     @Test func everyDiscoveryCaseHasAFixture() {
-        let needed = ["annotations", "appversion-tag", "base-repo", "bitnami-style", "broken", "hardcoded", "hook-only", "operator-args", "operator-cr", "subcharts",
-                      "args-two-item", "configmap-image-set", "configmap-image-key", "configmap-embedded-doc", "custom-resource-any-kind",
-                      "lookalikes", "hostile-yaml"]
+        let needed = [
+            "annotations", "appversion-tag", "base-repo", "bitnami-style", "broken", "hardcoded", "hook-only", "operator-args", "operator-cr",
+            "subcharts",
+            "args-two-item", "configmap-image-set", "configmap-image-key", "configmap-embedded-doc", "custom-resource-any-kind",
+            "lookalikes", "hostile-yaml",
+        ]
         #expect(Set(needed).isSubset(of: Set(Self.names)), "\(Self.names)")
     }
 
@@ -52,8 +55,9 @@ struct FixtureDiscoveryTests {
             name: fixture, namespace: expected.namespace ?? "default", releaseName: expected.release ?? "rel", optional: false,
             chart: .path(directory), values: (expected.values ?? []).map { directory + "/" + $0 }, extraImages: [], excludedImages: [], line: 1)
         let client = try RegistryClient()
-        let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
-                                          helm: HelmEngine(executable: Self.helm))
+        let finder = ComponentImageFinder(
+            resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
+            helm: HelmEngine(executable: Self.helm))
         defer { Task { try? await client.shutdown() } }
         if let wanted = expected.error {
             do {

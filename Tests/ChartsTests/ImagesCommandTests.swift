@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `airgap-bundle images` over a manifest of several components, run as a user runs it: one
 /// component's chart repository is unreachable (a loopback port bound but not listening) and one chart
@@ -31,20 +31,22 @@ struct ImagesCommandTests {
     }
 
     func images(_ manifest: String, _ extra: [String], root: String) throws -> Shell.Result {
-        try Shell.run([try TestPaths.binary("airgap-bundle"), "images", manifest, "--cache", root + "/cache"] + extra,
-                      environment: ["PATH": Self.helmDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")])
+        try Shell.run(
+            [try TestPaths.binary("airgap-bundle"), "images", manifest, "--cache", root + "/cache"] + extra,
+            environment: ["PATH": Self.helmDirectory + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")])
     }
 
     @Test func anUnreachableChartDoesNotHideTheOtherComponents() throws {
         let root = try TestPaths.scratch("images-failed")
         let closed = try ClosedPort()
         let port = closed.port
-        let path = try manifest([
-            "  - {name: storage, namespace: ns, chart: {path: \(Self.charts)/hardcoded}}",
-            "  - {name: unreachable, namespace: ns, chart: {repository: \"http://127.0.0.1:\(port)/charts\", name: gone, version: 1.0.0}}",
-            "  - {name: broken, namespace: ns, chart: {path: \(Self.charts)/broken}}",
-            "  - {name: restore, namespace: ns, chart: {path: \(Self.charts)/configmap-image-key}}",
-        ], in: root)
+        let path = try manifest(
+            [
+                "  - {name: storage, namespace: ns, chart: {path: \(Self.charts)/hardcoded}}",
+                "  - {name: unreachable, namespace: ns, chart: {repository: \"http://127.0.0.1:\(port)/charts\", name: gone, version: 1.0.0}}",
+                "  - {name: broken, namespace: ns, chart: {path: \(Self.charts)/broken}}",
+                "  - {name: restore, namespace: ns, chart: {path: \(Self.charts)/configmap-image-key}}",
+            ], in: root)
         let insecure = ["--insecure-registry", "127.0.0.1:\(port)"]
 
         let json = try images(path, insecure + ["--json"], root: root)
@@ -68,7 +70,8 @@ struct ImagesCommandTests {
         let text = try images(path, insecure, root: root)
         #expect(text.status == 1)
         #expect(text.stdout.contains("storage (chart hardcoded 4.7.0)\n  docker.io/library/alpine:3.19"), "\(text.stdout)")
-        #expect(text.stdout.contains("unreachable (chart gone 1.0.0 from http://127.0.0.1:\(port)/charts)\n  FAILED: chart repository"), "\(text.stdout)")
+        #expect(
+            text.stdout.contains("unreachable (chart gone 1.0.0 from http://127.0.0.1:\(port)/charts)\n  FAILED: chart repository"), "\(text.stdout)")
         #expect(text.stdout.contains("broken (chart \(Self.charts)/broken)\n  FAILED: helm template failed"), "\(text.stdout)")
         #expect(text.stdout.contains("docker.io/velero/velero:v1.17.1\n      from ConfigMap/fs-restore-action-config data[image]"), "\(text.stdout)")
         withExtendedLifetime(closed) {}

@@ -1,8 +1,8 @@
 import Charts
-import Registry
 import Foundation
-import Testing
+import Registry
 import TestSupport
+import Testing
 
 @Suite("The bundle manifest: fields, and errors with file, line and hint")
 struct ManifestParserTests {
@@ -24,23 +24,24 @@ struct ManifestParserTests {
     static let header = "apiVersion: airgap.astrago.io/v1\nkind: Bundle\nmetadata: {name: t, version: 1.0.0}\n"
 
     @Test func parsesEveryKindOfChartSource() throws {
-        let manifest = try parse(Self.header + """
-            platforms: [linux/amd64, linux/arm64]
-            components:
-              - name: csi-driver-nfs
-                namespace: kube-system
-                chart: {repository: https://charts.example/x, name: csi-driver-nfs, version: v4.7.0}
-                values: [values/x.yaml]
-                images: {extra: [busybox:1.36], exclude: [nginx]}
-              - name: keycloak
-                namespace: keycloak
-                releaseName: kc
-                optional: true
-                chart: {oci: oci://registry-1.docker.io/bitnamicharts/keycloak, version: ^21.4}
-              - name: astrago
-                namespace: astrago
-                chart: {path: charts/local}
-            """)
+        let manifest = try parse(
+            Self.header + """
+                platforms: [linux/amd64, linux/arm64]
+                components:
+                  - name: csi-driver-nfs
+                    namespace: kube-system
+                    chart: {repository: https://charts.example/x, name: csi-driver-nfs, version: v4.7.0}
+                    values: [values/x.yaml]
+                    images: {extra: [busybox:1.36], exclude: [nginx]}
+                  - name: keycloak
+                    namespace: keycloak
+                    releaseName: kc
+                    optional: true
+                    chart: {oci: oci://registry-1.docker.io/bitnamicharts/keycloak, version: ^21.4}
+                  - name: astrago
+                    namespace: astrago
+                    chart: {path: charts/local}
+                """)
         #expect(manifest.components.map(\.name) == ["csi-driver-nfs", "keycloak", "astrago"])
         #expect(manifest.platforms.map(\.description) == ["linux/amd64", "linux/arm64"])
         #expect(manifest.components[0].releaseName == "csi-driver-nfs")
@@ -48,7 +49,11 @@ struct ManifestParserTests {
         #expect(manifest.components[0].values == [dir + "/values/x.yaml"])
         #expect(manifest.components[0].extraImages.map(\.description) == ["docker.io/library/busybox:1.36"])
         #expect(manifest.components[0].excludedImages == ["docker.io/library/nginx:latest"])
-        if case .path(let path) = manifest.components[2].chart { #expect(path == dir + "/charts/local") } else { Issue.record("expected a path chart") }
+        if case .path(let path) = manifest.components[2].chart {
+            #expect(path == dir + "/charts/local")
+        } else {
+            Issue.record("expected a path chart")
+        }
     }
 
     @Test func errorsNameTheLineAndGiveAHint() throws {
@@ -60,20 +65,28 @@ struct ManifestParserTests {
         let missing = try #require(error(Self.header + "components:\n  - name: a\n    chart: {path: charts/local}\n"))
         #expect(missing.message.contains("missing \"namespace\""))
 
-        let twoSources = try #require(error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local, oci: oci://x/y, version: 1.0.0}\n"))
+        let twoSources = try #require(
+            error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local, oci: oci://x/y, version: 1.0.0}\n"))
         #expect(twoSources.message.contains("exactly one of"))
         #expect(twoSources.line == 7)
 
-        let badVersion = try #require(error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {repository: https://x, name: y, version: \">=\"}\n"))
+        let badVersion = try #require(
+            error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {repository: https://x, name: y, version: \">=\"}\n"))
         #expect(badVersion.message.contains("invalid version constraint"))
 
-        let noValues = try #require(error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local}\n    values: [values/none.yaml]\n"))
+        let noValues = try #require(
+            error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local}\n    values: [values/none.yaml]\n"))
         #expect(noValues.message.contains("values/none.yaml does not exist"))
 
-        let badImage = try #require(error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local}\n    images: {extra: [Nginx]}\n"))
+        let badImage = try #require(
+            error(Self.header + "components:\n  - name: a\n    namespace: n\n    chart: {path: charts/local}\n    images: {extra: [Nginx]}\n"))
         #expect(badImage.message.contains("lowercase"))
 
-        let duplicate = try #require(error(Self.header + "components:\n  - {name: a, namespace: n, chart: {path: charts/local}}\n  - {name: a, namespace: n, chart: {path: charts/local}}\n"))
+        let duplicate = try #require(
+            error(
+                Self.header
+                    + "components:\n  - {name: a, namespace: n, chart: {path: charts/local}}\n  - {name: a, namespace: n, chart: {path: charts/local}}\n"
+            ))
         #expect(duplicate.message.contains("declared twice"))
 
         let wrongKind = try #require(error("apiVersion: airgap.astrago.io/v1\nkind: Chart\n"))
@@ -85,7 +98,10 @@ struct ManifestParserTests {
 
     @Test func theRealPlatformManifestParses() throws {
         let manifest = try ManifestParser.load(TestPaths.repository + "/manifests/astrago.yaml")
-        #expect(manifest.components.map(\.name) == ["csi-driver-nfs", "gpu-operator", "prometheus", "keycloak", "mpi-operator", "flux", "harbor", "astrago"])
+        #expect(
+            manifest.components.map(\.name) == [
+                "csi-driver-nfs", "gpu-operator", "prometheus", "keycloak", "mpi-operator", "flux", "harbor", "astrago",
+            ])
         #expect(manifest.components.filter(\.optional).map(\.name) == ["gpu-operator", "mpi-operator", "flux", "harbor"])
     }
 }
@@ -98,8 +114,9 @@ struct PlatformChartsTests {
         let manifest = try ManifestParser.load(TestPaths.repository + "/manifests/astrago.yaml")
         let client = try RegistryClient()
         defer { Task { try? await client.shutdown() } }
-        let finder = ComponentImageFinder(resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
-                                          helm: HelmEngine(executable: TestPaths.repository + "/Tests/Servers/helm-standin/helm"))
+        let finder = ComponentImageFinder(
+            resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
+            helm: HelmEngine(executable: TestPaths.repository + "/Tests/Servers/helm-standin/helm"))
         var found: [String: [String]] = [:]
         for component in manifest.components {
             guard case .path = component.chart else { continue }
@@ -108,7 +125,10 @@ struct PlatformChartsTests {
         #expect(Set(found.keys) == ["astrago", "mpi-operator"])
         #expect(found["mpi-operator"] == ["docker.io/mpioperator/mpi-operator:0.4.0"])
         // Exactly these: every image, nothing extra (the forms read for operators add none here).
-        #expect(found["astrago"] == ["docker.io/xiilab/astrago:batch-v1.0.82", "docker.io/xiilab/astrago:core-v1.0.82",
-                                     "docker.io/xiilab/astrago:frontend-v1.0.51", "docker.io/xiilab/astrago:monitor-v1.0.82"])
+        #expect(
+            found["astrago"] == [
+                "docker.io/xiilab/astrago:batch-v1.0.82", "docker.io/xiilab/astrago:core-v1.0.82",
+                "docker.io/xiilab/astrago:frontend-v1.0.51", "docker.io/xiilab/astrago:monitor-v1.0.82",
+            ])
     }
 }

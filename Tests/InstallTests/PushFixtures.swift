@@ -24,7 +24,8 @@ struct PushFixture {
         let batch = ImageFactory.image(layers: [shared, try ImageFactory.randomLayer(size: 50_000, directory: root)])
         let nginx = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 30_000, format: .docker, directory: root)], format: .docker)
         let amd = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 20_000, directory: root)], platform: .linuxAMD64)
-        let arm = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 21_000, directory: root)], platform: Platform(os: "linux", architecture: "arm64"))
+        let arm = ImageFactory.image(
+            layers: [try ImageFactory.randomLayer(size: 21_000, directory: root)], platform: Platform(os: "linux", architecture: "arm64"))
         let multi = ImageFactory.index([amd, arm])
         let quayTool = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 10_000, directory: root)])
         let hubTool = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 11_000, directory: root)])
@@ -37,8 +38,11 @@ struct PushFixture {
         try ImageFactory.store(pinned, in: layout, as: "docker.io/bitnami/keycloak@\(pinned.digest)")
         for image in [amd, arm] {
             for blob in image.blobs {
-                if case .bytes(let bytes) = blob.source { try layout.writeBlob(bytes, as: blob.descriptor) }
-                else if case .file(let path) = blob.source { try layout.writeBlob(Array(try Data(contentsOf: URL(fileURLWithPath: path))), as: blob.descriptor) }
+                if case .bytes(let bytes) = blob.source {
+                    try layout.writeBlob(bytes, as: blob.descriptor)
+                } else if case .file(let path) = blob.source {
+                    try layout.writeBlob(Array(try Data(contentsOf: URL(fileURLWithPath: path))), as: blob.descriptor)
+                }
             }
             try layout.writeBlob(image.manifest, as: image.descriptor)
         }
@@ -61,8 +65,13 @@ struct PushFixture {
         privateKey = keys + ".key"
         publicKey = keys + ".pub"
         bundle = root + "/astrago-1.0.0.tar.zst"
-        try Self.check(try airgap("airgap-bundle", ["pack", stage, "--key", privateKey, "--output", bundle, "--name", "astrago", "--version", "1.0.0",
-                                                    "--created", "1790000000"]))
+        try Self.check(
+            try airgap(
+                "airgap-bundle",
+                [
+                    "pack", stage, "--key", privateKey, "--output", bundle, "--name", "astrago", "--version", "1.0.0",
+                    "--created", "1790000000",
+                ]))
         images = [
             "registry.example/astrago/core:1.0": core.digest, "registry.example/astrago/batch:1.0": batch.digest,
             "docker.io/library/nginx:1.27": nginx.digest, "quay.io/team/tool:2": quayTool.digest, "docker.io/team/tool:2": hubTool.digest,

@@ -2,8 +2,8 @@ import Foundation
 import Install
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// `airgap-install push` against a Harbor stand-in: a real `docker-registry` with token auth
 /// behind our token service and `/api/v2.0/projects` (Tests/Servers/token_server.py); skopeo
@@ -12,10 +12,15 @@ import TestSupport
 struct PushTests {
     static let password = "Harbor-s3cret-pw"
 
-    func push(_ fixture: PushFixture, registry: RegistryServer, tokens: TokenServer?, user: String = "admin", password: String = PushTests.password,
-              state: String, extra: [String] = []) throws -> Shell.Result {
-        var arguments = ["push", fixture.bundle, "--key", fixture.publicKey, "--registry", registry.host, "--project", "astrago",
-                         "--plain-http", "--state-dir", state, "--json"] + extra
+    func push(
+        _ fixture: PushFixture, registry: RegistryServer, tokens: TokenServer?, user: String = "admin", password: String = PushTests.password,
+        state: String, extra: [String] = []
+    ) throws -> Shell.Result {
+        var arguments =
+            [
+                "push", fixture.bundle, "--key", fixture.publicKey, "--registry", registry.host, "--project", "astrago",
+                "--plain-http", "--state-dir", state, "--json",
+            ] + extra
         if let tokens { arguments += ["--harbor-api", "http://127.0.0.1:\(tokens.port)", "--username", user] }
         return try airgap("airgap-install", arguments, environment: ["AIRGAP_REGISTRY_PASSWORD": password])
     }
@@ -99,7 +104,9 @@ struct PushTests {
         #expect(try JSONDecoder().decode(PushReport.self, from: Data(result.stdout.utf8)).projectOutcome == .notHarbor)
 
         let tls = try RegistryServer(.tls)
-        let arguments = ["push", fixture.bundle, "--key", fixture.publicKey, "--registry", tls.host, "--project", "astrago", "--state-dir", fixture.root + "/tls"]
+        let arguments = [
+            "push", fixture.bundle, "--key", fixture.publicKey, "--registry", tls.host, "--project", "astrago", "--state-dir", fixture.root + "/tls",
+        ]
         let untrusted = try airgap("airgap-install", arguments)
         #expect(untrusted.status == 1)
         #expect(untrusted.stderr.contains("TLS"), "\(untrusted.stderr)")
@@ -109,8 +116,10 @@ struct PushTests {
         let certDir = fixture.root + "/certs"
         try FileManager.default.createDirectory(atPath: certDir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: tls.caFile!, toPath: certDir + "/ca.crt")
-        let inspected = try Shell.check(["skopeo", "inspect", "--raw", "--cert-dir", certDir,
-                                         "docker://\(tls.host)/astrago/library/nginx:1.27"]).stdout
+        let inspected = try Shell.check([
+            "skopeo", "inspect", "--raw", "--cert-dir", certDir,
+            "docker://\(tls.host)/astrago/library/nginx:1.27",
+        ]).stdout
         #expect(Digest.of(Array(inspected.utf8)) == digest)
     }
 
@@ -120,8 +129,12 @@ struct PushTests {
         // A key that did not sign it: refused before any request reaches the registry.
         let other = fixture.root + "/other"
         try PushFixture.check(try airgap("airgap-bundle", ["keygen", "--out", other]))
-        let untrusted = try airgap("airgap-install", ["push", fixture.bundle, "--key", other + ".pub", "--registry", registry.host, "--project", "astrago",
-                                                     "--plain-http", "--state-dir", fixture.root + "/s0"])
+        let untrusted = try airgap(
+            "airgap-install",
+            [
+                "push", fixture.bundle, "--key", other + ".pub", "--registry", registry.host, "--project", "astrago",
+                "--plain-http", "--state-dir", fixture.root + "/s0",
+            ])
         #expect(untrusted.status == 1)
         #expect(untrusted.stderr.contains("not among the trusted keys"), "\(untrusted.stderr)")
         #expect(try Self.storedBlobs(registry).isEmpty)
@@ -135,8 +148,12 @@ struct PushTests {
         let header = Self.find(marker, in: bytes)!
         bytes[header + 512 + 1000] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: plainTar))
-        let tampered = try airgap("airgap-install", ["push", plainTar, "--key", fixture.publicKey, "--registry", registry.host, "--project", "astrago",
-                                                    "--plain-http", "--state-dir", fixture.root + "/s1"])
+        let tampered = try airgap(
+            "airgap-install",
+            [
+                "push", plainTar, "--key", fixture.publicKey, "--registry", registry.host, "--project", "astrago",
+                "--plain-http", "--state-dir", fixture.root + "/s1",
+            ])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("was changed") && tampered.stderr.contains("nothing was registered"), "\(tampered.stderr)")
         #expect(try Self.storedManifests(registry).isEmpty)
@@ -145,7 +162,8 @@ struct PushTests {
 
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard needle.count <= haystack.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] && Array(haystack[index..<(index + needle.count)]) == needle {
+        for index in 0...(haystack.count - needle.count)
+        where haystack[index] == needle[0] && Array(haystack[index..<(index + needle.count)]) == needle {
             return index
         }
         return nil

@@ -1,7 +1,7 @@
 import Foundation
 import Integrity
-import Testing
 import TestSupport
+import Testing
 
 /// Only P-256 and Ed25519 keys are accepted, one per file with nothing around it, and ECDSA
 /// signatures have exactly one accepted form (minimal DER, low S). Keys come from real `openssl`.
@@ -50,7 +50,12 @@ struct KeyStrictnessTests {
             let message = Array("message \(round)".utf8)
             let ours = try key.sign(message)
             #expect(ECDSASignature.canonicalProblem(ours) == nil)
-            #expect(ECDSASignature.canonicalProblem(try key.sign(sha256Digest: { let h = SHA256Hasher(); h.update(message); return h.finalize() }())) == nil)
+            #expect(
+                ECDSASignature.canonicalProblem(
+                    try key.sign(
+                        sha256Digest: {
+                            let h = SHA256Hasher(); h.update(message); return h.finalize()
+                        }())) == nil)
             // openssl signs without normalizing: about half its signatures are high-S, which
             // openssl itself accepts and we must report.
             let keyFile = dir + "/ec.key", messageFile = dir + "/m", signatureFile = dir + "/s"

@@ -1,7 +1,7 @@
 import Foundation
 import Integrity
-import Testing
 import TestSupport
+import Testing
 
 /// Keys and signatures checked both ways against the real `openssl` command.
 @Suite("Signing keys and signatures interoperate with openssl")
@@ -28,7 +28,8 @@ struct SigningInteropTests {
 
         let pub = try write(try key.publicKey.pem(), "pub.pem")
         let msg = try write(message, "msg"), sig = try write(signature, "sig")
-        let check = type == .ed25519
+        let check =
+            type == .ed25519
             ? ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", msg, "-sigfile", sig]
             : ["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig, msg]
         let result = try Shell.run(check)

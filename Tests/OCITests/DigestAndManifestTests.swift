@@ -40,14 +40,17 @@ struct DigestAndManifestTests {
     }
 
     @Test func decodesEveryManifestKindKeepingBytes() throws {
-        let config = #"{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\#(String(repeating: "1", count: 64))","size":10}"#
-        let docker = #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":\#(config),"layers":[],"x-unknown":1}"#
+        let config =
+            #"{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:\#(String(repeating: "1", count: 64))","size":10}"#
+        let docker =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":\#(config),"layers":[],"x-unknown":1}"#
         let document = try ManifestDocument(bytes: Array(docker.utf8), declaredType: nil)
         #expect(document.mediaType == MediaType.dockerManifest)
         #expect(document.bytes == Array(docker.utf8))
         #expect(document.digest == Digest.of(Array(docker.utf8)))
         let list = #"{"schemaVersion":2,"manifests":[]}"#
-        let index = try ManifestDocument(bytes: Array(list.utf8), declaredType: "application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8")
+        let index = try ManifestDocument(
+            bytes: Array(list.utf8), declaredType: "application/vnd.docker.distribution.manifest.list.v2+json; charset=utf-8")
         #expect(index.mediaType == MediaType.dockerManifestList)
         if case .index = index.content {} else { Issue.record("a manifest list must decode as an index") }
     }
@@ -59,7 +62,8 @@ struct DigestAndManifestTests {
             _ = try ManifestDocument(bytes: Array(schema1.utf8), declaredType: MediaType.dockerSchema1Signed)
         } catch { #expect(error.description.contains("schema 1")) }
         #expect(throws: ManifestError.self) { try ManifestDocument(bytes: Array("not json".utf8), declaredType: nil) }
-        let missingConfigDigest = #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":1},"layers":[]}"#
+        let missingConfigDigest =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":1},"layers":[]}"#
         do {
             _ = try ManifestDocument(bytes: Array(missingConfigDigest.utf8), declaredType: nil)
             Issue.record("accepted a config without a digest")

@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 import Integrity
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 /// Which blob files a layout trusts by size (docs/adr/0005-durable-writes.md), and where its
 /// temporary files go.
@@ -73,8 +73,10 @@ struct DurableLayoutTests {
         let root = try TestPaths.scratch("tmpfiles")
         let layout = try OCILayout(creatingAt: root)
         for name in ["a", "b", "c"] {
-            try layout.addToIndex(Descriptor(mediaType: MediaType.ociManifest, digest: Digest.of(Array(name.utf8)), size: 1,
-                                             annotations: [OCILayout.Annotation.refName: name]))
+            try layout.addToIndex(
+                Descriptor(
+                    mediaType: MediaType.ociManifest, digest: Digest.of(Array(name.utf8)), size: 1,
+                    annotations: [OCILayout.Annotation.refName: name]))
         }
         #expect(try entries(root) == ["blobs", "index.json", "ingest", "oci-layout"])
         // Leftovers of a killed run: a half blob and a half index.json.

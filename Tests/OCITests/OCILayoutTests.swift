@@ -38,8 +38,9 @@ struct OCILayoutTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let layout = try OCILayout(creatingAt: root)
         func entry(_ name: String, _ content: String) -> Descriptor {
-            Descriptor(mediaType: MediaType.ociManifest, digest: Digest.of(Array(content.utf8)), size: 1,
-                       annotations: [OCILayout.Annotation.refName: name])
+            Descriptor(
+                mediaType: MediaType.ociManifest, digest: Digest.of(Array(content.utf8)), size: 1,
+                annotations: [OCILayout.Annotation.refName: name])
         }
         try layout.addToIndex(entry("docker.io/library/a:1", "x"))
         try layout.addToIndex(entry("docker.io/library/b:1", "y"))

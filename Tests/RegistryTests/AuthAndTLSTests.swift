@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @Suite("TLS and Harbor-like token authentication", .serialized)
 struct AuthAndTLSTests {
@@ -36,10 +36,12 @@ struct AuthAndTLSTests {
 
         let configDir = try TestPaths.scratch("docker-config")
         let auth = Data("vendor:s3cret".utf8).base64EncodedString()
-        try #"{"auths":{"http://\#(registry.host)":{"auth":"\#(auth)"}}}"#.write(toFile: configDir + "/config.json", atomically: true, encoding: .utf8)
+        try #"{"auths":{"http://\#(registry.host)":{"auth":"\#(auth)"}}}"#.write(
+            toFile: configDir + "/config.json", atomically: true, encoding: .utf8)
         let layout = try TestPaths.scratch("layout")
-        let ok = try airgapBundle(["pull", "\(registry.host)/apps/private:1", "--oci-layout", layout, "--insecure-registry", registry.host],
-                                  environment: ["DOCKER_CONFIG": configDir])
+        let ok = try airgapBundle(
+            ["pull", "\(registry.host)/apps/private:1", "--oci-layout", layout, "--insecure-registry", registry.host],
+            environment: ["DOCKER_CONFIG": configDir])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains(image.digest.description))
         // Credentials go by POST first (as Helm and oras do); the log never holds the password.
@@ -49,19 +51,26 @@ struct AuthAndTLSTests {
 
         // Anonymous: a public project is readable, a private one is refused with a clear message.
         let empty = try TestPaths.scratch("no-config")
-        let anonymous = try airgapBundle(["pull", "\(registry.host)/library/public:1", "--oci-layout", layout, "--insecure-registry", registry.host],
-                                         environment: ["DOCKER_CONFIG": empty])
+        let anonymous = try airgapBundle(
+            ["pull", "\(registry.host)/library/public:1", "--oci-layout", layout, "--insecure-registry", registry.host],
+            environment: ["DOCKER_CONFIG": empty])
         #expect(anonymous.status == 0, "\(anonymous.stderr)")
-        let refused = try airgapBundle(["pull", "\(registry.host)/apps/private:1", "--oci-layout", try TestPaths.scratch("layout"),
-                                        "--insecure-registry", registry.host], environment: ["DOCKER_CONFIG": empty])
+        let refused = try airgapBundle(
+            [
+                "pull", "\(registry.host)/apps/private:1", "--oci-layout", try TestPaths.scratch("layout"),
+                "--insecure-registry", registry.host,
+            ], environment: ["DOCKER_CONFIG": empty])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("\(registry.host)/apps/private:1"), "\(refused.stderr)")
         #expect(refused.stderr.contains("no credentials were given"), "\(refused.stderr)")
 
         // Wrong password: 401 from the token service, named as such; the password is never printed.
-        let wrong = try airgapBundle(["pull", "\(registry.host)/apps/private:1", "--oci-layout", try TestPaths.scratch("layout"),
-                                      "--insecure-registry", registry.host, "--creds", "\(registry.host)=vendor:wrong-password"],
-                                     environment: ["DOCKER_CONFIG": empty])
+        let wrong = try airgapBundle(
+            [
+                "pull", "\(registry.host)/apps/private:1", "--oci-layout", try TestPaths.scratch("layout"),
+                "--insecure-registry", registry.host, "--creds", "\(registry.host)=vendor:wrong-password",
+            ],
+            environment: ["DOCKER_CONFIG": empty])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("credentials for user \"vendor\" were rejected"), "\(wrong.stderr)")
         #expect(wrong.stderr.contains(registry.host))

@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Bad input gets a clear message naming the image and registry", .serialized)
 struct BadInputTests {
@@ -25,8 +25,10 @@ struct BadInputTests {
 
     @Test func connectionRefused() throws {
         let port = try Loopback.freePort()
-        let result = try airgapBundle(["pull", "127.0.0.1:\(port)/library/x:1", "--oci-layout", try TestPaths.scratch("layout"),
-                                       "--insecure-registry", "127.0.0.1:\(port)"])
+        let result = try airgapBundle([
+            "pull", "127.0.0.1:\(port)/library/x:1", "--oci-layout", try TestPaths.scratch("layout"),
+            "--insecure-registry", "127.0.0.1:\(port)",
+        ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("127.0.0.1:\(port)/library/x:1"), "\(result.stderr)")
         #expect(result.stderr.contains("connection refused"), "\(result.stderr)")
@@ -43,8 +45,10 @@ struct BadInputTests {
 
     @Test func manifestUnknown() async throws {
         let seeded = try await SeededRegistry.make()
-        let result = try airgapBundle(["pull", seeded.reference("library/multi:nope"), "--oci-layout", try TestPaths.scratch("layout"),
-                                       "--insecure-registry", seeded.registry.host])
+        let result = try airgapBundle([
+            "pull", seeded.reference("library/multi:nope"), "--oci-layout", try TestPaths.scratch("layout"),
+            "--insecure-registry", seeded.registry.host,
+        ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("\(seeded.registry.host)/library/multi:nope"), "\(result.stderr)")
         #expect(result.stderr.contains("HTTP 404") && result.stderr.contains("MANIFEST_UNKNOWN"), "\(result.stderr)")
@@ -59,14 +63,18 @@ struct BadInputTests {
         bytes[10] ^= 0xff
         try bytes.write(to: URL(fileURLWithPath: path))
         let layout = try TestPaths.scratch("layout")
-        let corrupt = try airgapBundle(["pull", seeded.reference("apps/shared-b:1"), "--oci-layout", layout, "--insecure-registry", seeded.registry.host])
+        let corrupt = try airgapBundle([
+            "pull", seeded.reference("apps/shared-b:1"), "--oci-layout", layout, "--insecure-registry", seeded.registry.host,
+        ])
         #expect(corrupt.status == 1)
         #expect(corrupt.stderr.contains("blob \(layer.digest)"), "\(corrupt.stderr)")
         #expect(corrupt.stderr.contains("does not match its digest"))
         #expect(!blobExists(layout, layer.digest))
 
         try bytes.prefix(5000).write(to: URL(fileURLWithPath: path))
-        let truncated = try airgapBundle(["pull", seeded.reference("apps/shared-b:1"), "--oci-layout", layout, "--insecure-registry", seeded.registry.host])
+        let truncated = try airgapBundle([
+            "pull", seeded.reference("apps/shared-b:1"), "--oci-layout", layout, "--insecure-registry", seeded.registry.host,
+        ])
         #expect(truncated.status == 1)
         #expect(truncated.stderr.contains("truncated"), "\(truncated.stderr)")
         #expect(!blobExists(layout, layer.digest))

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 @Suite("The command line: help with examples, exit codes")
 struct CommandLineTests {
@@ -9,7 +9,9 @@ struct CommandLineTests {
         #expect(top.stdout.contains("Example") && top.stdout.contains("pull"))
         let pull = try airgapBundle(["pull", "--help"])
         #expect(pull.status == 0)
-        for flag in ["--oci-layout", "--platform", "--insecure-registry", "--ca-file", "--concurrency", "--json", "--authfile", "--creds", "Examples:"] {
+        for flag in [
+            "--oci-layout", "--platform", "--insecure-registry", "--ca-file", "--concurrency", "--json", "--authfile", "--creds", "Examples:",
+        ] {
             #expect(pull.stdout.contains(flag), "pull --help lacks \(flag)")
         }
     }

@@ -1,14 +1,16 @@
 import AsyncHTTPClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
 import NIOSSL
-@testable import Registry
-import Testing
 import TestSupport
+import Testing
+
+@testable import Registry
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Network failures are classified by their error types: the words people read, and whether a
 /// retry may help (which drives `send`'s retries and `fetchBlob`'s Range resumes).
@@ -51,12 +53,14 @@ struct ConnectionFailureTests {
         let unknown = ConnectionFailure.describe(host: "registry.invalid", dnsErrors: [SocketAddressError.unsupported], attempts: [])
         #expect(unknown.message.hasPrefix("cannot resolve the host name registry.invalid") && !unknown.temporary, "\(unknown.message)")
         // Every address refused: not temporary, one message.
-        let refused = ConnectionFailure.describe(host: "localhost", dnsErrors: [],
-                                                 attempts: [IOError(errnoCode: ECONNREFUSED, reason: "connect"), IOError(errnoCode: ECONNREFUSED, reason: "connect")])
+        let refused = ConnectionFailure.describe(
+            host: "localhost", dnsErrors: [],
+            attempts: [IOError(errnoCode: ECONNREFUSED, reason: "connect"), IOError(errnoCode: ECONNREFUSED, reason: "connect")])
         #expect(refused.message == ConnectionFailure.refused && !refused.temporary)
         // One address refused, one timed out: both named, and a retry may help.
-        let mixed = ConnectionFailure.describe(host: "localhost", dnsErrors: [],
-                                               attempts: [IOError(errnoCode: ECONNREFUSED, reason: "connect"), ChannelError.connectTimeout(.seconds(1))])
+        let mixed = ConnectionFailure.describe(
+            host: "localhost", dnsErrors: [],
+            attempts: [IOError(errnoCode: ECONNREFUSED, reason: "connect"), ChannelError.connectTimeout(.seconds(1))])
         #expect(mixed.message.contains("connection refused") && mixed.message.contains("timed out") && mixed.temporary, "\(mixed.message)")
     }
 
@@ -84,8 +88,10 @@ struct ConnectionFailureTests {
     }
 
     @Test func tlsFailuresAreNotTemporaryAndPointAtTheFlags() {
-        for error: Error in [NIOSSLError.handshakeFailed(.sslError([.eofDuringHandshake])), BoringSSLError.unknownError([]),
-                             NIOSSLExtraError.failedToValidateHostname, NIOSSLError.unableToValidateCertificate] {
+        for error: Error in [
+            NIOSSLError.handshakeFailed(.sslError([.eofDuringHandshake])), BoringSSLError.unknownError([]),
+            NIOSSLExtraError.failedToValidateHostname, NIOSSLError.unableToValidateCertificate,
+        ] {
             let described = classify(error)
             #expect(described.message.hasPrefix("TLS failed:"), "\(described.message)")
             #expect(described.message.contains("--ca-file") && described.message.contains("--insecure-registry"))

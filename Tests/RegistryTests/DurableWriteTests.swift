@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Integrity
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A pull killed with SIGKILL in the middle of a blob, and layouts this tool did not write
 /// (docs/adr/0005-durable-writes.md): no partial blob is ever trusted or kept.

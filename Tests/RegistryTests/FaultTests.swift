@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// A fault-injecting proxy (Tests/Servers/fault_proxy.py) sits in front of a real registry.
 @Suite("Retries, resumes and redirects through a fault-injecting proxy", .serialized)
@@ -16,8 +16,11 @@ struct FaultTests {
     }
 
     func pull(_ path: String, layout: String, extra: [String] = []) throws -> Shell.Result {
-        try airgapBundle(["pull", "\(proxy.host)/\(path)", "--oci-layout", layout, "--insecure-registry", proxy.host,
-                          "--creds", "\(proxy.host)=robot:pw"] + extra, environment: ["DOCKER_CONFIG": try TestPaths.scratch("no-config")])
+        try airgapBundle(
+            [
+                "pull", "\(proxy.host)/\(path)", "--oci-layout", layout, "--insecure-registry", proxy.host,
+                "--creds", "\(proxy.host)=robot:pw",
+            ] + extra, environment: ["DOCKER_CONFIG": try TestPaths.scratch("no-config")])
     }
 
     func actions() throws -> [String] { try proxy.requestLog().compactMap { $0["action"] as? String } }

@@ -1,9 +1,10 @@
 import Foundation
 import NIOHTTP1
 import OCI
-@testable import Registry
-import Testing
 import TestSupport
+import Testing
+
+@testable import Registry
 
 /// Answers a real registry never gives — bad JSON, malformed headers — from a canned server:
 /// each is an error naming the registry and what was asked for, never a silent default.
@@ -34,8 +35,9 @@ struct MisbehavingRegistryTests {
 
     @Test func aTokenResponseThatIsNotJSONIsAnAuthenticationError() async throws {
         let server = try CannedHTTPServer([
-            .init("GET", "/v2/library/app/manifests/1", status: 401,
-                  headers: ["WWW-Authenticate": #"Bearer realm="http://127.0.0.1:{PORT}/token",service="canned""#]),
+            .init(
+                "GET", "/v2/library/app/manifests/1", status: 401,
+                headers: ["WWW-Authenticate": #"Bearer realm="http://127.0.0.1:{PORT}/token",service="canned""#]),
             .init("GET", "/token", headers: ["Content-Type": "application/json"], body: #"{"token": 42}"#),
         ])
         let client = try client(for: server)
@@ -75,7 +77,8 @@ struct MisbehavingRegistryTests {
         let client = try client(for: server)
         defer { Task { try? await client.shutdown() } }
         func put(_ name: String) async throws -> Digest {
-            try await client.putManifest(bytes, mediaType: MediaType.ociManifest, reference: "1", in: try ImageReference(parsing: "\(server.host)/apps/\(name)"))
+            try await client.putManifest(
+                bytes, mediaType: MediaType.ociManifest, reference: "1", in: try ImageReference(parsing: "\(server.host)/apps/\(name)"))
         }
         let error = await caught { _ = try await put("bad") }
         let text = "\(try #require(error))"
@@ -86,8 +89,11 @@ struct MisbehavingRegistryTests {
 
     @Test func aFetchedManifestWithAMalformedDigestHeaderIsAnError() async throws {
         let server = try CannedHTTPServer([
-            .init("GET", "/v2/apps/bad/manifests/1", headers: ["Content-Type": MediaType.ociManifest, "Docker-Content-Digest": "sha256:12"],
-                  body: #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2},"layers":[]}"#),
+            .init(
+                "GET", "/v2/apps/bad/manifests/1", headers: ["Content-Type": MediaType.ociManifest, "Docker-Content-Digest": "sha256:12"],
+                body:
+                    #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2},"layers":[]}"#
+            )
         ])
         let client = try client(for: server)
         defer { Task { try? await client.shutdown() } }

@@ -1,16 +1,18 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Multi-arch indexes: platform selection and digest pins", .serialized)
 struct PlatformSelectionTests {
     @Test func aTagKeepsOnlyTheAskedPlatformsInAFilteredIndex() async throws {
         let seeded = try await SeededRegistry.make()
         let layout = try TestPaths.scratch("layout")
-        let result = try airgapBundle(["pull", seeded.reference("library/multi:1"), "--oci-layout", layout,
-                                       "--insecure-registry", seeded.registry.host, "--json"])
+        let result = try airgapBundle([
+            "pull", seeded.reference("library/multi:1"), "--oci-layout", layout,
+            "--insecure-registry", seeded.registry.host, "--json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let image = try #require(try PullReportJSON(result.stdout).images.first)
         #expect(image.platforms == ["linux/amd64"])
@@ -43,8 +45,10 @@ struct PlatformSelectionTests {
     @Test func aPlatformTheIndexLacksIsAnErrorListingWhatItHas() async throws {
         let seeded = try await SeededRegistry.make()
         let layout = try TestPaths.scratch("layout")
-        let result = try airgapBundle(["pull", seeded.reference("library/multi:1"), "--oci-layout", layout,
-                                       "--insecure-registry", seeded.registry.host, "--platform", "linux/s390x"])
+        let result = try airgapBundle([
+            "pull", seeded.reference("library/multi:1"), "--oci-layout", layout,
+            "--insecure-registry", seeded.registry.host, "--platform", "linux/s390x",
+        ])
         #expect(result.status == 1)
         #expect(result.stderr.contains("no manifest for linux/s390x"), "\(result.stderr)")
         #expect(result.stderr.contains("linux/amd64, linux/arm64/v8"))

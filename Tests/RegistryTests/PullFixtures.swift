@@ -1,34 +1,38 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 /// Images seeded into a test registry, and helpers to pull them with the real binary.
 struct SeededRegistry {
     let registry: RegistryServer
-    let multiArch: SyntheticIndex          // OCI index, linux/amd64 + linux/arm64, tag multi:1
-    let dockerList: SyntheticIndex         // Docker manifest list, one platform, tag dockerlist:1
-    let sharedA: SyntheticImage            // Docker schema 2, shares a layer with sharedB
-    let sharedB: SyntheticImage            // OCI
-    let big: SyntheticImage?               // one layer of 200 MB, tag big:1
+    let multiArch: SyntheticIndex  // OCI index, linux/amd64 + linux/arm64, tag multi:1
+    let dockerList: SyntheticIndex  // Docker manifest list, one platform, tag dockerlist:1
+    let sharedA: SyntheticImage  // Docker schema 2, shares a layer with sharedB
+    let sharedB: SyntheticImage  // OCI
+    let big: SyntheticImage?  // one layer of 200 MB, tag big:1
     let scratch: String
 
     func reference(_ path: String) -> String { "\(registry.host)/\(path)" }
 
     /// Starts a registry (plain HTTP unless told) and pushes the synthetic images with our client.
-    static func make(_ mode: RegistryServer.Mode = .plainHTTP, withBig: Bool = false, credentials: CredentialStore = CredentialStore()) async throws -> SeededRegistry {
+    static func make(_ mode: RegistryServer.Mode = .plainHTTP, withBig: Bool = false, credentials: CredentialStore = CredentialStore()) async throws
+        -> SeededRegistry
+    {
         let registry = try RegistryServer(mode)
         let scratch = try TestPaths.scratch("seed")
         var insecure: Set<String> = []
         if case .tls = mode {} else { insecure = [registry.host] }
-        let client = try RegistryClient(configuration: RegistryConfiguration(insecureHosts: insecure, caFile: registry.caFile), credentials: credentials)
+        let client = try RegistryClient(
+            configuration: RegistryConfiguration(insecureHosts: insecure, caFile: registry.caFile), credentials: credentials)
         defer { Task { try? await client.shutdown() } }
         func repo(_ name: String) throws -> ImageReference { try ImageReference(parsing: "\(registry.host)/\(name)") }
 
         let amd = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 300_000, directory: scratch)], platform: .linuxAMD64)
-        let arm = ImageFactory.image(layers: [try ImageFactory.randomLayer(size: 200_000, directory: scratch)],
-                                     platform: Platform(os: "linux", architecture: "arm64", variant: "v8"))
+        let arm = ImageFactory.image(
+            layers: [try ImageFactory.randomLayer(size: 200_000, directory: scratch)],
+            platform: Platform(os: "linux", architecture: "arm64", variant: "v8"))
         let multiArch = ImageFactory.index([amd, arm])
         try await ImageFactory.push(multiArch, to: repo("library/multi"), tag: "1", client: client)
 
@@ -37,8 +41,11 @@ struct SeededRegistry {
         try await ImageFactory.push(dockerList, to: repo("library/dockerlist"), tag: "1", client: client)
 
         let shared = try ImageFactory.randomLayer(size: 1_000_000, format: .docker, directory: scratch)
-        let sharedA = ImageFactory.image(layers: [shared, try ImageFactory.randomLayer(size: 10_000, format: .docker, directory: scratch)], format: .docker)
-        let sharedOCI = SyntheticBlob(descriptor: Descriptor(mediaType: MediaType.ociLayerTarGzip, digest: shared.descriptor.digest, size: shared.descriptor.size), source: shared.source)
+        let sharedA = ImageFactory.image(
+            layers: [shared, try ImageFactory.randomLayer(size: 10_000, format: .docker, directory: scratch)], format: .docker)
+        let sharedOCI = SyntheticBlob(
+            descriptor: Descriptor(mediaType: MediaType.ociLayerTarGzip, digest: shared.descriptor.digest, size: shared.descriptor.size),
+            source: shared.source)
         let sharedB = ImageFactory.image(layers: [sharedOCI, try ImageFactory.randomLayer(size: 20_000, directory: scratch)])
         try await ImageFactory.push(sharedA, to: repo("library/shared-a"), tag: "1", client: client)
         try await ImageFactory.push(sharedB, to: repo("apps/shared-b"), tag: "1", client: client)
@@ -49,7 +56,8 @@ struct SeededRegistry {
             try await ImageFactory.push(image, to: repo("library/big"), tag: "1", client: client)
             big = image
         }
-        return SeededRegistry(registry: registry, multiArch: multiArch, dockerList: dockerList, sharedA: sharedA, sharedB: sharedB, big: big, scratch: scratch)
+        return SeededRegistry(
+            registry: registry, multiArch: multiArch, dockerList: dockerList, sharedA: sharedA, sharedB: sharedB, big: big, scratch: scratch)
     }
 }
 

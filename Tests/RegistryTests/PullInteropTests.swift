@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import Registry
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Pulling from a real registry; skopeo reads what we wrote", .serialized)
 struct PullInteropTests {
@@ -10,8 +10,11 @@ struct PullInteropTests {
         let seeded = try await SeededRegistry.make(withBig: true)
         let layout = try TestPaths.scratch("layout")
         let refs = ["library/multi:1", "library/dockerlist:1", "library/shared-a:1", "apps/shared-b:1", "library/big:1"].map(seeded.reference)
-        let result = try airgapBundle(["pull"] + refs + ["--oci-layout", layout, "--insecure-registry", seeded.registry.host,
-                                                         "--platform", "linux/amd64", "--platform", "linux/arm64", "--json"])
+        let result = try airgapBundle(
+            ["pull"] + refs + [
+                "--oci-layout", layout, "--insecure-registry", seeded.registry.host,
+                "--platform", "linux/amd64", "--platform", "linux/arm64", "--json",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try PullReportJSON(result.stdout)
         #expect(report.failures.isEmpty)
@@ -40,14 +43,17 @@ struct PullInteropTests {
         let second = try RegistryServer()
         for (position, reference) in refs.enumerated() {
             let entry = index.manifests[position]
-            let stored = try Digest(sha256Hex: try Shell.check(["sha256sum", "\(layout)/blobs/sha256/\(entry.digest.hex)"]).stdout.prefix(64).description)
+            let stored = try Digest(
+                sha256Hex: try Shell.check(["sha256sum", "\(layout)/blobs/sha256/\(entry.digest.hex)"]).stdout.prefix(64).description)
             #expect(stored.description == report.images[position].digest)
             guard entry.mediaType == MediaType.ociIndex || entry.mediaType == MediaType.ociManifest else { continue }
             let inspect = try Shell.run(["skopeo", "inspect", "oci:\(layout):\(reference)"])
             #expect(inspect.status == 0, "skopeo inspect \(reference): \(inspect.stderr)")
             let target = "\(second.host)/copied/image\(position):1"
-            let copy = try Shell.run(["skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false",
-                                      "oci:\(layout):\(reference)", "docker://\(target)"])
+            let copy = try Shell.run([
+                "skopeo", "copy", "--all", "--preserve-digests", "--dest-tls-verify=false",
+                "oci:\(layout):\(reference)", "docker://\(target)",
+            ])
             #expect(copy.status == 0, "skopeo copy \(reference): \(copy.stderr)")
             #expect(try skopeoManifestDigest(target) == report.images[position].digest)
         }

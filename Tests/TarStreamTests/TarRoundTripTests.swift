@@ -1,8 +1,8 @@
 import Foundation
 import Integrity
 import TarStream
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Our tar codec round-trips and interoperates with GNU tar")
 struct TarRoundTripTests {
@@ -114,7 +114,7 @@ struct TarRoundTripTests {
         try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: tree + "/file"))
         try Shell.check(["tar", "-cf", dir + "/named.tar", "-C", tree, "file"])
-        try Shell.check(["gzip", "-k", dir + "/named.tar"])   // gzip stores the file name (FNAME)
+        try Shell.check(["gzip", "-k", dir + "/named.tar"])  // gzip stores the file name (FNAME)
         do {
             let reader = try TarReader(path: dir + "/named.tar.gz")
             _ = try reader.next()

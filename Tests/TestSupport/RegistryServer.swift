@@ -28,9 +28,11 @@ public final class RegistryServer: @unchecked Sendable {
         switch mode {
         case .plainHTTP: break
         case .tls:
-            try Shell.check(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                             "-keyout", directory + "/tls.key", "-out", directory + "/tls.crt"])
+            try Shell.check([
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", directory + "/tls.key", "-out", directory + "/tls.crt",
+            ])
             extra = "  tls: {certificate: \(directory)/tls.crt, key: \(directory)/tls.key}\n"
             caFile = directory + "/tls.crt"
         case .token(let tokens):
@@ -62,7 +64,8 @@ public final class RegistryServer: @unchecked Sendable {
                 """
             if case .tls = mode { config += extra } else { config += "health: {storagedriver: {enabled: false}}\n" + extra }
             try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
-            let process = try BackgroundProcess(["docker-registry", "serve", "config.yml"], directory: directory, logPath: directory + "/registry.log")
+            let process = try BackgroundProcess(
+                ["docker-registry", "serve", "config.yml"], directory: directory, logPath: directory + "/registry.log")
             do {
                 try Loopback.waitUntilListening(port, process: process)
                 self.port = port

@@ -46,7 +46,8 @@ public enum ImageFactory {
             let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
             defer { try? handle.close() }
             let bytes = Array(try handle.read(upToCount: size) ?? Data())
-            return SyntheticBlob(descriptor: Descriptor(mediaType: mediaType, digest: Digest.of(bytes), size: Int64(bytes.count)), source: .bytes(bytes))
+            return SyntheticBlob(
+                descriptor: Descriptor(mediaType: mediaType, digest: Digest.of(bytes), size: Int64(bytes.count)), source: .bytes(bytes))
         }
         let path = directory + "/layer-\(UUID().uuidString)"
         try Shell.check(["sh", "-c", "head -c \(size) /dev/urandom > '\(path)'"])
@@ -64,8 +65,9 @@ public enum ImageFactory {
         if let variant = platform.variant { config["variant"] = variant }
         let configBytes = Array(try! JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]))
         let configType = format == .oci ? MediaType.ociConfig : MediaType.dockerConfig
-        let configBlob = SyntheticBlob(descriptor: Descriptor(mediaType: configType, digest: Digest.of(configBytes), size: Int64(configBytes.count)),
-                                       source: .bytes(configBytes))
+        let configBlob = SyntheticBlob(
+            descriptor: Descriptor(mediaType: configType, digest: Digest.of(configBytes), size: Int64(configBytes.count)),
+            source: .bytes(configBytes))
         let mediaType = format == .oci ? MediaType.ociManifest : MediaType.dockerManifest
         let manifest = ImageManifest(mediaType: mediaType, config: configBlob.descriptor, layers: layers.map(\.descriptor))
         return SyntheticImage(manifest: encode(manifest), mediaType: mediaType, blobs: [configBlob] + layers, platform: platform)

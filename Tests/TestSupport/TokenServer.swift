@@ -13,9 +13,11 @@ public final class TokenServer: @unchecked Sendable {
     public init(users: [String], projects: [String]? = nil, privateProjects: [String] = [], creators: [String]? = nil) throws {
         directory = try TestPaths.scratch("tokens")
         try Shell.check(["python3", TestPaths.servers + "/token_server.py", "--make-signer", directory + "/signer"])
-        var arguments = ["python3", TestPaths.servers + "/token_server.py", "--port-file", directory + "/port",
-                         "--key", directory + "/signer/signer.key", "--cert", directory + "/signer/signer.crt",
-                         "--users", users.joined(separator: ","), "--request-log", directory + "/requests.jsonl"]
+        var arguments = [
+            "python3", TestPaths.servers + "/token_server.py", "--port-file", directory + "/port",
+            "--key", directory + "/signer/signer.key", "--cert", directory + "/signer/signer.crt",
+            "--users", users.joined(separator: ","), "--request-log", directory + "/requests.jsonl",
+        ]
         if let projects { arguments += ["--projects", projects.joined(separator: ",")] }
         if !privateProjects.isEmpty { arguments += ["--private-projects", privateProjects.joined(separator: ",")] }
         if let creators { arguments += ["--creators", creators.joined(separator: ",")] }
@@ -40,8 +42,10 @@ public final class FaultProxy: @unchecked Sendable {
 
     public init(upstream: RegistryServer, requireBasic: String? = nil) throws {
         directory = try TestPaths.scratch("proxy")
-        var arguments = ["python3", TestPaths.servers + "/fault_proxy.py", "--upstream", "http://\(upstream.host)",
-                         "--port-file", directory + "/port", "--alt-port-file", directory + "/alt-port"]
+        var arguments = [
+            "python3", TestPaths.servers + "/fault_proxy.py", "--upstream", "http://\(upstream.host)",
+            "--port-file", directory + "/port", "--alt-port-file", directory + "/alt-port",
+        ]
         if let requireBasic { arguments += ["--require-basic", requireBasic] }
         process = try BackgroundProcess(arguments, directory: directory, logPath: directory + "/proxy.log")
         altPort = try Loopback.waitForPortFile(directory + "/alt-port", process: process)

@@ -26,7 +26,8 @@ enum ArgumentImages {
                 continue
             }
             guard ReferenceShape.nameSaysImage(flagName(item)), index + 1 < texts.count, let next = texts[index + 1], !next.hasPrefix("-"),
-                  let reference = ReferenceShape.imageNamedByKey(next) else { continue }
+                let reference = ReferenceShape.imageNamedByKey(next)
+            else { continue }
             found.append(Finding(flag: item, reference: reference))
             index += 1
         }

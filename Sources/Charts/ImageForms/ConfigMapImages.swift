@@ -37,7 +37,8 @@ struct ConfigMapImages {
                 continue
             }
             guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !bytes.contains(0),
-                  let text = String(data: bytes, encoding: .utf8) else { continue }  // binary content: no images to read
+                let text = String(data: bytes, encoding: .utf8)
+            else { continue }  // binary content: no images to read
             found += read(text, key: key, location: location, warn: warn)
         }
         return found

@@ -56,7 +56,9 @@ enum ImageFields {
                 if anyQualifiedValue, let text = item as? String, let reference = ReferenceShape.registryQualifiedImage(text) {
                     found.append(Finding(reference: reference, path: render(path + ["[\(index)]"])))
                 } else if item is [String: Any] || item is [Any] {
-                    walk(item, path: path + ["[\(index)]"], depth: depth + 1, maximumDepth: maximumDepth, anyQualifiedValue: anyQualifiedValue, into: &found)
+                    walk(
+                        item, path: path + ["[\(index)]"], depth: depth + 1, maximumDepth: maximumDepth, anyQualifiedValue: anyQualifiedValue,
+                        into: &found)
                 }
             }
         }

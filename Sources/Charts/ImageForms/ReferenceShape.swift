@@ -18,8 +18,10 @@ enum ReferenceShape {
     static let taintEffects: Set<String> = ["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
     /// Extensions of files that configuration names; a reference ending in one is a path.
-    static let fileExtensions: Set<String> = ["yaml", "yml", "json", "conf", "cfg", "ini", "toml", "xml", "txt", "log", "sh", "py",
-                                              "js", "html", "pem", "crt", "key", "tar", "gz", "tgz", "zip", "properties"]
+    static let fileExtensions: Set<String> = [
+        "yaml", "yml", "json", "conf", "cfg", "ini", "toml", "xml", "txt", "log", "sh", "py",
+        "js", "html", "pem", "crt", "key", "tar", "gz", "tgz", "zip", "properties",
+    ]
 
     /// True for a key, flag or variable name that names an image: `image`, `*Image`, `*_IMAGE`,
     /// `*-image`, in any case.
@@ -34,7 +36,8 @@ enum ReferenceShape {
         guard value.utf8.count <= maximumLength else { return nil }
         let text = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let first = text.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first),
-              !text.contains("://"), let reference = try? ImageReference(parsing: text), hasWrittenTagOrDigest(text) else { return nil }
+            !text.contains("://"), let reference = try? ImageReference(parsing: text), hasWrittenTagOrDigest(text)
+        else { return nil }
         if !text.contains("/") {
             // A bare name: `redis:7` is an image, `harbor.local:443`, `localhost:5000` and
             // `redis:6379` are endpoints.
@@ -45,7 +48,10 @@ enum ReferenceShape {
         if let tag = reference.tag, taintEffects.contains(tag) { return nil }
         if reference.registry.hasSuffix("kubernetes.io") { return nil }
         if let last = reference.repository.split(separator: "/").last, let dot = last.lastIndex(of: "."),
-           fileExtensions.contains(String(last[last.index(after: dot)...])) { return nil }
+            fileExtensions.contains(String(last[last.index(after: dot)...]))
+        {
+            return nil
+        }
         return text
     }
 

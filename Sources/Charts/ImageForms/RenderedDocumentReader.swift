@@ -50,12 +50,16 @@ struct RenderedDocumentReader {
                 }
             }
             if readsFields {
-                for finding in ImageFields.images(in: map, path: path, anyQualifiedValue: false) { add(finding.reference, from: "\(owner) \(finding.path)") }
+                for finding in ImageFields.images(in: map, path: path, anyQualifiedValue: false) {
+                    add(finding.reference, from: "\(owner) \(finding.path)")
+                }
             }
             for key in map.keys.sorted() {
                 guard let child = map[key], child is [String: Any] || child is [Any] else { continue }
                 if Self.containerKeys.contains(key), child is [Any] { continue }
-                if path.isEmpty, ["metadata", "status"].contains(key) || isCoreKind && ["data", "stringData", "binaryData"].contains(key) { continue }
+                if path.isEmpty, ["metadata", "status"].contains(key) || isCoreKind && ["data", "stringData", "binaryData"].contains(key) {
+                    continue
+                }
                 walk(child, path: path + [key], depth: depth + 1)
             }
         } else if let list = value as? [Any] {
@@ -69,11 +73,14 @@ struct RenderedDocumentReader {
         let prefix = "\(owner) \(label) \(container["name"] as? String ?? "?")"
         if let image = container["image"] as? String, !image.isEmpty { add(image, from: prefix) }
         for field in ["args", "command"] {
-            for finding in ArgumentImages.find(in: container[field] as? [Any] ?? []) { add(finding.reference, from: "\(prefix) \(field) \(finding.flag)") }
+            for finding in ArgumentImages.find(in: container[field] as? [Any] ?? []) {
+                add(finding.reference, from: "\(prefix) \(field) \(finding.flag)")
+            }
         }
         for case let variable as [String: Any] in container["env"] as? [Any] ?? [] {
             guard let name = variable["name"] as? String, name.uppercased().contains("IMAGE"), let value = variable["value"] as? String,
-                  let reference = ReferenceShape.imageNamedByKey(value) else { continue }
+                let reference = ReferenceShape.imageNamedByKey(value)
+            else { continue }
             add(reference, from: "\(prefix) env \(name)")
         }
     }

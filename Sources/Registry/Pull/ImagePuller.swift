@@ -42,8 +42,10 @@ public struct ImagePuller: Sendable {
             }
         }
         let work = sources.values.sorted { $0.0.size > $1.0.size }
-        events(.planned(bytesToFetch: work.reduce(0) { $0 + $1.0.size }, blobsToFetch: work.count, bytesPresent: present,
-                        images: resolved.filter { if case .success = $0 { true } else { false } }.count))
+        events(
+            .planned(
+                bytesToFetch: work.reduce(0) { $0 + $1.0.size }, blobsToFetch: work.count, bytesPresent: present,
+                images: resolved.filter { if case .success = $0 { true } else { false } }.count))
         let fetchErrors = await boundedMap(work, limit: concurrency) { (blob, reference) -> (Digest, String)? in
             do {
                 try await client.fetchBlob(blob, from: reference, into: layout) { events(.transferred($0)) }
@@ -99,13 +101,17 @@ public struct ImagePuller: Sendable {
         let top = try await client.manifest(for: reference)
         switch top.content {
         case .image(let manifest):
-            return ResolvedImage(reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
-                                 children: [], blobs: manifest.blobs, platforms: [], singleManifestConfig: manifest.config)
+            return ResolvedImage(
+                reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
+                children: [], blobs: manifest.blobs, platforms: [], singleManifestConfig: manifest.config)
         case .index(let index):
             let pinned = reference.digest != nil
             let selected = pinned ? index.manifests : PlatformSelection.select(index.manifests, for: platforms)
             guard selected.contains(where: { $0.platform != nil || pinned }) else {
-                throw PullFailure(message: "\(reference): no manifest for \(platforms.map(\.description).joined(separator: ", ")) in the index on \(reference.registry); it offers: \(PlatformSelection.offered(index.manifests).joined(separator: ", "))")
+                throw PullFailure(
+                    message:
+                        "\(reference): no manifest for \(platforms.map(\.description).joined(separator: ", ")) in the index on \(reference.registry); it offers: \(PlatformSelection.offered(index.manifests).joined(separator: ", "))"
+                )
             }
             var children: [ManifestDocument] = []
             var blobs: [Descriptor] = []
@@ -119,8 +125,9 @@ public struct ImagePuller: Sendable {
             }
             let kept = selected.compactMap { $0.annotations?[PlatformSelection.referenceType] == "attestation-manifest" ? nil : $0.platform }
             if selected.count == index.manifests.count {
-                return ResolvedImage(reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
-                                     children: children, blobs: blobs, platforms: kept)
+                return ResolvedImage(
+                    reference: reference, top: StoredManifest(bytes: top.bytes, descriptor: top.descriptor()),
+                    children: children, blobs: blobs, platforms: kept)
             }
             var filtered = index
             filtered.manifests = selected
@@ -129,8 +136,9 @@ public struct ImagePuller: Sendable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let bytes = Array(try encoder.encode(filtered))
             let descriptor = Descriptor(mediaType: top.mediaType, digest: Digest.of(bytes), size: Int64(bytes.count))
-            return ResolvedImage(reference: reference, top: StoredManifest(bytes: bytes, descriptor: descriptor), children: children,
-                                 blobs: blobs, platforms: kept, sourceIndexDigest: top.digest)
+            return ResolvedImage(
+                reference: reference, top: StoredManifest(bytes: bytes, descriptor: descriptor), children: children,
+                blobs: blobs, platforms: kept, sourceIndexDigest: top.digest)
         }
     }
 
@@ -147,7 +155,9 @@ public struct ImagePuller: Sendable {
             case .some(let platform):
                 platforms = [platform]
                 if !self.platforms.contains(where: { $0.accepts(platform) }) {
-                    warnings.append("the image is built for \(platform) only, not for \(self.platforms.map(\.description).joined(separator: ", ")); kept as it is")
+                    warnings.append(
+                        "the image is built for \(platform) only, not for \(self.platforms.map(\.description).joined(separator: ", ")); kept as it is"
+                    )
                 }
             case .none where MediaType.isImageConfig(config.mediaType):
                 warnings.append("its configuration names no os and architecture; its platform is unknown")
@@ -172,9 +182,10 @@ public struct ImagePuller: Sendable {
         var seen = Set<Digest>()
         let blobBytes = image.blobs.filter { seen.insert($0.digest).inserted }.reduce(Int64(0)) { $0 + $1.size }
         let manifestBytes = image.children.reduce(Int64(image.top.bytes.count)) { $0 + Int64($1.bytes.count) }
-        return PulledImage(reference: image.reference.description, digest: image.top.descriptor.digest, mediaType: image.top.descriptor.mediaType,
-                           size: blobBytes + manifestBytes, platforms: platforms.map(\.description),
-                           sourceIndexDigest: image.sourceIndexDigest, warnings: warnings)
+        return PulledImage(
+            reference: image.reference.description, digest: image.top.descriptor.digest, mediaType: image.top.descriptor.mediaType,
+            size: blobBytes + manifestBytes, platforms: platforms.map(\.description),
+            sourceIndexDigest: image.sourceIndexDigest, warnings: warnings)
     }
 }
 
@@ -197,7 +208,9 @@ extension ImagePuller {
 }
 
 /// Maps `items` with at most `limit` running at once; results keep the input order.
-func boundedMap<Item: Sendable, Output: Sendable>(_ items: [Item], limit: Int, _ transform: @escaping @Sendable (Item) async -> Output) async -> [Output] {
+func boundedMap<Item: Sendable, Output: Sendable>(_ items: [Item], limit: Int, _ transform: @escaping @Sendable (Item) async -> Output) async
+    -> [Output]
+{
     await withTaskGroup(of: (Int, Output).self) { group in
         var results = [Output?](repeating: nil, count: items.count)
         var next = 0
