@@ -66,9 +66,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
+        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         .target(name: "Install", dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream"]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
+        // Command-line options both executables share (registry flags, credentials, mirrors).
+        .target(
+            name: "CommandOptions",
+            dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
         .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
         .target(
@@ -77,7 +83,8 @@ let package = Package(
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
-                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion",
+                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
+                "CommandOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -100,6 +107,7 @@ let package = Package(
         .testTarget(
             name: "InstallTests",
             dependencies: ["Install", "Bundle", "Registry", "OCI", "Integrity", "TestSupport", "airgap-install", "airgap-bundle"]),
+        .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]

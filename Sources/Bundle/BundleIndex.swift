@@ -34,6 +34,14 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var releaseName: String?
         public var chart: String?
         public var optional: Bool?
+
+        public init(name: String, namespace: String?, releaseName: String?, chart: String?, optional: Bool?) {
+            self.name = name
+            self.namespace = namespace
+            self.releaseName = releaseName
+            self.chart = chart
+            self.optional = optional
+        }
     }
 
     public struct Chart: Codable, Sendable, Hashable {

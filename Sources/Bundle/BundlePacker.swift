@@ -132,7 +132,8 @@ public enum BundlePacker {
         return try results.withLock { $0 }.map { try $0!.get() }
     }
 
-    static func sourceDateEpoch() -> Date? {
+    /// `SOURCE_DATE_EPOCH` from the environment, if set.
+    public static func sourceDateEpoch() -> Date? {
         ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init).map(Date.init(timeIntervalSince1970:))
     }
 

@@ -46,8 +46,16 @@ public struct ComponentImageFinder: Sendable {
     }
 
     public func find(_ component: BundleManifest.Component, warn: @Sendable (String) -> Void = { _ in }) async throws -> ComponentImages {
+        try await findWithChart(component, warn: warn).images
+    }
+
+    /// The component's resolved chart and its images. `chart` replaces the manifest's chart source
+    /// (a locked build asks for the exact version its lock names).
+    public func findWithChart(
+        _ component: BundleManifest.Component, chart source: BundleManifest.ChartSource? = nil, warn: @Sendable (String) -> Void = { _ in }
+    ) async throws -> (chart: ResolvedChart, images: ComponentImages) {
         let chart: ResolvedChart
-        do { chart = try await resolver.resolve(component.chart) } catch {
+        do { chart = try await resolver.resolve(source ?? component.chart) } catch {
             throw ChartError(message: "component \"\(component.name)\": \(error)")
         }
         var found: [ImageDiscovery.Found]
@@ -85,6 +93,6 @@ public struct ComponentImageFinder: Sendable {
         }
         images.removeAll { component.excludedImages.contains($0.reference) }
         images.sort { $0.reference < $1.reference }
-        return ComponentImages(name: component.name, chart: "\(chart.name) \(chart.version)", images: images, guessed: helm == nil)
+        return (chart, ComponentImages(name: component.name, chart: "\(chart.name) \(chart.version)", images: images, guessed: helm == nil))
     }
 }

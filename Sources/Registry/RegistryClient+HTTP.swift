@@ -7,6 +7,7 @@ extension RegistryClient {
     /// GETs a small document (a chart repository's `index.yaml`) with the client's TLS, credentials
     /// and retries. Plain `http://` only for hosts named insecure.
     public func fetchDocument(_ url: String, limit: Int = 256 << 20, subject: String) async throws -> [UInt8] {
+        let url = configuration.mirrored(url: url)
         let host = try checkedHost(url, subject: subject)
         let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
         return Array(buffer: try await collectBody(response, upTo: limit, what: "the document", registry: host, subject: subject))
@@ -26,6 +27,7 @@ extension RegistryClient {
     /// it while it streams; fails when `expectedSHA256` is given and differs. Returns the SHA-256 hex.
     @discardableResult
     public func download(_ url: String, to path: String, expectedSHA256: String?, subject: String) async throws -> String {
+        let url = configuration.mirrored(url: url)
         let host = try checkedHost(url, subject: subject)
         let response = try await send(RegistryRequest(host: host, path: "", url: url, scopes: [], subject: subject))
         func storageError(_ error: Error) -> RegistryError {

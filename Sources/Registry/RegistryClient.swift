@@ -50,6 +50,9 @@ public final class RegistryClient: Sendable {
     /// With `retrying: false` a temporary failure is thrown at once (chunk uploads resume from
     /// the registry's own offset instead of resending blindly).
     func send(_ request: RegistryRequest, passing: Set<Int> = [], retrying: Bool = true) async throws -> HTTPClientResponse {
+        // A mirror serves the request in the registry's place (credentials and TLS are the mirror's).
+        var request = request
+        request.host = configuration.endpoint(for: request.host)
         let maxAttempts = retrying ? configuration.retry.maxAttempts : 1
         var attempt = 0
         var answeredChallenge = false

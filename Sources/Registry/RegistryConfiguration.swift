@@ -12,6 +12,10 @@ public struct RegistryConfiguration: Sendable {
     public var readTimeoutSeconds: Int64
     /// The `User-Agent` header.
     public var userAgent: String
+    /// Where to fetch from instead: a registry host (`docker.io`) → a mirror host
+    /// (`mirror.corp:5000`), and a URL prefix (`https://charts.example/stable`) → another prefix.
+    /// Names in bundles stay the original ones; only the requests go elsewhere.
+    public var mirrors: [String: String] = [:]
 
     public init(
         insecureHosts: Set<String> = [], caFile: String? = nil, retry: RetryPolicy = RetryPolicy(),
@@ -23,6 +27,21 @@ public struct RegistryConfiguration: Sendable {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.readTimeoutSeconds = readTimeoutSeconds
         self.userAgent = userAgent
+    }
+
+    /// The host a request for `host` goes to: its mirror, if one is set (`docker.io` is served by
+    /// `registry-1.docker.io`, so a mirror of either covers both).
+    func endpoint(for host: String) -> String {
+        if let mirror = mirrors[host] { return mirror }
+        if host == "registry-1.docker.io", let mirror = mirrors["docker.io"] { return mirror }
+        return host
+    }
+
+    /// A URL with its mirrored prefix replaced (the longest matching prefix wins).
+    func mirrored(url: String) -> String {
+        let prefixes = mirrors.keys.filter { $0.contains("://") && url.hasPrefix($0) }
+        guard let prefix = prefixes.max(by: { $0.count < $1.count }), let replacement = mirrors[prefix] else { return url }
+        return replacement + url.dropFirst(prefix.count)
     }
 
     /// `http` for hosts named insecure, else `https`.

@@ -12,13 +12,17 @@ struct AirgapBundle: AsyncParsableCommand {
             key, pack a staged directory into a signed bundle, verify and inspect bundles.
 
             Example:
+              airgap-bundle build manifests/astrago.yaml --key vendor.key
               airgap-bundle pull nginx:1.27 --oci-layout stage/images
               airgap-bundle keygen --out vendor
               airgap-bundle pack stage --key vendor.key --output astrago-1.0.0.tar.zst
               airgap-bundle verify astrago-1.0.0.tar.zst --key vendor.pub
             """,
         version: ToolVersion.description,
-        subcommands: [PullCommand.self, ImagesCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self, InspectCommand.self])
+        subcommands: [
+            BuildCommand.self, LockCommand.self, PullCommand.self, ImagesCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self,
+            InspectCommand.self,
+        ])
 
     static func main() async { await CommandRunner.main(self) }
 }

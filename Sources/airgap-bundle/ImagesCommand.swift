@@ -1,6 +1,7 @@
 import ArgumentParser
 import BundleCommands
 import Charts
+import CommandOptions
 import Foundation
 import Registry
 import Terminal

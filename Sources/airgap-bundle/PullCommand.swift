@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleCommands
+import CommandOptions
 import Foundation
 import OCI
 import Registry

@@ -21,13 +21,18 @@ public struct ImagePuller: Sendable {
         self.concurrency = max(1, concurrency)
     }
 
-    public func pull(_ references: [ImageReference], events: @escaping @Sendable (PullEvent) -> Void = { _ in }) async -> [PullOutcome] {
+    /// `lockedSources`: for a reference in it, the source manifest or index is fetched by that
+    /// digest (a lock file's), not by the tag, and treated exactly as the tag's would be (the same
+    /// platforms kept, the same name): a locked build stores what the first one stored, or fails.
+    public func pull(
+        _ references: [ImageReference], lockedSources: [ImageReference: Digest] = [:], events: @escaping @Sendable (PullEvent) -> Void = { _ in }
+    ) async -> [PullOutcome] {
         var unique: [ImageReference] = []
         for reference in references where !unique.contains(reference) { unique.append(reference) }
 
         // 1. Resolve manifests (a few at a time).
         let resolved = await boundedMap(unique, limit: concurrency) { reference in
-            do { return Result<ResolvedImage, PullFailure>.success(try await resolve(reference)) } catch {
+            do { return Result<ResolvedImage, PullFailure>.success(try await resolve(reference, lockedSource: lockedSources[reference])) } catch {
                 return .failure(PullFailure(message: "\(error)"))
             }
         }
@@ -97,8 +102,16 @@ public struct ImagePuller: Sendable {
         var descriptor: Descriptor
     }
 
-    func resolve(_ reference: ImageReference) async throws -> ResolvedImage {
-        let top = try await client.manifest(for: reference)
+    func resolve(_ reference: ImageReference, lockedSource: Digest? = nil) async throws -> ResolvedImage {
+        let top: ManifestDocument
+        if let lockedSource {
+            do { top = try await client.manifest(in: reference, digest: lockedSource) } catch let error as RegistryError where error.httpStatus == 404
+            {
+                throw PullFailure(message: "\(reference): the locked digest \(lockedSource) is no longer in \(reference.registry) (\(error))")
+            }
+        } else {
+            top = try await client.manifest(for: reference)
+        }
         switch top.content {
         case .image(let manifest):
             return ResolvedImage(

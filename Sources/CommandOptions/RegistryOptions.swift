@@ -3,8 +3,9 @@ import Foundation
 import Registry
 import ToolVersion
 
-/// Flags shared by every command that talks to registries.
-struct RegistryOptions: ParsableArguments {
+/// Flags shared by every command that talks to registries (pull, images, lock, build), in a module
+/// both executables can use.
+public struct RegistryOptions: ParsableArguments {
     @Option(
         name: .customLong("insecure-registry"),
         help: ArgumentHelp(
@@ -31,21 +32,48 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("retries"), help: "Attempts per request for 429, 5xx and broken connections.")
     var retries = 5
 
-    func validate() throws {
+    @Option(
+        name: .customLong("mirror"),
+        help: ArgumentHelp(
+            "Fetch through a mirror while names stay the original ones: a registry (docker.io=mirror.corp:5000) or a chart repository URL prefix (https://charts.example=http://127.0.0.1:8080). Repeatable.",
+            valueName: "source=target"))
+    var mirrors: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
         for entry in credentials where parseCredential(entry) == nil {
             throw ValidationError("--creds \"\(entry.split(separator: "=").first ?? "")=…\" must look like host=user:password")
         }
         guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
+        for mirror in mirrors where Self.parseMirror(mirror) == nil {
+            throw ValidationError("--mirror \"\(mirror)\" must look like docker.io=mirror.corp:5000 or https://charts.example=http://127.0.0.1:8080")
+        }
     }
 
-    func makeClient() throws -> RegistryClient {
+    /// The mirror map of `--mirror`.
+    public var mirrorMap: [String: String] { Dictionary(mirrors.compactMap(Self.parseMirror), uniquingKeysWith: { _, last in last }) }
+
+    static func parseMirror(_ text: String) -> (String, String)? {
+        // The separator is the first "=" (URLs do not need one before it).
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let source = String(text[..<equals]), target = String(text[text.index(after: equals)...])
+        guard !source.isEmpty, !target.isEmpty, source.contains("://") == target.contains("://") else { return nil }
+        return (
+            source.hasSuffix("/") && source.contains("://") ? String(source.dropLast()) : source,
+            target.hasSuffix("/") && target.contains("://") ? String(target.dropLast()) : target
+        )
+    }
+
+    public func makeClient(tool: String = "airgap-bundle") throws -> RegistryClient {
         var store = try CredentialStore.dockerConfig(path: authFile)
         for entry in credentials {
             if let (host, credential) = parseCredential(entry) { store.set(credential, for: host) }
         }
-        let configuration = RegistryConfiguration(
+        var configuration = RegistryConfiguration(
             insecureHosts: Set(insecureRegistries), caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
-            userAgent: "airgap-bundle/\(ToolVersion.version)")
+            userAgent: "\(tool)/\(ToolVersion.version)")
+        configuration.mirrors = mirrorMap
         return try RegistryClient(configuration: configuration, credentials: store)
     }
 

@@ -1,0 +1,180 @@
+import Bundle
+import Charts
+import Foundation
+import Integrity
+import OCI
+import Registry
+
+/// What a build needs besides the manifest.
+public struct BuildOptions: Sendable {
+    public var output: String
+    public var cache: String
+    public var platforms: [Platform]
+    /// Build exactly the lock (fail, naming the entry, when it is out of date or a source moved).
+    public var locked = false
+    public var concurrency = 4
+    /// Overrides the creation time (else `SOURCE_DATE_EPOCH`, else the lock's).
+    public var created: Date?
+    public var builder: BundleIndex.Builder
+
+    public init(output: String, cache: String, platforms: [Platform], builder: BundleIndex.Builder) {
+        self.output = output
+        self.cache = cache
+        self.platforms = platforms
+        self.builder = builder
+    }
+}
+
+/// What a build made.
+public struct BuildReport: Sendable, Codable {
+    public struct Component: Sendable, Codable {
+        public var name: String
+        public var chart: String
+        public var images: [Image]
+        public var testOnlyImagesLeftOut: [String]
+    }
+
+    public struct Image: Sendable, Codable {
+        public var reference: String
+        public var digest: Digest
+        public var size: Int64
+        public var platforms: [String]
+    }
+
+    public var bundle: String
+    public var signature: String
+    public var checksum: String
+    public var lock: String
+    public var lockChanged: Bool
+    public var name: String
+    public var version: String
+    public var archiveSize: Int64
+    public var archiveSHA256: String
+    public var contentBytes: Int64
+    public var bytesFetched: Int64
+    public var bytesFromCache: Int64
+    public var components: [Component]
+    public var seconds: Double
+}
+
+/// `airgap-bundle build`: resolve → lock → fetch → stage → pack, each stage handing plain values
+/// to the next. The executable parses options and prints; this sequences the stages.
+public struct BuildPipeline: Sendable {
+    public let manifest: BundleManifest
+    public let finder: ComponentImageFinder
+    public let client: RegistryClient
+    /// Signs the bundle; `lock` needs none.
+    public let key: SigningKey?
+    public let options: BuildOptions
+
+    public init(manifest: BundleManifest, finder: ComponentImageFinder, client: RegistryClient, key: SigningKey?, options: BuildOptions) {
+        self.manifest = manifest
+        self.finder = finder
+        self.client = client
+        self.key = key
+        self.options = options
+    }
+
+    /// The lock file beside the manifest.
+    public var lockPath: String { manifest.file + ".lock" }
+
+    /// Resolves and fetches, then writes the lock (no bundle): `airgap-bundle lock`.
+    public func lock(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> (BundleLock, changed: Bool) {
+        let (resolution, fetch, lock, changed) = try await resolveAndFetch(events: events)
+        _ = resolution
+        _ = fetch
+        return (lock, changed)
+    }
+
+    public func build(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> BuildReport {
+        let started = Date()
+        guard let key else { throw BuildError.usage("a build needs the signing key (--key)") }
+        let (resolution, fetch, lock, changed) = try await resolveAndFetch(events: events)
+        events(.phase("staging"))
+        do { try PosixFile.makeDirectories(options.output) } catch { throw BuildError.io("cannot create the output directory: \(error)") }
+        let base = "\(manifest.name)-\(manifest.version)"
+        let stage = options.output + "/.stage-\(base)-\(getpid())"
+        Self.removeStaleStages(in: options.output, base: base)
+        defer { try? FileManager.default.removeItem(atPath: stage) }  // links only: the cache keeps the data
+        let cache = try openCache()
+        try BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage)
+
+        events(.phase("packing"))
+        var packOptions = PackOptions(builder: options.builder)
+        packOptions.name = manifest.name
+        packOptions.version = manifest.version
+        packOptions.created = options.created ?? BundlePacker.sourceDateEpoch() ?? Date(timeIntervalSince1970: TimeInterval(lock.created))
+        let archive = options.output + "/\(base).tar.zst"
+        let packed: PackResult
+        do { packed = try BundlePacker.pack(directory: stage, key: key, output: archive, options: packOptions) } catch let error as BundleError {
+            throw error.kind == .verification ? BuildError.source(error.message) : BuildError.io(error.message)
+        }
+        let checksum = archive + ".sha256"
+        do { try PosixFile.writeAtomically(Array("\(packed.archiveSHA256)  \(base).tar.zst\n".utf8), to: checksum) } catch {
+            throw BuildError.io("cannot write \(checksum): \(error)")
+        }
+        let byReference = Dictionary(packed.index.images.map { ($0.reference, $0) }, uniquingKeysWith: { first, _ in first })
+        let components = resolution.components.map { resolved in
+            BuildReport.Component(
+                name: resolved.component.name, chart: "\(resolved.chart.name) \(resolved.chart.version)",
+                images: resolved.images.compactMap { reference in
+                    byReference[reference.description].map {
+                        BuildReport.Image(reference: $0.reference, digest: $0.digest, size: $0.size, platforms: $0.platforms)
+                    }
+                }, testOnlyImagesLeftOut: resolved.testOnlyImages)
+        }
+        return BuildReport(
+            bundle: archive, signature: packed.signaturePath, checksum: checksum, lock: lockPath, lockChanged: changed, name: manifest.name,
+            version: manifest.version, archiveSize: packed.archiveSize, archiveSHA256: packed.archiveSHA256, contentBytes: packed.index.entriesSize,
+            bytesFetched: fetch.bytesFetched, bytesFromCache: fetch.bytesFromCache, components: components, seconds: Date().timeIntervalSince(started)
+        )
+    }
+
+    private func resolveAndFetch(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> (Resolution, ImageFetch, BundleLock, Bool) {
+        let existing = try BundleLock.read(lockPath)
+        if options.locked {
+            guard let existing else { throw BuildError.lock("--locked: there is no lock file \(lockPath); run airgap-bundle lock first") }
+            let platforms = options.platforms.map(\.description)
+            guard existing.platforms == platforms else {
+                throw BuildError.lock(
+                    "--locked: the lock was written for platforms \(existing.platforms.joined(separator: ", ")), not \(platforms.joined(separator: ", "))"
+                )
+            }
+        }
+        events(.phase("resolving charts and images"))
+        let resolution = try await Resolution.resolve(manifest, finder: finder, lock: options.locked ? existing : nil) { events(.note($0)) }
+        for component in resolution.components {
+            events(
+                .componentResolved(
+                    name: component.component.name, chart: "\(component.chart.name) \(component.chart.version)", images: component.images.count))
+        }
+        events(.phase("fetching images"))
+        let cache = try openCache()
+        let fetch = try await ImageFetch.run(
+            resolution.uniqueImages, client: client, cache: cache, platforms: options.platforms, lock: options.locked ? existing : nil,
+            concurrency: options.concurrency, events: events)
+        let lock = try LockWriter.lock(resolution, fetch: fetch, cache: cache, platforms: options.platforms, previous: existing)
+        let changed = lock != existing
+        if changed {
+            guard !options.locked else { throw BuildError.lock("--locked: this build differs from the lock \(lockPath)") }
+            try lock.write(to: lockPath)
+        }
+        return (resolution, fetch, lock, changed)
+    }
+
+    private func openCache() throws -> OCILayout {
+        do { return try OCILayout(creatingAt: options.cache + "/images") } catch {
+            throw BuildError.io("cannot open the cache \(options.cache): \(error)")
+        }
+    }
+
+    /// Stage directories of builds that were killed (their PID no longer runs).
+    static func removeStaleStages(in directory: String, base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(".stage-\(base)-") {
+            guard let pid = Int32(name.dropFirst(".stage-\(base)-".count)), pid != getpid(), kill(pid, 0) != 0 else { continue }
+            // Links only; removing them frees nothing the cache needs.
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+    }
+}

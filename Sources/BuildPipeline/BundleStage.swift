@@ -1,0 +1,88 @@
+import Bundle
+import Charts
+import Foundation
+import OCI
+import Registry
+
+/// The stage step: a directory laid out as an unpacked bundle, made of hard links into the cache
+/// (a copy only where a link cannot be made), so staging costs no disk and no reading.
+/// `images/` is an OCI layout of exactly this bundle's images; `charts/` their archives;
+/// `components.json` the install order.
+enum BundleStage {
+    static func make(_ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String) throws {
+        let images = directory + "/images"
+        do {
+            try PosixFile.makeDirectories(images + "/blobs/sha256")
+            try PosixFile.makeDirectories(directory + "/charts")
+        } catch { throw BuildError.io("cannot create the stage \(directory): \(error)") }
+        let cacheIndex: ImageIndex
+        do { cacheIndex = try cache.readIndex() } catch { throw BuildError.io("cannot read the cache's index.json: \(error)") }
+        var entries: [Descriptor] = []
+        var linked = Set<Digest>()
+        for reference in resolution.uniqueImages.map(\.description) {
+            guard let pulled = fetch.images[reference],
+                let entry = cacheIndex.manifests.last(where: {
+                    $0.digest == pulled.digest && $0.annotations?[OCILayout.Annotation.refName] == reference
+                })
+            else { throw BuildError.source("image \(reference) is not in the cache after fetching it") }
+            entries.append(entry)
+            try linkImage(entry, cache: cache, into: images, linked: &linked)
+        }
+        let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            try PosixFile.writeAtomically(Array(try encoder.encode(index)), to: images + "/index.json")
+            try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: images + "/oci-layout")
+        } catch { throw BuildError.io("cannot write the stage's image index: \(error)") }
+
+        var components: [BundleIndex.Component] = []
+        var chartFiles: [String: String] = [:]
+        for resolved in resolution.components {
+            let name = "charts/\(resolved.chart.name)-\(resolved.chart.version).tgz"
+            if let other = chartFiles[name], other != resolved.chart.sha256 {
+                throw BuildError.source("two different charts would both be \(name) in the bundle (component \"\(resolved.component.name)\")")
+            }
+            if chartFiles[name] == nil { try link(resolved.chart.archive, to: directory + "/" + name) }
+            chartFiles[name] = resolved.chart.sha256
+            components.append(
+                BundleIndex.Component(
+                    name: resolved.component.name, namespace: resolved.component.namespace, releaseName: resolved.component.releaseName,
+                    chart: name, optional: resolved.component.optional))
+        }
+        do {
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            try PosixFile.writeAtomically(Array(try encoder.encode(components)) + [0x0a], to: directory + "/" + BundlePaths.stagedComponents)
+        } catch { throw BuildError.io("cannot write components.json: \(error)") }
+    }
+
+    /// Links an image's manifests and blobs from the cache (children of an index too).
+    private static func linkImage(_ descriptor: Descriptor, cache: OCILayout, into images: String, linked: inout Set<Digest>) throws {
+        guard linked.insert(descriptor.digest).inserted else { return }
+        try link(cache.blobPath(descriptor.digest), to: images + "/blobs/sha256/" + descriptor.digest.hex)
+        guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else { return }
+        let document: ManifestDocument
+        do { document = try ManifestDocument(bytes: try cache.readBlob(descriptor.digest), declaredType: descriptor.mediaType) } catch {
+            throw BuildError.io("cannot read \(descriptor.digest) from the cache: \(error)")
+        }
+        switch document.content {
+        case .index(let index): for child in index.manifests { try linkImage(child, cache: cache, into: images, linked: &linked) }
+        case .image(let manifest):
+            for blob in manifest.blobs where linked.insert(blob.digest).inserted {
+                try link(cache.blobPath(blob.digest), to: images + "/blobs/sha256/" + blob.digest.hex)
+            }
+        }
+    }
+
+    /// A hard link, or a copy when the two paths are on different file systems.
+    static func link(_ source: String, to destination: String) throws {
+        if Foundation.link(source, destination) == 0 { return }
+        let reason = errno
+        guard reason == EXDEV || reason == EPERM || reason == EMLINK else {
+            throw BuildError.io("cannot link \(source) to \(destination): \(String(cString: strerror(reason)))")
+        }
+        do { try FileManager.default.copyItem(atPath: source, toPath: destination) } catch {
+            throw BuildError.io("cannot copy \(source) to \(destination): \(error.localizedDescription)")
+        }
+    }
+}

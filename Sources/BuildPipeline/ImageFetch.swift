@@ -1,0 +1,75 @@
+import Foundation
+import OCI
+import Registry
+
+/// The fetch stage: every image into the persistent cache (an OCI layout): what is there is never
+/// fetched again. With a lock, each image's source is fetched by the lock's digest.
+public struct ImageFetch: Sendable {
+    /// Reference → what the cache holds for it.
+    public var images: [String: PulledImage]
+    /// Bytes fetched now, and bytes the cache already had.
+    public var bytesFetched: Int64
+    public var bytesFromCache: Int64
+
+    public static func run(
+        _ references: [ImageReference], client: RegistryClient, cache: OCILayout, platforms: [Platform], lock: BundleLock?, concurrency: Int,
+        events: @escaping @Sendable (BuildEvent) -> Void
+    ) async throws -> ImageFetch {
+        var lockedSources: [ImageReference: Digest] = [:]
+        if let lock {
+            for image in lock.components.flatMap(\.images) {
+                if let reference = try? ImageReference(parsing: image.reference) { lockedSources[reference] = image.source }
+            }
+        }
+        let totals = FetchTotals()
+        let puller = ImagePuller(client: client, layout: cache, platforms: platforms, concurrency: concurrency)
+        let outcomes = await puller.pull(references, lockedSources: lockedSources) { event in
+            switch event {
+            case .planned(let bytes, _, let present, _):
+                totals.plan(fetch: bytes, present: present)
+                events(.fetchPlanned(bytes: bytes, fromCache: present))
+            case .transferred(let bytes): events(.fetched(bytes))
+            case .imageStored, .imageFailed: break
+            }
+        }
+        var images: [String: PulledImage] = [:]
+        var failures: [String] = []
+        for outcome in outcomes {
+            switch outcome.result {
+            case .success(let image): images[outcome.reference.description] = image
+            case .failure(let failure): failures.append(failure.message)
+            }
+        }
+        guard failures.isEmpty else {
+            throw BuildError.source("\(failures.count) image(s) could not be fetched:\n  " + failures.joined(separator: "\n  "))
+        }
+        if let lock {
+            for locked in lock.components.flatMap(\.images) {
+                guard let pulled = images[locked.reference] else { continue }
+                guard pulled.digest == locked.stored else {
+                    throw BuildError.lock("image \(locked.reference): this build stores \(pulled.digest), the lock says \(locked.stored)")
+                }
+            }
+        }
+        let (fetched, present) = totals.values
+        return ImageFetch(images: images, bytesFetched: fetched, bytesFromCache: present)
+    }
+}
+
+/// Totals reported by the puller's events.
+final class FetchTotals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fetch: Int64 = 0
+    private var present: Int64 = 0
+    func plan(fetch: Int64, present: Int64) {
+        lock.lock()
+        self.fetch = fetch
+        self.present = present
+        lock.unlock()
+    }
+    var values: (Int64, Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (fetch, present)
+    }
+}

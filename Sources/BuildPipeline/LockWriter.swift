@@ -1,0 +1,45 @@
+import Charts
+import Foundation
+import OCI
+import Registry
+
+/// Makes the lock from what was resolved and fetched.
+enum LockWriter {
+    static func lock(_ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, platforms: [Platform], previous: BundleLock?) throws -> BundleLock
+    {
+        let components = try resolution.components.map { resolved in
+            BundleLock.Component(
+                name: resolved.component.name, inputs: resolved.inputs,
+                chart: BundleLock.Chart(
+                    name: resolved.chart.name, version: resolved.chart.version, sha256: resolved.chart.sha256, source: resolved.chart.source),
+                images: try resolved.images.map { reference in
+                    guard let pulled = fetch.images[reference.description] else {
+                        throw BuildError.source("image \(reference) was not fetched")
+                    }
+                    return BundleLock.Image(
+                        reference: reference.description, source: pulled.sourceIndexDigest ?? pulled.digest, stored: pulled.digest,
+                        platforms: try platformDigests(pulled, cache: cache))
+                })
+        }
+        let created = previous?.created ?? Int64(Date().timeIntervalSince1970)
+        var lock = BundleLock(
+            name: resolution.manifest.name, version: resolution.manifest.version, platforms: platforms.map(\.description), created: created,
+            components: components)
+        // A lock that says the same keeps its creation time, so rebuilding it changes nothing.
+        if let previous, previous.name == lock.name, previous.version == lock.version { lock.created = previous.created }
+        return lock
+    }
+
+    /// Platform → manifest digest of a stored index (nil for a single manifest).
+    static func platformDigests(_ image: PulledImage, cache: OCILayout) throws -> [String: Digest]? {
+        guard MediaType.isIndex(image.mediaType) else { return nil }
+        let document: ManifestDocument
+        do { document = try ManifestDocument(bytes: try cache.readBlob(image.digest), declaredType: image.mediaType) } catch {
+            throw BuildError.io("cannot read \(image.digest) from the cache: \(error)")
+        }
+        guard case .index(let index) = document.content else { return nil }
+        var result: [String: Digest] = [:]
+        for entry in index.manifests { if let platform = entry.platform { result[platform.description] = entry.digest } }
+        return result
+    }
+}
