@@ -1,25 +1,24 @@
 #!/usr/bin/env bash
-# The five-minute tour, with no internet:
-#   builds airgap-bundle, starts a throwaway registry on 127.0.0.1, pushes three small sample
-#   images to it, pulls them into bundles/demo/images, shows skopeo reading the result, pulls
-#   again to show that nothing is fetched twice, then signs a bundle (keygen, pack), checks it
-#   three ways (airgap-install verify, stock openssl on the detached signature, sha256sum -c), and
-#   pushes it as a site would into a second, empty "site" registry straight from the archive.
+# The five-minute tour of the real job, with no internet:
+#   starts a throwaway registry on 127.0.0.1 seeded with three small sample images, then builds
+#   the demo platform (manifests/demo/demo.yaml: two components whose charts name the images as
+#   docker.io/...) with `airgap-bundle build --mirror docker.io=127.0.0.1:PORT` into a signed,
+#   locked bundle; builds it again with --locked (nothing fetched, byte for byte the same); checks
+#   it three ways (airgap-install verify, stock openssl on the detached signature, sha256sum -c);
+#   and pushes it as a site would into a second, empty "site" registry straight from the archive.
 #
 #   scripts/demo.sh
 #
 # AIRGAP_DEMO_SCRATCH=/some/dir  builds into that scratch folder instead of .build.
-# The registry and its data are removed on exit; the OCI layout in bundles/demo/images stays.
+# The registries and their data are removed on exit; the bundle stays in bundles/ (git-ignored).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
-LAYOUT_REL="bundles/demo/images"
-LAYOUT="$ROOT/$LAYOUT_REL"
 
 if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=""; DIM=""; GREEN=""; RESET=""; fi
 STEP=0
-TOTAL_STEPS=10
+TOTAL_STEPS=9
 done_heading() { printf '\n%s%s%s\n' "$BOLD" "$*" "$RESET"; }
 step() { STEP=$((STEP + 1)); printf '\n%s[%d/%d] %s%s\n' "$BOLD" "$STEP" "$TOTAL_STEPS" "$*" "$RESET"; }
 say() { printf '    %s\n' "$*"; }
@@ -44,7 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/airgap-demo.XXXXXX")"
 
-printf '%sairgap-bundle demo%s: pull container images into an OCI layout, offline, on 127.0.0.1 only.\n' "$BOLD" "$RESET"
+printf '%sAstrago air-gap demo%s: build a signed bundle from a manifest, check it, push it to a site; offline, on 127.0.0.1 only.\n' "$BOLD" "$RESET"
 
 # ------------------------------------------------------------------------------------------------
 step "Checking the tools (scripts/install-test-deps.sh)"
@@ -173,88 +172,52 @@ push frontend astrago/frontend:1.0
 push nginx library/nginx:1.27
 say "All three share one 2 MB base layer (amd64)."
 
-REFS=("$REGISTRY/astrago/core:1.0" "$REGISTRY/astrago/frontend:1.0" "$REGISTRY/library/nginx:1.27")
-PULL=("$BIN" pull "${REFS[@]}" --oci-layout "$LAYOUT_REL" --platform linux/amd64 --insecure-registry "$REGISTRY")
-show_pull() {
-  printf '    %s$ airgap-bundle pull \\\n' "$DIM"
-  local ref
-  for ref in "${REFS[@]}"; do printf '        %s \\\n' "$ref"; done
-  printf '        --oci-layout %s --platform linux/amd64 --insecure-registry %s%s\n' "$LAYOUT_REL" "$REGISTRY" "$RESET"
-}
 
 # ------------------------------------------------------------------------------------------------
-step "Pulling all three into $LAYOUT_REL"
-if [ -e "$LAYOUT" ]; then
-  say "(removing the layout a previous demo left, so this one starts empty)"
-  rm -rf "$LAYOUT"
-fi
-show_pull
-start=$(date +%s.%N)
-"${PULL[@]}" >"$WORK/pull1.out" 2>"$WORK/pull1.err" || { cat "$WORK/pull1.out" "$WORK/pull1.err" >&2; die "airgap-bundle pull failed"; }
-seconds=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
-say "summary (reference, digest, size, platforms):"
-indent <"$WORK/pull1.out"
-[ -s "$WORK/pull1.err" ] && indent <"$WORK/pull1.err"
-blob_count=$(find "$LAYOUT/blobs/sha256" -type f | wc -l)
-blob_bytes=$(du -sb "$LAYOUT/blobs" | cut -f1)
-ok "pulled in ${seconds}s: $blob_count blobs, $(python3 -c "print(f'{$blob_bytes/1e6:.1f}')") MB in $LAYOUT_REL"
-say "astrago/core:1.0 is a multi-arch index: only linux/amd64 was kept (--platform), in a new index"
-say "that records the source index digest; the shared base layer was fetched once."
-
-# ------------------------------------------------------------------------------------------------
-step "Reading the layout with another tool (skopeo)"
-CORE_REF="${REFS[0]}"
-printf '    %s$ skopeo inspect oci:%s:%s%s\n' "$DIM" "$LAYOUT_REL" "$CORE_REF" "$RESET"
-skopeo inspect "oci:$LAYOUT_REL:$CORE_REF" >"$WORK/inspect.json" 2>"$WORK/inspect.err" \
-  || { cat "$WORK/inspect.err" >&2; die "skopeo could not read the layout"; }
-python3 - "$WORK/inspect.json" <<'PY' | indent
-import json, sys
-info = json.load(open(sys.argv[1]))
-print(json.dumps({k: info.get(k) for k in ("Digest", "Architecture", "Os", "Labels", "Layers")}, indent=2))
-PY
-ok "skopeo reads the image by its full reference (index.json's org.opencontainers.image.ref.name)"
-
-# ------------------------------------------------------------------------------------------------
-step "Pulling again: nothing is fetched twice"
-snapshot() { find "$LAYOUT/blobs/sha256" -type f -printf '%f %s %T@\n' | sort; }
-snapshot >"$WORK/blobs.before"
-show_pull
-start=$(date +%s.%N)
-"${PULL[@]}" >"$WORK/pull2.out" 2>"$WORK/pull2.err" || { cat "$WORK/pull2.out" "$WORK/pull2.err" >&2; die "the second pull failed"; }
-seconds=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
-indent <"$WORK/pull2.out"
-snapshot >"$WORK/blobs.after"
-if cmp -s "$WORK/blobs.before" "$WORK/blobs.after" && cmp -s "$WORK/pull1.out" "$WORK/pull2.out"; then
-  ok "same digests; all $blob_count blobs were already in the layout, none was downloaded or rewritten (${seconds}s)"
-else
-  diff "$WORK/blobs.before" "$WORK/blobs.after" | indent || true
-  die "the second pull changed the layout"
-fi
-
-# ------------------------------------------------------------------------------------------------
-step "Packing a signed bundle (keygen, then pack)"
-STAGE="$ROOT/bundles/demo"
-BUNDLE_REL="bundles/demo-bundle.tar.zst"
+step "Building the demo platform: resolve, render, lock, fetch, stage, pack and sign"
+DEMO="$ROOT/bundles/demo-manifest"
+rm -rf "$DEMO" "$ROOT/bundles/demo-cache" "$ROOT/bundles/demo-out" "$ROOT/bundles/demo-out-again"
+cp -r "$ROOT/manifests/demo" "$DEMO"     # the lock is written beside the manifest: keep the repository clean
+"$BIN" keygen --out "$ROOT/bundles/demo-vendor" --type ed25519 --force | indent
+HELM="$ROOT/Tests/Servers/helm-standin/helm"   # real Helm (its Go SDK through helm-python-sdk), as a helm command
+BUILD_ARGS=("$DEMO/demo.yaml" --key "$ROOT/bundles/demo-vendor.key" --cache "$ROOT/bundles/demo-cache" --helm "$HELM"
+  --mirror "docker.io=$REGISTRY" --insecure-registry "$REGISTRY")
+printf '    %s$ airgap-bundle build bundles/demo-manifest/demo.yaml --key bundles/demo-vendor.key \\\n        --mirror docker.io=%s --insecure-registry %s --output bundles/demo-out%s\n' "$DIM" "$REGISTRY" "$REGISTRY" "$RESET"
+"$BIN" build "${BUILD_ARGS[@]}" --output "$ROOT/bundles/demo-out" >"$WORK/build1.out" 2>"$WORK/build1.err" \
+  || { cat "$WORK/build1.out" "$WORK/build1.err" >&2; die "airgap-bundle build failed"; }
+indent <"$WORK/build1.err"
+indent <"$WORK/build1.out"
+BUNDLE_REL="bundles/demo-out/astrago-demo-1.0.0.tar.zst"
 BUNDLE="$ROOT/$BUNDLE_REL"
-mkdir -p "$STAGE/files"
-printf 'Astrago demo bundle: three sample images.\n' >"$STAGE/files/README.txt"
-rm -f "$ROOT/bundles/demo-vendor.key" "$ROOT/bundles/demo-vendor.pub" "$BUNDLE" "$BUNDLE.sig"
-printf '    %s$ airgap-bundle keygen --out bundles/demo-vendor%s\n' "$DIM" "$RESET"
-"$BIN" keygen --out "$ROOT/bundles/demo-vendor" | indent
-printf '    %s$ airgap-bundle pack bundles/demo --key bundles/demo-vendor.key --output %s --name astrago-demo --version 1.0.0%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
-"$BIN" pack "$STAGE" --key "$ROOT/bundles/demo-vendor.key" --output "$BUNDLE" --name astrago-demo --version 1.0.0 | indent
-ok "one archive, bundle.json first and signed; every entry hashed; a detached signature beside it"
+ok "one signed archive, its .sig and .sha256; the lock is $(basename "$DEMO")/demo.yaml.lock"
+say "the images keep their docker.io names although they came from $REGISTRY (--mirror);"
+say "astrago/core:1.0 is a multi-arch index: only linux/amd64 was kept, in a new index that records the source digest."
+
+# ------------------------------------------------------------------------------------------------
+step "Building again, exactly the lock: nothing is fetched, the archive is byte for byte the same"
+"$BIN" build "${BUILD_ARGS[@]}" --locked --output "$ROOT/bundles/demo-out-again" --json >"$WORK/build2.json" 2>"$WORK/build2.err" \
+  || { cat "$WORK/build2.err" >&2; die "the locked build failed"; }
+python3 - "$WORK/build2.json" <<'PY' | indent
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(f"--locked: fetched {r['bytesFetched']} bytes, {r['bytesFromCache']} bytes from the cache, sha256 {r['archiveSHA256'][:16]}…")
+PY
+cmp -s "$BUNDLE" "$ROOT/bundles/demo-out-again/astrago-demo-1.0.0.tar.zst" || die "the locked rebuild differs"
+ok "identical archives (Ed25519 signatures are deterministic): a security team can rebuild and compare"
 
 # ------------------------------------------------------------------------------------------------
 step "Checking it as a site would: our verifier, then stock openssl and sha256sum"
 printf '    %s$ airgap-install verify %s --key bundles/demo-vendor.pub%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
 "$INSTALL_BIN" verify "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" | indent
 "$INSTALL_BIN" inspect "$BUNDLE" --key "$ROOT/bundles/demo-vendor.pub" | indent
-printf '    %s$ base64 -d %s.sig > sig.der && openssl dgst -sha256 -verify bundles/demo-vendor.pub -signature sig.der %s%s\n' "$DIM" "$BUNDLE_REL" "$BUNDLE_REL" "$RESET"
-base64 -d "$BUNDLE.sig" >"$WORK/sig.der"
-openssl dgst -sha256 -verify "$ROOT/bundles/demo-vendor.pub" -signature "$WORK/sig.der" "$BUNDLE" | indent
+printf '    %s$ base64 -d %s.sig > sig.raw; openssl dgst -sha256 -binary -out archive.sha256 %s\n      openssl pkeyutl -verify -pubin -inkey bundles/demo-vendor.pub -rawin -in archive.sha256 -sigfile sig.raw%s\n' "$DIM" "$BUNDLE_REL" "$BUNDLE_REL" "$RESET"
+base64 -d "$BUNDLE.sig" >"$WORK/sig.raw"
+openssl dgst -sha256 -binary -out "$WORK/archive.sha256" "$BUNDLE"
+openssl pkeyutl -verify -pubin -inkey "$ROOT/bundles/demo-vendor.pub" -rawin -in "$WORK/archive.sha256" -sigfile "$WORK/sig.raw" | indent
 mkdir -p "$WORK/unpacked" && zstd -qdc "$BUNDLE" | tar -x -C "$WORK/unpacked"
 (cd "$WORK/unpacked" && sha256sum -c --quiet checksums.sha256) && ok "sha256sum -c checksums.sha256: every file matches"
+skopeo inspect --raw "oci:$WORK/unpacked/images:docker.io/library/nginx:1.27" >/dev/null \
+  && ok "skopeo reads the unpacked images/ layout by the original name docker.io/library/nginx:1.27"
 cp "$BUNDLE" "$WORK/tampered.tar.zst"
 printf 'X' | dd of="$WORK/tampered.tar.zst" bs=1 seek=$(( $(stat -c %s "$BUNDLE") / 2 )) conv=notrunc 2>/dev/null
 if "$INSTALL_BIN" verify "$WORK/tampered.tar.zst" --key "$ROOT/bundles/demo-vendor.pub" 2>"$WORK/tampered.err"; then
@@ -296,11 +259,10 @@ ok "a rerun sends nothing: everything is already at the site"
 
 # ------------------------------------------------------------------------------------------------
 done_heading "Done"
-say "The OCI layout stays in $LAYOUT_REL, the signed bundle in $BUNDLE_REL and the site state in bundles/demo-state (git-ignored); the registries are gone."
+say "The signed bundle stays in $BUNDLE_REL, the cache in bundles/demo-cache and the site state in bundles/demo-state (git-ignored); the registries are gone."
 say ""
 say "What next:"
 say "  • Look inside:      ${INSTALL_BIN#"$ROOT"/} inspect $BUNDLE_REL --json"
-say "  • Use the images:   skopeo copy oci:$LAYOUT_REL:<reference> docker://<your-registry>/<name>:<tag>"
+say "  • The real platform: airgap-bundle build manifests/astrago.yaml --key vendor.key   (needs network)"
 say "  • All options:      ${BIN#"$ROOT"/} --help"
-say "  • Real registries:  airgap-bundle pull nginx:1.27 --oci-layout build/images   (needs network)"
-say "  • Run the tests:    scripts/test.sh      • Benchmarks:  bench/pull, bench/verify"
+say "  • Run the tests:    scripts/test.sh      • Benchmarks:  bench/pull, bench/verify, bench/push"

@@ -40,9 +40,14 @@ public struct ImagePuller: Sendable {
         // 2. Fetch each missing blob once, biggest first, from the first image that needs it.
         var sources: [Digest: (Descriptor, ImageReference)] = [:]
         var present: Int64 = 0
+        var presentDigests = Set<Digest>()
         for case .success(let image) in resolved {
-            for blob in image.blobs where sources[blob.digest] == nil {
-                if layout.hasBlob(blob) { present += blob.size; continue }
+            for blob in image.blobs where sources[blob.digest] == nil && !presentDigests.contains(blob.digest) {
+                if layout.hasBlob(blob) {
+                    presentDigests.insert(blob.digest)
+                    present += blob.size
+                    continue
+                }
                 sources[blob.digest] = (blob, image.reference)
             }
         }
