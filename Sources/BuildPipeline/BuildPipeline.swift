@@ -153,13 +153,16 @@ public struct BuildPipeline: Sendable {
         let fetch = try await ImageFetch.run(
             resolution.uniqueImages, client: client, cache: cache, platforms: options.platforms, lock: options.locked ? existing : nil,
             concurrency: options.concurrency, events: events)
-        let lock = try LockWriter.lock(resolution, fetch: fetch, cache: cache, platforms: options.platforms, previous: existing)
+        events(.phase("fetching files"))
+        let files = try await FileFetch.run(
+            manifest.files, platforms: options.platforms, client: client, cache: options.cache, lock: options.locked ? existing : nil)
+        let lock = try LockWriter.lock(resolution, fetch: fetch, files: files, cache: cache, platforms: options.platforms, previous: existing)
         let changed = lock != existing
         if changed {
             guard !options.locked else { throw BuildError.lock("--locked: this build differs from the lock \(lockPath)") }
             try lock.write(to: lockPath)
         }
-        return (resolution, fetch, lock, changed)
+        return (Resolution(manifest: resolution.manifest, components: resolution.components, files: files), fetch, lock, changed)
     }
 
     private func openCache() throws -> OCILayout {

@@ -47,6 +47,14 @@ public struct BundleLock: Codable, Sendable, Equatable {
     /// lock was first written), so two builds of one lock are identical.
     public var created: Int64
     public var components: [Component]
+    /// The manifest's files and the tools of the locked platforms.
+    public var files: [File]?
+
+    public struct File: Codable, Sendable, Equatable {
+        /// The path under `files/`.
+        public var name: String
+        public var sha256: String
+    }
 
     public static func read(_ path: String) throws -> BundleLock? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }

@@ -50,6 +50,13 @@ enum BundleStage {
                     name: resolved.component.name, namespace: resolved.component.namespace, releaseName: resolved.component.releaseName,
                     chart: name, optional: resolved.component.optional))
         }
+        for file in resolution.files {
+            let destination = directory + "/files/" + file.name
+            do { try PosixFile.makeDirectories((destination as NSString).deletingLastPathComponent) } catch {
+                throw BuildError.io("cannot create a directory for \(destination): \(error)")
+            }
+            try link(file.path, to: destination)
+        }
         do {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             try PosixFile.writeAtomically(Array(try encoder.encode(components)) + [0x0a], to: directory + "/" + BundlePaths.stagedComponents)

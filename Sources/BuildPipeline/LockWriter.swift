@@ -5,8 +5,9 @@ import Registry
 
 /// Makes the lock from what was resolved and fetched.
 enum LockWriter {
-    static func lock(_ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, platforms: [Platform], previous: BundleLock?) throws -> BundleLock
-    {
+    static func lock(
+        _ resolution: Resolution, fetch: ImageFetch, files: [FetchedFile], cache: OCILayout, platforms: [Platform], previous: BundleLock?
+    ) throws -> BundleLock {
         let components = try resolution.components.map { resolved in
             BundleLock.Component(
                 name: resolved.component.name, inputs: resolved.inputs,
@@ -24,7 +25,7 @@ enum LockWriter {
         let created = previous?.created ?? Int64(Date().timeIntervalSince1970)
         var lock = BundleLock(
             name: resolution.manifest.name, version: resolution.manifest.version, platforms: platforms.map(\.description), created: created,
-            components: components)
+            components: components, files: files.isEmpty ? nil : files.map { BundleLock.File(name: $0.name, sha256: $0.sha256) })
         // A lock that says the same keeps its creation time, so rebuilding it changes nothing.
         if let previous, previous.name == lock.name, previous.version == lock.version { lock.created = previous.created }
         return lock

@@ -19,6 +19,8 @@ public struct ResolvedComponent: Sendable {
 public struct Resolution: Sendable {
     public var manifest: BundleManifest
     public var components: [ResolvedComponent]
+    /// Files and tools, once fetched (empty until then).
+    public var files: [FetchedFile] = []
 
     /// Every image once, in component order.
     public var uniqueImages: [ImageReference] {

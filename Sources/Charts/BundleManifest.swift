@@ -9,8 +9,41 @@ public struct BundleManifest: Sendable {
     public var version: String
     public var platforms: [Platform]
     public var components: [Component]
-    /// Reserved top-level fields found (files, tools, siteValues) — accepted, used by later versions.
+    /// Reserved top-level fields found (siteValues) — accepted, used by later versions.
     public var reservedFields: [String]
+    /// Files and per-platform tools shipped under `files/` (tools at `files/tools/OS-ARCH/NAME`).
+    public var files: [BundledFile] = []
+
+    /// A file the bundle ships to the site: from a local path or an https URL, with its SHA-256.
+    public struct BundledFile: Sendable {
+        public enum Source: Sendable, CustomStringConvertible {
+            /// An absolute path on the vendor's machine.
+            case local(String)
+            case url(String)
+            public var description: String {
+                switch self {
+                case .local(let path): return path
+                case .url(let url): return url
+                }
+            }
+        }
+        /// The path under `files/` in the bundle.
+        public var name: String
+        public var source: Source
+        /// Lowercase hex; required for URLs, checked when given for local files.
+        public var sha256: String?
+        /// For tools: the platform the binary runs on (only tools of the build's platforms are bundled).
+        public var platform: Platform?
+        public var line: Int
+
+        public init(name: String, source: Source, sha256: String?, platform: Platform?, line: Int) {
+            self.name = name
+            self.source = source
+            self.sha256 = sha256
+            self.platform = platform
+            self.line = line
+        }
+    }
 
     public struct Component: Sendable {
         public var name: String

@@ -4,8 +4,8 @@ import Yams
 
 /// Reads a bundle manifest with Yams, keeping line marks so every error names file, line and column.
 public enum ManifestParser {
-    static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components"]
-    static let reservedTopFields = ["files", "tools", "siteValues"]
+    static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components", "files", "tools"]
+    static let reservedTopFields = ["siteValues"]
     static let componentFields = ["name", "namespace", "releaseName", "optional", "chart", "values", "images"]
     static let chartFields = ["repository", "name", "version", "oci", "path"]
 
@@ -61,9 +61,64 @@ public enum ManifestParser {
         }
         if components.isEmpty { throw reader.error(top["components"], "there are no components", hint: "list at least one component") }
         let reserved = reservedTopFields.filter { top[$0] != nil }
-        return BundleManifest(
+        var manifest = BundleManifest(
             file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
             components: components, reservedFields: reserved)
+        manifest.files = try parseFiles(top, reader: &reader, base: base.isEmpty ? "." : base)
+        return manifest
+    }
+
+    /// `files: [{name, source, sha256}]` and `tools: [{name, platform, source, sha256}]`.
+    private static func parseFiles(_ top: [String: Node], reader: inout NodeReader, base: String) throws -> [BundleManifest.BundledFile] {
+        var files: [BundleManifest.BundledFile] = []
+        for (field, isTool) in [("files", false), ("tools", true)] {
+            guard let list = top[field] else { continue }
+            for item in try reader.sequence(list, field) {
+                let what = isTool ? "a tool" : "a file"
+                let map = try reader.mapping(item, what, allowed: isTool ? ["name", "platform", "source", "sha256"] : ["name", "source", "sha256"])
+                let name = try reader.string(map, "name", in: what)
+                let sourceText = try reader.string(map, "source", in: what)
+                var sha256: String?
+                if let node = map["sha256"] {
+                    let text = try reader.scalar(node, "a SHA-256").lowercased()
+                    guard text.count == 64, text.allSatisfy(\.isHexDigit) else {
+                        throw reader.error(node, "sha256 must be 64 hex digits", hint: "sha256sum FILE prints it")
+                    }
+                    sha256 = text
+                }
+                let source: BundleManifest.BundledFile.Source
+                if sourceText.hasPrefix("https://") || sourceText.hasPrefix("http://") {
+                    guard sha256 != nil else {
+                        throw reader.error(
+                            item, "\(what) downloaded from \(sourceText) needs its sha256", hint: "add sha256: the file's SHA-256 (sha256sum FILE)")
+                    }
+                    source = .url(sourceText)
+                } else {
+                    let absolute = sourceText.hasPrefix("/") ? sourceText : base + "/" + sourceText
+                    guard FileManager.default.fileExists(atPath: absolute) else {
+                        throw reader.error(
+                            map["source"], "\(sourceText) does not exist (looked at \(absolute))",
+                            hint: "local sources are relative to the manifest file")
+                    }
+                    source = .local(absolute)
+                }
+                var platform: Platform?
+                if isTool {
+                    let text = try reader.string(map, "platform", in: what)
+                    do { platform = try Platform(parsing: text) } catch { throw reader.error(map["platform"], error.description, hint: nil) }
+                }
+                let path = isTool ? "tools/\(platform!.os)-\(platform!.architecture)\(platform!.variant.map { "-" + $0 } ?? "")/\(name)" : name
+                let components = path.split(separator: "/", omittingEmptySubsequences: false)
+                guard !path.hasPrefix("/"), !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+                    throw reader.error(map["name"], "\(what) name \"\(name)\" must be a relative path without '.' or '..'", hint: nil)
+                }
+                if let other = files.first(where: { $0.name == path }) {
+                    throw reader.error(item, "files/\(path) is listed twice (first on line \(other.line))", hint: nil)
+                }
+                files.append(.init(name: path, source: source, sha256: sha256, platform: platform, line: (item.mark?.line ?? 0)))
+            }
+        }
+        return files
     }
 
     private static func parseComponent(_ node: Node, reader: inout NodeReader, base: String) throws -> BundleManifest.Component {
