@@ -3,9 +3,10 @@ import PackageDescription
 
 // Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
-//   COpenSSL <- Integrity <- OCI <- Registry <- Charts (also uses Bundle) <- airgap-bundle
-//   CArchive, CZstd, CZlib, Integrity <- TarStream <- Bundle <- BundleCommands <- both executables
-//   Terminal (progress, byte counts) <- both executables
+//   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
+//   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
+//   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
+//   CommandOptions, Terminal, ToolVersion <- both executables
 let package = Package(
     name: "astrago-airgap",
     products: [
@@ -52,7 +53,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity"]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", .product(name: "Yams", package: "Yams")]),
+        // The Helm chart format (Chart.yaml), for packing and for chart resolution alike.
+        .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
         .target(name: "OCI", dependencies: ["Integrity"]),
         .target(
             name: "Registry",
@@ -76,7 +79,7 @@ let package = Package(
             name: "CommandOptions",
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
-        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "Bundle", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

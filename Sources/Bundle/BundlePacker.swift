@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import Integrity
 import OCI
@@ -46,7 +47,10 @@ public enum BundlePacker {
         var components: [BundleIndex.Component] = []
         for (file, sha) in zip(staged.files, hashes) {
             if file.path.hasPrefix(BundlePaths.charts), file.path.hasSuffix(".tgz") {
-                let meta = try ChartMetadataFile.read(archive: file.absolutePath)
+                let meta: ChartMetadataFile
+                do { meta = try ChartMetadataFile.read(archive: file.absolutePath) } catch let error as ChartFormatError {
+                    throw error.kind == .unreadable ? BundleError.io(error.message) : BundleError.usage(error.message)
+                }
                 charts.append(BundleIndex.Chart(path: file.path, name: meta.name, version: meta.version, size: file.size, sha256: sha))
             } else if file.path.hasPrefix(BundlePaths.files) {
                 files.append(BundleIndex.File(path: file.path, size: file.size, sha256: sha))

@@ -1,4 +1,4 @@
-import Bundle
+import ChartFormat
 import Foundation
 import Integrity
 import OCI
