@@ -100,6 +100,11 @@ public struct BuildPipeline: Sendable {
         try BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage)
 
         events(.phase("packing"))
+        // The archive can be as large as its content (compressed layers do not shrink), plus margin.
+        let content = fetch.images.values.reduce(Int64(0)) { $0 + $1.size } + resolution.files.reduce(Int64(0)) { $0 + $1.size }
+        do { try DiskSpace.require(content + content / 50 + (64 << 20), at: options.output, for: "write the bundle") } catch {
+            throw BuildError.io("\(error)")
+        }
         var packOptions = PackOptions(builder: options.builder)
         packOptions.name = manifest.name
         packOptions.version = manifest.version

@@ -23,7 +23,19 @@ public struct ImageFetch: Sendable {
         }
         let totals = FetchTotals()
         let puller = ImagePuller(client: client, layout: cache, platforms: platforms, concurrency: concurrency)
-        let outcomes = await puller.pull(references, lockedSources: lockedSources) { event in
+        let cacheRoot = cache.root
+        let outcomes = await puller.pull(
+            references, lockedSources: lockedSources,
+            checkSpace: { needed in
+                // The blobs, plus a margin for manifests and the file system.
+                do { try DiskSpace.require(needed + needed / 50 + (64 << 20), at: cacheRoot, for: "fetch the images into the cache") } catch let error
+                    as DiskSpaceError
+                {
+                    totals.noSpace(error)
+                    throw error
+                }
+            }
+        ) { event in
             switch event {
             case .planned(let bytes, _, let present, _):
                 totals.plan(fetch: bytes, present: present)
@@ -40,6 +52,7 @@ public struct ImageFetch: Sendable {
             case .failure(let failure): failures.append(failure.message)
             }
         }
+        if let noSpace = totals.spaceError { throw BuildError.io("\(noSpace)") }
         guard failures.isEmpty else {
             throw BuildError.source("\(failures.count) image(s) could not be fetched:\n  " + failures.joined(separator: "\n  "))
         }
@@ -67,6 +80,18 @@ final class FetchTotals: @unchecked Sendable {
         self.present = present
         lock.unlock()
     }
+    private var space: DiskSpaceError?
+    func noSpace(_ error: DiskSpaceError) {
+        lock.lock()
+        space = error
+        lock.unlock()
+    }
+    var spaceError: DiskSpaceError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return space
+    }
+
     var values: (Int64, Int64) {
         lock.lock()
         defer { lock.unlock() }

@@ -78,7 +78,11 @@ struct PullCommand: AsyncParsableCommand {
 
         let progress = ProgressLine()
         let puller = ImagePuller(client: client, layout: layout, platforms: platforms, concurrency: concurrency)
-        let outcomes = await puller.pull(references) { event in
+        let layoutRoot = layout.root
+        let outcomes = await puller.pull(
+            references,
+            checkSpace: { needed in try DiskSpace.require(needed + needed / 50 + (64 << 20), at: layoutRoot, for: "fetch the images") }
+        ) { event in
             switch event {
             case .planned(let bytes, let blobs, let present, let images):
                 let note = present > 0 ? ", \(ByteCount.format(present)) already present" : ""

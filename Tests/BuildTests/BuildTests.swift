@@ -184,3 +184,24 @@ struct BuildTests {
 func airgap(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Shell.Result {
     try Shell.run([try TestPaths.binary(tool)] + arguments, environment: environment)
 }
+
+/// Not enough disk, on a small tmpfs (the tests run as root, as the test command requires): the
+/// build stops before fetching or packing, with the numbers, and leaves no bundle.
+@Suite("A build checks free disk before fetching and packing", .serialized)
+struct DiskSpaceTests {
+    @Test func notEnoughDiskIsNamedWithTheNumbers() async throws {
+        let fixture = try await BuildTests.Fixture()
+        let small = fixture.root + "/small"
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        let mounted = try Shell.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small])
+        try #require(mounted.status == 0, "mounting a 1 MB tmpfs needs root: \(mounted.stderr)")
+        defer { _ = try? Shell.run(["umount", small]) }
+        let cacheFull = try fixture.build([], output: fixture.root + "/out", cache: small + "/cache")
+        #expect(cacheFull.status == 2)
+        #expect(cacheFull.stderr.contains("not enough free disk") && cacheFull.stderr.contains("bytes needed"), "\(cacheFull.stderr)")
+        let outputFull = try fixture.build([], output: small + "/out")
+        #expect(outputFull.status == 2)
+        #expect(outputFull.stderr.contains("not enough free disk") && outputFull.stderr.contains("write the bundle"), "\(outputFull.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: small + "/out/demo-2.0.0.tar.zst"))
+    }
+}

@@ -24,8 +24,11 @@ public struct ImagePuller: Sendable {
     /// `lockedSources`: for a reference in it, the source manifest or index is fetched by that
     /// digest (a lock file's), not by the tag, and treated exactly as the tag's would be (the same
     /// platforms kept, the same name): a locked build stores what the first one stored, or fails.
+    /// `checkSpace` hears how many bytes are about to be fetched (once every manifest is resolved,
+    /// before any blob); throwing fails every image with its message (e.g. not enough disk).
     public func pull(
-        _ references: [ImageReference], lockedSources: [ImageReference: Digest] = [:], events: @escaping @Sendable (PullEvent) -> Void = { _ in }
+        _ references: [ImageReference], lockedSources: [ImageReference: Digest] = [:],
+        checkSpace: @Sendable (Int64) throws -> Void = { _ in }, events: @escaping @Sendable (PullEvent) -> Void = { _ in }
     ) async -> [PullOutcome] {
         var unique: [ImageReference] = []
         for reference in references where !unique.contains(reference) { unique.append(reference) }
@@ -52,6 +55,9 @@ public struct ImagePuller: Sendable {
             }
         }
         let work = sources.values.sorted { $0.0.size > $1.0.size }
+        do { try checkSpace(work.reduce(0) { $0 + $1.0.size }) } catch {
+            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(error)"))) }
+        }
         events(
             .planned(
                 bytesToFetch: work.reduce(0) { $0 + $1.0.size }, blobsToFetch: work.count, bytesPresent: present,
