@@ -15,6 +15,8 @@ public struct BuildOptions: Sendable {
     public var concurrency = 4
     /// Overrides the creation time (else `SOURCE_DATE_EPOCH`, else the lock's).
     public var created: Date?
+    /// A delta against this bundle (its archive, or its `bundle.json`): layers it carried are left out.
+    public var since: String?
     public var builder: BundleIndex.Builder
 
     public init(output: String, cache: String, platforms: [Platform], builder: BundleIndex.Builder) {
@@ -51,6 +53,9 @@ public struct BuildReport: Sendable, Codable {
     public var archiveSize: Int64
     public var archiveSHA256: String
     public var contentBytes: Int64
+    /// For a delta: the base bundle, and the layers left out because it carried them.
+    public var base: BundleIndex.Base?
+    public var layersLeftOut: Int
     public var bytesFetched: Int64
     public var bytesFromCache: Int64
     public var components: [Component]
@@ -92,30 +97,36 @@ public struct BuildPipeline: Sendable {
         let (resolution, fetch, lock, changed) = try await resolveAndFetch(events: events)
         events(.phase("staging"))
         do { try PosixFile.makeDirectories(options.output) } catch { throw BuildError.io("cannot create the output directory: \(error)") }
-        let base = "\(manifest.name)-\(manifest.version)"
-        let stage = options.output + "/.stage-\(base)-\(getpid())"
-        Self.removeStaleStages(in: options.output, base: base)
+        let baseName = "\(manifest.name)-\(manifest.version)"
+        let stage = options.output + "/.stage-\(baseName)-\(getpid())"
+        Self.removeStaleStages(in: options.output, base: baseName)
         defer { try? FileManager.default.removeItem(atPath: stage) }  // links only: the cache keeps the data
         let cache = try openCache()
-        try BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage)
+        let base = try options.since.map { try BaseBundle.load($0, verifyingWith: key.publicKey) }
+        let leftOut = try BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage, leavingOut: base?.layers ?? [])
 
         events(.phase("packing"))
         // The archive can be as large as its content (compressed layers do not shrink), plus margin.
         let content = fetch.images.values.reduce(Int64(0)) { $0 + $1.size } + resolution.files.reduce(Int64(0)) { $0 + $1.size }
+        if let base {
+            events(.note("a delta of \(base.reference.name) \(base.reference.version): \(leftOut.count) layer(s) it carried are left out"))
+        }
         do { try DiskSpace.require(content + content / 50 + (64 << 20), at: options.output, for: "write the bundle") } catch {
             throw BuildError.io("\(error)")
         }
         var packOptions = PackOptions(builder: options.builder)
         packOptions.name = manifest.name
         packOptions.version = manifest.version
+        packOptions.base = base?.reference
+        packOptions.baseBlobs = leftOut
         packOptions.created = options.created ?? BundlePacker.sourceDateEpoch() ?? Date(timeIntervalSince1970: TimeInterval(lock.created))
-        let archive = options.output + "/\(base).tar.zst"
+        let archive = options.output + "/\(baseName).tar.zst"
         let packed: PackResult
         do { packed = try BundlePacker.pack(directory: stage, key: key, output: archive, options: packOptions) } catch let error as BundleError {
             throw error.kind == .verification ? BuildError.source(error.message) : BuildError.io(error.message)
         }
         let checksum = archive + ".sha256"
-        do { try PosixFile.writeAtomically(Array("\(packed.archiveSHA256)  \(base).tar.zst\n".utf8), to: checksum) } catch {
+        do { try PosixFile.writeAtomically(Array("\(packed.archiveSHA256)  \(baseName).tar.zst\n".utf8), to: checksum) } catch {
             throw BuildError.io("cannot write \(checksum): \(error)")
         }
         let byReference = Dictionary(packed.index.images.map { ($0.reference, $0) }, uniquingKeysWith: { first, _ in first })
@@ -131,6 +142,7 @@ public struct BuildPipeline: Sendable {
         return BuildReport(
             bundle: archive, signature: packed.signaturePath, checksum: checksum, lock: lockPath, lockChanged: changed, name: manifest.name,
             version: manifest.version, archiveSize: packed.archiveSize, archiveSHA256: packed.archiveSHA256, contentBytes: packed.index.entriesSize,
+            base: packed.index.base, layersLeftOut: leftOut.count,
             bytesFetched: fetch.bytesFetched, bytesFromCache: fetch.bytesFromCache, components: components, seconds: Date().timeIntervalSince(started)
         )
     }

@@ -9,7 +9,12 @@ import Registry
 /// `images/` is an OCI layout of exactly this bundle's images; `charts/` their archives;
 /// `components.json` the install order.
 enum BundleStage {
-    static func make(_ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String) throws {
+    /// Returns the layers left out because a delta's base carried them (`leavingOut`).
+    @discardableResult
+    static func make(
+        _ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String, leavingOut baseLayers: Set<Digest> = []
+    ) throws -> Set<Digest> {
+        var leftOut = Set<Digest>()
         let images = directory + "/images"
         do {
             try PosixFile.makeDirectories(images + "/blobs/sha256")
@@ -26,7 +31,7 @@ enum BundleStage {
                 })
             else { throw BuildError.source("image \(reference) is not in the cache after fetching it") }
             entries.append(entry)
-            try linkImage(entry, cache: cache, into: images, linked: &linked)
+            try linkImage(entry, cache: cache, into: images, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
         }
         let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: entries)
         let encoder = JSONEncoder()
@@ -61,10 +66,14 @@ enum BundleStage {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             try PosixFile.writeAtomically(Array(try encoder.encode(components)) + [0x0a], to: directory + "/" + BundlePaths.stagedComponents)
         } catch { throw BuildError.io("cannot write components.json: \(error)") }
+        return leftOut
     }
 
     /// Links an image's manifests and blobs from the cache (children of an index too).
-    private static func linkImage(_ descriptor: Descriptor, cache: OCILayout, into images: String, linked: inout Set<Digest>) throws {
+    private static func linkImage(
+        _ descriptor: Descriptor, cache: OCILayout, into images: String, linked: inout Set<Digest>, baseLayers: Set<Digest>,
+        leftOut: inout Set<Digest>
+    ) throws {
         guard linked.insert(descriptor.digest).inserted else { return }
         try link(cache.blobPath(descriptor.digest), to: images + "/blobs/sha256/" + descriptor.digest.hex)
         guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else { return }
@@ -73,9 +82,17 @@ enum BundleStage {
             throw BuildError.io("cannot read \(descriptor.digest) from the cache: \(error)")
         }
         switch document.content {
-        case .index(let index): for child in index.manifests { try linkImage(child, cache: cache, into: images, linked: &linked) }
+        case .index(let index):
+            for child in index.manifests {
+                try linkImage(child, cache: cache, into: images, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
+            }
         case .image(let manifest):
             for blob in manifest.blobs where linked.insert(blob.digest).inserted {
+                // Layers (not configs) a delta's base carried stay out of the bundle.
+                if blob.digest != manifest.config.digest, baseLayers.contains(blob.digest) {
+                    leftOut.insert(blob.digest)
+                    continue
+                }
                 try link(cache.blobPath(blob.digest), to: images + "/blobs/sha256/" + blob.digest.hex)
             }
         }

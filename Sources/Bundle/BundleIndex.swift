@@ -18,6 +18,21 @@ public struct BundleIndex: Codable, Sendable, Hashable {
     public var files: [File]
     /// Every entry after `bundle.json.sig`, in archive order.
     public var entries: [Entry]
+    /// For a delta bundle: the bundle it builds on. Its images' layers that the base carried are
+    /// listed in `images[].blobs` but not shipped; the site must have pushed the base first.
+    public var base: Base?
+
+    /// The bundle a delta builds on, and the SHA-256 of its exact `bundle.json`.
+    public struct Base: Codable, Sendable, Hashable {
+        public var name: String
+        public var version: String
+        public var bundleJSON: String
+        public init(name: String, version: String, bundleJSON: String) {
+            self.name = name
+            self.version = version
+            self.bundleJSON = bundleJSON
+        }
+    }
 
     public struct Builder: Codable, Sendable, Hashable {
         public var name: String

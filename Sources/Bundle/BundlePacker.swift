@@ -14,6 +14,10 @@ public struct PackOptions: Sendable {
     public var compression: Compression = .zstd
     public var compressionLevel: Int?
     public var threads = 2
+    /// A delta: the bundle it builds on, and the layers that bundle carried, which this one may
+    /// leave out (they are listed, not shipped).
+    public var base: BundleIndex.Base?
+    public var baseBlobs: Set<Digest> = []
     /// The tool recorded in `bundle.json` (the executable passes its own name and version).
     public var builder: BundleIndex.Builder
 
@@ -63,7 +67,7 @@ public enum BundlePacker {
                 }
             }
         }
-        let images = try ImageCatalog.images(in: staged)
+        let images = try ImageCatalog.images(in: staged, baseBlobs: options.baseBlobs)
         let sbom = SoftwareBillOfMaterials.make(
             name: name, version: version, created: createdText, charts: charts, images: images, files: files, builder: options.builder)
 
@@ -80,10 +84,11 @@ public enum BundlePacker {
                 .bytes(checksums)
             ), at: 0)
 
-        let index = BundleIndex(
+        var index = BundleIndex(
             formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
             builder: options.builder, components: components, charts: charts, images: images, files: files,
             entries: content.map(\.entry))
+        index.base = options.base
         if let problem = index.firstProblem() { throw BundleError.usage("cannot pack \(directory): bundle.json \(problem)") }
         let indexBytes = try BundleCodec.encode(index)
         let fingerprint = try key.publicKey.fingerprint()

@@ -4,7 +4,8 @@ import OCI
 /// The images of a staged `images/` OCI layout, as `bundle.json` lists them. Checks that every
 /// manifest and blob the layout's index names is present.
 enum ImageCatalog {
-    static func images(in staged: StagedDirectory) throws -> [BundleIndex.Image] {
+    /// `baseBlobs`: layers a delta's base carried, which may be absent from the layout.
+    static func images(in staged: StagedDirectory, baseBlobs: Set<Digest> = []) throws -> [BundleIndex.Image] {
         guard let indexFile = staged.file("images/index.json") else {
             if staged.files.contains(where: { $0.path.hasPrefix(BundlePaths.images) }) {
                 throw BundleError.usage("\(staged.root)/images: not an OCI image layout (no index.json)")
@@ -19,7 +20,7 @@ enum ImageCatalog {
         return try index.manifests.map { entry in
             let name = entry.annotations?[OCILayout.Annotation.refName] ?? entry.digest.description
             var contents = Contents()
-            try walk(entry, staged: staged, image: name, into: &contents, depth: 0)
+            try walk(entry, staged: staged, image: name, into: &contents, depth: 0, baseBlobs: baseBlobs)
             var platforms = contents.platforms
             if let kept = entry.annotations?[OCILayout.Annotation.platforms] { platforms = kept.split(separator: ",").map(String.init) }
             let size = (contents.manifests + contents.blobs).reduce(Int64(0)) { $0 + $1.size }
@@ -40,7 +41,9 @@ enum ImageCatalog {
     }
 
     /// Walks a manifest and everything below it; fails on a missing or mis-sized blob.
-    private static func walk(_ descriptor: Descriptor, staged: StagedDirectory, image: String, into contents: inout Contents, depth: Int) throws {
+    private static func walk(
+        _ descriptor: Descriptor, staged: StagedDirectory, image: String, into contents: inout Contents, depth: Int, baseBlobs: Set<Digest>
+    ) throws {
         guard depth < 8 else { throw BundleError.usage("image \(image): indexes nest more than 8 deep") }
         let path = "images/blobs/\(descriptor.digest.algorithm)/\(descriptor.digest.hex)"
         guard let file = staged.file(path) else { throw BundleError.usage("image \(image): \(path) is missing from the layout") }
@@ -63,7 +66,7 @@ enum ImageCatalog {
             for child in index.manifests {
                 // A filtered index lists only what is kept; a pinned one lists every platform (all present).
                 let before = contents.platforms
-                try walk(child, staged: staged, image: image, into: &contents, depth: depth + 1)
+                try walk(child, staged: staged, image: image, into: &contents, depth: depth + 1, baseBlobs: baseBlobs)
                 contents.platforms = before
                 if child.annotations?["vnd.docker.reference.type"] == nil, let platform = child.platform {
                     contents.platforms.append(platform.description)
@@ -72,7 +75,8 @@ enum ImageCatalog {
         case .image(let manifest):
             for blob in manifest.blobs {
                 let blobPath = "images/blobs/\(blob.digest.algorithm)/\(blob.digest.hex)"
-                guard let present = staged.file(blobPath), present.size == blob.size else {
+                let inBase = baseBlobs.contains(blob.digest) && staged.file(blobPath) == nil
+                guard inBase || staged.file(blobPath)?.size == blob.size else {
                     throw BundleError.usage("image \(image): blob \(blob.digest) is missing from the layout or has the wrong size")
                 }
                 if contents.seen.insert(blob.digest).inserted {

@@ -21,6 +21,8 @@ public struct PushOptions: Sendable {
     public var requireArchiveSignature = false
     /// Where charts, files, `relocation.json` and the journal go; nil: the default for the bundle.
     public var stateDirectory: String?
+    /// For a delta: the base's state directory (default: beside this one, `BASE-NAME-VERSION`).
+    public var baseStateDirectory: String?
 
     public init() {}
 
@@ -137,7 +139,7 @@ public struct BundlePusher: Sendable {
         }
         let registration = ImageRegistration(
             client: client, plan: plan, manifestBytes: active.manifestBytes, concurrency: options.lookupConcurrency,
-            journal: context.journal)
+            journal: context.journal, mountSources: context.mountSources)
         let registered = try await registration.run()
         try context.installIncoming(files: active.stagedFiles, indexBytes: active.indexBytes)
         let relocation = RelocationMap(
@@ -160,6 +162,60 @@ public struct BundlePusher: Sendable {
             blobsMounted: registered.blobsMounted, manifestsPushed: registered.manifestsPushed, manifestsPresent: registered.manifestsPresent,
             tagsPushed: registered.tagsPushed, tagsUnchanged: registered.tagsUnchanged, seconds: Date().timeIntervalSince(started),
             stateDirectory: state, relocation: relocationPath)
+    }
+
+    /// A delta leaves out the layers its base carried: each must already be in the registry, in
+    /// the repository that needs it or in one of the base's (found through the base's state
+    /// directory, whose bundle.json must be the exact base this delta names). Returns where to
+    /// mount each from; fails, naming what is missing, before anything is uploaded.
+    private func locateBaseLayers(
+        _ plan: RelocationPlan, base: BundleIndex.Base, present: Set<Digest>, state: String
+    ) throws -> [Digest: ImageReference] {
+        let baseState = options.baseStateDirectory ?? ((state as NSString).deletingLastPathComponent + "/\(base.name)-\(base.version)")
+        var candidates: [Digest: [ImageReference]] = [:]
+        if FileManager.default.fileExists(atPath: baseState + "/bundle.json") {
+            let bytes: [UInt8]
+            do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: baseState + "/bundle.json"))) } catch {
+                throw InstallError.io("cannot read the base's \(baseState)/bundle.json: \(error.localizedDescription)")
+            }
+            guard SHA256Hasher.hex(of: bytes) == base.bundleJSON else {
+                throw InstallError.bundle(
+                    "this delta builds on \(base.name) \(base.version) with bundle.json SHA-256 \(base.bundleJSON), but \(baseState) holds another build of it; push the base this delta was made from"
+                )
+            }
+            let baseIndex = try? JSONDecoder().decode(BundleIndex.self, from: Data(bytes))
+            let relocation = try? JSONDecoder().decode(
+                RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: baseState + "/relocation.json")))
+            let targets = Dictionary((relocation?.images ?? []).map { ($0.source, $0.target) }, uniquingKeysWith: { first, _ in first })
+            for image in baseIndex?.images ?? [] {
+                guard let target = targets[image.reference].flatMap({ try? ImageReference(parsing: $0) }) else { continue }
+                for blob in image.blobs ?? [] { candidates[blob.digest, default: []].append(target.repositoryOnly) }
+            }
+        }
+        let everyRepository = plan.images.map(\.target.repositoryOnly)
+        let missing = plan.expectedAtSite.subtracting(present).sorted { $0.description < $1.description }
+        let client = self.client
+        let candidatesFound = candidates
+        let found: [Digest: ImageReference] = try ThreadBridge.wait {
+            var found: [Digest: ImageReference] = [:]
+            for digest in missing {
+                for repository in (candidatesFound[digest] ?? []) + everyRepository where try await client.blobExists(digest, in: repository) {
+                    found[digest] = repository
+                    break
+                }
+            }
+            return found
+        }
+        let absent = missing.filter { found[$0] == nil }
+        guard absent.isEmpty else {
+            let owner = { (digest: Digest) in
+                plan.images.first { image in plan.blobHomes[digest]?.contains(image.target.repositoryOnly) ?? false }?.source.description ?? "?"
+            }
+            throw InstallError.bundle(
+                "this is a delta of \(base.name) \(base.version): \(absent.count) layer(s) it leaves out are not in \(target.registry)/\(target.project) (e.g. \(absent[0]) of \(owner(absent[0]))); push \(base.name) \(base.version) first"
+            )
+        }
+        return found
     }
 
     /// After bundle.json's signature verified: the plan, the state directory, the project, and
@@ -195,6 +251,9 @@ public struct BundlePusher: Sendable {
             }
         }
         context.present = present
+        if let base = signed.index.base {
+            context.mountSources = try locateBaseLayers(plan, base: base, present: present, state: state)
+        }
         return (plan, present)
     }
 }

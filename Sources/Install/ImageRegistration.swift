@@ -27,6 +27,8 @@ struct ImageRegistration: Sendable {
     let manifestBytes: [Digest: [UInt8]]
     let concurrency: Int
     let journal: PushJournal?
+    /// A delta's layers already at the site in another repository: mounted first into their home.
+    var mountSources: [Digest: ImageReference] = [:]
 
     func run() async throws -> Counts {
         var counts = try await mountSharedBlobs()
@@ -36,6 +38,19 @@ struct ImageRegistration: Sendable {
     }
 
     private func mountSharedBlobs() async throws -> Counts {
+        var counts = Counts()
+        for (digest, source) in mountSources.sorted(by: { $0.key.description < $1.key.description }) {
+            guard let home = plan.blobHomes[digest]?.first, home != source else { continue }
+            if try await client.blobExists(digest, in: home) { continue }
+            guard try await client.mountBlob(digest, from: source, into: home) else {
+                throw InstallError.registry("\(home.name): the registry would not mount the base's blob \(digest) from \(source.repository)")
+            }
+            counts.blobsMounted += 1
+        }
+        return counts + (try await mountWithinBundle())
+    }
+
+    private func mountWithinBundle() async throws -> Counts {
         let pairs = plan.blobHomes.flatMap { digest, homes in homes.dropFirst().map { (digest, homes[0], $0) } }
         return try await bounded(pairs) { digest, home, repository in
             if try await client.blobExists(digest, in: repository) { return Counts() }

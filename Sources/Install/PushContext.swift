@@ -11,6 +11,8 @@ final class PushContext: @unchecked Sendable {
     private(set) var journal: PushJournal?
     var present = Set<Digest>()
     var projectOutcome = HarborProjectOutcome.notHarbor
+    /// A delta's layers the site already has elsewhere: where to mount each from.
+    var mountSources: [Digest: ImageReference] = [:]
 
     func open(stateDirectory: String) throws {
         do { try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true) } catch {

@@ -27,6 +27,8 @@ public struct RelocationPlan: Sendable {
     public var manifests: [Digest: BundleIndex.Content]
     /// The size of every blob.
     public var blobSizes: [Digest: Int64]
+    /// A delta's layers that are not in the archive: its base (pushed earlier) carried them.
+    public var expectedAtSite: Set<Digest>
 
     /// The most bytes one manifest may have (the distribution spec's limit).
     public static let manifestLimit: Int64 = 4 << 20
@@ -51,6 +53,7 @@ public struct RelocationPlan: Sendable {
         for (_, source) in sources { registriesByPath[source.repository, default: []].insert(source.registry) }
         var images: [Image] = [], blobHomes: [Digest: [ImageReference]] = [:], manifests: [Digest: BundleIndex.Content] = [:]
         var blobSizes: [Digest: Int64] = [:]
+        var expectedAtSite = Set<Digest>()
         for (image, source) in sources {
             let clash = (registriesByPath[source.repository]?.count ?? 0) > 1
             let path = clash ? Self.pathComponent(forRegistry: source.registry) + "/" + source.repository : source.repository
@@ -62,6 +65,11 @@ public struct RelocationPlan: Sendable {
             let targetReference = ImageReference(registry: target.registry, repository: repository, tag: source.tag, digest: nil)
             for content in (image.manifests ?? []) + (image.blobs ?? []) {
                 let path = "images/blobs/\(content.digest.algorithm)/\(content.digest.hex)"
+                let isBlob = image.blobs?.contains(content) ?? false
+                if entries[path] == nil, isBlob, index.base != nil, content.size >= 0 {
+                    expectedAtSite.insert(content.digest)
+                    continue
+                }
                 guard let size = entries[path], size == content.size, content.size >= 0 else {
                     throw .bundle("image \(image.reference): \(content.digest) is not in the archive with size \(content.size)")
                 }
@@ -85,6 +93,7 @@ public struct RelocationPlan: Sendable {
         self.blobHomes = blobHomes
         self.manifests = manifests
         self.blobSizes = blobSizes
+        self.expectedAtSite = expectedAtSite
     }
 
     /// A registry host as a repository path component: lowercase, `:` (a port) as `-`.

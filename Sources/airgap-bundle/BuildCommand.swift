@@ -48,6 +48,13 @@ struct BuildCommand: AsyncParsableCommand {
         help: ArgumentHelp("Creation time to record (seconds since 1970); default SOURCE_DATE_EPOCH, else the lock's.", valueName: "epoch"))
     var created: Int64?
 
+    @Option(
+        name: .customLong("since"),
+        help: ArgumentHelp(
+            "Build a delta of this earlier bundle (its .tar.zst, or its bundle.json): layers it carried are listed but not shipped.",
+            valueName: "old-bundle"))
+    var since: String?
+
     @Flag(name: .customLong("json"), help: "Print a JSON summary on standard output.")
     var json = false
 
@@ -59,6 +66,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.locked = locked
         options.concurrency = inputs.concurrency
         options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        options.since = since
         let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: signing, options: options)
         let progress = BuildProgress(quiet: json)
         let report: BuildReport
@@ -81,6 +89,11 @@ struct BuildCommand: AsyncParsableCommand {
         var lines = ["built: \(report.bundle) (\(ByteCount.format(report.archiveSize)); \(ByteCount.format(report.contentBytes)) of content)"]
         lines.append("  signature: \(report.signature); checksum: \(report.checksum)")
         lines.append("  lock: \(report.lock) (\(report.lockChanged ? "written" : "unchanged"))")
+        if let base = report.base {
+            lines.append(
+                "  delta of \(base.name) \(base.version) (bundle.json sha256 \(base.bundleJSON.prefix(16))…): \(report.layersLeftOut) layer(s) left out"
+            )
+        }
         lines.append(
             "  fetched \(ByteCount.format(report.bytesFetched)); from the cache \(ByteCount.format(report.bytesFromCache)); \(String(format: "%.1f", report.seconds)) s"
         )

@@ -78,6 +78,12 @@ struct PushCommand: AsyncParsableCommand {
             "Where charts, files, relocation.json and the journal go (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(
+        name: .customLong("base-state-dir"),
+        help: ArgumentHelp(
+            "For a delta bundle: the state directory of the base it builds on (default: BASE-NAME-VERSION beside --state-dir).", valueName: "dir"))
+    var baseStateDirectory: String?
+
     @Flag(name: .customLong("require-archive-signature"), help: "Fail when the detached signature FILE.sig is missing.")
     var requireArchiveSignature = false
 
@@ -114,6 +120,7 @@ struct PushCommand: AsyncParsableCommand {
         options.attempts = retries
         options.requireArchiveSignature = requireArchiveSignature
         options.stateDirectory = stateDirectory
+        options.baseStateDirectory = baseStateDirectory
         let target = PushTarget(
             registry: registry, project: project,
             harborAPI: harborAPI ?? "\(plainHTTP ? "http" : "https")://\(registry)", credential: credential)

@@ -63,7 +63,7 @@ struct PushFaultTests {
         let failed = try push(fixture, proxy: proxy, state: state)
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("upload(s) failed") && failed.stderr.contains("rerun"), "\(failed.stderr)")
-        #expect(try PushTests.storedManifests(registry).isEmpty)
+        #expect(registry.storedManifests().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: state + "/relocation.json"))
 
         try proxy.reset()

@@ -93,7 +93,7 @@ struct PushTests {
         let denied = try push(fixture, registry: registry, tokens: tokens, user: "dev", password: "dev-pass", state: fixture.root + "/s2")
         #expect(denied.status == 1)
         #expect(denied.stderr.contains("ask a Harbor administrator"), "\(denied.stderr)")
-        #expect(try Self.storedBlobs(registry).isEmpty)
+        #expect(registry.storedBlobs().isEmpty)
     }
 
     @Test func aPlainRegistryWithoutHarborAndTLSWithACAFile() throws {
@@ -137,7 +137,7 @@ struct PushTests {
             ])
         #expect(untrusted.status == 1)
         #expect(untrusted.stderr.contains("not among the trusted keys"), "\(untrusted.stderr)")
-        #expect(try Self.storedBlobs(registry).isEmpty)
+        #expect(registry.storedBlobs().isEmpty)
 
         // One byte of the shared layer changed (in a plain-tar copy): blobs before it may be
         // uploaded, but no manifest or tag is registered.
@@ -156,7 +156,7 @@ struct PushTests {
             ])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("was changed") && tampered.stderr.contains("nothing was registered"), "\(tampered.stderr)")
-        #expect(try Self.storedManifests(registry).isEmpty)
+        #expect(registry.storedManifests().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: fixture.root + "/s1/relocation.json"))
     }
 
@@ -167,21 +167,5 @@ struct PushTests {
             return index
         }
         return nil
-    }
-
-    /// Blob files in the registry's storage (distribution's filesystem layout).
-    static func storedBlobs(_ registry: RegistryServer) throws -> [String] {
-        let root = registry.dataDirectory + "/docker/registry/v2/blobs"
-        guard FileManager.default.fileExists(atPath: root) else { return [] }
-        return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("/data") }
-    }
-
-    /// Manifest revisions and tags registered in any repository.
-    static func storedManifests(_ registry: RegistryServer) throws -> [String] {
-        let root = registry.dataDirectory + "/docker/registry/v2/repositories"
-        guard FileManager.default.fileExists(atPath: root) else { return [] }
-        return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
-            $0.contains("_manifests/revisions/sha256/") && $0.hasSuffix("/link") || $0.contains("_manifests/tags/") && $0.hasSuffix("current/link")
-        }
     }
 }
