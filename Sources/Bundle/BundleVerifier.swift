@@ -129,9 +129,10 @@ public struct BundleVerifier: Sendable {
         guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
         // The detached signature is read (bounded) before the archive: if it is there, every raw
         // byte of the archive is hashed on a second thread while it streams past.
-        let detached = try DetachedSignature.load(beside: path)
+        let detached = try DetachedSignature.load(beside: ArchiveParts.logicalPath(path))
         if detached == nil, requireArchiveSignature {
-            throw BundleError.verification("\(path): there is no detached signature \(path).sig, and --require-archive-signature asks for one")
+            throw BundleError.verification(
+                "\(path): there is no detached signature \(ArchiveParts.logicalPath(path)).sig, and --require-archive-signature asks for one")
         }
         let signed = try open(path, hashArchive: detached != nil)
         let (reader, index, fingerprint) = (signed.reader, signed.index, signed.signerFingerprint)
@@ -188,7 +189,7 @@ public struct BundleVerifier: Sendable {
         var archiveSignature = ArchiveSignatureOutcome.absent
         if let detached, let key = signed.signerKey {
             guard let digest = reader.archiveSHA256() else { throw fail("the archive was not read to its end") }
-            try DetachedSignature.check(detached, archiveDigest: digest, key: key, archive: path)
+            try DetachedSignature.check(detached, archiveDigest: digest, key: key, archive: ArchiveParts.logicalPath(path))
             archiveSignature = .verified
         }
         return VerifiedBundle(

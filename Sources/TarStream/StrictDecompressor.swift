@@ -16,7 +16,9 @@ final class StrictDecompressor {
     let path: String
     let strict: Bool
     private(set) var compression: Compression = .none
-    private let fd: Int32
+    private var fd: Int32
+    /// The files of a split archive after the current one (`ArchiveParts`).
+    private var nextParts: [String]
     /// The file's size when it was opened.
     let fileSize: Int64
     /// Two input buffers in turn: one is hashed on the second thread while the other is read.
@@ -37,7 +39,20 @@ final class StrictDecompressor {
         self.strict = strict
         rawHash = hashFile ? BackgroundSHA256() : nil
         buffers = [.allocate(byteCount: 1 << 20, alignment: 16), .allocate(byteCount: 1 << 20, alignment: 16)]
-        (fd, fileSize) = try Self.openRegularFile(path)
+        var parts = ArchiveParts.files(for: path) { access($0, F_OK) == 0 }
+        let first = parts.removeFirst()
+        var total: Int64
+        (fd, total) = try Self.openRegularFile(first)
+        // The other parts are checked now (regular files, sizes), and opened in turn while reading.
+        for part in parts {
+            let (partFD, size) = try Self.openRegularFile(part)
+            close(partFD)
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            guard !overflow else { throw ArchiveError(path: part, message: "the parts add up to more than 2^63 bytes", kind: .unreadable) }
+            total = sum
+        }
+        nextParts = parts
+        fileSize = total
         try fillInput()
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
@@ -80,7 +95,7 @@ final class StrictDecompressor {
     }
 
     deinit {
-        close(fd)
+        if fd >= 0 { close(fd) }
         for token in tokens { token?.wait() }
         for buffer in buffers { buffer.deallocate() }
         if let zstd { ZSTD_freeDStream(zstd) }
@@ -110,6 +125,14 @@ final class StrictDecompressor {
         repeat { n = Glibc.read(fd, input.baseAddress, input.count) } while n < 0 && errno == EINTR
         guard n >= 0 else { throw ArchiveError(path: path, message: "cannot read: \(String(cString: strerror(errno)))", kind: .unreadable) }
         inputEnd = n
+        if n == 0, !nextParts.isEmpty {
+            // The next part of a split archive continues the same stream.
+            close(fd)
+            fd = -1
+            (fd, _) = try Self.openRegularFile(nextParts.removeFirst())
+            current ^= 1  // this buffer was not filled: hand it back
+            return try fillInput()
+        }
         if n == 0 {
             fileEnded = true
         } else if let rawHash {
