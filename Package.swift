@@ -70,7 +70,7 @@ let package = Package(
             ]),
         .target(name: "Terminal"),
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity"]),
+        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         .target(name: "Install", dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream"]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),

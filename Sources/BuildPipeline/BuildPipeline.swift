@@ -4,6 +4,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import TarStream
 
 /// What a build needs besides the manifest.
 public struct BuildOptions: Sendable {
@@ -17,6 +18,8 @@ public struct BuildOptions: Sendable {
     public var created: Date?
     /// A delta against this bundle (its archive, or its `bundle.json`): layers it carried are left out.
     public var since: String?
+    /// Cut the archive into `NAME.tar.zst.part-0001`, … of at most this many bytes (USB disks).
+    public var splitSize: Int64?
     public var builder: BundleIndex.Builder
 
     public init(output: String, cache: String, platforms: [Platform], builder: BundleIndex.Builder) {
@@ -53,6 +56,8 @@ public struct BuildReport: Sendable, Codable {
     public var archiveSize: Int64
     public var archiveSHA256: String
     public var contentBytes: Int64
+    /// For a split archive: its parts, in order (the bundle path then names no file itself).
+    public var parts: [String]
     /// For a delta: the base bundle, and the layers left out because it carried them.
     public var base: BundleIndex.Base?
     public var layersLeftOut: Int
@@ -111,7 +116,9 @@ public struct BuildPipeline: Sendable {
         if let base {
             events(.note("a delta of \(base.reference.name) \(base.reference.version): \(leftOut.count) layer(s) it carried are left out"))
         }
-        do { try DiskSpace.require(content + content / 50 + (64 << 20), at: options.output, for: "write the bundle") } catch {
+        // A split is cut from the finished archive: twice the space for a moment.
+        let copies: Int64 = options.splitSize == nil ? 1 : 2
+        do { try DiskSpace.require(copies * (content + content / 50) + (64 << 20), at: options.output, for: "write the bundle") } catch {
             throw BuildError.io("\(error)")
         }
         var packOptions = PackOptions(builder: options.builder)
@@ -126,7 +133,19 @@ public struct BuildPipeline: Sendable {
             throw error.kind == .verification ? BuildError.source(error.message) : BuildError.io(error.message)
         }
         let checksum = archive + ".sha256"
-        do { try PosixFile.writeAtomically(Array("\(packed.archiveSHA256)  \(baseName).tar.zst\n".utf8), to: checksum) } catch {
+        var checksumLines = "\(packed.archiveSHA256)  \(baseName).tar.zst\n"
+        var parts: [String] = []
+        if let splitSize = options.splitSize, packed.archiveSize > splitSize {
+            do { parts = try ArchiveSplitter.split(archive, partSize: splitSize) } catch { throw BuildError.io("cannot split \(archive): \(error)") }
+            // sha256sum -c checks each part as it came off the disk; the .sig covers the whole.
+            checksumLines = ""
+            for part in parts {
+                let hex: String
+                do { hex = try SHA256Hasher.hashFile(atPath: part).hex } catch { throw BuildError.io("cannot read \(part): \(error)") }
+                checksumLines += "\(hex)  \((part as NSString).lastPathComponent)\n"
+            }
+        }
+        do { try PosixFile.writeAtomically(Array(checksumLines.utf8), to: checksum) } catch {
             throw BuildError.io("cannot write \(checksum): \(error)")
         }
         let byReference = Dictionary(packed.index.images.map { ($0.reference, $0) }, uniquingKeysWith: { first, _ in first })
@@ -142,7 +161,7 @@ public struct BuildPipeline: Sendable {
         return BuildReport(
             bundle: archive, signature: packed.signaturePath, checksum: checksum, lock: lockPath, lockChanged: changed, name: manifest.name,
             version: manifest.version, archiveSize: packed.archiveSize, archiveSHA256: packed.archiveSHA256, contentBytes: packed.index.entriesSize,
-            base: packed.index.base, layersLeftOut: leftOut.count,
+            parts: parts, base: packed.index.base, layersLeftOut: leftOut.count,
             bytesFetched: fetch.bytesFetched, bytesFromCache: fetch.bytesFromCache, components: components, seconds: Date().timeIntervalSince(started)
         )
     }

@@ -7,8 +7,7 @@ public enum ArchiveParts {
 
     /// The archive's own name: `X.tar.zst` for `X.tar.zst` and for `X.tar.zst.part-0003`.
     public static func logicalPath(_ path: String) -> String {
-        guard let suffix = partNumber(of: path) else { return path }
-        _ = suffix
+        guard partNumber(of: path) != nil else { return path }
         return String(path.dropLast(".part-0000".count))
     }
 

@@ -55,8 +55,33 @@ struct BuildCommand: AsyncParsableCommand {
             valueName: "old-bundle"))
     var since: String?
 
+    @Option(
+        name: .customLong("split-size"),
+        help: ArgumentHelp("Cut the archive into NAME.tar.zst.part-0001, … of at most this size (e.g. 4G, 700M) for USB disks.", valueName: "size"))
+    var splitSize: String?
+
     @Flag(name: .customLong("json"), help: "Print a JSON summary on standard output.")
     var json = false
+
+    func validate() throws {
+        if let splitSize, Self.bytes(splitSize) == nil {
+            throw ValidationError("--split-size \"\(splitSize)\" is not a size: a number with K, M or G (powers of 1024), at least 1M")
+        }
+    }
+
+    /// `4G`, `700M`, `512K` or a byte count; at least 1 MiB.
+    static func bytes(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = text.uppercased()
+        var unit: Int64 = 1
+        if let last = digits.last, let scale = units[last] {
+            unit = scale
+            digits.removeLast()
+        }
+        guard !digits.isEmpty, digits.count <= 12, digits.allSatisfy(\.isNumber), let number = Int64(digits) else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: unit)
+        return overflow || value < 1 << 20 ? nil : value
+    }
 
     func run() async throws {
         let signing = try KeyFiles.readPrivate(key, passphrase: try passphrase.passphrase())
@@ -67,6 +92,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.concurrency = inputs.concurrency
         options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         options.since = since
+        options.splitSize = splitSize.flatMap(Self.bytes)
         let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: signing, options: options)
         let progress = BuildProgress(quiet: json)
         let report: BuildReport
@@ -88,6 +114,10 @@ struct BuildCommand: AsyncParsableCommand {
         }
         var lines = ["built: \(report.bundle) (\(ByteCount.format(report.archiveSize)); \(ByteCount.format(report.contentBytes)) of content)"]
         lines.append("  signature: \(report.signature); checksum: \(report.checksum)")
+        if !report.parts.isEmpty {
+            lines.append(
+                "  split into \(report.parts.count) parts: \(report.parts.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
+        }
         lines.append("  lock: \(report.lock) (\(report.lockChanged ? "written" : "unchanged"))")
         if let base = report.base {
             lines.append(
