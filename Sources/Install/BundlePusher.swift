@@ -250,10 +250,27 @@ public struct BundlePusher: Sendable {
                 return found
             }
         }
-        context.present = present
-        if let base = signed.index.base {
-            context.mountSources = try locateBaseLayers(plan, base: base, present: present, state: state)
+        // A blob missing where it goes first may already be in another repository that needs it
+        // (pushed by an earlier bundle): mounted from there instead of uploaded again.
+        let elsewhere = plan.blobHomes.filter { !present.contains($0.key) && $0.value.count > 1 }.map { ($0.key, Array($0.value.dropFirst())) }
+        let mountable: [Digest: ImageReference] = try ThreadBridge.wait {
+            var found: [Digest: ImageReference] = [:]
+            for (digest, others) in elsewhere {
+                for repository in others where try await client.blobExists(digest, in: repository) {
+                    found[digest] = repository
+                    break
+                }
+            }
+            return found
         }
-        return (plan, present)
+        var inPlace = present.union(mountable.keys)
+        context.mountSources = mountable
+        if let base = signed.index.base {
+            let fromBase = try locateBaseLayers(plan, base: base, present: inPlace, state: state)
+            context.mountSources.merge(fromBase) { first, _ in first }
+            inPlace.formUnion(fromBase.keys)
+        }
+        context.present = present
+        return (plan, inPlace)
     }
 }

@@ -14,6 +14,8 @@ struct PushFixture {
     /// Source reference → manifest or index digest, as bundle.json lists them.
     let images: [String: Digest]
     let sharedLayer: Digest
+    /// The image holding the shared layer besides `core` (`registry.example/astrago/batch:1.0`).
+    let batch: SyntheticImage
 
     init(largeLayer: Int = 3 << 20) throws {
         root = try TestPaths.scratch("push")
@@ -78,6 +80,7 @@ struct PushFixture {
             "docker.io/bitnami/keycloak@\(pinned.digest)": pinned.digest, "ghcr.io/astrago/multi:3": multi.digest,
         ]
         sharedLayer = shared.descriptor.digest
+        self.batch = batch
     }
 
     static func check(_ result: Shell.Result) throws {

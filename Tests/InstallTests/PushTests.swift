@@ -160,6 +160,24 @@ struct PushTests {
         #expect(!FileManager.default.fileExists(atPath: fixture.root + "/s1/relocation.json"))
     }
 
+    /// A blob already in another repository of the project (pushed by an earlier bundle) is
+    /// mounted, not uploaded again.
+    @Test func aBlobAlreadyInTheProjectIsMountedNotUploaded() async throws {
+        let fixture = try PushFixture()
+        let registry = try RegistryServer()
+        let client = try RegistryClient(configuration: RegistryConfiguration(insecureHosts: [registry.host]))
+        try await ImageFactory.push(
+            fixture.batch, to: try ImageReference(parsing: "\(registry.host)/astrago/astrago/batch"), tag: "0.9", client: client)
+        try await client.shutdown()
+        let result = try push(fixture, registry: registry, tokens: nil, state: fixture.root + "/state")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try JSONDecoder().decode(PushReport.self, from: Data(result.stdout.utf8))
+        #expect(report.blobsMounted >= 1)
+        #expect(report.bytesUploaded < 1 << 20, "the 3 MiB shared layer was mounted, not sent: \(report.bytesUploaded) bytes uploaded")
+        let raw = try Shell.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/astrago/astrago/core:1.0"]).stdout
+        #expect(Digest.of(Array(raw.utf8)) == fixture.images["registry.example/astrago/core:1.0"])
+    }
+
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard needle.count <= haystack.count else { return nil }
         for index in 0...(haystack.count - needle.count)
