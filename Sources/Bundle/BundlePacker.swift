@@ -2,7 +2,6 @@ import ChartFormat
 import Foundation
 import Integrity
 import OCI
-import Synchronization
 import TarStream
 
 /// Options of `pack`.
@@ -13,7 +12,9 @@ public struct PackOptions: Sendable {
     public var created: Date?
     public var compression: Compression = .zstd
     public var compressionLevel: Int?
-    public var threads = 2
+    /// zstd compresses on this many threads (when more than 1). The default is one per core,
+    /// at least 2: like `zstd -T0`. Any count from 2 up gives the same bytes.
+    public var threads = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// A delta: the bundle it builds on, and the layers that bundle carried, which this one may
     /// leave out (they are listed, not shipped).
     public var base: BundleIndex.Base?
@@ -32,15 +33,25 @@ public struct PackResult: Sendable {
     public var archiveSize: Int64
     public var archiveSHA256: String
     public var signerFingerprint: String
+    /// Image blobs whose SHA-256 was taken from their names (the layout carries the mark of our
+    /// durable writes) and checked as they were written into the archive.
+    public var blobsTrustedByName = 0
+    /// Staged files hashed before writing the archive (everything else).
+    public var filesHashedFirst = 0
 }
 
-/// Packs a staged directory into a signed bundle: hashes every file, computes `bundle.json`,
-/// `checksums.sha256` and the SBOM, signs `bundle.json`, writes the archive to a temporary file
-/// and renames it into place, then writes the detached signature of the whole archive.
+/// Packs a staged directory into a signed bundle: learns every file's SHA-256 (see
+/// `StagedDigests`), computes `bundle.json`, `checksums.sha256` and the SBOM, signs
+/// `bundle.json`, writes the archive to a temporary file while hashing its compressed bytes,
+/// `fsync`s it and renames it into place, then writes the detached signature of the whole archive.
+///
+/// Each input file is read once while the archive is written (plus once before, for files whose
+/// digest is not known from their name), and the archive is never read back.
 public enum BundlePacker {
     public static func pack(directory: String, key: SigningKey, output: String, options: PackOptions) throws -> PackResult {
         let staged = try StagedDirectory(root: directory)
-        let hashes = try hashAll(staged.files)
+        let digests = try StagedDigests(staged)
+        let hashes = digests.hex
 
         let created = options.created ?? sourceDateEpoch() ?? staged.files.map(\.modified).max() ?? Date(timeIntervalSince1970: 0)
         let createdText = rfc3339(created)
@@ -72,8 +83,10 @@ public enum BundlePacker {
             name: name, version: version, created: createdText, charts: charts, images: images, files: files, builder: options.builder)
 
         // Every entry after the signature, in archive order: checksums, then everything sorted by path.
-        var content: [(entry: BundleIndex.Entry, source: Source)] = zip(staged.files, hashes).map {
-            (BundleIndex.Entry(path: $0.path, size: $0.size, sha256: $1), .file($0.absolutePath))
+        var content: [(entry: BundleIndex.Entry, source: Source)] = staged.files.indices.map { index in
+            let file = staged.files[index]
+            let source: Source = digests.trustedByName[index] ? .trustedBlob(file.absolutePath) : .file(file.absolutePath)
+            return (BundleIndex.Entry(path: file.path, size: file.size, sha256: hashes[index]), source)
         }
         content.append((BundleIndex.Entry(path: BundlePaths.sbom, size: Int64(sbom.count), sha256: SHA256Hasher.hex(of: sbom)), .bytes(sbom)))
         content.sort { Array($0.entry.path.utf8).lexicographicallyPrecedes(Array($1.entry.path.utf8)) }
@@ -97,48 +110,62 @@ public enum BundlePacker {
             signature: Data(try key.sign(indexBytes)).base64EncodedString())
         let signatureBytes = try BundleCodec.encode(signature)
 
-        // Write to a temporary file beside the output; rename only when complete.
+        // Write to a temporary file beside the output (removed on any failure); rename only
+        // when complete and on disk.
         let temporary = output + ".partial-\(getpid())"
         defer { unlink(temporary) }
-        do {
-            let writer = try TarWriter(path: temporary, compression: options.compression, level: options.compressionLevel, threads: options.threads)
-            try writer.addFile(BundlePaths.index, bytes: indexBytes)
-            try writer.addFile(BundlePaths.indexSignature, bytes: signatureBytes)
-            for (entry, source) in content {
-                switch source {
-                case .bytes(let bytes): try writer.addFile(entry.path, bytes: bytes)
-                case .file(let path): try writer.addFile(entry.path, contentsOf: path, size: entry.size)
-                }
-            }
-            try writer.finish()
-        } catch let error as ArchiveError {
-            throw BundleError.io("cannot write \(output): \(error)")
-        }
-        let archiveDigest = try SHA256Hasher.digestFile(atPath: temporary).digest
-        let detached = Array((Data(try key.sign(sha256Digest: archiveDigest)).base64EncodedString()).utf8)
+        let written = try writeArchive(
+            to: temporary, output: output, options: options, head: [(BundlePaths.index, indexBytes), (BundlePaths.indexSignature, signatureBytes)],
+            content: content)
+        let detached = Array((Data(try key.sign(sha256Digest: written.sha256)).base64EncodedString()).utf8)
         guard rename(temporary, output) == 0 else {
             throw BundleError.io("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))")
         }
-        do { try PosixFile.writeAtomically(detached, to: output + ".sig") } catch { throw BundleError.io("\(error)") }
-        return PackResult(
-            archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: PosixFile.regularFileSize(output) ?? 0,
-            archiveSHA256: Hex.encode(archiveDigest), signerFingerprint: fingerprint)
+        do {
+            try PosixFile.syncDirectory(containing: output)
+            try PosixFile.writeAtomically(detached, to: output + ".sig")
+        } catch { throw BundleError.io("\(error)") }
+        var result = PackResult(
+            archivePath: output, signaturePath: output + ".sig", index: index, archiveSize: written.size,
+            archiveSHA256: Hex.encode(written.sha256), signerFingerprint: fingerprint)
+        result.blobsTrustedByName = digests.trustedByName.filter { $0 }.count
+        result.filesHashedFirst = staged.files.count - result.blobsTrustedByName
+        return result
     }
 
-    enum Source { case bytes([UInt8]), file(String) }
+    enum Source {
+        case bytes([UInt8])
+        case file(String)
+        /// An image blob whose digest was taken from its name: hashed as it is written, and checked.
+        case trustedBlob(String)
+    }
 
-    /// SHA-256 of every file, two at a time.
-    static func hashAll(_ files: [StagedDirectory.File]) throws -> [String] {
-        let results = Mutex([Result<String, Error>?](repeating: nil, count: files.count))
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            let result = Result<String, Error> {
-                let (hex, size) = try SHA256Hasher.hashFile(atPath: files[index].absolutePath)
-                guard size == files[index].size else { throw BundleError.usage("\(files[index].absolutePath) changed while packing") }
-                return hex
+    /// Writes every entry into the archive at `path` and `fsync`s it; returns its size and SHA-256.
+    private static func writeArchive(
+        to path: String, output: String, options: PackOptions, head: [(String, [UInt8])], content: [(entry: BundleIndex.Entry, source: Source)]
+    ) throws -> TarWriter.Written {
+        do {
+            let writer = try TarWriter(path: path, compression: options.compression, level: options.compressionLevel, threads: options.threads)
+            for (name, bytes) in head { try writer.addFile(name, bytes: bytes) }
+            for (entry, source) in content {
+                switch source {
+                case .bytes(let bytes): try writer.addFile(entry.path, bytes: bytes)
+                case .file(let file): try writer.addFile(entry.path, contentsOf: file, size: entry.size)
+                case .trustedBlob(let file):
+                    let hasher = SHA256Hasher()
+                    try writer.addFile(entry.path, contentsOf: file, size: entry.size, hashingInto: hasher)
+                    let actual = hasher.finalizeHex()
+                    guard actual == entry.sha256 else {
+                        throw BundleError.usage(
+                            "\(file): this blob's content does not hash to its name (it hashes to sha256:\(actual)), although its image layout is marked as written by airgap-bundle; nothing was written to \(output). Pull the image again; to have every blob of the layout re-hashed, delete its \(OCILayout.durabilityMarkPath)"
+                        )
+                    }
+                }
             }
-            results.withLock { $0[index] = result }
+            return try writer.finish()
+        } catch let error as ArchiveError {
+            throw BundleError.io("cannot write \(output): \(error)")
         }
-        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     /// `SOURCE_DATE_EPOCH` from the environment, if set.

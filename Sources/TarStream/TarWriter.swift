@@ -1,15 +1,27 @@
+import Integrity
+
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Writes a deterministic tar stream, compressed, to a file: regular files only, in the order
 /// added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
+/// The compressed bytes are hashed as they are written: `finish` returns the archive's SHA-256
+/// without reading the file again.
 ///
 /// Write to a temporary path and rename when `finish` succeeds; this type does not rename.
 public final class TarWriter {
+    /// The archive `finish` wrote: its size and the SHA-256 of its bytes.
+    public struct Written: Sendable {
+        public let size: Int64
+        public let sha256: [UInt8]
+    }
+
     private let output: CompressedFileWriter
     private var buffer: [UInt8] = []
     private let flushSize = 1 << 20
+    /// Bytes read from a source file at a time.
+    private static let readSize = 1 << 20
     public let path: String
 
     public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2) throws {
@@ -27,19 +39,36 @@ public final class TarWriter {
 
     /// Adds a file streamed from `sourcePath`; fails if it does not hold exactly `size` bytes.
     public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644) throws {
+        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: nil)
+    }
+
+    /// Adds a file streamed from `sourcePath` and feeds its content to `hasher` as it is read,
+    /// so a caller can check a digest it trusted without reading the file twice. Fails if the
+    /// file does not hold exactly `size` bytes.
+    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: SHA256Hasher)
+        throws
+    {
+        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: hasher)
+    }
+
+    private func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32, hasher: SHA256Hasher?) throws {
         try writeHeader(name, size: size, mode: mode)
         let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))", kind: .unreadable) }
         defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var remaining = size
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 4096)
         defer { chunk.deallocate() }
         while remaining > 0 {
             let n = read(fd, chunk.baseAddress, min(chunk.count, Int(remaining)))
             if n < 0, errno == EINTR { continue }
+            if n < 0 { throw ArchiveError(path: sourcePath, message: "cannot read: \(String(cString: strerror(errno)))", kind: .unreadable) }
             guard n > 0 else { throw ArchiveError(path: sourcePath, message: "changed while packing: expected \(size) bytes") }
+            let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
+            hasher?.update(bytes)
             try flush(force: true)
-            try output.write(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+            try output.write(bytes)
             remaining -= Int64(n)
         }
         var extra: UInt8 = 0
@@ -47,11 +76,14 @@ public final class TarWriter {
         try pad(size)
     }
 
-    /// Writes the end-of-archive marker and closes the file.
-    public func finish() throws {
+    /// Writes the end-of-archive marker, `fsync`s and closes the file; returns its size and the
+    /// SHA-256 of its bytes, computed as they were written.
+    @discardableResult
+    public func finish() throws -> Written {
         append([UInt8](repeating: 0, count: TarHeader.blockSize * 2))
         try flush(force: true)
-        try output.finish()
+        let (size, sha256) = try output.finish()
+        return Written(size: size, sha256: sha256)
     }
 
     private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
