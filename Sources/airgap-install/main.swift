@@ -22,7 +22,7 @@ struct AirgapInstall: ParsableCommand {
             """,
         version: ToolVersion.description,
         subcommands: [
-            VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self,
+            VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, PostRenderCommand.self,
         ])
 }
 
