@@ -9,8 +9,8 @@ struct AirgapInstall: ParsableCommand {
         abstract: "Install an Astrago air-gap bundle at a site with no internet.",
         discussion: """
             Verify the bundle against the vendor's public key before anything else, then push \
-            every image into the site's Harbor, then write and check the site values and plan the \
-            deploy. deploy, status and uninstall arrive with the next issues.
+            every image into the site's Harbor, write and check the site values, then deploy every \
+            component in order with Helm (plan shows the exact commands first).
 
             Example:
               airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
@@ -19,10 +19,13 @@ struct AirgapInstall: ParsableCommand {
                   --username admin --password-stdin < harbor.pass
               airgap-install init-values astrago-1.0.0.tar.zst --out site.yaml
               airgap-install plan astrago-1.0.0.tar.zst --values site.yaml
+              airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml
             """,
         version: ToolVersion.description,
         subcommands: [
             VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, PostRenderCommand.self,
+            DeployCommand.self,
+            StatusCommand.self, UninstallCommand.self,
         ])
 }
 

@@ -180,6 +180,95 @@ struct DeployPlanTests {
         #expect(rendered["astrago"]?.contains(#"mysql://platform:db-S3cret%225@mariadb:3306/astrago"#) == true, "\(rendered["astrago"] ?? "")")
     }
 
+    /// deploy drives `helm` — the stand-in records every call and keeps releases in a file,
+    /// rendering each with Helm's client-side dry run and running our post-renderer as Helm does.
+    /// No Kubernetes API server exists here: nothing reaches a cluster.
+    @Test func deployStopsAtAFailureResumesAndARerunChangesNothing() throws {
+        let pushed = try Self.pushed()
+        defer { pushed.registry.stop() }
+        let site = pushed.root + "/site.yaml"
+        try Self.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
+        let log = pushed.root + "/helm.log"
+        var environment = ["HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log]
+        let base = [pushed.bundle, "--values", site, "--helm", Self.helm, "--state-dir", pushed.state]
+        func calls() throws -> [[String]] {
+            guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+            return try text.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: [String]])["argv"] ?? []
+            }
+        }
+        var everything = ""
+
+        // A failure at the second component stops the run with Helm's words and the way on.
+        environment["HELM_STANDIN_FAIL"] = "astrago"
+        let failed = try airgap("airgap-install", ["deploy"] + base, environment: environment)
+        everything += failed.stdout + failed.stderr
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("component \"astrago\" failed; nothing after it was run"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("context deadline exceeded"))
+        #expect(failed.stderr.contains("helm status astrago -n astrago") && failed.stderr.contains("--resume"))
+        #expect(try calls().map { Array($0.prefix(3)) } == [["upgrade", "--install", "mpi-operator"], ["upgrade", "--install", "astrago"]])
+        let first = try #require(try calls().first)
+        for flag in ["--wait", "--timeout", "--create-namespace", "--post-renderer"] { #expect(first.contains(flag), "\(flag)") }
+        environment["HELM_STANDIN_FAIL"] = nil
+
+        // Without --resume the stopped run is named; with it, only the failed component runs.
+        let refused = try airgap("airgap-install", ["deploy"] + base, environment: environment)
+        #expect(refused.status == 1 && refused.stderr.contains("stopped at component \"astrago\""), "\(refused.stderr)")
+        let resumed = try airgap("airgap-install", ["deploy", "--resume"] + base, environment: environment)
+        everything += resumed.stdout + resumed.stderr
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("1/2 mpi-operator: unchanged") && resumed.stdout.contains("2/2 astrago: installed"), "\(resumed.stdout)")
+        #expect(try calls().count == 3)
+
+        // Helm applied the post-rendered manifests: images from the site registry only.
+        let releases = try String(contentsOfFile: pushed.root + "/releases.json", encoding: .utf8)
+        #expect(releases.contains("\(pushed.registry.host)/astrago/xiilab/astrago:core-v1.0.82"))
+        #expect(!releases.contains("docker.io/xiilab"))
+
+        // A rerun of a finished deploy changes nothing.
+        let rerun = try airgap("airgap-install", ["deploy", "--json"] + base, environment: environment)
+        everything += rerun.stdout + rerun.stderr
+        #expect(rerun.status == 0)
+        let report = try JSONDecoder().decode(Deployer.Report.self, from: Data(rerun.stdout.utf8))
+        #expect(report.components.map(\.result) == [.unchanged, .unchanged] && report.failed == nil)
+        #expect(try calls().count == 3)
+
+        // New values: --skip leaves the changed component alone, --only runs it alone.
+        try Self.siteYAML.replacingOccurrences(of: "username: platform", with: "username: platform2").write(
+            toFile: site, atomically: true, encoding: .utf8)
+        let skipped = try airgap("airgap-install", ["deploy", "--skip", "astrago"] + base, environment: environment)
+        let afterSkip = try calls().count
+        #expect(skipped.status == 0 && afterSkip == 3, "\(skipped.stderr)")
+        let only = try airgap("airgap-install", ["deploy", "--only", "astrago"] + base, environment: environment)
+        let lastCall = try calls().last.map { Array($0.prefix(3)) }
+        #expect(only.status == 0 && lastCall == ["upgrade", "--install", "astrago"], "\(only.stderr)")
+        #expect(try calls().count == 4)
+        let unknown = try airgap("airgap-install", ["deploy", "--only", "longhorn"] + base, environment: environment)
+        #expect(unknown.status == 2 && unknown.stderr.contains("no component \"longhorn\""))
+
+        // status, then uninstall: asks, then goes in reverse order.
+        let status = try airgap(
+            "airgap-install", ["status", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state, "--json"], environment: environment)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("\"status\" : \"deployed\""))
+        let unconfirmed = try airgap(
+            "airgap-install", ["uninstall", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state], environment: environment)
+        #expect(unconfirmed.status == 1 && unconfirmed.stderr.contains("not confirmed"))
+        let uninstalled = try airgap(
+            "airgap-install", ["uninstall", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state, "--yes"], environment: environment)
+        #expect(uninstalled.status == 0, "\(uninstalled.stderr)")
+        let removals = try calls().filter { $0.first == "uninstall" }.map { $0[1] }
+        #expect(removals == ["astrago", "mpi-operator"])
+
+        // No secret in any output, the journal, the deploy state or what helm was asked.
+        let journal = try String(contentsOfFile: pushed.state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("\"event\":\"component-failed\"") && journal.contains("\"event\":\"deploy-done\""))
+        everything += journal + (try String(contentsOfFile: pushed.state + "/deploy-state.json", encoding: .utf8))
+        everything += try String(contentsOfFile: log, encoding: .utf8)
+        for secret in Self.secrets { #expect(!everything.contains(secret), "\(secret)") }
+    }
+
     @Test func anImageTheBundleDoesNotHoldFailsThePostRenderer() throws {
         let root = try TestPaths.scratch("post-render")
         let relocation = RelocationMap(
