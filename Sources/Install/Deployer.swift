@@ -98,7 +98,7 @@ public struct Deployer: Sendable {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
             } else {
-                let message = redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                let message = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
@@ -127,15 +127,5 @@ public struct Deployer: Sendable {
             hasher.update(Array((prepared.renderedFiles[path] ?? "").utf8))
         }
         return hasher.finalizeHex()
-    }
-
-    /// Helm's words with every secret site value replaced by `***`.
-    func redacted(_ text: String) -> String {
-        var text = text
-        for name in values.secretNames {
-            guard let value = values.value(name), !value.isEmpty else { continue }
-            text = text.replacingOccurrences(of: value, with: "***")
-        }
-        return text
     }
 }

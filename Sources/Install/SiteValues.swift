@@ -16,6 +16,13 @@ public struct SiteValues: Sendable {
     /// The value of `name`, or nil when it is not set.
     public func value(_ name: String) -> String? { values[name] }
 
+    /// `text` (Helm's words, say) with every secret value replaced by `***`, longest first so
+    /// that one secret inside another leaves nothing behind.
+    public func redacted(_ text: String) -> String {
+        let secrets = secretNames.compactMap { values[$0] }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        return secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+
     /// Reads and checks `file`. Every problem is collected and reported at once
     /// (`SiteValuesError`), by dotted name and description, never by value.
     /// - Parameters:
