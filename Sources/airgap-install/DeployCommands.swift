@@ -154,3 +154,73 @@ enum DeployTools {
         return [me, "post-render", "--relocation", relocation]
     }
 }
+
+/// `airgap-install preflight`: read-only checks of the cluster and tools before deploying.
+struct PreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check the cluster, helm, the NFS settings and GPU nodes before deploying.",
+        discussion: """
+            One line per check: the cluster answers kubectl and its Kubernetes version is \
+            supported; helm's version is supported; the NFS settings of the StorageClass are \
+            given; GPU nodes exist when the GPU Operator is enabled (a warning only). Nothing is \
+            changed on the cluster.
+            Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
+
+            Example:
+              airgap-install preflight astrago-1.0.0.tar.zst --values site.yaml --kubeconfig ~/.kube/config
+            """)
+
+    @OptionGroup var source: DeploySourceOptions
+
+    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
+    var values: String
+
+    @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable.", valueName: "path"))
+    var helm: String?
+
+    @Option(name: .customLong("kubectl"), help: ArgumentHelp("The kubectl executable (default: kubectl on PATH).", valueName: "path"))
+    var kubectl: String?
+
+    @Option(name: .customLong("kubeconfig"), help: ArgumentHelp("The kubeconfig (default: kubectl's own).", valueName: "file"))
+    var kubeconfig: String?
+
+    @Flag(name: .customLong("json"), help: "Print {\"checks\": [{\"name\", \"result\", \"detail\"}]}.")
+    var json = false
+
+    func run() async throws {
+        let deploy = try source.open()
+        let site: SiteValues
+        do { site = try deploy.siteValues(values) } catch { throw DeployFailure.from(error) }
+        let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
+        let kubectlPath = try DeployTools.kubectl(kubectl)
+        let checks = await Preflight.run(deploy, values: site, tools: .init(helm: helmPath, kubectl: kubectlPath, kubeconfig: kubeconfig))
+        if json {
+            print(JSONOutput.text(["checks": checks]))
+        } else {
+            for check in checks {
+                print(
+                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)"))
+            }
+        }
+        if let failed = checks.first(where: { $0.result == .failed }) {
+            throw CommandFailure(message: "preflight failed: \(failed.name): \(failed.detail)", exitCode: ExitCode(1))
+        }
+    }
+}
+
+extension DeployTools {
+    static func kubectl(_ explicit: String?) throws -> String {
+        if let explicit {
+            guard FileManager.default.isExecutableFile(atPath: explicit) else {
+                throw CommandFailure(message: "--kubectl \(explicit) is not an executable", exitCode: ExitCode(2))
+            }
+            return explicit
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/kubectl"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw CommandFailure(message: "no kubectl: give --kubectl PATH, or put kubectl on PATH", exitCode: ExitCode(2))
+    }
+}

@@ -25,7 +25,7 @@ struct AirgapInstall: ParsableCommand {
         subcommands: [
             VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, PostRenderCommand.self,
             DeployCommand.self,
-            StatusCommand.self, UninstallCommand.self,
+            StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
         ])
 }
 
