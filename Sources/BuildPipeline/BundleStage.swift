@@ -50,11 +50,27 @@ enum BundleStage {
             }
             if chartFiles[name] == nil { try link(resolved.chart.archive, to: directory + "/" + name) }
             chartFiles[name] = resolved.chart.sha256
+            var values: [String] = []
+            for (position, file) in resolved.component.values.enumerated() {
+                let path = BundlePaths.values(component: resolved.component.name, position: position, file: (file as NSString).lastPathComponent)
+                do { try PosixFile.makeDirectories(directory + "/" + (path as NSString).deletingLastPathComponent) } catch {
+                    throw BuildError.io("cannot create a directory for \(path): \(error)")
+                }
+                try link(file, to: directory + "/" + path)
+                values.append(path)
+            }
             components.append(
                 BundleIndex.Component(
                     name: resolved.component.name, namespace: resolved.component.namespace, releaseName: resolved.component.releaseName,
-                    chart: name, optional: resolved.component.optional))
+                    chart: name, optional: resolved.component.optional, values: values,
+                    excludedImages: resolved.component.excludedImages.isEmpty ? nil : resolved.component.excludedImages))
         }
+        do {
+            try PosixFile.makeDirectories(directory + "/" + BundlePaths.deploy)
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            try PosixFile.writeAtomically(
+                Array(try encoder.encode(resolution.manifest.siteValues)) + [0x0a], to: directory + "/" + BundlePaths.siteValues)
+        } catch { throw BuildError.io("cannot write \(BundlePaths.siteValues): \(error)") }
         for file in resolution.files {
             let destination = directory + "/files/" + file.name
             do { try PosixFile.makeDirectories((destination as NSString).deletingLastPathComponent) } catch {

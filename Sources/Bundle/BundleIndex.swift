@@ -49,13 +49,24 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var releaseName: String?
         public var chart: String?
         public var optional: Bool?
+        /// The component's values files in the bundle (`deploy/values/…`), merged in order;
+        /// they may take site values (`{{ .Values.nfs.server }}`). Absent before airgap-bundle 0.3.
+        public var values: [String]?
+        /// The manifest's `images.exclude`: images the charts name that are never pulled, left
+        /// as they are by deploy's image rewriting.
+        public var excludedImages: [String]?
 
-        public init(name: String, namespace: String?, releaseName: String?, chart: String?, optional: Bool?) {
+        public init(
+            name: String, namespace: String?, releaseName: String?, chart: String?, optional: Bool?, values: [String]? = nil,
+            excludedImages: [String]? = nil
+        ) {
             self.name = name
             self.namespace = namespace
             self.releaseName = releaseName
             self.chart = chart
             self.optional = optional
+            self.values = values
+            self.excludedImages = excludedImages
         }
     }
 

@@ -14,6 +14,14 @@ public enum BundlePaths {
     public static let files = "files/"
     /// A standard OCI image layout.
     public static let images = "images/"
+    /// What deploy needs besides charts: the site-value declarations and each component's values files.
+    public static let deploy = "deploy/"
+    /// The manifest's `siteValues:` as JSON (a list of declarations, in manifest order).
+    public static let siteValues = "deploy/site-values.json"
+    /// A component's values files: `deploy/values/COMPONENT/NN-FILE`, merged in order.
+    public static func values(component: String, position: Int, file: String) -> String {
+        "deploy/values/\(component)/" + String(format: "%02d-", position + 1) + file
+    }
     /// Optional in a staged directory: the components in install order (written by `build`).
     public static let stagedComponents = "components.json"
 

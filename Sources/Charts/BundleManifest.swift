@@ -9,8 +9,8 @@ public struct BundleManifest: Sendable {
     public var version: String
     public var platforms: [Platform]
     public var components: [Component]
-    /// Reserved top-level fields found (siteValues) — accepted, used by later versions.
-    public var reservedFields: [String]
+    /// The settings each site gives (`siteValues:`), in file order.
+    public var siteValues: [SiteValueDeclaration] = []
     /// Files and per-platform tools shipped under `files/` (tools at `files/tools/OS-ARCH/NAME`).
     public var files: [BundledFile] = []
 

@@ -19,10 +19,44 @@ public struct ComponentImageFinder: Sendable {
     public let resolver: ChartResolver
     /// Nil means no Helm: values are walked instead, and results are marked as guesses.
     public let helm: HelmEngine?
+    /// The manifest's site values: values files that use them are rendered for Helm with each
+    /// value's default, or a placeholder of its type (`site-value`, `0`, `false`), since the
+    /// site's own values are not known when images are found.
+    public let siteValues: [SiteValueDeclaration]
 
-    public init(resolver: ChartResolver, helm: HelmEngine?) {
+    public init(resolver: ChartResolver, helm: HelmEngine?, siteValues: [SiteValueDeclaration] = []) {
         self.resolver = resolver
         self.helm = helm
+        self.siteValues = siteValues
+    }
+
+    /// The component's values files, with site-value templates filled in with placeholders
+    /// (written into `scratch`); files without templates are used as they are.
+    func placeholderValues(_ component: BundleManifest.Component, scratch: String) throws -> [String] {
+        let declared = Dictionary(siteValues.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var files: [String] = []
+        for (position, file) in component.values.enumerated() {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ChartError(message: "component \"\(component.name)\": cannot read the values file \(file)")
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            guard text.contains("{{") else { files.append(file); continue }
+            let rendered = try ValuesTemplate.render(text, file: file) { name in
+                guard let declaration = declared[name] else { return nil }
+                if let value = declaration.defaultValue { return value }
+                switch declaration.type {
+                case .string: return "site-value"
+                case .int: return "0"
+                case .bool: return "false"
+                }
+            }
+            let path = scratch + "/\(position)-" + (file as NSString).lastPathComponent
+            do { try Data(rendered.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+                throw ChartError(message: "cannot write \(path): \(error.localizedDescription)")
+            }
+            files.append(path)
+        }
+        return files
     }
 
     /// Every component, in order. A component that fails (its chart cannot be resolved or
@@ -61,9 +95,13 @@ public struct ComponentImageFinder: Sendable {
         var found: [ImageDiscovery.Found]
         var images: [DiscoveredImage]
         if let helm {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            // Only scratch space: a directory left behind in TMPDIR changes no result.
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
             let rendered = try await helm.template(
                 release: component.releaseName, chart: chart.archive, namespace: component.namespace,
-                valuesFiles: component.values, component: component.name)
+                valuesFiles: try placeholderValues(component, scratch: scratch), component: component.name)
             do {
                 images = try ImageDiscovery.discover(renderedManifests: rendered, chartAnnotations: chart.annotations) {
                     warn("component \"\(component.name)\": \($0)")

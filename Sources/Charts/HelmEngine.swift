@@ -38,12 +38,22 @@ public struct HelmEngine: Sendable {
         return result.stdout
     }
 
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
+    /// What a helm run printed, and its exit status.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+    }
 
     /// Runs helm with its output going to files (a pipe could fill up and stall it), and waits for
     /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
     /// terminates helm.
-    func run(_ arguments: [String]) async throws -> Output {
+    public func run(_ arguments: [String]) async throws -> Output {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // Only scratch space: a directory left behind in TMPDIR changes no result.

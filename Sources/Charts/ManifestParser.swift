@@ -4,8 +4,8 @@ import Yams
 
 /// Reads a bundle manifest with Yams, keeping line marks so every error names file, line and column.
 public enum ManifestParser {
-    static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components", "files", "tools"]
-    static let reservedTopFields = ["siteValues"]
+    static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components", "files", "tools", "siteValues"]
+    static let siteValueFields = ["description", "type", "required", "default", "secret"]
     static let componentFields = ["name", "namespace", "releaseName", "optional", "chart", "values", "images"]
     static let chartFields = ["repository", "name", "version", "oci", "path"]
 
@@ -30,7 +30,7 @@ public enum ManifestParser {
         }
         var reader = NodeReader(file: file)
         guard let root else { throw reader.error(nil, "the manifest is empty", hint: "start with apiVersion: airgap.astrago.io/v1") }
-        let top = try reader.mapping(root, "the manifest", allowed: topFields + reservedTopFields)
+        let top = try reader.mapping(root, "the manifest", allowed: topFields)
         let apiVersion = try reader.string(top, "apiVersion", in: "the manifest")
         guard apiVersion == "airgap.astrago.io/v1" else {
             throw reader.error(top["apiVersion"], "unsupported apiVersion \"\(apiVersion)\"", hint: "use apiVersion: airgap.astrago.io/v1")
@@ -60,12 +60,83 @@ public enum ManifestParser {
             components.append(component)
         }
         if components.isEmpty { throw reader.error(top["components"], "there are no components", hint: "list at least one component") }
-        let reserved = reservedTopFields.filter { top[$0] != nil }
         var manifest = BundleManifest(
             file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
-            components: components, reservedFields: reserved)
+            components: components)
         manifest.files = try parseFiles(top, reader: &reader, base: base.isEmpty ? "." : base)
+        manifest.siteValues = try top["siteValues"].map { try parseSiteValues($0, reader: &reader) } ?? []
+        try checkTemplates(manifest)
         return manifest
+    }
+
+    /// Every `{{ … }}` of every values file must be a supported form naming a declared site value.
+    private static func checkTemplates(_ manifest: BundleManifest) throws {
+        let declared = Set(manifest.siteValues.map(\.name))
+        for component in manifest.components {
+            for file in component.values {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ManifestReadError(file: file, reason: "cannot read it") }
+                let text = String(decoding: data, as: UTF8.self)
+                let expressions: [ValuesTemplate.Expression]
+                do { expressions = try ValuesTemplate.expressions(in: text, file: file) } catch let error as ValuesTemplateError {
+                    throw ManifestError(file: file, line: error.line, column: 0, message: error.message, hint: nil)
+                }
+                for expression in expressions where !declared.contains(expression.name) {
+                    throw ManifestError(
+                        file: file, line: expression.line, column: expression.column,
+                        message: "\(expression.name) is not a declared site value (component \"\(component.name)\")",
+                        hint: "declare it under siteValues: in \(manifest.file)")
+                }
+            }
+        }
+    }
+
+    /// `siteValues: {nfs.server: {description, type, required, default, secret}}`, in file order.
+    private static func parseSiteValues(_ node: Node, reader: inout NodeReader) throws -> [SiteValueDeclaration] {
+        guard let mapping = node.mapping else { throw reader.error(node, "siteValues must be a mapping of dotted names", hint: nil) }
+        var declared: [SiteValueDeclaration] = []
+        for (key, value) in mapping {
+            let name = try reader.scalar(key, "a site value name")
+            guard SiteValueDeclaration.isValidName(name) else {
+                throw reader.error(key, "site value name \"\(name)\" is not a dotted path", hint: "e.g. nfs.server or keycloak.adminPassword")
+            }
+            if let clash = declared.first(where: { $0.name == name || $0.name.hasPrefix(name + ".") || name.hasPrefix($0.name + ".") }) {
+                throw reader.error(
+                    key, clash.name == name ? "site value \"\(name)\" is declared twice" : "site value \"\(name)\" overlaps \"\(clash.name)\"",
+                    hint: clash.name == name ? nil : "a site value is a leaf: one cannot hold the other")
+            }
+            let what = "site value \"\(name)\""
+            let map = try reader.mapping(value, what, allowed: siteValueFields)
+            let description = try reader.string(map, "description", in: what)
+            var type = SiteValueDeclaration.ValueType.string
+            if let node = map["type"] {
+                let text = try reader.scalar(node, "type")
+                guard let parsed = SiteValueDeclaration.ValueType(rawValue: text) else {
+                    throw reader.error(node, "type \"\(text)\" of \(what) is not string, int or bool", hint: nil)
+                }
+                type = parsed
+            }
+            func flag(_ field: String) throws -> Bool {
+                guard let node = map[field] else { return false }
+                guard let flag = node.bool else { throw reader.error(node, "\(field) of \(what) must be true or false", hint: nil) }
+                return flag
+            }
+            let required = try flag("required"), secret = try flag("secret")
+            var defaultValue: String?
+            if let node = map["default"] {
+                let text = try reader.scalar(node, "default")
+                let probe = SiteValueDeclaration(name: name, description: description, type: type, required: false, defaultValue: nil, secret: false)
+                guard probe.accepts(text) else { throw reader.error(node, "the default of \(what) is not a \(type.rawValue)", hint: nil) }
+                if required {
+                    throw reader.error(node, "\(what) is required and has a default", hint: "drop one: a value with a default is optional")
+                }
+                if secret { throw reader.error(node, "\(what) is secret and has a default", hint: "a secret must come from each site") }
+                defaultValue = text
+            }
+            declared.append(
+                SiteValueDeclaration(name: name, description: description, type: type, required: required, defaultValue: defaultValue, secret: secret)
+            )
+        }
+        return declared
     }
 
     /// `files: [{name, source, sha256}]` and `tools: [{name, platform, source, sha256}]`.

@@ -58,9 +58,9 @@ final class PushContext: @unchecked Sendable {
 
 /// Atomic writes into the state directory: a temporary name, fsync, rename, fsync of the directory.
 enum StateFiles {
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let temporary = path + ".partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw InstallError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
         var offset = 0
         var failed = false

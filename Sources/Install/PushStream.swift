@@ -77,7 +77,10 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             } else {
                 current = .skip
             }
-        } else if repairing == nil, entry.path.hasPrefix(BundlePaths.charts) || entry.path.hasPrefix(BundlePaths.files) {
+        } else if repairing == nil,
+            entry.path.hasPrefix(BundlePaths.charts) || entry.path.hasPrefix(BundlePaths.files)
+                || entry.path.hasPrefix(BundlePaths.deploy)
+        {
             guard let incoming = context.incoming else { current = .skip; return }
             let final = incoming + "/" + entry.path
             let temporary = final + ".partial"

@@ -11,6 +11,12 @@ public struct RelocationMap: Codable, Sendable, Hashable {
         public var target: String
         /// The manifest or index digest, equal in both places.
         public var digest: Digest
+
+        public init(source: String, target: String, digest: Digest) {
+            self.source = source
+            self.target = target
+            self.digest = digest
+        }
     }
 
     public var apiVersion = "airgap.astrago.io/v1"

@@ -49,9 +49,6 @@ struct BuildInputs: ParsableArguments {
         do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        for field in parsed.reservedFields {
-            ProgressLine.writeStderr("note: \(manifest): \"\(field)\" is reserved for a later version and is ignored\n")
-        }
         guard let executable = HelmEngine.locate(helmPath) else {
             throw CommandFailure(
                 message: helmPath.map { "\($0) is not an executable helm" }
@@ -65,7 +62,11 @@ struct BuildInputs: ParsableArguments {
             throw CommandFailure(message: "cannot create the cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(2))
         }
         let chosen = try platforms.isEmpty ? parsed.platforms : platforms.map { try Platform(parsing: $0) }
-        return (parsed, client, ComponentImageFinder(resolver: resolver, helm: HelmEngine(executable: executable, kubeVersion: kubeVersion)), chosen)
+        return (
+            parsed, client,
+            ComponentImageFinder(
+                resolver: resolver, helm: HelmEngine(executable: executable, kubeVersion: kubeVersion), siteValues: parsed.siteValues), chosen
+        )
     }
 
     static func failure(_ error: Error) -> CommandFailure {

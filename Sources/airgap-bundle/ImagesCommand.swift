@@ -57,9 +57,6 @@ struct ImagesCommand: AsyncParsableCommand {
         do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        for field in parsed.reservedFields {
-            ProgressLine.writeStderr("note: \(manifest): \"\(field)\" is reserved for a later version and is ignored\n")
-        }
         var helm: HelmEngine?
         if let executable = HelmEngine.locate(helmPath) {
             helm = HelmEngine(executable: executable, kubeVersion: kubeVersion)
@@ -77,7 +74,7 @@ struct ImagesCommand: AsyncParsableCommand {
         do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
             throw CommandFailure(message: "cannot create the chart cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(1))
         }
-        let finder = ComponentImageFinder(resolver: resolver, helm: helm)
+        let finder = ComponentImageFinder(resolver: resolver, helm: helm, siteValues: parsed.siteValues)
         if helm == nil {
             ProgressLine.writeStderr("WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
         }

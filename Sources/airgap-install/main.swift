@@ -9,17 +9,24 @@ struct AirgapInstall: ParsableCommand {
         abstract: "Install an Astrago air-gap bundle at a site with no internet.",
         discussion: """
             Verify the bundle against the vendor's public key before anything else, then push \
-            every image into the site's Harbor. plan, deploy, status and uninstall arrive with the \
-            next issues.
+            every image into the site's Harbor, write and check the site values, then deploy every \
+            component in order with Helm (plan shows the exact commands first).
 
             Example:
               airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install inspect astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install push astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site --project astrago \\
                   --username admin --password-stdin < harbor.pass
+              airgap-install init-values astrago-1.0.0.tar.zst --out site.yaml
+              airgap-install plan astrago-1.0.0.tar.zst --values site.yaml
+              airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml
             """,
         version: ToolVersion.description,
-        subcommands: [VerifyCommand.self, InspectCommand.self, PushCommand.self])
+        subcommands: [
+            VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, PostRenderCommand.self,
+            DeployCommand.self,
+            StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
+        ])
 }
 
 await CommandRunner.main(AirgapInstall.self)

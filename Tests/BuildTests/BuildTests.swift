@@ -55,13 +55,16 @@ struct BuildTests {
                       image: {{ .Values.image }}
                       args: ["--helper-image", "quay.io/team/tool:2"]
             """.write(toFile: chart + "/templates/deployment.yaml", atomically: true, encoding: .utf8)
-            try "replicas: 1\n".write(toFile: root + "/manifest/web-values.yaml", atomically: true, encoding: .utf8)
+            try "replicas: 1\nhost: \"{{ .Values.web.host }}\"\n".write(
+                toFile: root + "/manifest/web-values.yaml", atomically: true, encoding: .utf8)
             manifest = root + "/manifest/demo.yaml"
             try """
             apiVersion: airgap.astrago.io/v1
             kind: Bundle
             metadata: {name: demo, version: 2.0.0}
             platforms: [linux/amd64]
+            siteValues:
+              web.host: {description: Host name users reach the web app on, required: true}
             components:
               - name: web
                 namespace: web
@@ -107,6 +110,15 @@ struct BuildTests {
         try Shell.check(["sh", "-c", "zstd -dc '\(bundle)' | tar -x -C '\(unpacked)'"])
         let raw = try Shell.check(["skopeo", "inspect", "--raw", "oci:\(unpacked)/images:quay.io/team/tool:2"]).stdout
         #expect(Digest.of(Array(raw.utf8)) == fixture.tool.digest)
+        // What deploy needs travels in the bundle: the site-value declarations and the values files.
+        let declared = try String(contentsOfFile: unpacked + "/deploy/site-values.json", encoding: .utf8)
+        #expect(declared.contains("\"name\" : \"web.host\"") && declared.contains("\"required\" : true"), "\(declared)")
+        #expect(
+            try String(contentsOfFile: unpacked + "/deploy/values/web/01-web-values.yaml", encoding: .utf8)
+                == "replicas: 1\nhost: \"{{ .Values.web.host }}\"\n")
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: unpacked + "/bundle.json"))) as? [String: Any]
+        let components = index?["components"] as? [[String: Any]]
+        #expect(components?.first?["values"] as? [String] == ["deploy/values/web/01-web-values.yaml"])
 
         // The lock names the source digests (the index, and per platform).
         let lock = try String(contentsOfFile: fixture.manifest + ".lock", encoding: .utf8)
@@ -133,7 +145,8 @@ struct BuildTests {
         let changed = try fixture.build(["--locked"], output: fixture.root + "/o2")
         #expect(changed.status == 1)
         #expect(changed.stderr.contains("component \"web\" changed since the lock"), "\(changed.stderr)")
-        try "replicas: 1\n".write(toFile: fixture.root + "/manifest/web-values.yaml", atomically: true, encoding: .utf8)
+        try "replicas: 1\nhost: \"{{ .Values.web.host }}\"\n".write(
+            toFile: fixture.root + "/manifest/web-values.yaml", atomically: true, encoding: .utf8)
 
         // The tag moves upstream: --locked still builds the locked digest; a build without it moves on.
         let client = try RegistryClient(configuration: RegistryConfiguration(insecureHosts: [fixture.registry.host]))

@@ -116,7 +116,7 @@ struct PlatformChartsTests {
         defer { Task { try? await client.shutdown() } }
         let finder = ComponentImageFinder(
             resolver: try ChartResolver(client: client, cacheDirectory: try TestPaths.scratch("cache")),
-            helm: HelmEngine(executable: TestPaths.repository + "/Tests/Servers/helm-standin/helm"))
+            helm: HelmEngine(executable: TestPaths.repository + "/Tests/Servers/helm-standin/helm"), siteValues: manifest.siteValues)
         var found: [String: [String]] = [:]
         for component in manifest.components {
             guard case .path = component.chart else { continue }

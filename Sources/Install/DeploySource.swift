@@ -1,0 +1,83 @@
+import Bundle
+import Charts
+import Foundation
+
+/// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
+/// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the
+/// admin names — whose `bundle.json` must be byte for byte the one push verified.
+public struct DeploySource: Sendable {
+    public struct Component: Sendable {
+        public var name: String
+        public var namespace: String
+        public var releaseName: String
+        public var optional: Bool
+        /// The chart archive in the state directory.
+        public var chart: String
+        /// Values files in the state directory (templates), merged in order.
+        public var values: [String]
+        /// The site values its values files take.
+        public var uses: Set<String>
+        /// Images its charts name that are never pulled (the manifest's `images.exclude`).
+        public var excludedImages: [String]
+    }
+
+    public var stateDirectory: String
+    public var index: BundleIndex
+    public var declarations: [SiteValueDeclaration]
+    public var components: [Component]
+    public var relocation: String { stateDirectory + "/relocation.json" }
+
+    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version).
+    public static func open(bundle: String, stateDirectory: String?) throws -> DeploySource {
+        let signed: BundleVerifier.SignedIndex
+        do { signed = try BundleVerifier(keys: []).readSignedIndex(bundle) } catch { throw InstallError.io("\(error)") }
+        let state = stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
+        guard let pushed = FileManager.default.contents(atPath: state + "/" + BundlePaths.index) else {
+            throw InstallError.bundle(
+                "\(state) holds no pushed bundle: run airgap-install push for \(bundle) first (or give the --state-dir push used)")
+        }
+        guard Array(pushed) == signed.indexBytes else {
+            throw InstallError.bundle("\(state) holds another bundle than \(bundle) (their bundle.json differ): push this bundle first")
+        }
+        guard FileManager.default.fileExists(atPath: state + "/relocation.json") else {
+            throw InstallError.bundle("\(state) has no relocation.json: the push of \(bundle) did not finish; run it again")
+        }
+        return try load(stateDirectory: state, index: signed.index)
+    }
+
+    static func load(stateDirectory state: String, index: BundleIndex) throws -> DeploySource {
+        var declarations: [SiteValueDeclaration] = []
+        if let data = FileManager.default.contents(atPath: state + "/" + BundlePaths.siteValues) {
+            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: data) } catch {
+                throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
+            }
+        }
+        guard !index.components.isEmpty else { throw InstallError.bundle("the bundle lists no components to deploy (it was packed without build)") }
+        var components: [Component] = []
+        for entry in index.components {
+            guard let chart = entry.chart, let namespace = entry.namespace else {
+                throw InstallError.bundle("component \"\(entry.name)\" of the bundle has no chart or namespace")
+            }
+            let values = (entry.values ?? []).map { state + "/" + $0 }
+            var uses = Set<String>()
+            for file in values {
+                guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read \(file)") }
+                do {
+                    uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name))
+                } catch { throw InstallError.bundle("\(error)") }
+            }
+            components.append(
+                Component(
+                    name: entry.name, namespace: namespace, releaseName: entry.releaseName ?? entry.name, optional: entry.optional ?? false,
+                    chart: state + "/" + chart, values: values, uses: uses, excludedImages: entry.excludedImages ?? []))
+        }
+        return DeploySource(stateDirectory: state, index: index, declarations: declarations, components: components)
+    }
+
+    /// Reads and checks the admin's site values against this bundle.
+    public func siteValues(_ file: String) throws -> SiteValues {
+        try SiteValues.load(
+            file, declarations: declarations, components: components.map { ($0.name, $0.optional) },
+            uses: Dictionary(components.map { ($0.name, $0.uses) }, uniquingKeysWith: { first, _ in first }))
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// `deploy-state.json` in the state directory: what the last deploys left on the cluster, per
+/// component, and where a failed run stopped. It holds digests and names, never a value.
+public struct DeployState: Codable, Sendable {
+    public struct Component: Codable, Sendable {
+        /// `deployed` or `failed`.
+        public var status: String
+        /// SHA-256 of what was asked of Helm: the command, the chart and the rendered values.
+        public var inputs: String
+        public var time: String
+    }
+
+    public var components: [String: Component] = [:]
+    /// The component a failed deploy stopped at; nil once a deploy finished.
+    public var stoppedAt: String?
+
+    static func path(_ stateDirectory: String) -> String { stateDirectory + "/deploy-state.json" }
+
+    public static func load(_ stateDirectory: String) throws -> DeployState {
+        guard let data = FileManager.default.contents(atPath: path(stateDirectory)) else { return DeployState() }
+        do { return try JSONDecoder().decode(DeployState.self, from: data) } catch {
+            throw InstallError.io("\(path(stateDirectory)) is damaged (\(error)); remove it to deploy every component again")
+        }
+    }
+
+    func save(_ stateDirectory: String) throws { try StateFiles.writeJSON(self, to: Self.path(stateDirectory)) }
+}

@@ -1,0 +1,131 @@
+import Charts
+import Foundation
+import Integrity
+
+/// Runs a deploy plan: each selected component in order with `helm upgrade --install`, recorded
+/// in the journal and `deploy-state.json`. A component whose inputs (command, chart, rendered
+/// values) equal those of its last successful install is left alone, so a rerun of a finished
+/// deploy changes nothing; a failure stops the run, and `resume` continues from that component.
+public struct Deployer: Sendable {
+    public struct Options: Sendable {
+        /// Only these components (none: all).
+        public var only: Set<String> = []
+        public var skip: Set<String> = []
+        public var resume = false
+        public init(only: Set<String> = [], skip: Set<String> = [], resume: Bool = false) {
+            self.only = only
+            self.skip = skip
+            self.resume = resume
+        }
+    }
+
+    /// What happened to each component.
+    public struct Outcome: Codable, Sendable, Hashable {
+        public enum Result: String, Codable, Sendable { case installed, unchanged, skipped, failed, notRun }
+        public var component: String
+        public var namespace: String
+        public var result: Result
+        public var seconds: Double?
+        /// Helm's message when it failed (secrets replaced by `***`).
+        public var message: String?
+    }
+
+    public struct Report: Codable, Sendable {
+        public var components: [Outcome]
+        public var failed: String?
+    }
+
+    let source: DeploySource
+    let values: SiteValues
+    let prepared: DeployPlan.Prepared
+    let options: Options
+
+    public init(source: DeploySource, values: SiteValues, prepared: DeployPlan.Prepared, options: Options) {
+        self.source = source
+        self.values = values
+        self.prepared = prepared
+        self.options = options
+    }
+
+    /// Runs it; `progress` hears one line per component as it starts and ends. A failure is in
+    /// the report (`failed`), not thrown: only I/O and a refused start throw.
+    public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+        let stateDirectory = source.stateDirectory
+        var state = try DeployState.load(stateDirectory)
+        if let stopped = state.stoppedAt, !options.resume {
+            throw InstallError.bundle(
+                "the last deploy stopped at component \"\(stopped)\": run deploy --resume to continue from it (components already installed with the same inputs are left alone)"
+            )
+        }
+        try DeployPlan.writeRendered(prepared.renderedFiles)
+        let journal = try PushJournal(path: stateDirectory + "/journal.jsonl")
+        journal.record("deploy-start", ["bundle": "\(source.index.name) \(source.index.version)", "resume": "\(options.resume)"])
+        var outcomes: [Outcome] = []
+        var failed: String?
+        let steps = prepared.plan.steps
+        for (number, step) in steps.enumerated() {
+            let label = "\(number + 1)/\(steps.count) \(step.component)"
+            if failed != nil {
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .notRun))
+                continue
+            }
+            if !options.only.isEmpty && !options.only.contains(step.component) || options.skip.contains(step.component) {
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .skipped))
+                journal.record("component-skipped", ["component": step.component])
+                continue
+            }
+            let inputs = try digest(step)
+            if let last = state.components[step.component], last.status == "deployed", last.inputs == inputs {
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
+                journal.record("component-unchanged", ["component": step.component])
+                progress("\(label): unchanged")
+                continue
+            }
+            progress("\(label): helm upgrade --install \(step.release) (namespace \(step.namespace)) …")
+            journal.record(
+                "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
+            let started = Date()
+            let output: HelmEngine.Output
+            do { output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst())) } catch {
+                output = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let now = ISO8601DateFormatter().string(from: Date())
+            if output.status == 0 {
+                state.components[step.component] = .init(status: "deployed", inputs: inputs, time: now)
+                try state.save(stateDirectory)
+                journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
+                progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
+            } else {
+                let message = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
+                state.stoppedAt = step.component
+                try state.save(stateDirectory)
+                journal.record("component-failed", ["component": step.component, "message": message])
+                outcomes.append(
+                    Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
+                progress("\(label): FAILED")
+                failed = step.component
+            }
+        }
+        if failed == nil {
+            state.stoppedAt = nil
+            try state.save(stateDirectory)
+            journal.record("deploy-done", [:])
+        }
+        return Report(components: outcomes, failed: failed)
+    }
+
+    /// What Helm is asked: the command, the chart's bytes and the rendered values.
+    func digest(_ step: DeployPlan.Step) throws -> String {
+        let hasher = SHA256Hasher()
+        hasher.update(Array(step.command.joined(separator: "\u{0}").utf8))
+        guard let chart = FileManager.default.contents(atPath: step.command[4]) else { throw InstallError.io("cannot read \(step.command[4])") }
+        hasher.update(Array(chart))
+        for path in step.command.indices.filter({ step.command[$0] == "--values" }).map({ step.command[$0 + 1] }) {
+            hasher.update(Array((prepared.renderedFiles[path] ?? "").utf8))
+        }
+        return hasher.finalizeHex()
+    }
+}

@@ -1,0 +1,223 @@
+import Charts
+import Foundation
+import OCI
+import Yams
+
+/// Helm's post-renderer: rewrites every image reference of the rendered manifests to where
+/// `push` put it (`relocation.json`). Every string outside `metadata`, `status` and Secret data
+/// is read token by token, and a token that is exactly an image of the bundle (normalized: `nginx`
+/// in a container's `image` is `docker.io/library/nginx`) is replaced: container images, `--flag=REF`
+/// arguments, `*_IMAGE` variables, custom resource fields, references inside ConfigMap text.
+/// Maps that join an image from `registry`/`repository`/`image`/`tag`/`version` siblings (as
+/// discovery reads them) get their registry and repository parts rewritten, keeping the tag; a
+/// tag the bundle does not hold is accepted there when the repository is in the bundle (NVIDIA's
+/// operator appends the node OS to the driver tag).
+///
+/// Afterwards the output is read with the same discovery as `airgap-bundle images`: every image
+/// it finds must point into the site registry, except the component's `images.exclude`
+/// (never pulled, by the manifest's word). Anything else fails, naming the image and where it is:
+/// nothing reaches the cluster that would pull from the internet.
+public struct ImageRewriter: Sendable {
+    /// Normalized source reference → target.
+    let targets: [String: String]
+    /// Normalized source repository (`docker.io/library/nginx`) → target repository.
+    let repositories: [String: String]
+    /// Normalized targets, to check the output.
+    let targetSet: Set<String>
+    /// Normalized references left as they are.
+    let kept: Set<String>
+
+    public init(relocation: RelocationMap, keep: [String] = []) {
+        var targets: [String: String] = [:], repositories: [String: String] = [:]
+        var targetSet = Set<String>()
+        for entry in relocation.images {
+            guard let source = try? ImageReference(parsing: entry.source), let target = try? ImageReference(parsing: entry.target) else { continue }
+            targets[source.description] = entry.target
+            repositories[source.name] = target.name
+            targetSet.insert(target.description)
+            if let tag = source.tag, source.digest != nil {
+                // Charts write `repo:tag` for an image the bundle pinned by digest.
+                targets[ImageReference(registry: source.registry, repository: source.repository, tag: tag, digest: nil).description] = entry.target
+            }
+        }
+        self.targets = targets
+        self.repositories = repositories
+        self.targetSet = targetSet
+        self.kept = Set(keep.compactMap { try? ImageReference(parsing: $0).description })
+    }
+
+    /// Rewrites `text` (`helm template` output: documents separated by `---`).
+    public func rewrite(_ text: String) throws -> String {
+        var output = ""
+        for (source, body) in Self.documents(text) {
+            let node: Node?
+            do { node = try Yams.compose(yaml: body) } catch {
+                throw RewriteError(message: "rendered manifest \(source ?? "?") is not valid YAML: \(error)")
+            }
+            guard let node else { continue }
+            let rewritten = try rewriteDocument(node)
+            let serialized: String
+            do { serialized = try Yams.serialize(node: rewritten, width: -1, allowUnicode: true) } catch {
+                throw RewriteError(message: "cannot write rendered manifest \(source ?? "?"): \(error)")
+            }
+            output += "---\n" + (source.map { "# Source: \($0)\n" } ?? "") + serialized
+        }
+        try check(output)
+        return output
+    }
+
+    /// Every image discovery finds in `output` must be in the site registry (or kept).
+    func check(_ output: String) throws {
+        let found: [DiscoveredImage]
+        do { found = try ImageDiscovery.discover(renderedManifests: output) } catch { throw RewriteError(message: "\(error)") }
+        for image in found where !targetSet.contains(image.reference) && !kept.contains(image.reference) {
+            if let reference = try? ImageReference(parsing: image.reference), repositories.values.contains(reference.name) { continue }
+            throw RewriteError(
+                message: "image \(image.reference) (\(image.sources.joined(separator: ", "))) is not in the bundle: nothing was applied"
+            )
+        }
+    }
+
+    private func rewriteDocument(_ node: Node) throws -> Node {
+        guard case .mapping(let mapping) = node else { return node }
+        let kind = mapping["kind"]?.string ?? ""
+        var pairs: [(Node, Node)] = []
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            if ["metadata", "status"].contains(name) || kind == "Secret" && ["data", "stringData"].contains(name) {
+                pairs.append((key, value))
+            } else if kind == "ConfigMap", name == "binaryData", case .mapping(let data) = value {
+                pairs.append((key, .mapping(Node.Mapping(data.map { ($0.key, rewriteBinary($0.value)) }, data.tag, data.style, data.mark))))
+            } else {
+                pairs.append((key, rewrite(value, key: name)))
+            }
+        }
+        return .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark))
+    }
+
+    /// A `binaryData` value that decodes to UTF-8 text is rewritten as text and encoded again.
+    private func rewriteBinary(_ node: Node) -> Node {
+        guard let scalar = node.scalar, let data = Data(base64Encoded: scalar.string.filter { !$0.isWhitespace }),
+            let text = String(data: data, encoding: .utf8)
+        else { return node }
+        let rewritten = rewriteString(text, key: "")
+        guard rewritten != text else { return node }
+        return .scalar(Node.Scalar(Data(rewritten.utf8).base64EncodedString(), scalar.tag, .any, scalar.mark))
+    }
+
+    private func rewrite(_ node: Node, key: String) -> Node {
+        switch node {
+        case .scalar(let scalar):
+            let text = rewriteString(scalar.string, key: key)
+            return text == scalar.string ? node : .scalar(Node.Scalar(text, scalar.tag, scalar.style == .plain ? .any : scalar.style, scalar.mark))
+        case .sequence(let sequence):
+            return .sequence(Node.Sequence(sequence.map { rewrite($0, key: key) }, sequence.tag, sequence.style, sequence.mark))
+        case .mapping(let mapping):
+            var pairs = mapping.map { ($0.key, rewrite($0.value, key: $0.key.string ?? "")) }
+            rewriteJoined(&pairs)
+            return .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark))
+        case .alias:
+            return node
+        }
+    }
+
+    /// A whole value that is an image (`nginx` under `image` too), else each token that is one.
+    func rewriteString(_ text: String, key: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if key == "image" || key.hasSuffix("Image"), let reference = try? ImageReference(parsing: trimmed),
+            let target = targets[reference.description]
+        {
+            return text.replacingOccurrences(of: trimmed, with: target)
+        }
+        var output = ""
+        var token = ""
+        func flush() {
+            defer { token = "" }
+            guard token.contains("/") || token.contains(":"), token.contains(":") || token.contains("@"),
+                let reference = try? ImageReference(parsing: token), reference.tag != nil || reference.digest != nil,
+                let target = targets[reference.description]
+            else { output += token; return }
+            output += target
+        }
+        for character in text {
+            if character.isASCII, character.isLetter || character.isNumber || "._/:@-".contains(character) {
+                token.append(character)
+            } else {
+                flush()
+                output.append(character)
+            }
+        }
+        flush()
+        return output
+    }
+
+    /// `registry`/`repository`/`image` beside `tag`/`version`/`digest`: the same joins discovery makes.
+    private func rewriteJoined(_ pairs: inout [(Node, Node)]) {
+        func field(_ name: String) -> String? {
+            guard let value = pairs.first(where: { $0.0.string == name })?.1.scalar?.string else { return nil }
+            let trimmed = value.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        func set(_ name: String, _ value: String) {
+            guard let index = pairs.firstIndex(where: { $0.0.string == name }), let scalar = pairs[index].1.scalar else { return }
+            pairs[index].1 = .scalar(Node.Scalar(value, scalar.tag, scalar.style == .plain ? .any : scalar.style, scalar.mark))
+        }
+        let tag = field("tag") ?? field("version")
+        let suffix = field("digest").map { "@" + $0 } ?? tag.map { ($0.hasPrefix("sha256:") ? "@" : ":") + $0 } ?? ""
+        guard !suffix.isEmpty else { return }
+        func targetRepository(_ candidate: String) -> ImageReference? {
+            guard let reference = try? ImageReference(parsing: candidate), let repository = repositories[reference.name] else { return nil }
+            return try? ImageReference(parsing: repository)
+        }
+        if let repository = field("repository"), let image = field("image"), tag != nil, field("registry") == nil {
+            guard let target = targetRepository("\(repository)/\(image)\(suffix)") else { return }
+            let parts = target.name.split(separator: "/")
+            set("repository", parts.dropLast().joined(separator: "/"))
+            set("image", String(parts.last!))
+        } else if let repository = field("repository") {
+            let registry = field("registry")
+            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + repository + suffix) else { return }
+            if registry != nil {
+                set("registry", target.registry)
+                set("repository", target.repository)
+            } else {
+                set("repository", target.name)
+            }
+        } else if let image = field("image"), !image.contains("@"), !(image.split(separator: "/").last ?? "").contains(":") {
+            let registry = field("registry")
+            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + image + suffix) else { return }
+            if registry != nil {
+                set("registry", target.registry)
+                set("image", target.repository)
+            } else {
+                set("image", target.name)
+            }
+        }
+    }
+
+    /// `helm template` output split into (source path, document), as Helm prints them.
+    static func documents(_ text: String) -> [(String?, String)] {
+        var documents: [(String?, String)] = []
+        var current: [Substring] = []
+        var source: String?
+        func flush() {
+            let body = current.joined(separator: "\n")
+            if !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { documents.append((source, body)) }
+            current = []
+            source = nil
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "---" || line.hasPrefix("--- ") || line.hasPrefix("---#") { flush(); continue }
+            if line.hasPrefix("# Source: "), source == nil { source = String(line.dropFirst("# Source: ".count)) }
+            current.append(line)
+        }
+        flush()
+        return documents
+    }
+}
+
+/// The rendered manifests name an image the bundle does not hold, or cannot be read.
+public struct RewriteError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

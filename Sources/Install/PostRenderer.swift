@@ -1,0 +1,27 @@
+import Bundle
+import Foundation
+
+/// `airgap-install post-render`: what Helm runs between rendering and applying.
+public enum PostRenderer {
+    /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
+    /// it (for the component's `images.exclude`).
+    public static func rewriter(relocation path: String, component: String?) throws -> ImageRewriter {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read \(path)") }
+        let relocation: RelocationMap
+        do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
+            throw InstallError.bundle("\(path) is not a relocation map: \(error)")
+        }
+        var keep: [String] = []
+        if let component {
+            let indexPath = (path as NSString).deletingLastPathComponent + "/" + BundlePaths.index
+            guard let indexData = FileManager.default.contents(atPath: indexPath),
+                let index = try? JSONDecoder().decode(BundleIndex.self, from: indexData)
+            else { throw InstallError.io("cannot read the pushed bundle.json beside \(path)") }
+            guard let entry = index.components.first(where: { $0.name == component }) else {
+                throw InstallError.bundle("the bundle has no component \"\(component)\"")
+            }
+            keep = entry.excludedImages ?? []
+        }
+        return ImageRewriter(relocation: relocation, keep: keep)
+    }
+}

@@ -1,0 +1,173 @@
+import Charts
+import Foundation
+import Yams
+
+/// The site's settings, from the admin's `site.yaml` (nested: `nfs: {server: …}`), checked
+/// against the bundle's declarations: every value given, defaulted or missing is known by its
+/// dotted name. `components: {NAME: {enabled: false}}` switches an optional component off.
+public struct SiteValues: Sendable {
+    /// Dotted name → text, for every declared value given or defaulted.
+    public private(set) var values: [String: String]
+    /// The names of secret values: never printed, logged or journaled.
+    public let secretNames: Set<String>
+    /// Optional components the site switched off.
+    public let disabledComponents: Set<String>
+
+    /// The value of `name`, or nil when it is not set.
+    public func value(_ name: String) -> String? { values[name] }
+
+    /// `text` (Helm's words, say) with every secret value replaced by `***`, longest first so
+    /// that one secret inside another leaves nothing behind.
+    public func redacted(_ text: String) -> String {
+        let secrets = secretNames.compactMap { values[$0] }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        return secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+
+    /// Reads and checks `file`. Every problem is collected and reported at once
+    /// (`SiteValuesError`), by dotted name and description, never by value.
+    /// - Parameters:
+    ///   - uses: for each component, the site values its values files take; a required value
+    ///     that only switched-off components use need not be given.
+    public static func load(
+        _ file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], uses: [String: Set<String>]
+    ) throws -> SiteValues {
+        guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read the site values \(file)") }
+        return try parse(String(decoding: data, as: UTF8.self), file: file, declarations: declarations, components: components, uses: uses)
+    }
+
+    public static func parse(
+        _ text: String, file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)],
+        uses: [String: Set<String>]
+    ) throws -> SiteValues {
+        var problems: [String] = []
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            // Yams' message may quote the line, and a line may hold a secret: say where only.
+            let line = (error as? YamlError).flatMap(Self.line(of:))
+            throw SiteValuesError(file: file, problems: ["not valid YAML\(line.map { " (near line \($0))" } ?? "")"])
+        }
+        let declared = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var given: [String: (text: String, line: Int)] = [:]
+        var invalid = Set<String>()
+        var disabled = Set<String>()
+        if let root {
+            guard let mapping = root.mapping else { throw SiteValuesError(file: file, problems: ["the file must be a mapping (nfs: {server: …})"]) }
+            for (key, value) in mapping {
+                let name = key.string ?? ""
+                if name == "components" {
+                    disabled = readComponents(value, components: components, problems: &problems)
+                } else {
+                    collect(value, path: name, line: key.mark?.line ?? 0, declared: declared, into: &given, invalid: &invalid, problems: &problems)
+                }
+            }
+        }
+        var values: [String: String] = [:]
+        let needed = Set(
+            components.filter { !disabled.contains($0.name) }.flatMap { uses[$0.name] ?? [] })
+        let usedAnywhere = Set(uses.values.flatMap { $0 })
+        for declaration in declarations where !invalid.contains(declaration.name) {
+            if let (text, line) = given[declaration.name] {
+                guard declaration.accepts(text) else {
+                    problems.append("\(declaration.name) (line \(line)) must be \(article(declaration.type)): \(declaration.description)")
+                    continue
+                }
+                values[declaration.name] = text
+            } else if let value = declaration.defaultValue {
+                values[declaration.name] = value
+            } else if declaration.required, needed.contains(declaration.name) || !usedAnywhere.contains(declaration.name) {
+                problems.append("\(declaration.name) is required: \(declaration.description)")
+            }
+        }
+        guard problems.isEmpty else { throw SiteValuesError(file: file, problems: problems) }
+        return SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
+    }
+
+    private static func article(_ type: SiteValueDeclaration.ValueType) -> String {
+        switch type {
+        case .string: return "a string"
+        case .int: return "an integer"
+        case .bool: return "true or false"
+        }
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+
+    /// Walks nested maps down to leaves, by dotted name.
+    private static func collect(
+        _ node: Node, path: String, line: Int, declared: [String: SiteValueDeclaration], into given: inout [String: (text: String, line: Int)],
+        invalid: inout Set<String>, problems: inout [String]
+    ) {
+        if let mapping = node.mapping {
+            if declared[path] != nil {
+                problems.append("\(path) (line \(line)) must be a single value, not a mapping: \(declared[path]!.description)")
+                invalid.insert(path)
+                return
+            }
+            if mapping.isEmpty, !declared.keys.contains(where: { $0.hasPrefix(path + ".") }) {
+                problems.append("\(path) (line \(line)) is not a site value of this bundle")
+            }
+            for (key, value) in mapping {
+                collect(
+                    value, path: path + "." + (key.string ?? ""), line: key.mark?.line ?? line, declared: declared, into: &given,
+                    invalid: &invalid, problems: &problems)
+            }
+        } else if let scalar = node.scalar {
+            guard declared[path] != nil else {
+                problems.append("\(path) (line \(line)) is not a site value of this bundle")
+                return
+            }
+            if scalar.string.isEmpty, scalar.style == .plain {
+                return  // `nfs: {server: }` is a value not given yet (init-values writes them so)
+            }
+            given[path] = (scalar.string, line)
+        } else {
+            problems.append("\(path) (line \(line)) must be a single value, not a list")
+            invalid.insert(path)
+        }
+    }
+
+    private static func readComponents(_ node: Node, components: [(name: String, optional: Bool)], problems: inout [String]) -> Set<String> {
+        var disabled = Set<String>()
+        guard let mapping = node.mapping else {
+            problems.append("components (line \(node.mark?.line ?? 0)) must be a mapping: components: {gpu-operator: {enabled: false}}")
+            return disabled
+        }
+        for (key, value) in mapping {
+            let name = key.string ?? ""
+            let line = key.mark?.line ?? 0
+            guard let component = components.first(where: { $0.name == name }) else {
+                problems.append(
+                    "components.\(name) (line \(line)) is not a component of this bundle (its components: \(components.map(\.name).joined(separator: ", ")))"
+                )
+                continue
+            }
+            guard let settings = value.mapping, settings.count == 1, let flag = settings["enabled"]?.bool else {
+                problems.append("components.\(name) (line \(line)) takes only enabled: true or false")
+                continue
+            }
+            if !flag {
+                if component.optional {
+                    disabled.insert(name)
+                } else {
+                    problems.append("components.\(name) (line \(line)) is required and cannot be switched off")
+                }
+            }
+        }
+        return disabled
+    }
+}
+
+/// `site.yaml` has problems: all of them, by dotted name and description (never a value).
+public struct SiteValuesError: Error, Sendable, CustomStringConvertible {
+    public let file: String
+    public let problems: [String]
+    public var description: String {
+        "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") with the site values:\n"
+            + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

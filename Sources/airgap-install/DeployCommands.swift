@@ -1,0 +1,226 @@
+import ArgumentParser
+import BundleCommands
+import Charts
+import Foundation
+import Install
+import Terminal
+
+/// Options every deploy-side command takes: the bundle and the state directory push filled.
+struct DeploySourceOptions: ParsableArguments {
+    @Argument(help: "The bundle archive (already pushed: its state directory holds charts and relocation.json).")
+    var bundle: String
+
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp("The state directory push used (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
+    var stateDirectory: String?
+
+    func open() throws -> DeploySource {
+        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory) } catch { throw DeployFailure.from(error) }
+    }
+}
+
+enum DeployFailure {
+    /// 1: the bundle, site values or a component failed; 2: usage or I/O.
+    static func from(_ error: Error) -> CommandFailure {
+        switch error {
+        case let failure as CommandFailure: return failure
+        case let install as InstallError:
+            if case .io(let message) = install { return CommandFailure(message: message, exitCode: ExitCode(2)) }
+            return CommandFailure(message: install.description, exitCode: ExitCode(1))
+        case let values as SiteValuesError: return CommandFailure(message: values.description, exitCode: ExitCode(1))
+        default: return CommandFailure.from(error)
+        }
+    }
+}
+
+/// `airgap-install init-values`: a commented site.yaml to fill in.
+struct InitValuesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init-values",
+        abstract: "Write a commented site.yaml listing every site value the bundle needs.",
+        discussion: """
+            Each value is nested by its dotted name (nfs.server is nfs: {server: …}) under a \
+            comment with its description, type and whether it is required or secret; defaults \
+            are filled in. Optional components are listed under components: to switch off. \
+            Reads the state directory push filled. An existing --out file is not overwritten.
+            Exit status: 0 written, 1 the bundle cannot be used, 2 usage or I/O error.
+
+            Example:
+              airgap-install init-values astrago-1.0.0.tar.zst --out site.yaml
+            """)
+
+    @OptionGroup var source: DeploySourceOptions
+
+    @Option(name: .customLong("out"), help: ArgumentHelp("Where to write it.", valueName: "file"))
+    var out: String
+
+    func run() throws {
+        let deploy = try source.open()
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw CommandFailure(message: "\(out) exists: it is not overwritten (remove it, or choose another --out)", exitCode: ExitCode(2))
+        }
+        let text = SiteValuesTemplate.text(
+            bundle: "\(deploy.index.name) \(deploy.index.version)", declarations: deploy.declarations,
+            components: deploy.components.map { ($0.name, $0.optional) })
+        guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure(message: "cannot write \(out)", exitCode: ExitCode(2))
+        }
+        print("wrote \(out): \(deploy.declarations.count) site values (\(deploy.declarations.filter(\.required).count) required)")
+    }
+}
+
+/// `airgap-install plan`: the exact ordered helm commands, changing nothing.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Check the site values and print the ordered deploy steps and exact helm commands.",
+        discussion: """
+            Reads the state directory push filled, checks site.yaml against the bundle's site \
+            values (every missing or invalid value is reported at once), renders every enabled \
+            component's values in memory, and prints one helm upgrade --install per component in \
+            install order. Values reach helm as files in the state directory, so no value (and no \
+            secret) is on a command line or in this output. Nothing is written; the cluster is not \
+            contacted.
+            Exit status: 0 planned, 1 site values or bundle problem, 2 usage or I/O error.
+
+            Examples:
+              airgap-install plan astrago-1.0.0.tar.zst --values site.yaml
+              airgap-install plan astrago-1.0.0.tar.zst --values site.yaml --state-dir /srv/astrago --json
+            """)
+
+    @OptionGroup var source: DeploySourceOptions
+
+    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
+    var values: String
+
+    @Option(
+        name: .customLong("helm"),
+        help: ArgumentHelp("The helm executable (default: the bundle's helm for this platform, else helm on PATH).", valueName: "path"))
+    var helm: String?
+
+    @Option(name: .customLong("timeout"), help: ArgumentHelp("helm --timeout per component.", valueName: "duration"))
+    var timeout = "10m0s"
+
+    @Flag(name: .customLong("json"), help: "Print {\"steps\": [{\"component\", \"namespace\", \"command\"}]} on standard output.")
+    var json = false
+
+    func run() throws {
+        let deploy = try source.open()
+        let prepared: DeployPlan.Prepared
+        do {
+            let site = try deploy.siteValues(values)
+            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
+            prepared = try DeployPlan.prepare(
+                deploy, values: site,
+                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
+        } catch { throw DeployFailure.from(error) }
+        if json {
+            print(JSONOutput.text(prepared.plan))
+            return
+        }
+        print("plan: \(deploy.index.name) \(deploy.index.version), \(prepared.plan.steps.count) components in order")
+        for (number, step) in prepared.plan.steps.enumerated() {
+            print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))\n   \(step.command.joined(separator: " "))"))
+        }
+        for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(values))")) }
+    }
+}
+
+/// Where deploy finds helm and itself.
+enum DeployTools {
+    static func helm(_ explicit: String?, stateDirectory: String) throws -> String {
+        if let explicit {
+            guard FileManager.default.isExecutableFile(atPath: explicit) else {
+                throw CommandFailure(message: "--helm \(explicit) is not an executable", exitCode: ExitCode(2))
+            }
+            return explicit
+        }
+        #if arch(arm64)
+            let platform = "linux-arm64"
+        #else
+            let platform = "linux-amd64"
+        #endif
+        let bundled = stateDirectory + "/files/tools/\(platform)/helm"
+        if FileManager.default.isExecutableFile(atPath: bundled) { return bundled }
+        if let found = HelmEngine.locate(nil) { return found }
+        throw CommandFailure(
+            message: "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", exitCode: ExitCode(2))
+    }
+
+    /// This executable as a Helm post-renderer.
+    static func postRenderer(relocation: String) -> [String] {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return [me, "post-render", "--relocation", relocation]
+    }
+}
+
+/// `airgap-install preflight`: read-only checks of the cluster and tools before deploying.
+struct PreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check the cluster, helm, the NFS settings and GPU nodes before deploying.",
+        discussion: """
+            One line per check: the cluster answers kubectl and its Kubernetes version is \
+            supported; helm's version is supported; the NFS settings of the StorageClass are \
+            given; GPU nodes exist when the GPU Operator is enabled (a warning only). Nothing is \
+            changed on the cluster.
+            Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
+
+            Example:
+              airgap-install preflight astrago-1.0.0.tar.zst --values site.yaml --kubeconfig ~/.kube/config
+            """)
+
+    @OptionGroup var source: DeploySourceOptions
+
+    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
+    var values: String
+
+    @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable.", valueName: "path"))
+    var helm: String?
+
+    @Option(name: .customLong("kubectl"), help: ArgumentHelp("The kubectl executable (default: kubectl on PATH).", valueName: "path"))
+    var kubectl: String?
+
+    @Option(name: .customLong("kubeconfig"), help: ArgumentHelp("The kubeconfig (default: kubectl's own).", valueName: "file"))
+    var kubeconfig: String?
+
+    @Flag(name: .customLong("json"), help: "Print {\"checks\": [{\"name\", \"result\", \"detail\"}]}.")
+    var json = false
+
+    func run() async throws {
+        let deploy = try source.open()
+        let site: SiteValues
+        do { site = try deploy.siteValues(values) } catch { throw DeployFailure.from(error) }
+        let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
+        let kubectlPath = try DeployTools.kubectl(kubectl)
+        let checks = await Preflight.run(deploy, values: site, tools: .init(helm: helmPath, kubectl: kubectlPath, kubeconfig: kubeconfig))
+        if json {
+            print(JSONOutput.text(["checks": checks]))
+        } else {
+            for check in checks {
+                print(
+                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)"))
+            }
+        }
+        if let failed = checks.first(where: { $0.result == .failed }) {
+            throw CommandFailure(message: "preflight failed: \(failed.name): \(failed.detail)", exitCode: ExitCode(1))
+        }
+    }
+}
+
+extension DeployTools {
+    static func kubectl(_ explicit: String?) throws -> String {
+        if let explicit {
+            guard FileManager.default.isExecutableFile(atPath: explicit) else {
+                throw CommandFailure(message: "--kubectl \(explicit) is not an executable", exitCode: ExitCode(2))
+            }
+            return explicit
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(directory)/kubectl"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw CommandFailure(message: "no kubectl: give --kubectl PATH, or put kubectl on PATH", exitCode: ExitCode(2))
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import BundleCommands
+import Foundation
+import Install
+
+/// `airgap-install post-render`: Helm's post-renderer (stdin → stdout).
+struct PostRenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "post-render",
+        abstract: "Rewrite every image of rendered manifests (stdin) to the site registry (stdout); for helm --post-renderer.",
+        discussion: """
+            Reads what Helm rendered on standard input and writes it with every image reference \
+            the bundle holds rewritten to where push put it (relocation.json): container images, \
+            operator arguments and *_IMAGE variables, custom resource fields, ConfigMap values. \
+            An image the bundle does not hold fails (exit 1) naming it, so Helm applies nothing. \
+            deploy and plan pass it to helm; it is rarely run by hand.
+            Exit status: 0 rewritten, 1 an image is not in the bundle, 2 usage or I/O error.
+
+            Example:
+              helm template astrago charts/astrago-1.0.0.tgz | \\
+                  airgap-install post-render --relocation /var/lib/airgap-install/astrago-1.0.0/relocation.json --component astrago
+            """)
+
+    @Option(name: .customLong("relocation"), help: ArgumentHelp("relocation.json written by push.", valueName: "file"))
+    var relocation: String
+
+    @Option(
+        name: .customLong("component"), help: ArgumentHelp("The component rendered (its images.exclude are left as they are).", valueName: "name"))
+    var component: String?
+
+    func run() throws {
+        let rewriter: ImageRewriter
+        do { rewriter = try PostRenderer.rewriter(relocation: relocation, component: component) } catch { throw DeployFailure.from(error) }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let output: String
+        do { output = try rewriter.rewrite(String(decoding: input, as: UTF8.self)) } catch let error as RewriteError {
+            throw CommandFailure(message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(error.message)", exitCode: ExitCode(1))
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}

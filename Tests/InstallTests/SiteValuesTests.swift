@@ -1,0 +1,117 @@
+import Charts
+import Foundation
+import Install
+import Testing
+
+@Suite("Site values: the admin's site.yaml checked against the bundle, every problem at once")
+struct SiteValuesTests {
+    static let declarations = [
+        SiteValueDeclaration(
+            name: "externalIP", description: "Address users reach the platform on", type: .string, required: true, defaultValue: nil, secret: false),
+        SiteValueDeclaration(name: "nfs.server", description: "NFS server", type: .string, required: true, defaultValue: nil, secret: false),
+        SiteValueDeclaration(name: "nfs.port", description: "NFS port", type: .int, required: false, defaultValue: "2049", secret: false),
+        SiteValueDeclaration(name: "debug", description: "Debug logs", type: .bool, required: false, defaultValue: "false", secret: false),
+        SiteValueDeclaration(
+            name: "keycloak.adminPassword", description: "Keycloak admin password", type: .string, required: true, defaultValue: nil, secret: true),
+        SiteValueDeclaration(
+            name: "harbor.adminPassword", description: "Harbor admin password", type: .string, required: true, defaultValue: nil, secret: true),
+    ]
+    static let components: [(name: String, optional: Bool)] = [
+        ("csi-driver-nfs", false), ("gpu-operator", true), ("keycloak", false), ("harbor", true),
+    ]
+    static let uses: [String: Set<String>] = [
+        "csi-driver-nfs": ["nfs.server", "nfs.port"], "keycloak": ["keycloak.adminPassword"], "harbor": ["harbor.adminPassword", "externalIP"],
+    ]
+
+    func parse(_ text: String) throws -> SiteValues {
+        try SiteValues.parse(text, file: "site.yaml", declarations: Self.declarations, components: Self.components, uses: Self.uses)
+    }
+
+    @Test func nestedValuesDefaultsAndSwitchedOffComponents() throws {
+        let values = try parse(
+            """
+            externalIP: 10.0.0.5
+            nfs: {server: nfs.site.local}
+            keycloak:
+              adminPassword: "kc-Secr3t"
+            components: {harbor: {enabled: false}, gpu-operator: {enabled: true}}
+            """)
+        #expect(values.value("nfs.server") == "nfs.site.local")
+        #expect(values.value("nfs.port") == "2049")
+        #expect(values.value("debug") == "false")
+        #expect(values.value("keycloak.adminPassword") == "kc-Secr3t")
+        // Harbor is off, so its required password need not be given.
+        #expect(values.value("harbor.adminPassword") == nil)
+        #expect(values.disabledComponents == ["harbor"])
+        #expect(values.secretNames == ["keycloak.adminPassword", "harbor.adminPassword"])
+    }
+
+    @Test func everyProblemIsReportedTogetherByNameAndDescriptionNeverByValue() throws {
+        let text = """
+            nfs:
+              port: "twenty"
+              sever: typo.local
+            keycloak: {adminPassword: [hunter2-secret]}
+            debug: maybe
+            colour: blue
+            components: {keycloak: {enabled: false}, longhorn: {enabled: true}}
+            """
+        do {
+            _ = try parse(text)
+            Issue.record("bad site values were accepted")
+        } catch let error as SiteValuesError {
+            let message = error.description
+            for expected in [
+                "nfs.port (line 2) must be an integer: NFS port",
+                "nfs.sever (line 3) is not a site value of this bundle",
+                "keycloak.adminPassword (line 4) must be a single value, not a list",
+                "debug (line 5) must be true or false: Debug logs",
+                "colour (line 6) is not a site value of this bundle",
+                "components.keycloak (line 7) is required and cannot be switched off",
+                "components.longhorn (line 7) is not a component of this bundle",
+                "externalIP is required: Address users reach the platform on",
+                "nfs.server is required: NFS server",
+                "harbor.adminPassword is required: Harbor admin password",
+            ] {
+                #expect(message.contains(expected), "\(expected) in \(message)")
+            }
+            #expect(error.problems.count == 10, "\(message)")
+            for value in ["twenty", "typo.local", "hunter2-secret", "maybe", "blue"] { #expect(!message.contains(value), "\(value)") }
+        }
+    }
+
+    @Test func secretsAreRedactedFromHelmsWords() throws {
+        let values = try parse("externalIP: 10.0.0.5\nnfs: {server: n}\nkeycloak: {adminPassword: pw-long-secret}\nharbor: {adminPassword: pw}\n")
+        let helm = "Error: INSTALLATION FAILED: secret \"pw-long-secret\" rejected; pw too short; server n at 10.0.0.5"
+        #expect(values.redacted(helm) == "Error: INSTALLATION FAILED: secret \"***\" rejected; *** too short; server n at 10.0.0.5")
+    }
+
+    @Test func yamlErrorsSayWhereButNotWhat() throws {
+        do {
+            _ = try parse("keycloak:\n  adminPassword: \"s3cret-unterminated\n")
+            Issue.record("broken YAML was accepted")
+        } catch let error as SiteValuesError {
+            #expect(error.description.contains("not valid YAML"))
+            #expect(!error.description.contains("s3cret"))
+        }
+    }
+
+    @Test func theInitValuesTemplateReadsBackWithOnlyTheRequiredValuesMissing() throws {
+        let text = SiteValuesTemplate.text(bundle: "astrago 1.0.0", declarations: Self.declarations, components: Self.components)
+        #expect(text.contains("nfs:\n"))
+        #expect(text.contains("  # NFS server (string, REQUIRED)\n  server:\n"))
+        #expect(text.contains("  # NFS port (int)\n  port: \"2049\"\n"))
+        #expect(text.contains("  # Keycloak admin password (string, REQUIRED, secret)\n  adminPassword:\n"))
+        #expect(text.contains("components:\n  gpu-operator: {enabled: true}\n  harbor: {enabled: true}\n"))
+        do {
+            _ = try parse(text)
+            Issue.record("the unfilled template was accepted")
+        } catch let error as SiteValuesError {
+            #expect(
+                Set(error.problems) == [
+                    "externalIP is required: Address users reach the platform on", "nfs.server is required: NFS server",
+                    "keycloak.adminPassword is required: Keycloak admin password", "harbor.adminPassword is required: Harbor admin password",
+                ], "\(error)")
+        }
+    }
+}
