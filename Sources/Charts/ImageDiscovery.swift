@@ -111,8 +111,11 @@ public enum ImageDiscovery {
         return (try? ImageReference(parsing: value)) != nil
     }
 
-    /// Splits `helm template` output into documents, keeping each `# Source:` path.
-    static func splitDocuments(_ text: String) -> [(source: String?, text: String)] {
+    /// Splits `helm template` output into documents, keeping each `# Source:` path — as Helm's
+    /// `releaseutil.SplitManifests` does: `---` at the start of a line separates documents whatever
+    /// follows it (cert-manager renders `---# comment`). Discovery and the deploy post-renderer
+    /// both read rendered output through this one function.
+    public static func splitDocuments(_ text: String) -> [(source: String?, text: String)] {
         var documents: [(String?, String)] = []
         var current: [Substring] = []
         var source: String?
@@ -123,8 +126,8 @@ public enum ImageDiscovery {
             source = nil
         }
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "---" || line.hasPrefix("--- ") { flush(); continue }
-            if line.hasPrefix("# Source: ") { source = String(line.dropFirst("# Source: ".count)) }
+            if line == "---" || line.hasPrefix("--- ") || line.hasPrefix("---#") { flush(); continue }
+            if line.hasPrefix("# Source: "), source == nil { source = String(line.dropFirst("# Source: ".count)) }
             current.append(line)
         }
         flush()

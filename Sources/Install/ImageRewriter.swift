@@ -195,24 +195,9 @@ public struct ImageRewriter: Sendable {
         }
     }
 
-    /// `helm template` output split into (source path, document), as Helm prints them.
+    /// `helm template` output split into (source path, document): the one splitter discovery uses.
     static func documents(_ text: String) -> [(String?, String)] {
-        var documents: [(String?, String)] = []
-        var current: [Substring] = []
-        var source: String?
-        func flush() {
-            let body = current.joined(separator: "\n")
-            if !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { documents.append((source, body)) }
-            current = []
-            source = nil
-        }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "---" || line.hasPrefix("--- ") || line.hasPrefix("---#") { flush(); continue }
-            if line.hasPrefix("# Source: "), source == nil { source = String(line.dropFirst("# Source: ".count)) }
-            current.append(line)
-        }
-        flush()
-        return documents
+        ImageDiscovery.splitDocuments(text).map { ($0.source, $0.text) }
     }
 }
 

@@ -73,7 +73,8 @@ struct ChartErrorTests {
 
     /// A helm that waits for a gate file, run more times at once than the cooperative pool has
     /// threads; the gate is opened by a task that needs a pool thread. Blocking waits
-    /// (`waitUntilExit`) would leave it none and every helm would give up.
+    /// (`waitUntilExit`) would leave it none and every helm would give up (after 60 s: long
+    /// enough that a loaded machine's slow process starts never pass for a blocked pool).
     @Test func helmIsAwaitedWithoutBlockingAThread() async throws {
         let scratch = try TestPaths.scratch("fake-helm")
         let gate = scratch + "/gate"
@@ -81,7 +82,7 @@ struct ChartErrorTests {
         try """
         #!/bin/sh
         i=0
-        while [ ! -e '\(gate)' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+        while [ ! -e '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
         [ -e '\(gate)' ] || { echo "the gate never opened" >&2; exit 3; }
         echo "kind: Pod # $2"
         """.write(toFile: helm, atomically: true, encoding: .utf8)
