@@ -12,8 +12,9 @@ public struct PackOptions: Sendable {
     public var compression: Compression = .zstd
     public var compressionLevel: Int?
     /// zstd compresses on this many threads (when more than 1). The default is one per core,
-    /// at least 2: like `zstd -T0`. Any count from 2 up gives the same bytes.
-    public var threads = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// like `zstd -T0`, but at least 2 and at most 8 (each thread holds its own buffers).
+    /// Any count from 2 up gives the same bytes.
+    public var threads = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
     /// The tool recorded in `bundle.json` (the executable passes its own name and version).
     public var builder: BundleIndex.Builder
 
