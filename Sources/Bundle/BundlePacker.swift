@@ -144,9 +144,9 @@ public enum BundlePacker {
                 case .bytes(let bytes): try writer.addFile(entry.path, bytes: bytes)
                 case .file(let file): try writer.addFile(entry.path, contentsOf: file, size: entry.size)
                 case .trustedBlob(let file):
-                    let hasher = SHA256Hasher()
+                    let hasher = BackgroundSHA256()
                     try writer.addFile(entry.path, contentsOf: file, size: entry.size, hashingInto: hasher)
-                    let actual = hasher.finalizeHex()
+                    let actual = Hex.encode(hasher.finalize())
                     guard actual == entry.sha256 else {
                         throw BundleError.usage(
                             "\(file): this blob's content does not hash to its name (it hashes to sha256:\(actual)), although its image layout is marked as written by airgap-bundle; nothing was written to \(output). Pull the image again; to have every blob of the layout re-hashed, delete its \(OCILayout.durabilityMarkPath)"
