@@ -13,8 +13,9 @@ public struct PackOptions: Sendable {
     public var compression: Compression = .zstd
     public var compressionLevel: Int?
     /// zstd compresses on this many threads (when more than 1). The default is one per core,
-    /// at least 2: like `zstd -T0`. Any count from 2 up gives the same bytes.
-    public var threads = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// like `zstd -T0`, but at least 2 and at most 8 (each thread holds its own buffers).
+    /// Any count from 2 up gives the same bytes.
+    public var threads = min(8, max(2, ProcessInfo.processInfo.activeProcessorCount))
     /// A delta: the bundle it builds on, and the layers that bundle carried, which this one may
     /// leave out (they are listed, not shipped).
     public var base: BundleIndex.Base?
@@ -152,9 +153,9 @@ public enum BundlePacker {
                 case .bytes(let bytes): try writer.addFile(entry.path, bytes: bytes)
                 case .file(let file): try writer.addFile(entry.path, contentsOf: file, size: entry.size)
                 case .trustedBlob(let file):
-                    let hasher = SHA256Hasher()
+                    let hasher = BackgroundSHA256()
                     try writer.addFile(entry.path, contentsOf: file, size: entry.size, hashingInto: hasher)
-                    let actual = hasher.finalizeHex()
+                    let actual = Hex.encode(hasher.finalize())
                     guard actual == entry.sha256 else {
                         throw BundleError.usage(
                             "\(file): this blob's content does not hash to its name (it hashes to sha256:\(actual)), although its image layout is marked as written by airgap-bundle; nothing was written to \(output). Pull the image again; to have every blob of the layout re-hashed, delete its \(OCILayout.durabilityMarkPath)"

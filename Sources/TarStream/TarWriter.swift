@@ -20,9 +20,12 @@ public final class TarWriter {
     private let output: CompressedFileWriter
     private var buffer: [UInt8] = []
     private let flushSize = 1 << 20
-    /// Bytes read from a source file at a time.
-    private static let readSize = 1 << 20
+    /// Source files are read into these in turn (1 MiB each), so a buffer being hashed on
+    /// another thread is not overwritten by the next read.
+    private let readBuffers = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096) }
     public let path: String
+
+    deinit { for buffer in readBuffers { buffer.deallocate() } }
 
     public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2) throws {
         self.path = path
@@ -43,33 +46,39 @@ public final class TarWriter {
     }
 
     /// Adds a file streamed from `sourcePath` and feeds its content to `hasher` as it is read,
-    /// so a caller can check a digest it trusted without reading the file twice. Fails if the
-    /// file does not hold exactly `size` bytes.
-    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: SHA256Hasher)
+    /// so a caller can check a digest it trusted without reading the file twice; the hashing
+    /// runs on the hasher's thread, overlapped with reading and compressing. Call
+    /// `hasher.finalize()` afterwards. Fails if the file does not hold exactly `size` bytes.
+    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: BackgroundSHA256)
         throws
     {
         try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: hasher)
     }
 
-    private func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32, hasher: SHA256Hasher?) throws {
+    private func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32, hasher: BackgroundSHA256?) throws {
         try writeHeader(name, size: size, mode: mode)
         let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))", kind: .unreadable) }
         defer { close(fd) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var remaining = size
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 4096)
-        defer { chunk.deallocate() }
+        // A read buffer is reused only once the hasher is done with it, and none is left in use.
+        var hashing = [BackgroundSHA256.Token?](repeating: nil, count: readBuffers.count)
+        defer { for token in hashing { token?.wait() } }
+        var remaining = size, next = 0
         while remaining > 0 {
+            let chunk = readBuffers[next]
+            hashing[next]?.wait()
+            hashing[next] = nil
             let n = read(fd, chunk.baseAddress, min(chunk.count, Int(remaining)))
             if n < 0, errno == EINTR { continue }
             if n < 0 { throw ArchiveError(path: sourcePath, message: "cannot read: \(String(cString: strerror(errno)))", kind: .unreadable) }
             guard n > 0 else { throw ArchiveError(path: sourcePath, message: "changed while packing: expected \(size) bytes") }
             let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
-            hasher?.update(bytes)
+            hashing[next] = hasher?.update(borrowing: bytes)
             try flush(force: true)
             try output.write(bytes)
             remaining -= Int64(n)
+            next = (next + 1) % readBuffers.count
         }
         var extra: UInt8 = 0
         guard read(fd, &extra, 1) == 0 else { throw ArchiveError(path: sourcePath, message: "changed while packing: longer than \(size) bytes") }
