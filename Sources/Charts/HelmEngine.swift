@@ -52,8 +52,9 @@ public struct HelmEngine: Sendable {
 
     /// Runs helm with its output going to files (a pipe could fill up and stall it), and waits for
     /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
-    /// terminates helm.
-    public func run(_ arguments: [String]) async throws -> Output {
+    /// terminates helm. `input`, when given, is its standard input (small: it is written whole
+    /// before the process is awaited), so a secret can reach a tool without being on its command line.
+    public func run(_ arguments: [String], input: [UInt8]? = nil) async throws -> Output {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // Only scratch space: a directory left behind in TMPDIR changes no result.
@@ -66,7 +67,8 @@ public struct HelmEngine: Sendable {
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let executable = self.executable
         let status: Int32 = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -74,6 +76,12 @@ public struct HelmEngine: Sendable {
                 do { try process.run() } catch {
                     process.terminationHandler = nil
                     continuation.resume(throwing: HelmError(message: "cannot run \(executable): \(error.localizedDescription)"))
+                    return
+                }
+                if let inputPipe, let input {
+                    // A tool that exits without reading leaves a broken pipe: that is its answer, not ours.
+                    try? inputPipe.fileHandleForWriting.write(contentsOf: Data(input))
+                    try? inputPipe.fileHandleForWriting.close()
                 }
             }
         } onCancel: {

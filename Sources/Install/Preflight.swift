@@ -3,8 +3,8 @@ import Foundation
 
 /// Checks before the first install, each a clear line: the cluster answers and its version is
 /// supported, helm's version is supported, the NFS settings behind the StorageClass are given,
-/// and GPU nodes exist where the GPU Operator is enabled (a warning). The cluster is only read,
-/// with `kubectl`.
+/// and GPU nodes exist where the GPU Operator is enabled (a warning); and (`imagesCheck`) every
+/// image of `relocation.json` is in the site registry. The cluster is only read, with `kubectl`.
 public enum Preflight {
     /// Kubernetes versions the components of this release are known to install on.
     public static let kubernetes = (lowest: SemanticVersion(1, 24, 0), below: SemanticVersion(1, 36, 0))
@@ -31,13 +31,8 @@ public enum Preflight {
     }
 
     public static func run(_ source: DeploySource, values: SiteValues, tools: Tools) async -> [Check] {
-        // HelmEngine.run is a plain process runner (output to files, awaited without blocking a thread).
-        func kubectl(_ arguments: [String]) async -> HelmEngine.Output {
-            let all = (tools.kubeconfig.map { ["--kubeconfig", $0] } ?? []) + ["--request-timeout", "10s"] + arguments
-            do { return try await HelmEngine(executable: tools.kubectl).run(all) } catch {
-                return HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
-            }
-        }
+        let cluster = Kubectl(executable: tools.kubectl, kubeconfig: tools.kubeconfig)
+        func kubectl(_ arguments: [String]) async -> HelmEngine.Output { await cluster.run(arguments) }
         var checks: [Check] = []
         let version = await kubectl(["version", "--output", "json"])
         let server = (try? JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: Any])?["serverVersion"] as? [String: Any]
