@@ -10,6 +10,12 @@ public struct DeployPlan: Sendable, Codable {
         public var component: String
         public var namespace: String
         public var release: String
+        /// What is done on the cluster before `command`, one line each: the namespace is made
+        /// to exist, and the image pull secret is applied when there is one.
+        public var clusterSteps: [String]
+        /// The image pull secret in `namespace` the post-renderer adds to every pod (nil: none,
+        /// the registry project is public or the nodes carry credentials).
+        public var imagePullSecret: String?
         public var command: [String]
     }
 
@@ -30,10 +36,13 @@ public struct DeployPlan: Sendable, Codable {
         /// The post-renderer: the executable and its arguments (`airgap-install post-render
         /// --relocation FILE`); each step adds `--component NAME`.
         public var postRenderer: [String]
-        public init(helm: String, timeout: String = "10m0s", postRenderer: [String]) {
+        /// The name of the image pull secret to create in each namespace (nil: none).
+        public var imagePullSecret: String?
+        public init(helm: String, timeout: String = "10m0s", postRenderer: [String], imagePullSecret: String? = nil) {
             self.helm = helm
             self.timeout = timeout
             self.postRenderer = postRenderer
+            self.imagePullSecret = imagePullSecret
         }
     }
 
@@ -64,7 +73,16 @@ public struct DeployPlan: Sendable, Codable {
                     command += ["--post-renderer-args", argument]
                 }
             }
-            steps.append(Step(component: component.name, namespace: component.namespace, release: component.releaseName, command: command))
+            var clusterSteps = ["namespace \(component.namespace): kubectl get namespace, created by kubectl apply --server-side if missing"]
+            if let secret = options.imagePullSecret {
+                clusterSteps.append(
+                    "image pull secret \(secret) in \(component.namespace): kubectl apply --server-side (kubernetes.io/dockerconfigjson, password from standard input)"
+                )
+            }
+            steps.append(
+                Step(
+                    component: component.name, namespace: component.namespace, release: component.releaseName, clusterSteps: clusterSteps,
+                    imagePullSecret: options.imagePullSecret, command: command))
         }
         let skipped = source.components.map(\.name).filter { values.disabledComponents.contains($0) }
         return Prepared(plan: DeployPlan(steps: steps, skipped: skipped), renderedFiles: files)

@@ -3,16 +3,24 @@ import Foundation
 import Integrity
 
 /// Runs a deploy plan: each selected component in order with `helm upgrade --install`, recorded
-/// in the journal and `deploy-state.json`. A component whose inputs (command, chart, rendered
-/// values) equal those of its last successful install is left alone, so a rerun of a finished
-/// deploy changes nothing; a failure stops the run, and `resume` continues from that component.
+/// in the journal and `deploy-state.json`. Before each selected component its namespace is made
+/// to exist and the image pull secret (if any) is applied in it — both idempotent, so done on
+/// every run. A component whose inputs (command, chart, rendered values) equal those of its last
+/// successful install is left alone, so a rerun of a finished deploy changes nothing; a failure
+/// stops the run, and `resume` continues from that component.
 public struct Deployer: Sendable {
     public struct Options: Sendable {
         /// Only these components (none: all).
         public var only: Set<String> = []
         public var skip: Set<String> = []
         public var resume = false
-        public init(only: Set<String> = [], skip: Set<String> = [], resume: Bool = false) {
+        /// Where each component's namespace (and pull secret) is made before Helm runs.
+        public var cluster: Kubectl
+        /// Applied in every namespace before its component (nil: none).
+        public var pullSecret: ImagePullSecret?
+        public init(cluster: Kubectl, pullSecret: ImagePullSecret? = nil, only: Set<String> = [], skip: Set<String> = [], resume: Bool = false) {
+            self.cluster = cluster
+            self.pullSecret = pullSecret
             self.only = only
             self.skip = skip
             self.resume = resume
@@ -75,6 +83,16 @@ public struct Deployer: Sendable {
                 continue
             }
             let inputs = try digest(step)
+            if let message = await prepareCluster(for: step, journal: journal) {
+                state.components[step.component] = .init(status: "failed", inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
+                state.stoppedAt = step.component
+                try state.save(stateDirectory)
+                journal.record("component-failed", ["component": step.component, "message": message])
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, message: message))
+                progress("\(label): FAILED")
+                failed = step.component
+                continue
+            }
             if let last = state.components[step.component], last.status == "deployed", last.inputs == inputs {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
                 journal.record("component-unchanged", ["component": step.component])
@@ -98,7 +116,8 @@ public struct Deployer: Sendable {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
             } else {
-                let message = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
@@ -115,6 +134,22 @@ public struct Deployer: Sendable {
             journal.record("deploy-done", [:])
         }
         return Report(components: outcomes, failed: failed)
+    }
+
+    /// The namespace, then the pull secret; journaled. The failure's message (secrets replaced), or nil.
+    func prepareCluster(for step: DeployPlan.Step, journal: PushJournal) async -> String? {
+        do {
+            let outcome = try await NamespaceSetup.ensure(step.namespace, with: options.cluster)
+            journal.record("namespace-ready", ["component": step.component, "namespace": step.namespace, "outcome": outcome.rawValue])
+            if let secret = options.pullSecret {
+                try await secret.apply(in: step.namespace, with: options.cluster)
+                journal.record("pull-secret-applied", ["namespace": step.namespace, "secret": secret.name, "registry": secret.registry])
+            }
+            return nil
+        } catch {
+            let message = values.redacted("\(error)")
+            return options.pullSecret?.redacted(message) ?? message
+        }
     }
 
     /// What Helm is asked: the command, the chart's bytes and the rendered values.

@@ -10,7 +10,13 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Install every component in order with helm upgrade --install, images from the site registry.",
         discussion: """
-            Runs the steps plan prints: per component, in install order, helm upgrade --install \
+            First the preflight checks (as airgap-install preflight; --skip-preflight to leave them \
+            out): a failed check stops deploy before anything changes, warnings are printed. Then \
+            the steps plan prints: per component, in install order, its namespace is made to exist \
+            (kubectl), the image pull secret is applied in it when --username is given (a \
+            kubernetes.io/dockerconfigjson Secret for the registry push used, named by \
+            --image-pull-secret; the password comes from --password-stdin or \
+            AIRGAP_REGISTRY_PASSWORD and is never on a command line), then helm upgrade --install \
             with the chart from the state directory, the site values rendered into files there \
             (readable by their owner only) and airgap-install post-render rewriting every image to \
             the site registry. Each step is recorded in journal.jsonl and deploy-state.json. A \
@@ -28,16 +34,16 @@ struct DeployCommand: AsyncParsableCommand {
 
     @OptionGroup var source: DeploySourceOptions
 
-    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
-    var values: String
+    @OptionGroup var steps: DeployStepOptions
 
-    @Option(
-        name: .customLong("helm"),
-        help: ArgumentHelp("The helm executable (default: the bundle's helm for this platform, else helm on PATH).", valueName: "path"))
-    var helm: String?
+    @OptionGroup var cluster: ClusterOptions
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("helm --timeout per component.", valueName: "duration"))
-    var timeout = "10m0s"
+    @OptionGroup var login: RegistryLoginOptions
+
+    @Flag(
+        name: .customLong("skip-preflight"),
+        help: "Do not run the preflight checks first (cluster, helm, NFS settings, GPU nodes, images in the registry).")
+    var skipPreflight = false
 
     @Option(name: .customLong("only"), help: ArgumentHelp("Deploy only this component (repeatable).", valueName: "name"))
     var only: [String] = []
@@ -61,13 +67,21 @@ struct DeployCommand: AsyncParsableCommand {
         }
         let report: Deployer.Report
         do {
-            let site = try deploy.siteValues(values)
-            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-            let prepared = try DeployPlan.prepare(
-                deploy, values: site,
-                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
+            let site = try deploy.siteValues(steps.values)
+            let credential = try login.credential()
+            let prepared = try steps.prepare(deploy, site: site, pullSecret: credential != nil)
+            let kubectl = try cluster.cluster()
+            let relocation = try Preflight.relocation(of: deploy)
+            if !skipPreflight {
+                let checks = try await PreflightCommand.checks(
+                    deploy, site: site, helm: try steps.helmPath(deploy), cluster: kubectl, login: login,
+                    credential: credential, relocation: relocation)
+                try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
+            }
+            let pullSecret = credential.map { ImagePullSecret(name: steps.imagePullSecret, registry: relocation.registry, credential: $0) }
             let deployer = Deployer(
-                source: deploy, values: site, prepared: prepared, options: .init(only: Set(only), skip: Set(skip), resume: resume))
+                source: deploy, values: site, prepared: prepared,
+                options: .init(cluster: kubectl, pullSecret: pullSecret, only: Set(only), skip: Set(skip), resume: resume))
             let quiet = json
             report = try await deployer.run { line in if !quiet { print(TerminalText.escaped(line)) } }
         } catch { throw DeployFailure.from(error) }
@@ -86,20 +100,22 @@ struct DeployCommand: AsyncParsableCommand {
                 component "\(failed)" failed; nothing after it was run:
                   \(outcome.message ?? "helm failed")
                 see more: helm status \(release) -n \(outcome.namespace); kubectl get pods -n \(outcome.namespace); \
-                then: airgap-install deploy \(source.bundle) --values \(values) --resume
+                then: airgap-install deploy \(source.bundle) --values \(steps.values) --resume
                 """, exitCode: ExitCode(1))
     }
 }
 
-/// `airgap-install status`: each component's release as Helm reports it.
+/// `airgap-install status`: each component's release as Helm reports it, and its workloads' readiness.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each component's Helm release state, in install order.",
+        abstract: "Show each component's Helm release state and whether its workloads are ready, in install order.",
         discussion: """
             Asks helm status for every component of the bundle and shows the last deploy's record. \
-            (Whether each release's workloads are ready needs the cluster's API through kubectl: \
-            not yet.)
+            For each installed release, reads its Deployments, StatefulSets and DaemonSets in its \
+            namespace with kubectl (those labelled app.kubernetes.io/instance=RELEASE or annotated \
+            meta.helm.sh/release-name: RELEASE) and shows ready against desired replicas. When the \
+            cluster cannot be read, readiness is shown as unknown with kubectl's reason.
             Exit status: 0 reported, 2 usage or I/O error.
 
             Example:
@@ -111,7 +127,13 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable.", valueName: "path"))
     var helm: String?
 
-    @Flag(name: .customLong("json"), help: "Print {\"components\": [{\"component\", \"namespace\", \"release\", \"status\", \"lastDeploy\"}]}.")
+    @OptionGroup var cluster: ClusterOptions
+
+    @Flag(
+        name: .customLong("json"),
+        help:
+            "Print {\"components\": [{\"component\", \"namespace\", \"release\", \"status\", \"lastDeploy\", \"ready\", \"workloads\": {\"workloads\": [{\"name\", \"ready\", \"desired\"}], \"error\"}}]}."
+    )
     var json = false
 
     struct Row: Codable {
@@ -121,26 +143,35 @@ struct StatusCommand: AsyncParsableCommand {
         /// Helm's status (`deployed`, `failed`, …), or `not installed`.
         var status: String
         var lastDeploy: String?
+        /// Every workload has its desired replicas ready (nil: not installed).
+        var ready: Bool?
+        var workloads: WorkloadReadiness?
     }
 
     func run() async throws {
         let deploy = try source.open()
         let state: DeployState
         do { state = try DeployState.load(deploy.stateDirectory) } catch { throw DeployFailure.from(error) }
-        let rows = try await ReleaseStatus.rows(deploy, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory))
-            .map {
+        let kubectl = try cluster.cluster()
+        var rows: [Row] = []
+        for release in try await ReleaseStatus.rows(deploy, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)) {
+            let readiness =
+                release.status == ReleaseStatus.notInstalled
+                ? nil : await WorkloadReadiness.read(release: release.release, namespace: release.namespace, with: kubectl)
+            rows.append(
                 Row(
-                    component: $0.component, namespace: $0.namespace, release: $0.release, status: $0.status,
-                    lastDeploy: state.components[$0.component]?.status)
-            }
+                    component: release.component, namespace: release.namespace, release: release.release, status: release.status,
+                    lastDeploy: state.components[release.component]?.status, ready: readiness?.allReady, workloads: readiness))
+        }
         if json {
             print(JSONOutput.text(["components": rows]))
             return
         }
         for row in rows {
+            let last = row.lastDeploy.map { "; last deploy: \($0)" } ?? ""
             print(
                 TerminalText.escaped(
-                    "\(row.component) (namespace \(row.namespace)): \(row.status)\(row.lastDeploy.map { "; last deploy: \($0)" } ?? "")"))
+                    "\(row.component) (namespace \(row.namespace)): \(row.status)\(last)\(row.workloads.map { "; \($0.summary)" } ?? "")"))
         }
     }
 }

@@ -79,7 +79,8 @@ struct PlanCommand: ParsableCommand {
             Reads the state directory push filled, checks site.yaml against the bundle's site \
             values (every missing or invalid value is reported at once), renders every enabled \
             component's values in memory, and prints one helm upgrade --install per component in \
-            install order. Values reach helm as files in the state directory, so no value (and no \
+            install order, each after its cluster steps (the namespace; with --username, the image \
+            pull secret). Values reach helm as files in the state directory, so no value (and no \
             secret) is on a command line or in this output. Nothing is written; the cluster is not \
             contacted.
             Exit status: 0 planned, 1 site values or bundle problem, 2 usage or I/O error.
@@ -91,39 +92,38 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var source: DeploySourceOptions
 
-    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
-    var values: String
+    @OptionGroup var steps: DeployStepOptions
 
     @Option(
-        name: .customLong("helm"),
-        help: ArgumentHelp("The helm executable (default: the bundle's helm for this platform, else helm on PATH).", valueName: "path"))
-    var helm: String?
+        name: .customLong("username"),
+        help: ArgumentHelp(
+            "The registry account deploy will be given: plan then shows the image pull secret steps (it reads no password).", valueName: "user"))
+    var username: String?
 
-    @Option(name: .customLong("timeout"), help: ArgumentHelp("helm --timeout per component.", valueName: "duration"))
-    var timeout = "10m0s"
-
-    @Flag(name: .customLong("json"), help: "Print {\"steps\": [{\"component\", \"namespace\", \"command\"}]} on standard output.")
+    @Flag(
+        name: .customLong("json"),
+        help:
+            "Print {\"steps\": [{\"component\", \"namespace\", \"release\", \"clusterSteps\", \"imagePullSecret\", \"command\"}]} on standard output."
+    )
     var json = false
 
     func run() throws {
         let deploy = try source.open()
         let prepared: DeployPlan.Prepared
-        do {
-            let site = try deploy.siteValues(values)
-            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-            prepared = try DeployPlan.prepare(
-                deploy, values: site,
-                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
-        } catch { throw DeployFailure.from(error) }
+        do { prepared = try steps.prepare(deploy, site: try deploy.siteValues(steps.values), pullSecret: username != nil) } catch {
+            throw DeployFailure.from(error)
+        }
         if json {
             print(JSONOutput.text(prepared.plan))
             return
         }
         print("plan: \(deploy.index.name) \(deploy.index.version), \(prepared.plan.steps.count) components in order")
         for (number, step) in prepared.plan.steps.enumerated() {
-            print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))\n   \(step.command.joined(separator: " "))"))
+            print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))"))
+            for line in step.clusterSteps { print(TerminalText.escaped("   \(line)")) }
+            print(TerminalText.escaped("   \(step.command.joined(separator: " "))"))
         }
-        for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(values))")) }
+        for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(steps.values))")) }
     }
 }
 
@@ -152,60 +152,6 @@ enum DeployTools {
     static func postRenderer(relocation: String) -> [String] {
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return [me, "post-render", "--relocation", relocation]
-    }
-}
-
-/// `airgap-install preflight`: read-only checks of the cluster and tools before deploying.
-struct PreflightCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "preflight",
-        abstract: "Check the cluster, helm, the NFS settings and GPU nodes before deploying.",
-        discussion: """
-            One line per check: the cluster answers kubectl and its Kubernetes version is \
-            supported; helm's version is supported; the NFS settings of the StorageClass are \
-            given; GPU nodes exist when the GPU Operator is enabled (a warning only). Nothing is \
-            changed on the cluster.
-            Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
-
-            Example:
-              airgap-install preflight astrago-1.0.0.tar.zst --values site.yaml --kubeconfig ~/.kube/config
-            """)
-
-    @OptionGroup var source: DeploySourceOptions
-
-    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
-    var values: String
-
-    @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable.", valueName: "path"))
-    var helm: String?
-
-    @Option(name: .customLong("kubectl"), help: ArgumentHelp("The kubectl executable (default: kubectl on PATH).", valueName: "path"))
-    var kubectl: String?
-
-    @Option(name: .customLong("kubeconfig"), help: ArgumentHelp("The kubeconfig (default: kubectl's own).", valueName: "file"))
-    var kubeconfig: String?
-
-    @Flag(name: .customLong("json"), help: "Print {\"checks\": [{\"name\", \"result\", \"detail\"}]}.")
-    var json = false
-
-    func run() async throws {
-        let deploy = try source.open()
-        let site: SiteValues
-        do { site = try deploy.siteValues(values) } catch { throw DeployFailure.from(error) }
-        let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-        let kubectlPath = try DeployTools.kubectl(kubectl)
-        let checks = await Preflight.run(deploy, values: site, tools: .init(helm: helmPath, kubectl: kubectlPath, kubeconfig: kubeconfig))
-        if json {
-            print(JSONOutput.text(["checks": checks]))
-        } else {
-            for check in checks {
-                print(
-                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)"))
-            }
-        }
-        if let failed = checks.first(where: { $0.result == .failed }) {
-            throw CommandFailure(message: "preflight failed: \(failed.name): \(failed.detail)", exitCode: ExitCode(1))
-        }
     }
 }
 

@@ -43,19 +43,7 @@ struct PushCommand: AsyncParsableCommand {
     @Option(name: .customLong("project"), help: ArgumentHelp("The Harbor project to push into (created private if missing).", valueName: "name"))
     var project: String
 
-    @Option(
-        name: .customLong("username"),
-        help: ArgumentHelp("The registry account; its password comes from --password-stdin or AIRGAP_REGISTRY_PASSWORD.", valueName: "user"))
-    var username: String?
-
-    @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
-    var passwordStdin = false
-
-    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file (a self-signed Harbor).", valueName: "file"))
-    var caFile: String?
-
-    @Flag(name: .customLong("plain-http"), help: "Talk plain HTTP to the registry (no TLS).")
-    var plainHTTP = false
+    @OptionGroup var login: RegistryLoginOptions
 
     @Option(
         name: .customLong("harbor-api"),
@@ -96,8 +84,6 @@ struct PushCommand: AsyncParsableCommand {
         guard !project.isEmpty, project.range(of: "^[a-z0-9]+(?:[._-][a-z0-9]+)*$", options: .regularExpression) != nil else {
             throw ValidationError("--project \"\(project)\" must be lowercase letters, digits and . _ - (as Harbor project names are)")
         }
-        if passwordStdin, username == nil { throw ValidationError("--password-stdin needs --username") }
-        if plainHTTP, caFile != nil { throw ValidationError("give --ca-file or --plain-http, not both") }
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
         guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
@@ -105,11 +91,11 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let trusted = try KeyFiles.readPublic(keys)
-        let credential = try readCredential()
+        let credential = try login.credential()
         var store = CredentialStore()
         if let credential { store.set(credential, for: registry) }
         let configuration = RegistryConfiguration(
-            insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
+            insecureHosts: login.plainHTTP ? [registry] : [], caFile: login.caFile, retry: RetryPolicy(maxAttempts: retries),
             readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
         let client: RegistryClient
         do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
@@ -123,7 +109,7 @@ struct PushCommand: AsyncParsableCommand {
         options.baseStateDirectory = baseStateDirectory
         let target = PushTarget(
             registry: registry, project: project,
-            harborAPI: harborAPI ?? "\(plainHTTP ? "http" : "https")://\(registry)", credential: credential)
+            harborAPI: harborAPI ?? "\(login.plainHTTP ? "http" : "https")://\(registry)", credential: credential)
         let pusher = BundlePusher(client: client, keys: trusted, target: target, options: options)
         let progress = ProgressLine()
         let drawn = ProgressState()
@@ -165,22 +151,6 @@ struct PushCommand: AsyncParsableCommand {
         case .created: return "Harbor project created, private"
         case .notHarbor: return "no Harbor API: a plain registry, no project to create"
         }
-    }
-
-    private func readCredential() throws -> Credential? {
-        guard let username else { return nil }
-        if passwordStdin {
-            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw CommandFailure(message: "--password-stdin: standard input held no password", exitCode: ExitCode(2))
-            }
-            return Credential(username: username, password: line)
-        }
-        guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
-            throw CommandFailure(
-                message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD",
-                exitCode: ExitCode(2))
-        }
-        return Credential(username: username, password: password)
     }
 
     static func failure(_ error: Error) -> CommandFailure {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleCommands
+import Foundation
 import ToolVersion
 
 /// Site side: verify a bundle, push its images into Harbor, deploy the components in order.
@@ -29,4 +30,7 @@ struct AirgapInstall: ParsableCommand {
         ])
 }
 
+// A tool that exits before reading what we write to its standard input (kubectl given a pull
+// secret) must be an error we report, not a signal that kills us.
+signal(SIGPIPE, SIG_IGN)
 await CommandRunner.main(AirgapInstall.self)

@@ -130,8 +130,22 @@ struct DeployPlanTests {
         #expect(astrago.command.contains(pushed.state + "/deploy/rendered/astrago/01-astrago.yaml"))
         for flag in ["--wait", "--timeout", "--post-renderer", "--post-renderer-args"] { #expect(astrago.command.contains(flag), "\(flag)") }
         #expect(astrago.command.suffix(2) == ["--post-renderer-args", "astrago"])
+        #expect(astrago.imagePullSecret == nil && astrago.clusterSteps.count == 1 && astrago.clusterSteps[0].hasPrefix("namespace astrago: "))
+        // With the registry account deploy will be given: the pull secret, by name, in every step.
+        let withLogin = try airgap(
+            "airgap-install",
+            ["plan", pushed.bundle, "--values", site, "--helm", Self.helm, "--json", "--username", "robot", "--image-pull-secret", "site-pull"]
+                + state)
+        #expect(withLogin.status == 0, "\(withLogin.stderr)")
+        let loginPlan = try JSONDecoder().decode(DeployPlan.self, from: Data(withLogin.stdout.utf8))
+        #expect(loginPlan.steps.map(\.imagePullSecret) == ["site-pull", "site-pull"])
+        #expect(loginPlan.steps.last?.clusterSteps.last?.hasPrefix("image pull secret site-pull in astrago: kubectl apply --server-side") == true)
+        let badName = try airgap(
+            "airgap-install", ["plan", pushed.bundle, "--values", site, "--helm", Self.helm, "--image-pull-secret", "Bad_Name"] + state)
+        #expect(badName.status == 2 && badName.stderr.contains("is not a Kubernetes name"), "\(badName.stderr)")
         let text = try airgap("airgap-install", ["plan", pushed.bundle, "--values", site, "--helm", Self.helm] + state)
         #expect(text.status == 0 && text.stdout.contains("1. mpi-operator (namespace mpi-operator)"), "\(text.stdout)")
+        #expect(text.stdout.contains("   namespace mpi-operator: kubectl get namespace, created by kubectl apply --server-side if missing"))
         for secret in Self.secrets { #expect(!(planned.stdout + planned.stderr + text.stdout).contains(secret), "\(secret)") }
         // plan changes nothing.
         #expect(!FileManager.default.fileExists(atPath: pushed.state + "/deploy/rendered"))
@@ -182,15 +196,25 @@ struct DeployPlanTests {
 
     /// deploy drives `helm` — the stand-in records every call and keeps releases in a file,
     /// rendering each with Helm's client-side dry run and running our post-renderer as Helm does.
-    /// No Kubernetes API server exists here: nothing reaches a cluster.
+    /// Namespaces, the pull secret and workload readiness go through a real kubectl 1.37 to our
+    /// Kubernetes API double. No Kubernetes API server exists here: Helm applies nothing to a cluster.
     @Test func deployStopsAtAFailureResumesAndARerunChangesNothing() throws {
         let pushed = try Self.pushed()
         defer { pushed.registry.stop() }
         let site = pushed.root + "/site.yaml"
         try Self.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
+        let (cluster, kubeconfig) = try PreflightTests.double(Self.clusterWithWorkloads, in: pushed.root)
+        defer { cluster.stop() }
+        let kubectl = try PreflightTests.kubectl()
+        let clusterFlags = ["--kubectl", kubectl, "--kubeconfig", kubeconfig]
+        let pullPassword = "pull-S3cret-7"
         let log = pushed.root + "/helm.log"
-        var environment = ["HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log]
-        let base = [pushed.bundle, "--values", site, "--helm", Self.helm, "--state-dir", pushed.state]
+        var environment = [
+            "HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log, "HELM_STANDIN_VERSION": "v3.14.4",
+            "AIRGAP_REGISTRY_PASSWORD": pullPassword,
+        ]
+        let base =
+            [pushed.bundle, "--values", site, "--helm", Self.helm, "--state-dir", pushed.state, "--plain-http", "--username", "robot"] + clusterFlags
         func calls() throws -> [[String]] {
             guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
             return try text.split(separator: "\n").map {
@@ -211,6 +235,14 @@ struct DeployPlanTests {
         let first = try #require(try calls().first)
         for flag in ["--wait", "--timeout", "--create-namespace", "--post-renderer"] { #expect(first.contains(flag), "\(flag)") }
         environment["HELM_STANDIN_FAIL"] = nil
+        // Preflight ran first, every check on its line; then each namespace was made, with the pull secret in it.
+        #expect(failed.stdout.contains("ok      images: all 5 images are in \(pushed.registry.host)"), "\(failed.stdout)")
+        #expect(failed.stdout.contains("ok      cluster: Kubernetes v1.29.4"))
+        for namespace in ["mpi-operator", "astrago"] {
+            let secret = try Shell.run(
+                [kubectl, "--kubeconfig", kubeconfig, "get", "secret", "airgap-registry", "--namespace", namespace, "--output", "json"])
+            #expect(secret.status == 0 && secret.stdout.contains("kubernetes.io/dockerconfigjson"), "\(namespace): \(secret.stderr)")
+        }
 
         // Without --resume the stopped run is named; with it, only the failed component runs.
         let refused = try airgap("airgap-install", ["deploy"] + base, environment: environment)
@@ -247,11 +279,24 @@ struct DeployPlanTests {
         let unknown = try airgap("airgap-install", ["deploy", "--only", "longhorn"] + base, environment: environment)
         #expect(unknown.status == 2 && unknown.stderr.contains("no component \"longhorn\""))
 
-        // status, then uninstall: asks, then goes in reverse order.
+        // status: the release state and its workloads' readiness, per component.
         let status = try airgap(
-            "airgap-install", ["status", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state, "--json"], environment: environment)
+            "airgap-install", ["status", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state, "--json"] + clusterFlags,
+            environment: environment)
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("\"status\" : \"deployed\""))
+        let rows = try #require(
+            (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["components"] as? [[String: Any]])
+        #expect(rows.map { $0["ready"] as? Bool } == [false, true], "\(status.stdout)")
+        let statusText = try airgap(
+            "airgap-install", ["status", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state] + clusterFlags, environment: environment)
+        #expect(
+            statusText.stdout.contains(
+                "mpi-operator (namespace mpi-operator): deployed; last deploy: deployed; workloads NOT READY: Deployment/mpi-operator 0/1"),
+            "\(statusText.stdout)")
+        #expect(statusText.stdout.contains("workloads ready (1: Deployment/astrago-core)"))
+
+        // uninstall: asks, then goes in reverse order.
         let unconfirmed = try airgap(
             "airgap-install", ["uninstall", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state], environment: environment)
         #expect(unconfirmed.status == 1 && unconfirmed.stderr.contains("not confirmed"))
@@ -264,10 +309,22 @@ struct DeployPlanTests {
         // No secret in any output, the journal, the deploy state or what helm was asked.
         let journal = try String(contentsOfFile: pushed.state + "/journal.jsonl", encoding: .utf8)
         #expect(journal.contains("\"event\":\"component-failed\"") && journal.contains("\"event\":\"deploy-done\""))
+        #expect(journal.contains("\"event\":\"namespace-ready\"") && journal.contains("\"outcome\":\"created\""), "\(journal)")
+        #expect(journal.contains("\"event\":\"pull-secret-applied\""))
         everything += journal + (try String(contentsOfFile: pushed.state + "/deploy-state.json", encoding: .utf8))
         everything += try String(contentsOfFile: log, encoding: .utf8)
-        for secret in Self.secrets { #expect(!everything.contains(secret), "\(secret)") }
+        everything += try String(contentsOfFile: pushed.root + "/kube-requests.log", encoding: .utf8)
+        for secret in Self.secrets + [pullPassword] { #expect(!everything.contains(secret), "\(secret)") }
     }
+
+    /// The cluster the deploy test starts with: one workload of each release, the MPI operator not ready.
+    static let clusterWithWorkloads = """
+        {"version": "v1.29.4", "nodes": [{"name": "n1"}], "namespaces": ["default"], "workloads": [
+          {"kind": "Deployment", "namespace": "mpi-operator", "name": "mpi-operator",
+           "labels": {"app.kubernetes.io/instance": "mpi-operator"}, "desired": 1, "ready": 0},
+          {"kind": "Deployment", "namespace": "astrago", "name": "astrago-core",
+           "annotations": {"meta.helm.sh/release-name": "astrago"}, "desired": 1, "ready": 1}]}
+        """
 
     @Test func anImageTheBundleDoesNotHoldFailsThePostRenderer() throws {
         let root = try TestPaths.scratch("post-render")

@@ -1,0 +1,35 @@
+import Foundation
+import OCI
+import Registry
+
+extension Preflight {
+    /// Every image of `relocation.json` is in the site registry: its manifest, by digest, at the
+    /// place push put it (`HEAD /v2/REPOSITORY/manifests/DIGEST`). A missing image is named.
+    public static func imagesCheck(_ relocation: RelocationMap, client: RegistryClient) async -> Check {
+        var missing: [String] = []
+        for image in relocation.images {
+            do {
+                let target = try ImageReference(parsing: image.target)
+                if try await client.manifestDigest(image.digest.description, in: target) == nil { missing.append(image.target) }
+            } catch {
+                return Check(name: "images", result: .failed, detail: "cannot check \(image.target) in \(relocation.registry): \(error)")
+            }
+        }
+        guard missing.isEmpty else {
+            return Check(
+                name: "images", result: .failed,
+                detail:
+                    "\(missing.count) of \(relocation.images.count) images are not in \(relocation.registry) (run airgap-install push again): \(missing.joined(separator: ", "))"
+            )
+        }
+        return Check(name: "images", result: .ok, detail: "all \(relocation.images.count) images are in \(relocation.registry)")
+    }
+
+    /// `relocation.json` of `source`.
+    public static func relocation(of source: DeploySource) throws -> RelocationMap {
+        guard let data = FileManager.default.contents(atPath: source.relocation) else { throw InstallError.io("cannot read \(source.relocation)") }
+        do { return try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
+            throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BundleCommands
+import Foundation
+import Install
+import Registry
+import Terminal
+
+/// `airgap-install preflight`: read-only checks of the cluster, tools and registry before deploying.
+struct PreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Check the cluster, helm, the NFS settings, GPU nodes and the images in the site registry before deploying.",
+        discussion: """
+            One line per check: the cluster answers kubectl and its Kubernetes version is \
+            supported; helm's version is supported; the NFS settings of the StorageClass are \
+            given; GPU nodes exist when the GPU Operator is enabled (a warning only); every image \
+            of relocation.json is in the site registry, by digest where push put it (give the \
+            registry login push used: --username, --ca-file or --plain-http). Nothing is changed. \
+            deploy runs the same checks before its first install.
+            Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
+
+            Example:
+              airgap-install preflight astrago-1.0.0.tar.zst --values site.yaml --kubeconfig ~/.kube/config \\
+                  --username admin --password-stdin < harbor.pass
+            """)
+
+    @OptionGroup var source: DeploySourceOptions
+
+    @Option(name: .customLong("values"), help: ArgumentHelp("The site values (see init-values).", valueName: "site.yaml"))
+    var values: String
+
+    @Option(name: .customLong("helm"), help: ArgumentHelp("The helm executable.", valueName: "path"))
+    var helm: String?
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @OptionGroup var login: RegistryLoginOptions
+
+    @Flag(name: .customLong("json"), help: "Print {\"checks\": [{\"name\", \"result\", \"detail\"}]}.")
+    var json = false
+
+    func run() async throws {
+        let deploy = try source.open()
+        let checks: [Preflight.Check]
+        do {
+            let site = try deploy.siteValues(values)
+            checks = try await Self.checks(
+                deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
+                login: login, credential: try login.credential(), relocation: try Preflight.relocation(of: deploy))
+        } catch { throw DeployFailure.from(error) }
+        try Self.report(checks, json: json, to: .standardOutput, rerun: nil)
+    }
+
+    /// Every check, the registry's last.
+    static func checks(
+        _ deploy: DeploySource, site: SiteValues, helm: String, cluster: Kubectl, login: RegistryLoginOptions, credential: Credential?,
+        relocation: RelocationMap
+    ) async throws -> [Preflight.Check] {
+        var checks = await Preflight.run(deploy, values: site, tools: .init(helm: helm, kubectl: cluster.executable, kubeconfig: cluster.kubeconfig))
+        let client = try login.client(for: relocation.registry, credential: credential)
+        checks.append(await Preflight.imagesCheck(relocation, client: client))
+        try? await client.shutdown()
+        return checks
+    }
+
+    /// Prints one line per check (or the JSON) and fails on the first failed check.
+    static func report(_ checks: [Preflight.Check], json: Bool, to output: FileHandle, rerun: String?) throws {
+        var text = ""
+        if json {
+            text = JSONOutput.text(["checks": checks]) + "\n"
+        } else {
+            for check in checks {
+                text +=
+                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)")
+                    + "\n"
+            }
+        }
+        output.write(Data(text.utf8))
+        if let failed = checks.first(where: { $0.result == .failed }) {
+            throw CommandFailure(
+                message: "preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")",
+                exitCode: ExitCode(1))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import BundleCommands
+import Foundation
+import Registry
+import ToolVersion
+
+/// The site registry login and transport: push, and deploy and preflight (for the pull secret and
+/// for checking the images, at the registry push used, from relocation.json).
+struct RegistryLoginOptions: ParsableArguments {
+    @Option(
+        name: .customLong("username"),
+        help: ArgumentHelp("The registry account; its password comes from --password-stdin or AIRGAP_REGISTRY_PASSWORD.", valueName: "user"))
+    var username: String?
+
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input.")
+    var passwordStdin = false
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Trust the CA certificates in this PEM file (a self-signed Harbor).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(name: .customLong("plain-http"), help: "Talk plain HTTP to the registry (no TLS).")
+    var plainHTTP = false
+
+    func validate() throws {
+        if passwordStdin, username == nil { throw ValidationError("--password-stdin needs --username") }
+        if plainHTTP, caFile != nil { throw ValidationError("give --ca-file or --plain-http, not both") }
+    }
+
+    /// The login, its password from standard input or AIRGAP_REGISTRY_PASSWORD (nil: no --username).
+    func credential() throws -> Credential? {
+        guard let username else { return nil }
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw CommandFailure(message: "--password-stdin: standard input held no password", exitCode: ExitCode(2))
+            }
+            return Credential(username: username, password: line)
+        }
+        guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
+            throw CommandFailure(
+                message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD",
+                exitCode: ExitCode(2))
+        }
+        return Credential(username: username, password: password)
+    }
+
+    /// A client for `registry` with this login.
+    func client(for registry: String, credential: Credential?) throws -> RegistryClient {
+        var store = CredentialStore()
+        if let credential { store.set(credential, for: registry) }
+        let configuration = RegistryConfiguration(
+            insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, userAgent: "airgap-install/\(ToolVersion.version)")
+        do { return try RegistryClient(configuration: configuration, credentials: store) } catch {
+            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
+        }
+    }
+}

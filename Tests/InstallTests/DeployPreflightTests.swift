@@ -1,0 +1,48 @@
+import Foundation
+import Install
+import TestSupport
+import Testing
+
+/// deploy runs the preflight checks before its first install: against a real registry
+/// (docker-registry, the one push filled), a real kubectl 1.37 and our Kubernetes API double, and
+/// the helm stand-in. No Kubernetes API server can run here; the double answers for the cluster.
+@Suite("deploy: preflight before the first install", .serialized)
+struct DeployPreflightTests {
+    @Test func aMissingImageStopsDeployBeforeAnythingIsInstalledUnlessPreflightIsSkipped() throws {
+        let pushed = try DeployPlanTests.pushed()
+        defer { pushed.registry.stop() }
+        let site = pushed.root + "/site.yaml"
+        try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
+        let (cluster, kubeconfig) = try PreflightTests.double(#"{"version": "v1.29.4", "nodes": [{"name": "n1"}]}"#, in: pushed.root)
+        defer { cluster.stop() }
+        let log = pushed.root + "/helm.log"
+        let environment = ["HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log, "HELM_STANDIN_VERSION": "v3.14.4"]
+        let base = [
+            "deploy", pushed.bundle, "--values", site, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state, "--plain-http", "--kubectl",
+            try PreflightTests.kubectl(), "--kubeconfig", kubeconfig,
+        ]
+
+        // Take one pushed image out of the registry (its manifest, by digest).
+        let relocation = try JSONDecoder().decode(RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: pushed.state + "/relocation.json")))
+        let removed = try #require(relocation.images.first { $0.source == "docker.io/mpioperator/mpi-operator:0.4.0" })
+        let repository = removed.target.dropFirst(pushed.registry.host.count + 1).split(separator: ":")[0]
+        let deleted = try Shell.run([
+            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
+            "http://\(pushed.registry.host)/v2/\(repository)/manifests/\(removed.digest)",
+        ])
+        #expect(deleted.stdout == "202", "\(deleted.stdout) \(deleted.stderr)")
+
+        let refused = try airgap("airgap-install", base, environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("failed  images: 1 of 5 images are not in \(pushed.registry.host)"), "\(refused.stdout)")
+        #expect(refused.stderr.contains("preflight failed: images:") && refused.stderr.contains(removed.target), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--skip-preflight"))
+        #expect(!FileManager.default.fileExists(atPath: log), "helm was run")
+
+        // --skip-preflight goes on to helm (the stand-in renders; nothing pulls the missing image).
+        let skipped = try airgap("airgap-install", base + ["--skip-preflight"], environment: environment)
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(!skipped.stdout.contains("images:"))
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("upgrade"))
+    }
+}
