@@ -21,6 +21,11 @@ public struct WorkloadReadiness: Codable, Sendable, Hashable {
     /// Set when the cluster could not be read; then `workloads` is empty and nothing is known.
     public var error: String?
 
+    public init(workloads: [Workload], error: String?) {
+        self.workloads = workloads
+        self.error = error
+    }
+
     /// Every workload has its desired count ready (false when unknown).
     public var allReady: Bool { error == nil && workloads.allSatisfy { $0.ready >= $0.desired } }
 

@@ -152,12 +152,18 @@ struct StatusCommand: AsyncParsableCommand {
         let deploy = try source.open()
         let state: DeployState
         do { state = try DeployState.load(deploy.stateDirectory) } catch { throw DeployFailure.from(error) }
-        let kubectl = try cluster.cluster()
+        // Without kubectl the release states are still worth showing; readiness is then unknown.
+        let kubectl = cluster.kubectl == nil ? try? cluster.cluster() : try cluster.cluster()
         var rows: [Row] = []
         for release in try await ReleaseStatus.rows(deploy, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)) {
-            let readiness =
-                release.status == ReleaseStatus.notInstalled
-                ? nil : await WorkloadReadiness.read(release: release.release, namespace: release.namespace, with: kubectl)
+            var readiness: WorkloadReadiness?
+            if release.status != ReleaseStatus.notInstalled {
+                if let kubectl {
+                    readiness = await WorkloadReadiness.read(release: release.release, namespace: release.namespace, with: kubectl)
+                } else {
+                    readiness = WorkloadReadiness(workloads: [], error: "no kubectl on PATH (give --kubectl PATH)")
+                }
+            }
             rows.append(
                 Row(
                     component: release.component, namespace: release.namespace, release: release.release, status: release.status,

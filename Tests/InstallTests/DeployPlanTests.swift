@@ -295,6 +295,13 @@ struct DeployPlanTests {
                 "mpi-operator (namespace mpi-operator): deployed; last deploy: deployed; workloads NOT READY: Deployment/mpi-operator 0/1"),
             "\(statusText.stdout)")
         #expect(statusText.stdout.contains("workloads ready (1: Deployment/astrago-core)"))
+        // A cluster that stopped answering: the release states still, readiness unknown with kubectl's reason.
+        cluster.stop()
+        let blind = try airgap(
+            "airgap-install", ["status", pushed.bundle, "--helm", Self.helm, "--state-dir", pushed.state] + clusterFlags, environment: environment)
+        #expect(
+            blind.status == 0 && blind.stdout.contains("astrago (namespace astrago): deployed; last deploy: deployed; workloads unknown: "),
+            "\(blind.stdout)")
 
         // uninstall: asks, then goes in reverse order.
         let unconfirmed = try airgap(

@@ -46,3 +46,47 @@ struct DeployPreflightTests {
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("upgrade"))
     }
 }
+
+/// A cluster that does not answer kubectl: deploy (preflight skipped) stops at the first
+/// component's namespace, before helm, and --resume continues from it. A closed loopback port
+/// stands for the cluster; no real API server can run here.
+@Suite("deploy: the namespace step fails like a component")
+struct DeployNamespaceFailureTests {
+    @Test func aClusterThatDoesNotAnswerStopsDeployAtTheFirstNamespace() throws {
+        let pushed = try DeployPlanTests.pushed()
+        defer { pushed.registry.stop() }
+        let site = pushed.root + "/site.yaml"
+        try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
+        let closed = try ClosedPort()
+        let kubeconfig = pushed.root + "/kubeconfig"
+        try """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: gone, cluster: {server: "http://127.0.0.1:\(closed.port)"}}]
+        contexts: [{name: gone, context: {cluster: gone, user: nobody}}]
+        users: [{name: nobody, user: {}}]
+        current-context: gone
+        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let log = pushed.root + "/helm.log"
+        let environment = ["HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log]
+        let base = [
+            "deploy", pushed.bundle, "--values", site, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state, "--skip-preflight",
+            "--kubectl", try PreflightTests.kubectl(), "--kubeconfig", kubeconfig,
+        ]
+        let failed = try airgap("airgap-install", base, environment: environment)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("component \"mpi-operator\" failed; nothing after it was run"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("cannot read namespace mpi-operator with kubectl"))
+        #expect(!FileManager.default.fileExists(atPath: log), "helm was run")
+        let state = try DeployState.load(pushed.state)
+        #expect(state.stoppedAt == "mpi-operator")
+
+        // status without a cluster still shows the release states, readiness unknown.
+        let status = try airgap(
+            "airgap-install", ["status", pushed.bundle, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state, "--kubeconfig", kubeconfig],
+            environment: environment)
+        #expect(
+            status.status == 0 && status.stdout.contains("mpi-operator (namespace mpi-operator): not installed; last deploy: failed"),
+            "\(status.stdout)\(status.stderr)")
+    }
+}
