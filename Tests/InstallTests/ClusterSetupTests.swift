@@ -44,9 +44,7 @@ struct ClusterSetupTests {
         // A cluster that does not answer is an error naming the namespace, not a create.
         let closed = try ClosedPort()
         let nowhere = root + "/nowhere"
-        try String(contentsOfFile: kubeconfig, encoding: .utf8).replacingOccurrences(
-            of: #"127\.0\.0\.1:[0-9]+"#, with: "127.0.0.1:\(closed.port)", options: .regularExpression
-        ).write(toFile: nowhere, atomically: true, encoding: .utf8)
+        try PreflightTests.writeKubeconfig(server: "http://127.0.0.1:\(closed.port)", to: nowhere)
         await #expect {
             try await NamespaceSetup.ensure("astrago", with: Kubectl(executable: kubectl.executable, kubeconfig: nowhere))
         } throws: { "\($0)".contains("cannot read namespace astrago with kubectl") }

@@ -59,14 +59,7 @@ struct DeployNamespaceFailureTests {
         try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
         let closed = try ClosedPort()
         let kubeconfig = pushed.root + "/kubeconfig"
-        try """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: gone, cluster: {server: "http://127.0.0.1:\(closed.port)"}}]
-        contexts: [{name: gone, context: {cluster: gone, user: nobody}}]
-        users: [{name: nobody, user: {}}]
-        current-context: gone
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try PreflightTests.writeKubeconfig(server: "http://127.0.0.1:\(closed.port)", to: kubeconfig)
         let log = pushed.root + "/helm.log"
         let environment = ["HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log]
         let base = [

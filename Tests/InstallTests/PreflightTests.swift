@@ -32,15 +32,20 @@ struct PreflightTests {
         }
         let port = try String(contentsOfFile: portFile, encoding: .utf8)
         let kubeconfig = root + "/kubeconfig"
+        try writeKubeconfig(server: "http://127.0.0.1:\(port)", to: kubeconfig)
+        return (server, kubeconfig)
+    }
+
+    /// A kubeconfig whose only cluster is `server`, without credentials.
+    static func writeKubeconfig(server: String, to path: String) throws {
         try """
         apiVersion: v1
         kind: Config
-        clusters: [{name: double, cluster: {server: "http://127.0.0.1:\(port)"}}]
+        clusters: [{name: double, cluster: {server: "\(server)"}}]
         contexts: [{name: double, context: {cluster: double, user: nobody}}]
         users: [{name: nobody, user: {}}]
         current-context: double
-        """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
-        return (server, kubeconfig)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     @Test func everyCheckIsAClearLine() throws {
