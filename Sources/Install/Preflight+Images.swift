@@ -12,7 +12,11 @@ extension Preflight {
                 let target = try ImageReference(parsing: image.target)
                 if try await client.manifestDigest(image.digest.description, in: target) == nil { missing.append(image.target) }
             } catch {
-                return Check(name: "images", result: .failed, detail: "cannot check \(image.target) in \(relocation.registry): \(error)")
+                return Check(
+                    name: "images", result: .failed,
+                    detail:
+                        "cannot check \(image.target) in \(relocation.registry) (give the registry login push used: --username, --ca-file or --plain-http): \(error)"
+                )
             }
         }
         guard missing.isEmpty else {

@@ -54,13 +54,13 @@ struct PreflightTests {
         let site = pushed.root + "/site.yaml"
         try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
         let kubectl = try Self.kubectl()
-        func preflight(_ kubeconfig: String, helmVersion: String) throws -> Shell.Result {
+        func preflight(_ kubeconfig: String, helmVersion: String, registryFlags: [String] = ["--plain-http"]) throws -> Shell.Result {
             try airgap(
                 "airgap-install",
                 [
                     "preflight", pushed.bundle, "--values", site, "--state-dir", pushed.state, "--helm", DeployPlanTests.helm, "--kubectl", kubectl,
-                    "--kubeconfig", kubeconfig, "--plain-http",
-                ], environment: ["HELM_STANDIN_VERSION": helmVersion])
+                    "--kubeconfig", kubeconfig,
+                ] + registryFlags, environment: ["HELM_STANDIN_VERSION": helmVersion])
         }
 
         let (server, kubeconfig) = try Self.double(#"{"version": "v1.29.4", "nodes": [{"name": "n1"}], "namespaces": ["default"]}"#, in: pushed.root)
@@ -71,6 +71,11 @@ struct PreflightTests {
         #expect(good.stdout.contains("ok      storage: StorageClass from nfs.server=nfs.site.local, nfs.basePath=/export/astrago"))
         #expect(good.stdout.contains("ok      images: all 5 images are in \(pushed.registry.host)"), "\(good.stdout)")
         #expect(try String(contentsOfFile: pushed.root + "/kube-requests.log", encoding: .utf8).contains("GET /version"))
+        // TLS to the plain-HTTP registry push used: the images check fails and says which flags matter.
+        let wrongTransport = try preflight(kubeconfig, helmVersion: "v3.14.4", registryFlags: [])
+        #expect(wrongTransport.status == 1)
+        #expect(wrongTransport.stdout.contains("failed  images: cannot check \(pushed.registry.host)/astrago/"), "\(wrongTransport.stdout)")
+        #expect(wrongTransport.stdout.contains("--plain-http"))
         server.stop()
 
         // An old cluster and Helm 4 fail, each on its own line.
