@@ -74,6 +74,19 @@ struct DeployNamespaceFailureTests {
         let state = try DeployState.load(pushed.state)
         #expect(state.stoppedAt == "mpi-operator")
 
+        // The pull secret's password from standard input: read, then never shown, even in a failure.
+        let binary = try TestPaths.binary("airgap-install")
+        let command = ([binary] + base + ["--resume", "--username", "robot", "--password-stdin"]).map(DeployPlanTests.shellQuoted)
+        let piped = try Shell.run(["sh", "-c", "printf 'stdin-S3cret-8\\n' | " + command.joined(separator: " ")], environment: environment)
+        #expect(piped.status == 1 && piped.stderr.contains("cannot read namespace mpi-operator"), "\(piped.stderr)")
+        #expect(!(piped.stdout + piped.stderr).contains("stdin-S3cret-8"))
+        let journal = try String(contentsOfFile: pushed.state + "/journal.jsonl", encoding: .utf8)
+        #expect(!journal.contains("stdin-S3cret-8"))
+        let empty = try Shell.run(["sh", "-c", command.joined(separator: " ") + " < /dev/null"], environment: environment)
+        #expect(empty.status == 2 && empty.stderr.contains("--password-stdin: standard input held no password"), "\(empty.stderr)")
+        let noUser = try airgap("airgap-install", base + ["--password-stdin"], environment: environment)
+        #expect(noUser.status == 2 && noUser.stderr.contains("--password-stdin needs --username"))
+
         // status without a cluster still shows the release states, readiness unknown.
         let status = try airgap(
             "airgap-install", ["status", pushed.bundle, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state, "--kubeconfig", kubeconfig],
