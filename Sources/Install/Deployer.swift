@@ -58,6 +58,7 @@ public struct Deployer: Sendable {
             )
         }
         try DeployPlan.writeRendered(prepared.renderedFiles)
+        if let executable = prepared.pluginExecutable { try PostRenderPlugin.install(stateDirectory: stateDirectory, executable: executable) }
         let journal = try PushJournal(path: stateDirectory + "/journal.jsonl")
         journal.record("deploy-start", ["bundle": "\(source.index.name) \(source.index.version)", "resume": "\(options.resume)"])
         var outcomes: [Outcome] = []
@@ -86,7 +87,9 @@ public struct Deployer: Sendable {
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
             let started = Date()
             let output: HelmEngine.Output
-            do { output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst())) } catch {
+            do {
+                output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst()), environment: step.environment ?? [:])
+            } catch {
                 output = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
             }
             let seconds = Date().timeIntervalSince(started)

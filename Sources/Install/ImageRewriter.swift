@@ -26,8 +26,11 @@ public struct ImageRewriter: Sendable {
     let targetSet: Set<String>
     /// Normalized references left as they are.
     let kept: Set<String>
+    /// Added to every pod spec's `imagePullSecrets` (`PodSpecPullSecrets`).
+    let imagePullSecret: String?
 
-    public init(relocation: RelocationMap, keep: [String] = []) {
+    public init(relocation: RelocationMap, keep: [String] = [], imagePullSecret: String? = nil) {
+        self.imagePullSecret = imagePullSecret
         var targets: [String: String] = [:], repositories: [String: String] = [:]
         var targetSet = Set<String>()
         for entry in relocation.images {
@@ -55,7 +58,8 @@ public struct ImageRewriter: Sendable {
                 throw RewriteError(message: "rendered manifest \(source ?? "?") is not valid YAML: \(error)")
             }
             guard let node else { continue }
-            let rewritten = try rewriteDocument(node)
+            var rewritten = try rewriteDocument(node)
+            if let imagePullSecret { rewritten = PodSpecPullSecrets.add(imagePullSecret, to: rewritten) }
             let serialized: String
             do { serialized = try Yams.serialize(node: rewritten, width: -1, allowUnicode: true) } catch {
                 throw RewriteError(message: "cannot write rendered manifest \(source ?? "?"): \(error)")

@@ -4,8 +4,8 @@ import Foundation
 /// `airgap-install post-render`: what Helm runs between rendering and applying.
 public enum PostRenderer {
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
-    /// it (for the component's `images.exclude`).
-    public static func rewriter(relocation path: String, component: String?) throws -> ImageRewriter {
+    /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
+    public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
         guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read \(path)") }
         let relocation: RelocationMap
         do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
@@ -22,6 +22,6 @@ public enum PostRenderer {
             }
             keep = entry.excludedImages ?? []
         }
-        return ImageRewriter(relocation: relocation, keep: keep)
+        return ImageRewriter(relocation: relocation, keep: keep, imagePullSecret: imagePullSecret)
     }
 }

@@ -45,6 +45,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: .customLong("skip"), help: ArgumentHelp("Leave this component out (repeatable).", valueName: "name"))
     var skip: [String] = []
 
+    @Option(name: .customLong("image-pull-secret"), help: DeployTools.imagePullSecretHelp)
+    var imagePullSecret: String?
+
     @Flag(name: .customLong("resume"), help: "Continue a deploy that stopped at a failed component.")
     var resume = false
 
@@ -62,10 +65,7 @@ struct DeployCommand: AsyncParsableCommand {
         let report: Deployer.Report
         do {
             let site = try deploy.siteValues(values)
-            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-            let prepared = try DeployPlan.prepare(
-                deploy, values: site,
-                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
+            let prepared = try await DeployTools.prepare(deploy, values: site, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared, options: .init(only: Set(only), skip: Set(skip), resume: resume))
             let quiet = json

@@ -28,9 +28,16 @@ struct PostRenderCommand: ParsableCommand {
         name: .customLong("component"), help: ArgumentHelp("The component rendered (its images.exclude are left as they are).", valueName: "name"))
     var component: String?
 
+    @Option(
+        name: .customLong("image-pull-secret"),
+        help: ArgumentHelp("Add this Secret to the imagePullSecrets of every pod spec (kept once; existing entries stay).", valueName: "name"))
+    var imagePullSecret: String?
+
     func run() throws {
         let rewriter: ImageRewriter
-        do { rewriter = try PostRenderer.rewriter(relocation: relocation, component: component) } catch { throw DeployFailure.from(error) }
+        do { rewriter = try PostRenderer.rewriter(relocation: relocation, component: component, imagePullSecret: imagePullSecret) } catch {
+            throw DeployFailure.from(error)
+        }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let output: String
         do { output = try rewriter.rewrite(String(decoding: input, as: UTF8.self)) } catch let error as RewriteError {
