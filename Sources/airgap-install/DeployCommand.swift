@@ -65,7 +65,8 @@ struct DeployCommand: AsyncParsableCommand {
         let report: Deployer.Report
         do {
             let site = try deploy.siteValues(values)
-            let prepared = try await DeployTools.prepare(deploy, values: site, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
+            let prepared = try await DeployTools.prepare(
+                deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared, options: .init(only: Set(only), skip: Set(skip), resume: resume))
             let quiet = json

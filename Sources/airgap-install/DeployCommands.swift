@@ -113,7 +113,8 @@ struct PlanCommand: AsyncParsableCommand {
         let prepared: DeployPlan.Prepared
         do {
             let site = try deploy.siteValues(values)
-            prepared = try await DeployTools.prepare(deploy, values: site, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
+            prepared = try await DeployTools.prepare(
+                deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
         } catch { throw DeployFailure.from(error) }
         if json {
             print(JSONOutput.text(prepared.plan))
@@ -159,8 +160,11 @@ enum DeployTools {
 
     /// Asks helm its version (refusing one out of range) and prepares the plan in its form.
     static func prepare(
-        _ deploy: DeploySource, values: SiteValues, helm: String?, timeout: String, imagePullSecret: String?
+        _ deploy: DeploySource, values: SiteValues, valuesFile: String, helm: String?, timeout: String, imagePullSecret: String?
     ) async throws -> DeployPlan.Prepared {
+        for warning in values.unusedWarnings {
+            FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(valuesFile): \(warning)\n").utf8))
+        }
         let helmPath = try Self.helm(helm, stateDirectory: deploy.stateDirectory)
         let form = try await SupportedHelm.form(of: helmPath)
         return try DeployPlan.prepare(

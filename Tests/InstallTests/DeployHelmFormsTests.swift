@@ -69,6 +69,12 @@ struct DeployHelmFormsTests {
             // The same arguments reach the plugin as Helm 3's executable: only the renderer differs.
             #expect(step.command.count == helm3.command.count - 4)
         }
+        // Values no component of this two-component bundle uses (Keycloak's, Harbor's) are
+        // warnings on standard error, by name and line, never by value.
+        for name in ["keycloak.adminPassword", "harbor.adminPassword"] {
+            #expect(four.stderr.contains("warning: \(site): \(name) (line "), "\(name): \(four.stderr)")
+        }
+        for secret in DeployPlanTests.secrets { #expect(!(four.stderr + three.stderr).contains(secret), "\(secret)") }
         let text = try airgap(
             "airgap-install", ["plan", pushed.bundle, "--values", site, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state],
             environment: ["HELM_STANDIN_VERSION": "v4.0.1"])
