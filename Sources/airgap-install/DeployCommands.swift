@@ -80,8 +80,10 @@ struct PlanCommand: AsyncParsableCommand {
             values (every missing or invalid value is reported at once), renders every enabled \
             component's values in memory, and prints one helm upgrade --install per component in \
             install order. Values reach helm as files in the state directory, so no value (and no \
-            secret) is on a command line or in this output. Nothing is written; the cluster is not \
-            contacted.
+            secret) is on a command line or in this output. helm version decides the post-renderer \
+            form (Helm 3: the executable; Helm 4: the plugin airgap-post-render, with HELM_PLUGINS \
+            shown before the command); versions outside 3.8.0 up to below 5.0.0 are refused. \
+            Nothing is written; the cluster is not contacted.
             Exit status: 0 planned, 1 site values or bundle problem, 2 usage or I/O error.
 
             Examples:
