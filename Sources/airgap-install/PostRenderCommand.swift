@@ -34,15 +34,21 @@ struct PostRenderCommand: ParsableCommand {
     var imagePullSecret: String?
 
     func run() throws {
-        let rewriter: ImageRewriter
-        do { rewriter = try PostRenderer.rewriter(relocation: relocation, component: component, imagePullSecret: imagePullSecret) } catch {
-            throw DeployFailure.from(error)
+        do {
+            let rewriter = try PostRenderer.rewriter(relocation: relocation, component: component, imagePullSecret: imagePullSecret)
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            let output = try rewriter.rewrite(String(decoding: input, as: UTF8.self))
+            FileHandle.standardOutput.write(Data(output.utf8))
+        } catch {
+            let failure: CommandFailure
+            if let rewrite = error as? RewriteError {
+                failure = CommandFailure(
+                    message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(rewrite.message)", exitCode: ExitCode(1))
+            } else {
+                failure = DeployFailure.from(error)
+            }
+            PostRenderer.recordFailure(failure.message, relocation: relocation, component: component)
+            throw failure
         }
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        let output: String
-        do { output = try rewriter.rewrite(String(decoding: input, as: UTF8.self)) } catch let error as RewriteError {
-            throw CommandFailure(message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(error.message)", exitCode: ExitCode(1))
-        }
-        FileHandle.standardOutput.write(Data(output.utf8))
     }
 }

@@ -20,6 +20,17 @@ struct DeployHelmFormsTests {
             environment: ["HELM_STANDIN_VERSION": helmVersion])
     }
 
+    /// The two-component bundle pushed (`DeployPlanTests.pushed`) and its site.yaml written.
+    static func pushedWithSiteValues() throws -> (DeployPlanTests.Pushed, String) {
+        let pushed = try DeployPlanTests.pushed()
+        let site = pushed.root + "/site.yaml"
+        do { try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8) } catch {
+            pushed.registry.stop()
+            throw error
+        }
+        return (pushed, site)
+    }
+
     /// Every pod spec of what the stand-in applied: its images and image pull secrets.
     static func podSpecs(_ manifest: String) throws -> [(images: [String], secrets: [String])] {
         let paths = ["Deployment": ["spec", "template", "spec"], "StatefulSet": ["spec", "template", "spec"], "Pod": ["spec"]]
@@ -37,10 +48,8 @@ struct DeployHelmFormsTests {
     }
 
     @Test func planShowsEachHelmItsPostRendererFormAndRefusesOthersWithTheRange() throws {
-        let pushed = try DeployPlanTests.pushed()
+        let (pushed, site) = try Self.pushedWithSiteValues()
         defer { pushed.registry.stop() }
-        let site = pushed.root + "/site.yaml"
-        try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
         let me = URL(fileURLWithPath: try TestPaths.binary("airgap-install")).resolvingSymlinksInPath().path
 
         let three = try Self.plan(pushed, site: site, helmVersion: "v3.15.4", extra: ["--image-pull-secret", "airgap-registry"])
@@ -91,10 +100,8 @@ struct DeployHelmFormsTests {
 
     @Test(arguments: ["v3.15.4", "v4.0.1"])
     func deployRewritesEveryImageAndAddsThePullSecretThroughEitherHelm(helmVersion: String) throws {
-        let pushed = try DeployPlanTests.pushed()
+        let (pushed, site) = try Self.pushedWithSiteValues()
         defer { pushed.registry.stop() }
-        let site = pushed.root + "/site.yaml"
-        try DeployPlanTests.siteYAML.write(toFile: site, atomically: true, encoding: .utf8)
         let log = pushed.root + "/helm.log"
         let environment = ["HELM_STANDIN_VERSION": helmVersion, "HELM_STANDIN_STATE": pushed.root + "/releases.json", "HELM_STANDIN_LOG": log]
         let deployed = try airgap(
@@ -109,6 +116,10 @@ struct DeployHelmFormsTests {
             #expect(calls.contains("\"--post-renderer\", \"\(PostRenderPlugin.name)\""), "\(calls)")
             let plugin = try String(contentsOfFile: pushed.state + "/deploy/helm-plugins/\(PostRenderPlugin.name)/plugin.yaml", encoding: .utf8)
             #expect(plugin.contains("type: postrenderer/v1") && plugin.contains("runtime: subprocess"), "\(plugin)")
+            let link = pushed.state + "/deploy/helm-plugins/\(PostRenderPlugin.name)/airgap-install"
+            #expect(
+                URL(fileURLWithPath: link).resolvingSymlinksInPath().path
+                    == URL(fileURLWithPath: try TestPaths.binary("airgap-install")).resolvingSymlinksInPath().path)
         } else {
             #expect(!calls.contains(PostRenderPlugin.name), "\(calls)")
             #expect(!FileManager.default.fileExists(atPath: pushed.state + "/deploy/helm-plugins"))
@@ -128,5 +139,26 @@ struct DeployHelmFormsTests {
             #expect(!specs.isEmpty, "\(key)")
             for spec in specs { #expect(spec.secrets.filter { $0 == "airgap-registry" }.count == 1, "\(key): \(spec.secrets)") }
         }
+    }
+
+    /// Helm 4 keeps a post-renderer plugin's standard error to itself; deploy still shows why.
+    @Test(arguments: ["v3.15.4", "v4.0.1"])
+    func aRefusedImageIsNamedInDeploysMessageThroughEitherHelm(helmVersion: String) throws {
+        let (pushed, site) = try Self.pushedWithSiteValues()
+        defer { pushed.registry.stop() }
+        // relocation.json without mpi-operator's image: its post-render must refuse it.
+        let path = pushed.state + "/relocation.json"
+        var relocation = try JSONDecoder().decode(RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        relocation.images.removeAll { $0.source.contains("mpi-operator") }
+        try JSONEncoder().encode(relocation).write(to: URL(fileURLWithPath: path))
+        let failed = try airgap(
+            "airgap-install", ["deploy", pushed.bundle, "--values", site, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state],
+            environment: ["HELM_STANDIN_VERSION": helmVersion, "HELM_STANDIN_STATE": pushed.root + "/releases.json"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("component \"mpi-operator\" failed"), "\(failed.stderr)")
+        #expect(
+            failed.stderr.contains("image docker.io/mpioperator/mpi-operator:0.4.0 (") && failed.stderr.contains("is not in the bundle"),
+            "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: pushed.root + "/releases.json"))
     }
 }
