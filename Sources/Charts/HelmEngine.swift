@@ -52,8 +52,8 @@ public struct HelmEngine: Sendable {
 
     /// Runs helm with its output going to files (a pipe could fill up and stall it), and waits for
     /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
-    /// terminates helm.
-    public func run(_ arguments: [String]) async throws -> Output {
+    /// terminates helm. `environment` is added to this process's own (`HELM_PLUGINS`, say).
+    public func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Output {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // Only scratch space: a directory left behind in TMPDIR changes no result.
@@ -64,6 +64,9 @@ public struct HelmEngine: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice

@@ -11,6 +11,11 @@ public struct DeployPlan: Sendable, Codable {
         public var namespace: String
         public var release: String
         public var command: [String]
+        /// Added to helm's environment: `HELM_PLUGINS` for Helm 4's post-renderer plugin.
+        public var environment: [String: String]?
+        /// The image pull secret every rewritten pod spec names (the cluster side creates it in
+        /// `namespace`); nil when the site registry needs no credentials to pull.
+        public var imagePullSecret: String?
     }
 
     public var steps: [Step]
@@ -21,6 +26,8 @@ public struct DeployPlan: Sendable, Codable {
     public struct Prepared: Sendable {
         public var plan: DeployPlan
         public var renderedFiles: [String: String]
+        /// Helm 4: the executable the post-renderer plugin runs, installed by deploy before helm.
+        public var pluginExecutable: String?
     }
 
     public struct Options: Sendable {
@@ -28,12 +35,21 @@ public struct DeployPlan: Sendable, Codable {
         /// `--timeout` per component, in Helm's duration form.
         public var timeout: String
         /// The post-renderer: the executable and its arguments (`airgap-install post-render
-        /// --relocation FILE`); each step adds `--component NAME`.
+        /// --relocation FILE`); each step adds `[--image-pull-secret NAME] --component NAME`.
         public var postRenderer: [String]
-        public init(helm: String, timeout: String = "10m0s", postRenderer: [String]) {
+        /// How this helm takes it (`SupportedHelm.form(of:)`).
+        public var postRendererForm: SupportedHelm.PostRendererForm
+        /// See `Step.imagePullSecret`.
+        public var imagePullSecret: String?
+        public init(
+            helm: String, timeout: String = "10m0s", postRenderer: [String], postRendererForm: SupportedHelm.PostRendererForm = .executable,
+            imagePullSecret: String? = nil
+        ) {
             self.helm = helm
             self.timeout = timeout
             self.postRenderer = postRenderer
+            self.postRendererForm = postRendererForm
+            self.imagePullSecret = imagePullSecret
         }
     }
 
@@ -58,16 +74,25 @@ public struct DeployPlan: Sendable, Codable {
                 command += ["--values", path]
             }
             command += ["--wait", "--timeout", options.timeout]
+            var environment: [String: String]?
             if let executable = options.postRenderer.first {
-                command += ["--post-renderer", executable]
-                for argument in options.postRenderer.dropFirst() + ["--component", component.name] {
-                    command += ["--post-renderer-args", argument]
+                let arguments = options.postRenderer.dropFirst() + (options.imagePullSecret.map { ["--image-pull-secret", $0] } ?? [])
+                switch options.postRendererForm {
+                case .executable: command += ["--post-renderer", executable]
+                case .plugin:
+                    command += ["--post-renderer", PostRenderPlugin.name]
+                    environment = ["HELM_PLUGINS": PostRenderPlugin.pluginsDirectory(stateDirectory: source.stateDirectory)]
                 }
+                for argument in arguments + ["--component", component.name] { command += ["--post-renderer-args", argument] }
             }
-            steps.append(Step(component: component.name, namespace: component.namespace, release: component.releaseName, command: command))
+            steps.append(
+                Step(
+                    component: component.name, namespace: component.namespace, release: component.releaseName, command: command,
+                    environment: environment, imagePullSecret: options.imagePullSecret))
         }
         let skipped = source.components.map(\.name).filter { values.disabledComponents.contains($0) }
-        return Prepared(plan: DeployPlan(steps: steps, skipped: skipped), renderedFiles: files)
+        let plugin = options.postRendererForm == .plugin ? options.postRenderer.first : nil
+        return Prepared(plan: DeployPlan(steps: steps, skipped: skipped), renderedFiles: files, pluginExecutable: plugin)
     }
 
     /// Writes the rendered values files, readable by their owner only.

@@ -17,13 +17,18 @@ struct DeployCommand: AsyncParsableCommand {
             component already installed with the same chart, values and command is left alone, so \
             a rerun of a finished deploy changes nothing. A failed component stops the run with \
             Helm's message and the commands to see more; fix the cause and run deploy --resume to \
-            continue from it. --only and --skip pick components as helmfile's -l app=NAME does.
-            Exit status: 0 deployed, 1 a component or the site values failed, 2 usage or I/O error.
+            continue from it. --only and --skip pick components as helmfile's -l app=NAME does. \
+            Helm 3 runs the post-renderer as an executable; Helm 4 as the plugin \
+            airgap-post-render, written into STATE/deploy/helm-plugins (HELM_PLUGINS is set for \
+            helm only). --image-pull-secret NAME adds that Secret to every pod spec (a private \
+            registry project). Values site.yaml gives that nothing installed uses are warnings.
+            Exit status: 0 deployed, 1 a component, the site values or the helm version failed, 2 usage or I/O error.
 
             Examples:
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --resume
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --only keycloak --json
+              airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --image-pull-secret airgap-registry
             """)
 
     @OptionGroup var source: DeploySourceOptions
@@ -45,6 +50,9 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(name: .customLong("skip"), help: ArgumentHelp("Leave this component out (repeatable).", valueName: "name"))
     var skip: [String] = []
 
+    @Option(name: .customLong("image-pull-secret"), help: DeployTools.imagePullSecretHelp)
+    var imagePullSecret: String?
+
     @Flag(name: .customLong("resume"), help: "Continue a deploy that stopped at a failed component.")
     var resume = false
 
@@ -62,10 +70,8 @@ struct DeployCommand: AsyncParsableCommand {
         let report: Deployer.Report
         do {
             let site = try deploy.siteValues(values)
-            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-            let prepared = try DeployPlan.prepare(
-                deploy, values: site,
-                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
+            let prepared = try await DeployTools.prepare(
+                deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared, options: .init(only: Set(only), skip: Set(skip), resume: resume))
             let quiet = json

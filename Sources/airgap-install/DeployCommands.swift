@@ -71,7 +71,7 @@ struct InitValuesCommand: ParsableCommand {
 }
 
 /// `airgap-install plan`: the exact ordered helm commands, changing nothing.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Check the site values and print the ordered deploy steps and exact helm commands.",
@@ -80,8 +80,10 @@ struct PlanCommand: ParsableCommand {
             values (every missing or invalid value is reported at once), renders every enabled \
             component's values in memory, and prints one helm upgrade --install per component in \
             install order. Values reach helm as files in the state directory, so no value (and no \
-            secret) is on a command line or in this output. Nothing is written; the cluster is not \
-            contacted.
+            secret) is on a command line or in this output. helm version decides the post-renderer \
+            form (Helm 3: the executable; Helm 4: the plugin airgap-post-render, with HELM_PLUGINS \
+            shown before the command); versions outside 3.8.0 up to below 5.0.0 are refused. \
+            Nothing is written; the cluster is not contacted.
             Exit status: 0 planned, 1 site values or bundle problem, 2 usage or I/O error.
 
             Examples:
@@ -102,18 +104,19 @@ struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("timeout"), help: ArgumentHelp("helm --timeout per component.", valueName: "duration"))
     var timeout = "10m0s"
 
+    @Option(name: .customLong("image-pull-secret"), help: DeployTools.imagePullSecretHelp)
+    var imagePullSecret: String?
+
     @Flag(name: .customLong("json"), help: "Print {\"steps\": [{\"component\", \"namespace\", \"command\"}]} on standard output.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let deploy = try source.open()
         let prepared: DeployPlan.Prepared
         do {
             let site = try deploy.siteValues(values)
-            let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-            prepared = try DeployPlan.prepare(
-                deploy, values: site,
-                options: DeployPlan.Options(helm: helmPath, timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation)))
+            prepared = try await DeployTools.prepare(
+                deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret)
         } catch { throw DeployFailure.from(error) }
         if json {
             print(JSONOutput.text(prepared.plan))
@@ -121,7 +124,10 @@ struct PlanCommand: ParsableCommand {
         }
         print("plan: \(deploy.index.name) \(deploy.index.version), \(prepared.plan.steps.count) components in order")
         for (number, step) in prepared.plan.steps.enumerated() {
-            print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))\n   \(step.command.joined(separator: " "))"))
+            let environment = (step.environment ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+            print(
+                TerminalText.escaped(
+                    "\(number + 1). \(step.component) (namespace \(step.namespace))\n   \(environment)\(step.command.joined(separator: " "))"))
         }
         for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(values))")) }
     }
@@ -146,6 +152,28 @@ enum DeployTools {
         if let found = HelmEngine.locate(nil) { return found }
         throw CommandFailure(
             message: "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", exitCode: ExitCode(2))
+    }
+
+    static var imagePullSecretHelp: ArgumentHelp {
+        ArgumentHelp(
+            "Add this Secret to the imagePullSecrets of every pod spec (for a private site registry project; the Secret is created in each namespace).",
+            valueName: "name")
+    }
+
+    /// Asks helm its version (refusing one out of range) and prepares the plan in its form.
+    static func prepare(
+        _ deploy: DeploySource, values: SiteValues, valuesFile: String, helm: String?, timeout: String, imagePullSecret: String?
+    ) async throws -> DeployPlan.Prepared {
+        for warning in values.unusedWarnings {
+            FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(valuesFile): \(warning)\n").utf8))
+        }
+        let helmPath = try Self.helm(helm, stateDirectory: deploy.stateDirectory)
+        let form = try await SupportedHelm.form(of: helmPath)
+        return try DeployPlan.prepare(
+            deploy, values: values,
+            options: DeployPlan.Options(
+                helm: helmPath, timeout: timeout, postRenderer: postRenderer(relocation: deploy.relocation), postRendererForm: form,
+                imagePullSecret: imagePullSecret))
     }
 
     /// This executable as a Helm post-renderer.
