@@ -52,11 +52,12 @@ let package = Package(
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity"]),
+        .target(name: "DiskIO"),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO"]),
         // The Helm chart format (Chart.yaml), for packing and for chart resolution alike.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
-        .target(name: "OCI", dependencies: ["Integrity"]),
+        .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
         .target(
             name: "Registry",
             dependencies: [

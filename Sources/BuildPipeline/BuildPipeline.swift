@@ -61,6 +61,9 @@ public struct BuildReport: Sendable, Codable {
     /// For a delta: the base bundle, and the layers left out because it carried them.
     public var base: BundleIndex.Base?
     public var layersLeftOut: Int
+    /// Image blobs pack took by their names from the cache's verified layout and checked as it
+    /// wrote them, instead of hashing them first (docs/adr/0010-pack-reads-once.md).
+    public var blobsTrustedByName: Int
     public var bytesFetched: Int64
     public var bytesFromCache: Int64
     public var components: [Component]
@@ -161,7 +164,7 @@ public struct BuildPipeline: Sendable {
         return BuildReport(
             bundle: archive, signature: packed.signaturePath, checksum: checksum, lock: lockPath, lockChanged: changed, name: manifest.name,
             version: manifest.version, archiveSize: packed.archiveSize, archiveSHA256: packed.archiveSHA256, contentBytes: packed.index.entriesSize,
-            parts: parts, base: packed.index.base, layersLeftOut: leftOut.count,
+            parts: parts, base: packed.index.base, layersLeftOut: leftOut.count, blobsTrustedByName: packed.blobsTrustedByName,
             bytesFetched: fetch.bytesFetched, bytesFromCache: fetch.bytesFromCache, components: components, seconds: Date().timeIntervalSince(started)
         )
     }

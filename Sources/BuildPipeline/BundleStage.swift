@@ -39,6 +39,9 @@ enum BundleStage {
         do {
             try PosixFile.writeAtomically(Array(try encoder.encode(index)), to: images + "/index.json")
             try PosixFile.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: images + "/oci-layout")
+            // Every blob here is a link to a verified cache blob: pack may take their digests
+            // from their names (docs/adr/0010-pack-reads-once.md) instead of hashing them first.
+            try OCILayout.markLinkedLayout(images, linkedFrom: cache.root)
         } catch { throw BuildError.io("cannot write the stage's image index: \(error)") }
 
         var components: [BundleIndex.Component] = []

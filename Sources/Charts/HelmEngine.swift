@@ -53,8 +53,9 @@ public struct HelmEngine: Sendable {
     /// Runs helm with its output going to files (a pipe could fill up and stall it), and waits for
     /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
     /// terminates helm. `input`, when given, is its standard input (small: it is written whole
-    /// before the process is awaited), so a secret can reach a tool without being on its command line.
-    public func run(_ arguments: [String], input: [UInt8]? = nil) async throws -> Output {
+    /// before the process is awaited), so a secret can reach a tool without being on its command
+    /// line. `environment` is added to this process's own (`HELM_PLUGINS`, say).
+    public func run(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) async throws -> Output {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         // Only scratch space: a directory left behind in TMPDIR changes no result.
@@ -65,6 +66,9 @@ public struct HelmEngine: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         let inputPipe = input.map { _ in Pipe() }

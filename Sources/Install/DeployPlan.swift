@@ -13,10 +13,13 @@ public struct DeployPlan: Sendable, Codable {
         /// What is done on the cluster before `command`, one line each: the namespace is made
         /// to exist, and the image pull secret is applied when there is one.
         public var clusterSteps: [String]
-        /// The image pull secret in `namespace` the post-renderer adds to every pod (nil: none,
-        /// the registry project is public or the nodes carry credentials).
-        public var imagePullSecret: String?
         public var command: [String]
+        /// Added to helm's environment: `HELM_PLUGINS` for Helm 4's post-renderer plugin.
+        public var environment: [String: String]?
+        /// The image pull secret every rewritten pod spec names (deploy creates it in `namespace`
+        /// when given the registry login, else the site made it); nil when the site registry needs
+        /// no credentials to pull.
+        public var imagePullSecret: String?
     }
 
     public var steps: [Step]
@@ -27,6 +30,8 @@ public struct DeployPlan: Sendable, Codable {
     public struct Prepared: Sendable {
         public var plan: DeployPlan
         public var renderedFiles: [String: String]
+        /// Helm 4: the executable the post-renderer plugin runs, installed by deploy before helm.
+        public var pluginExecutable: String?
     }
 
     public struct Options: Sendable {
@@ -34,14 +39,23 @@ public struct DeployPlan: Sendable, Codable {
         /// `--timeout` per component, in Helm's duration form.
         public var timeout: String
         /// The post-renderer: the executable and its arguments (`airgap-install post-render
-        /// --relocation FILE`); each step adds `--component NAME`.
+        /// --relocation FILE`); each step adds `[--image-pull-secret NAME] --component NAME`.
         public var postRenderer: [String]
-        /// The name of the image pull secret to create in each namespace (nil: none).
+        /// How this helm takes it (`SupportedHelm.form(of:)`).
+        public var postRendererForm: SupportedHelm.PostRendererForm
+        /// See `Step.imagePullSecret`.
         public var imagePullSecret: String?
-        public init(helm: String, timeout: String = "10m0s", postRenderer: [String], imagePullSecret: String? = nil) {
+        /// deploy creates (or updates) `imagePullSecret` in each namespace: it has the login.
+        public var createsPullSecret: Bool
+        public init(
+            helm: String, timeout: String = "10m0s", postRenderer: [String], postRendererForm: SupportedHelm.PostRendererForm = .executable,
+            imagePullSecret: String? = nil, createsPullSecret: Bool = false
+        ) {
+            self.createsPullSecret = createsPullSecret
             self.helm = helm
             self.timeout = timeout
             self.postRenderer = postRenderer
+            self.postRendererForm = postRendererForm
             self.imagePullSecret = imagePullSecret
         }
     }
@@ -67,14 +81,19 @@ public struct DeployPlan: Sendable, Codable {
                 command += ["--values", path]
             }
             command += ["--wait", "--timeout", options.timeout]
+            var environment: [String: String]?
             if let executable = options.postRenderer.first {
-                command += ["--post-renderer", executable]
-                for argument in options.postRenderer.dropFirst() + ["--component", component.name] {
-                    command += ["--post-renderer-args", argument]
+                let arguments = options.postRenderer.dropFirst() + (options.imagePullSecret.map { ["--image-pull-secret", $0] } ?? [])
+                switch options.postRendererForm {
+                case .executable: command += ["--post-renderer", executable]
+                case .plugin:
+                    command += ["--post-renderer", PostRenderPlugin.name]
+                    environment = ["HELM_PLUGINS": PostRenderPlugin.pluginsDirectory(stateDirectory: source.stateDirectory)]
                 }
+                for argument in arguments + ["--component", component.name] { command += ["--post-renderer-args", argument] }
             }
             var clusterSteps = ["namespace \(component.namespace): kubectl get namespace, created by kubectl apply --server-side if missing"]
-            if let secret = options.imagePullSecret {
+            if let secret = options.imagePullSecret, options.createsPullSecret {
                 clusterSteps.append(
                     "image pull secret \(secret) in \(component.namespace): kubectl apply --server-side (kubernetes.io/dockerconfigjson, password from standard input)"
                 )
@@ -82,10 +101,11 @@ public struct DeployPlan: Sendable, Codable {
             steps.append(
                 Step(
                     component: component.name, namespace: component.namespace, release: component.releaseName, clusterSteps: clusterSteps,
-                    imagePullSecret: options.imagePullSecret, command: command))
+                    command: command, environment: environment, imagePullSecret: options.imagePullSecret))
         }
         let skipped = source.components.map(\.name).filter { values.disabledComponents.contains($0) }
-        return Prepared(plan: DeployPlan(steps: steps, skipped: skipped), renderedFiles: files)
+        let plugin = options.postRendererForm == .plugin ? options.postRenderer.first : nil
+        return Prepared(plan: DeployPlan(steps: steps, skipped: skipped), renderedFiles: files, pluginExecutable: plugin)
     }
 
     /// Writes the rendered values files, readable by their owner only.

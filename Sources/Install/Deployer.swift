@@ -66,6 +66,7 @@ public struct Deployer: Sendable {
             )
         }
         try DeployPlan.writeRendered(prepared.renderedFiles)
+        if let executable = prepared.pluginExecutable { try PostRenderPlugin.install(stateDirectory: stateDirectory, executable: executable) }
         let journal = try PushJournal(path: stateDirectory + "/journal.jsonl")
         journal.record("deploy-start", ["bundle": "\(source.index.name) \(source.index.version)", "resume": "\(options.resume)"])
         var outcomes: [Outcome] = []
@@ -102,9 +103,13 @@ public struct Deployer: Sendable {
             progress("\(label): helm upgrade --install \(step.release) (namespace \(step.namespace)) …")
             journal.record(
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
+            let report = PostRenderer.failureReport(relocation: source.relocation, component: step.component)
+            try? FileManager.default.removeItem(atPath: report)  // a refusal of an earlier run
             let started = Date()
-            let output: HelmEngine.Output
-            do { output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst())) } catch {
+            var output: HelmEngine.Output
+            do {
+                output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst()), environment: step.environment ?? [:])
+            } catch {
                 output = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
             }
             let seconds = Date().timeIntervalSince(started)
@@ -116,6 +121,11 @@ public struct Deployer: Sendable {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
             } else {
+                if let refusal = FileManager.default.contents(atPath: report).map({ String(decoding: $0, as: UTF8.self) }),
+                    !output.stderr.contains(refusal)
+                {
+                    output.stderr += "\n" + refusal  // Helm 4 does not show a plugin's own words
+                }
                 let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
                 let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)

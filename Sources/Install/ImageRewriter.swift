@@ -7,7 +7,8 @@ import Yams
 /// `push` put it (`relocation.json`). Every string outside `metadata`, `status` and Secret data
 /// is read token by token, and a token that is exactly an image of the bundle (normalized: `nginx`
 /// in a container's `image` is `docker.io/library/nginx`) is replaced: container images, `--flag=REF`
-/// arguments, `*_IMAGE` variables, custom resource fields, references inside ConfigMap text.
+/// arguments, `*_IMAGE` variables, custom resource fields, references inside ConfigMap text
+/// (and images joined inside ConfigMap YAML/JSON documents, in place: `rewriteEmbedded`).
 /// Maps that join an image from `registry`/`repository`/`image`/`tag`/`version` siblings (as
 /// discovery reads them) get their registry and repository parts rewritten, keeping the tag; a
 /// tag the bundle does not hold is accepted there when the repository is in the bundle (NVIDIA's
@@ -26,8 +27,11 @@ public struct ImageRewriter: Sendable {
     let targetSet: Set<String>
     /// Normalized references left as they are.
     let kept: Set<String>
+    /// Added to every pod spec's `imagePullSecrets` (`PodSpecPullSecrets`).
+    let imagePullSecret: String?
 
-    public init(relocation: RelocationMap, keep: [String] = []) {
+    public init(relocation: RelocationMap, keep: [String] = [], imagePullSecret: String? = nil) {
+        self.imagePullSecret = imagePullSecret
         var targets: [String: String] = [:], repositories: [String: String] = [:]
         var targetSet = Set<String>()
         for entry in relocation.images {
@@ -55,7 +59,8 @@ public struct ImageRewriter: Sendable {
                 throw RewriteError(message: "rendered manifest \(source ?? "?") is not valid YAML: \(error)")
             }
             guard let node else { continue }
-            let rewritten = try rewriteDocument(node)
+            var rewritten = try rewriteDocument(node)
+            if let imagePullSecret { rewritten = PodSpecPullSecrets.add(imagePullSecret, to: rewritten) }
             let serialized: String
             do { serialized = try Yams.serialize(node: rewritten, width: -1, allowUnicode: true) } catch {
                 throw RewriteError(message: "cannot write rendered manifest \(source ?? "?"): \(error)")
@@ -72,6 +77,12 @@ public struct ImageRewriter: Sendable {
         do { found = try ImageDiscovery.discover(renderedManifests: output) } catch { throw RewriteError(message: "\(error)") }
         for image in found where !targetSet.contains(image.reference) && !kept.contains(image.reference) {
             if let reference = try? ImageReference(parsing: image.reference), repositories.values.contains(reference.name) { continue }
+            guard targets[image.reference] == nil else {
+                throw RewriteError(
+                    message:
+                        "image \(image.reference) (\(image.sources.joined(separator: ", "))) is in the bundle but is written in a form the post-renderer cannot rewrite in place: nothing was applied"
+                )
+            }
             throw RewriteError(
                 message: "image \(image.reference) (\(image.sources.joined(separator: ", "))) is not in the bundle: nothing was applied"
             )
@@ -86,6 +97,13 @@ public struct ImageRewriter: Sendable {
             let name = key.string ?? ""
             if ["metadata", "status"].contains(name) || kind == "Secret" && ["data", "stringData"].contains(name) {
                 pairs.append((key, value))
+            } else if kind == "ConfigMap", name == "data", case .mapping(let data) = value {
+                pairs.append(
+                    (
+                        key,
+                        .mapping(
+                            Node.Mapping(data.map { ($0.key, rewriteData($0.value, key: $0.key.string ?? "")) }, data.tag, data.style, data.mark))
+                    ))
             } else if kind == "ConfigMap", name == "binaryData", case .mapping(let data) = value {
                 pairs.append((key, .mapping(Node.Mapping(data.map { ($0.key, rewriteBinary($0.value)) }, data.tag, data.style, data.mark))))
             } else {
@@ -100,12 +118,19 @@ public struct ImageRewriter: Sendable {
         guard let scalar = node.scalar, let data = Data(base64Encoded: scalar.string.filter { !$0.isWhitespace }),
             let text = String(data: data, encoding: .utf8)
         else { return node }
-        let rewritten = rewriteString(text, key: "")
+        let rewritten = rewriteEmbedded(text, key: "")
         guard rewritten != text else { return node }
         return .scalar(Node.Scalar(Data(rewritten.utf8).base64EncodedString(), scalar.tag, .any, scalar.mark))
     }
 
-    private func rewrite(_ node: Node, key: String) -> Node {
+    /// A ConfigMap `data` value: text, perhaps a YAML or JSON document (`rewriteEmbedded`).
+    private func rewriteData(_ node: Node, key: String) -> Node {
+        guard let scalar = node.scalar else { return rewrite(node, key: key) }
+        let text = rewriteEmbedded(scalar.string, key: key)
+        return text == scalar.string ? node : .scalar(Node.Scalar(text, scalar.tag, scalar.style == .plain ? .any : scalar.style, scalar.mark))
+    }
+
+    func rewrite(_ node: Node, key: String) -> Node {
         switch node {
         case .scalar(let scalar):
             let text = rewriteString(scalar.string, key: key)

@@ -3,9 +3,22 @@ import Foundation
 
 /// `airgap-install post-render`: what Helm runs between rendering and applying.
 public enum PostRenderer {
+    /// Where `post-render` leaves why it refused, for deploy to show: Helm 4 does not pass a
+    /// post-renderer plugin's standard error on (only "plugin … exited with error").
+    public static func failureReport(relocation: String, component: String?) -> String {
+        (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(component ?? "no-component").txt"
+    }
+
+    /// Records `message` at `failureReport` (best effort: Helm 3 shows standard error anyway).
+    public static func recordFailure(_ message: String, relocation: String, component: String?) {
+        let path = failureReport(relocation: relocation, component: component)
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? StateFiles.write(Array(message.utf8), to: path)
+    }
+
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
-    /// it (for the component's `images.exclude`).
-    public static func rewriter(relocation path: String, component: String?) throws -> ImageRewriter {
+    /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
+    public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
         guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read \(path)") }
         let relocation: RelocationMap
         do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
@@ -22,6 +35,6 @@ public enum PostRenderer {
             }
             keep = entry.excludedImages ?? []
         }
-        return ImageRewriter(relocation: relocation, keep: keep)
+        return ImageRewriter(relocation: relocation, keep: keep, imagePullSecret: imagePullSecret)
     }
 }

@@ -8,9 +8,8 @@ import Foundation
 public enum Preflight {
     /// Kubernetes versions the components of this release are known to install on.
     public static let kubernetes = (lowest: SemanticVersion(1, 24, 0), below: SemanticVersion(1, 36, 0))
-    /// Helm 3 from 3.8 (OCI charts, `--post-renderer-args`). Helm 4 takes post-renderers as
-    /// plugins only, which this version does not install yet.
-    public static let helm = (lowest: SemanticVersion(3, 8, 0), below: SemanticVersion(4, 0, 0))
+    /// The Helm versions plan and deploy drive (`SupportedHelm`: one definition for all three).
+    public static let helm = SupportedHelm.range
 
     public struct Check: Codable, Sendable, Hashable {
         public enum Result: String, Codable, Sendable { case ok, warning, failed }
@@ -51,7 +50,7 @@ public enum Preflight {
             checks.append(
                 versionCheck(
                     "helm", "helm", helmVersion.stdout.trimmingCharacters(in: .whitespacesAndNewlines), range: helm,
-                    extra: " (Helm 4 needs post-renderer plugins, not supported yet)"))
+                    extra: ""))
         } else {
             checks.append(Check(name: "helm", result: .failed, detail: "\(tools.helm) version failed: \(helmVersion.stderr)"))
         }

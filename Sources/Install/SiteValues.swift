@@ -12,6 +12,11 @@ public struct SiteValues: Sendable {
     public let secretNames: Set<String>
     /// Optional components the site switched off.
     public let disabledComponents: Set<String>
+    /// Values `site.yaml` gives that nothing installed uses (no component's values files take
+    /// them, or only switched-off ones do), by dotted name and line — never by value. Warnings,
+    /// not errors: the value is harmless, and an admin may switch a component back on. (A name
+    /// the bundle does not declare at all is an error.)
+    public var unusedWarnings: [String] = []
 
     /// The value of `name`, or nil when it is not set.
     public func value(_ name: String) -> String? { values[name] }
@@ -79,7 +84,17 @@ public struct SiteValues: Sendable {
             }
         }
         guard problems.isEmpty else { throw SiteValuesError(file: file, problems: problems) }
-        return SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
+        var unused: [String] = []
+        for (name, given) in given.sorted(by: { $0.value.line < $1.value.line }) where !needed.contains(name) {
+            let users = components.filter { uses[$0.name]?.contains(name) == true }.map(\.name)
+            unused.append(
+                users.isEmpty
+                    ? "\(name) (line \(given.line)) is given but no component of this bundle uses it"
+                    : "\(name) (line \(given.line)) is given but only switched-off components use it (\(users.joined(separator: ", ")))")
+        }
+        var result = SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
+        result.unusedWarnings = unused
+        return result
     }
 
     private static func article(_ type: SiteValueDeclaration.ValueType) -> String {

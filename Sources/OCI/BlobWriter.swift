@@ -1,3 +1,4 @@
+import DiskIO
 import Integrity
 
 #if canImport(Glibc)

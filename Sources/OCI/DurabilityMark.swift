@@ -21,8 +21,7 @@ enum DurabilityMark {
     /// blob file, removes those whose content does not hash to their name, marks the layout, and
     /// says what it found.
     static func adopt(root: String, blobs: String, markFile: String) throws(FileSystemError) -> OCILayout.Adoption? {
-        let identity = try PosixFile.identity(root)
-        let expected = Content(writer: "airgap-bundle", durableWrites: 1, device: identity.device, inode: identity.inode)
+        let expected = try expected(for: root)
         if isPresent(expected, at: markFile) { return nil }
 
         var verified = 0
@@ -43,12 +42,22 @@ enum DurabilityMark {
         }
         if !removed.isEmpty { try PosixFile.syncDirectory(blobs) }
 
+        try write(expected, to: markFile)
+        return verified == 0 ? nil : OCILayout.Adoption(verifiedBlobs: verified, removedBlobs: removed)
+    }
+
+    /// The mark `root` carries when it is ours.
+    static func expected(for root: String) throws(FileSystemError) -> Content {
+        let identity = try PosixFile.identity(root)
+        return Content(writer: "airgap-bundle", durableWrites: 1, device: identity.device, inode: identity.inode)
+    }
+
+    static func write(_ mark: Content, to markFile: String) throws(FileSystemError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Encoding plain Codable values cannot fail.
-        let bytes = Array(try! encoder.encode(expected))
+        let bytes = Array(try! encoder.encode(mark))
         try PosixFile.writeAtomically(bytes, to: markFile, temporaryDirectory: PosixFile.parentDirectory(of: markFile))
-        return verified == 0 ? nil : OCILayout.Adoption(verifiedBlobs: verified, removedBlobs: removed)
     }
 
     /// Whether `markFile` holds exactly `expected`. A missing, unreadable or garbled mark counts

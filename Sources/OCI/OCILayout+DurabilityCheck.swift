@@ -10,12 +10,24 @@ extension OCILayout {
     /// a mark written by a future version with other fields, which only costs a re-hash.
     public static func carriesDurabilityMark(_ root: String) -> Bool {
         let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        guard let identity = try? PosixFile.identity(root),
+        guard let expected = try? DurabilityMark.expected(for: root),
             let bytes = try? PosixFile.readAll(root + "/" + durabilityMarkPath, limit: 4096),
             let found = try? JSONDecoder().decode(DurabilityMark.Content.self, from: Data(bytes))
         else { return false }
-        // The values `DurabilityMark.adopt` writes.
-        let expected = DurabilityMark.Content(writer: "airgap-bundle", durableWrites: 1, device: identity.device, inode: identity.inode)
         return found == expected
+    }
+
+    /// Marks `root` as ours when every blob file in it is a hard link to a blob of `source`, a
+    /// layout that carries the mark (or a copy of one, made by this process and not yet trusted
+    /// across a crash — the staged layout `build` packs and then deletes). Its blobs are then
+    /// trusted by name as the source's are; `pack` still checks each one as it writes it.
+    /// Returns false, writing nothing, when `source` is not marked.
+    @discardableResult
+    public static func markLinkedLayout(_ root: String, linkedFrom source: String) throws(FileSystemError) -> Bool {
+        guard carriesDurabilityMark(source) else { return false }
+        let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        try PosixFile.makeDirectories(root + "/ingest")
+        try DurabilityMark.write(try DurabilityMark.expected(for: root), to: root + "/" + durabilityMarkPath)
+        return true
     }
 }

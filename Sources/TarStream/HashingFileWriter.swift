@@ -1,3 +1,4 @@
+import DiskIO
 import Dispatch
 import Integrity
 import Synchronization
@@ -161,7 +162,7 @@ final class HashingFileWriter: @unchecked Sendable {
             written += Int64(n)
         }
         if !direct, written - writebackStart >= Self.writebackInterval {
-            FileWriteback.start(fd, from: writebackStart, count: written - writebackStart)
+            Writeback.start(fd, from: writebackStart, count: written - writebackStart)
             writebackStart = written
         }
     }
@@ -173,28 +174,5 @@ final class HashingFileWriter: @unchecked Sendable {
 
     private func throwIfFailed() throws(ArchiveError) {
         if let message = failure.withLock({ $0 }) { throw ArchiveError(path: path, message: message, kind: .unreadable) }
-    }
-}
-
-/// Linux's `sync_file_range(SYNC_FILE_RANGE_WRITE)`: starts writing a range of a file to disk
-/// without waiting (as OCI's blob writer does), so the `fsync` at the end finds little left to do
-/// and the disk works while the compressor does. Glibc does not export it to Swift, so it is
-/// looked up at run time; where it is missing, `fsync` does all the work.
-enum FileWriteback {
-    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-    /// `SYNC_FILE_RANGE_WRITE` from <fcntl.h>.
-    private static let startWrite: UInt32 = 2
-    private static let syncFileRange: SyncFileRange? = {
-        #if os(Linux)
-            guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
-            return unsafeBitCast(symbol, to: SyncFileRange.self)
-        #else
-            return nil
-        #endif
-    }()
-
-    /// A hint: its failure changes nothing, as `fsync` writes (and checks) everything.
-    static func start(_ fd: Int32, from offset: Int64, count: Int64) {
-        _ = syncFileRange?(fd, offset, count, startWrite)
     }
 }

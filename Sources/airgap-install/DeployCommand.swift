@@ -15,21 +15,27 @@ struct DeployCommand: AsyncParsableCommand {
             the steps plan prints: per component, in install order, its namespace is made to exist \
             (kubectl), the image pull secret is applied in it when --username is given (a \
             kubernetes.io/dockerconfigjson Secret for the registry push used, named by \
-            --image-pull-secret; the password comes from --password-stdin or \
-            AIRGAP_REGISTRY_PASSWORD and is never on a command line), then helm upgrade --install \
+            --image-pull-secret, default airgap-registry; the password comes from \
+            --password-stdin or AIRGAP_REGISTRY_PASSWORD and is never on a command line), then \
+            helm upgrade --install \
             with the chart from the state directory, the site values rendered into files there \
             (readable by their owner only) and airgap-install post-render rewriting every image to \
             the site registry. Each step is recorded in journal.jsonl and deploy-state.json. A \
             component already installed with the same chart, values and command is left alone, so \
             a rerun of a finished deploy changes nothing. A failed component stops the run with \
             Helm's message and the commands to see more; fix the cause and run deploy --resume to \
-            continue from it. --only and --skip pick components as helmfile's -l app=NAME does.
-            Exit status: 0 deployed, 1 a component or the site values failed, 2 usage or I/O error.
+            continue from it. --only and --skip pick components as helmfile's -l app=NAME does. \
+            Helm 3 runs the post-renderer as an executable; Helm 4 as the plugin \
+            airgap-post-render, written into STATE/deploy/helm-plugins (HELM_PLUGINS is set for \
+            helm only). The pull secret (--image-pull-secret NAME without --username: one the \
+            site made) is added to every pod spec by the post-renderer. Values site.yaml gives that nothing installed uses are warnings.
+            Exit status: 0 deployed, 1 a component, the site values or the helm version failed, 2 usage or I/O error.
 
             Examples:
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --resume
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --only keycloak --json
+              airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --image-pull-secret airgap-registry
             """)
 
     @OptionGroup var source: DeploySourceOptions
@@ -69,7 +75,7 @@ struct DeployCommand: AsyncParsableCommand {
         do {
             let site = try deploy.siteValues(steps.values)
             let credential = try login.credential()
-            let prepared = try steps.prepare(deploy, site: site, pullSecret: credential != nil)
+            let prepared = try await steps.prepare(deploy, site: site, login: credential != nil)
             let kubectl = try cluster.cluster()
             let relocation = try Preflight.relocation(of: deploy)
             if !skipPreflight {
@@ -78,7 +84,10 @@ struct DeployCommand: AsyncParsableCommand {
                     credential: credential, relocation: relocation)
                 try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
             }
-            let pullSecret = credential.map { ImagePullSecret(name: steps.imagePullSecret, registry: relocation.registry, credential: $0) }
+            var pullSecret: ImagePullSecret?
+            if let credential, let name = steps.pullSecretName(login: true) {
+                pullSecret = ImagePullSecret(name: name, registry: relocation.registry, credential: credential)
+            }
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared,
                 options: .init(cluster: kubectl, pullSecret: pullSecret, only: Set(only), skip: Set(skip), resume: resume))

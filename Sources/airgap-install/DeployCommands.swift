@@ -71,7 +71,7 @@ struct InitValuesCommand: ParsableCommand {
 }
 
 /// `airgap-install plan`: the exact ordered helm commands, changing nothing.
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Check the site values and print the ordered deploy steps and exact helm commands.",
@@ -81,8 +81,10 @@ struct PlanCommand: ParsableCommand {
             component's values in memory, and prints one helm upgrade --install per component in \
             install order, each after its cluster steps (the namespace; with --username, the image \
             pull secret). Values reach helm as files in the state directory, so no value (and no \
-            secret) is on a command line or in this output. Nothing is written; the cluster is not \
-            contacted.
+            secret) is on a command line or in this output. helm version decides the post-renderer \
+            form (Helm 3: the executable; Helm 4: the plugin airgap-post-render, with HELM_PLUGINS \
+            shown before the command); versions outside 3.8.0 up to below 5.0.0 are refused. \
+            Nothing is written; the cluster is not contacted.
             Exit status: 0 planned, 1 site values or bundle problem, 2 usage or I/O error.
 
             Examples:
@@ -103,14 +105,14 @@ struct PlanCommand: ParsableCommand {
     @Flag(
         name: .customLong("json"),
         help:
-            "Print {\"steps\": [{\"component\", \"namespace\", \"release\", \"clusterSteps\", \"imagePullSecret\", \"command\"}]} on standard output."
+            "Print {\"steps\": [{\"component\", \"namespace\", \"release\", \"clusterSteps\", \"command\", \"environment\", \"imagePullSecret\"}]} on standard output."
     )
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let deploy = try source.open()
         let prepared: DeployPlan.Prepared
-        do { prepared = try steps.prepare(deploy, site: try deploy.siteValues(steps.values), pullSecret: username != nil) } catch {
+        do { prepared = try await steps.prepare(deploy, site: try deploy.siteValues(steps.values), login: username != nil) } catch {
             throw DeployFailure.from(error)
         }
         if json {
@@ -121,7 +123,8 @@ struct PlanCommand: ParsableCommand {
         for (number, step) in prepared.plan.steps.enumerated() {
             print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))"))
             for line in step.clusterSteps { print(TerminalText.escaped("   \(line)")) }
-            print(TerminalText.escaped("   \(step.command.joined(separator: " "))"))
+            let environment = (step.environment ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
+            print(TerminalText.escaped("   \(environment)\(step.command.joined(separator: " "))"))
         }
         for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(steps.values))")) }
     }
@@ -146,6 +149,23 @@ enum DeployTools {
         if let found = HelmEngine.locate(nil) { return found }
         throw CommandFailure(
             message: "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", exitCode: ExitCode(2))
+    }
+
+    /// Asks helm its version (refusing one out of range) and prepares the plan in its form.
+    static func prepare(
+        _ deploy: DeploySource, values: SiteValues, valuesFile: String, helm: String?, timeout: String, imagePullSecret: String?,
+        createsPullSecret: Bool
+    ) async throws -> DeployPlan.Prepared {
+        for warning in values.unusedWarnings {
+            FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(valuesFile): \(warning)\n").utf8))
+        }
+        let helmPath = try Self.helm(helm, stateDirectory: deploy.stateDirectory)
+        let form = try await SupportedHelm.form(of: helmPath)
+        return try DeployPlan.prepare(
+            deploy, values: values,
+            options: DeployPlan.Options(
+                helm: helmPath, timeout: timeout, postRenderer: postRenderer(relocation: deploy.relocation), postRendererForm: form,
+                imagePullSecret: imagePullSecret, createsPullSecret: createsPullSecret))
     }
 
     /// This executable as a Helm post-renderer.

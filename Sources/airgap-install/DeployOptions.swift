@@ -19,24 +19,28 @@ struct DeployStepOptions: ParsableArguments {
     @Option(
         name: .customLong("image-pull-secret"),
         help: ArgumentHelp(
-            "The image pull secret made in each namespace when --username is given (kubernetes.io/dockerconfigjson).", valueName: "name"))
-    var imagePullSecret = ImagePullSecret.defaultName
+            "The image pull secret every pod spec names; with --username deploy creates it in each namespace (default then: \(ImagePullSecret.defaultName)), else the site made it.",
+            valueName: "name"))
+    var imagePullSecret: String?
 
     func validate() throws {
-        guard imagePullSecret.range(of: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", options: .regularExpression) != nil, imagePullSecret.count <= 253 else {
-            throw ValidationError("--image-pull-secret \"\(imagePullSecret)\" is not a Kubernetes name (lowercase letters, digits, - and .)")
+        guard let name = imagePullSecret else { return }
+        guard name.range(of: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", options: .regularExpression) != nil, name.count <= 253 else {
+            throw ValidationError("--image-pull-secret \"\(name)\" is not a Kubernetes name (lowercase letters, digits, - and .)")
         }
     }
 
+    /// The pull secret's name: `--image-pull-secret`, else the default when there is a registry login.
+    func pullSecretName(login: Bool) -> String? { imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil) }
+
     func helmPath(_ deploy: DeploySource) throws -> String { try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory) }
 
-    /// The plan for `deploy`; the pull secret step when `pullSecret` (a login was given).
-    func prepare(_ deploy: DeploySource, site: SiteValues, pullSecret: Bool) throws -> DeployPlan.Prepared {
-        try DeployPlan.prepare(
-            deploy, values: site,
-            options: DeployPlan.Options(
-                helm: try helmPath(deploy), timeout: timeout, postRenderer: DeployTools.postRenderer(relocation: deploy.relocation),
-                imagePullSecret: pullSecret ? imagePullSecret : nil))
+    /// The plan for `deploy` in the form its helm takes (warnings for unused site values);
+    /// with `login`, deploy creates the pull secret.
+    func prepare(_ deploy: DeploySource, site: SiteValues, login: Bool) async throws -> DeployPlan.Prepared {
+        try await DeployTools.prepare(
+            deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: pullSecretName(login: login),
+            createsPullSecret: login)
     }
 }
 

@@ -28,14 +28,27 @@ struct PostRenderCommand: ParsableCommand {
         name: .customLong("component"), help: ArgumentHelp("The component rendered (its images.exclude are left as they are).", valueName: "name"))
     var component: String?
 
+    @Option(
+        name: .customLong("image-pull-secret"),
+        help: ArgumentHelp("Add this Secret to the imagePullSecrets of every pod spec (kept once; existing entries stay).", valueName: "name"))
+    var imagePullSecret: String?
+
     func run() throws {
-        let rewriter: ImageRewriter
-        do { rewriter = try PostRenderer.rewriter(relocation: relocation, component: component) } catch { throw DeployFailure.from(error) }
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        let output: String
-        do { output = try rewriter.rewrite(String(decoding: input, as: UTF8.self)) } catch let error as RewriteError {
-            throw CommandFailure(message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(error.message)", exitCode: ExitCode(1))
+        do {
+            let rewriter = try PostRenderer.rewriter(relocation: relocation, component: component, imagePullSecret: imagePullSecret)
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            let output = try rewriter.rewrite(String(decoding: input, as: UTF8.self))
+            FileHandle.standardOutput.write(Data(output.utf8))
+        } catch {
+            let failure: CommandFailure
+            if let rewrite = error as? RewriteError {
+                failure = CommandFailure(
+                    message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(rewrite.message)", exitCode: ExitCode(1))
+            } else {
+                failure = DeployFailure.from(error)
+            }
+            PostRenderer.recordFailure(failure.message, relocation: relocation, component: component)
+            throw failure
         }
-        FileHandle.standardOutput.write(Data(output.utf8))
     }
 }

@@ -110,6 +110,11 @@ struct BuildTests {
         try Shell.check(["sh", "-c", "zstd -dc '\(bundle)' | tar -x -C '\(unpacked)'"])
         let raw = try Shell.check(["skopeo", "inspect", "--raw", "oci:\(unpacked)/images:quay.io/team/tool:2"]).stdout
         #expect(Digest.of(Array(raw.utf8)) == fixture.tool.digest)
+        // The stage links the cache's verified blobs, so pack takes every image blob's digest from
+        // its name (and checks it while writing) instead of hashing it first.
+        let blobCount = try FileManager.default.contentsOfDirectory(atPath: unpacked + "/images/blobs/sha256").count
+        #expect(blobCount > 0)
+        #expect(first.stdout.contains("\"blobsTrustedByName\" : \(blobCount)"), "\(first.stdout)")
         // What deploy needs travels in the bundle: the site-value declarations and the values files.
         let declared = try String(contentsOfFile: unpacked + "/deploy/site-values.json", encoding: .utf8)
         #expect(declared.contains("\"name\" : \"web.host\"") && declared.contains("\"required\" : true"), "\(declared)")

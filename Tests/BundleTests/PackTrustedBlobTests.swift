@@ -106,6 +106,20 @@ struct PackTrustedBlobTests {
         #expect(result.blobsTrustedByName == 0)
     }
 
+    @Test func aLayoutOfLinksIsMarkedOnlyWhenItsSourceIsMarked() throws {
+        // What build's stage does: links to the cache's blobs, then the mark if the cache has one.
+        let linked = fixture.root + "/linked-images"
+        try FileManager.default.createDirectory(atPath: linked + "/blobs/sha256", withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: layout + "/blobs/sha256") {
+            try FileManager.default.linkItem(atPath: layout + "/blobs/sha256/" + name, toPath: linked + "/blobs/sha256/" + name)
+        }
+        #expect(try OCILayout.markLinkedLayout(linked, linkedFrom: layout) == false, "the source is not marked yet")
+        #expect(!OCILayout.carriesDurabilityMark(linked))
+        try markLayout()
+        #expect(try OCILayout.markLinkedLayout(linked, linkedFrom: layout))
+        #expect(OCILayout.carriesDurabilityMark(linked))
+    }
+
     @Test func trustingByNameGivesTheSameBytesAndTheArchiveDigestIsItsSHA256() throws {
         let untrusted = try pack(fixture.root + "/out-hashed.tar.zst")
         try markLayout()

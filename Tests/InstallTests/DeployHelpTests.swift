@@ -13,6 +13,12 @@ struct DeployHelpTests {
         #expect(help.stdout.contains("Exit status"), "\(help.stdout)")
     }
 
+    @Test(arguments: ["plan", "deploy", "post-render"])
+    func theImagePullSecretFlagIsOffered(command: String) throws {
+        let help = try airgap("airgap-install", [command, "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--image-pull-secret <name>"), "\(help.stdout)")
+    }
+
     @Test func usageAndIOErrorsExitWith2() throws {
         let missing = try airgap("airgap-install", ["plan", "/nonexistent/astrago.tar.zst"])
         #expect(missing.status == 2 && missing.stderr.contains("--values"), "\(missing.stderr)")

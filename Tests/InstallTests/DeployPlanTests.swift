@@ -335,13 +335,7 @@ struct DeployPlanTests {
 
     @Test func anImageTheBundleDoesNotHoldFailsThePostRenderer() throws {
         let root = try TestPaths.scratch("post-render")
-        let relocation = RelocationMap(
-            bundle: "t 1", registry: "127.0.0.1:5000", project: "p",
-            images: [
-                .init(
-                    source: "docker.io/library/nginx:1.27", target: "127.0.0.1:5000/p/library/nginx:1.27",
-                    digest: try Digest("sha256:" + String(repeating: "a", count: 64)))
-            ])
+        let relocation = try Self.nginxRelocation(registry: "127.0.0.1:5000")
         let encoder = JSONEncoder()
         try encoder.encode(relocation).write(to: URL(fileURLWithPath: root + "/relocation.json"))
         let manifest = """
@@ -364,6 +358,17 @@ struct DeployPlanTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("quay.io/other/sidecar:2.0 (Deployment/web container side) is not in the bundle"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    /// A relocation map of one image, `nginx:1.27`, pushed to `REGISTRY/p/library/nginx:1.27`.
+    static func nginxRelocation(registry: String) throws -> RelocationMap {
+        RelocationMap(
+            bundle: "t 1", registry: registry, project: "p",
+            images: [
+                .init(
+                    source: "docker.io/library/nginx:1.27", target: "\(registry)/p/library/nginx:1.27",
+                    digest: try Digest("sha256:" + String(repeating: "a", count: 64)))
+            ])
     }
 
     static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }

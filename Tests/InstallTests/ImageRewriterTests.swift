@@ -4,6 +4,7 @@ import Install
 import OCI
 import TestSupport
 import Testing
+import Yams
 
 /// The post-renderer's rewriting over every image-discovery fixture chart, rendered by real Helm
 /// (helm-python-sdk behind Tests/Servers/helm-standin). Nothing is applied to a cluster (none
@@ -44,12 +45,6 @@ struct ImageRewriterTests {
             images: try (expected.images ?? []).map { .init(source: $0.reference, target: try Self.relocated($0.reference), digest: digest) })
         let before = try ImageDiscovery.discover(renderedManifests: rendered)
         let rewriter = ImageRewriter(relocation: relocation)
-        if fixture == "configmap-embedded-doc" {
-            // Known limit: images joined from fields of a YAML/JSON document inside a ConfigMap
-            // value are found but not rewritten; the post-renderer refuses rather than pass them on.
-            #expect(throws: RewriteError.self) { try rewriter.rewrite(rendered) }
-            return
-        }
         let output = try rewriter.rewrite(rendered)
         let after = try ImageDiscovery.discover(renderedManifests: output)
         #expect(after.count == before.count, "before: \(before.map(\.reference)); after: \(after.map(\.reference))")
@@ -95,5 +90,73 @@ struct ImageRewriterTests {
         #expect(found.contains("quay.io/thanos/thanos:v0.34.1"), "\(output)")
         #expect(output.contains("version: \"550.54.15\"") || output.contains("version: '550.54.15'"), "\(output)")
         #expect(output.contains("# Source: gpu/templates/cp.yaml"))
+    }
+}
+
+/// ConfigMap values that are YAML or JSON documents: joined images rewritten in place.
+@Suite("Images joined inside ConfigMap documents")
+struct EmbeddedDocumentRewriteTests {
+    @Test func joinedFieldsChangeInPlaceAndTheRestOfTheTextStaysByteForByte() throws {
+        let directory = ImageRewriterTests.fixtures + "/configmap-embedded-doc"
+        let rendered = try Shell.check([ImageRewriterTests.helm, "template", "rel", directory, "--namespace", "ns"]).stdout
+        let expected = try JSONDecoder().decode(
+            ImageRewriterTests.Expected.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/expected-images.json")))
+        let digest = try Digest("sha256:" + String(repeating: "0", count: 64))
+        let relocation = RelocationMap(
+            bundle: "fixture", registry: "127.0.0.1:5000", project: "astrago",
+            images: try (expected.images ?? []).map {
+                .init(source: $0.reference, target: try ImageRewriterTests.relocated($0.reference), digest: digest)
+            })
+        let output = try ImageRewriter(relocation: relocation).rewrite(rendered)
+        func data(_ text: String) throws -> [String: String] {
+            let documents = try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
+            return try #require(documents.first { $0["kind"] as? String == "ConfigMap" }?["data"] as? [String: String])
+        }
+        let before = try data(rendered), after = try data(output)
+        // Each value is the original with only the image parts replaced.
+        var config = try #require(before["config.yaml"])
+        for (old, new) in [
+            ("registry: ghcr.io\n", "registry: 127.0.0.1:5000\n"), ("repository: example/solver\n", "repository: astrago/example/solver\n"),
+            ("helperImage: quay.io/example/restore-helper:0.9.1", "helperImage: 127.0.0.1:5000/astrago/example/restore-helper:0.9.1"),
+            ("image: prom/statsd-exporter:v0.26.0", "image: 127.0.0.1:5000/astrago/prom/statsd-exporter:v0.26.0"),
+            ("repository: envoyproxy/envoy\n", "repository: 127.0.0.1:5000/astrago/envoyproxy/envoy\n"),
+            ("- registry.example.com/tools/shell:3.2", "- 127.0.0.1:5000/astrago/tools/shell:3.2"),
+        ] {
+            #expect(config.contains(old), "\(old)")
+            config = config.replacingOccurrences(of: old, with: new)
+        }
+        #expect(after["config.yaml"] == config, "\(after["config.yaml"] ?? "")")
+        let defaults = try #require(before["defaults.json"]).replacingOccurrences(
+            of: "\"ghcr.io/example/gc:1.0.3\"", with: "\"127.0.0.1:5000/astrago/example/gc:1.0.3\""
+        ).replacingOccurrences(of: "\"quay.io/jupyter/base-notebook\"", with: "\"127.0.0.1:5000/astrago/jupyter/base-notebook\"")
+        #expect(after["defaults.json"] == defaults, "\(after["defaults.json"] ?? "")")
+        #expect(after["script.sh"] == before["script.sh"])
+        // Comments, the legacy image the operator never uses, the rest: as written.
+        #expect(after["config.yaml"]?.contains("# Jobs the operator starts on demand.") == true)
+        #expect(after["config.yaml"]?.contains("image: quay.io/example/legacy-agent:0.1.0") == true)
+    }
+
+    @Test func aJoinedValueFoldedOverLinesIsRefusedNamingTheConfigMapKeyAndImage() throws {
+        let digest = try Digest("sha256:" + String(repeating: "3", count: 64))
+        let relocation = RelocationMap(
+            bundle: "t", registry: "h:5000", project: "p",
+            images: [.init(source: "quay.io/jupyter/base-notebook:2024-05-27", target: "h:5000/p/jupyter/base-notebook:2024-05-27", digest: digest)])
+        let manifest = """
+            ---
+            # Source: c/templates/cm.yaml
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: notebooks}
+            data:
+              defaults.yaml: |
+                notebook:
+                  repository: "quay.io/jupyter/\\
+                    base-notebook"
+                  tag: "2024-05-27"
+            """
+        let error = try #require(throws: RewriteError.self) { try ImageRewriter(relocation: relocation).rewrite(manifest) }
+        for part in ["quay.io/jupyter/base-notebook:2024-05-27", "notebooks", "defaults.yaml", "cannot rewrite in place"] {
+            #expect(error.message.contains(part), "\(part): \(error.message)")
+        }
     }
 }

@@ -80,6 +80,27 @@ struct SiteValuesTests {
         }
     }
 
+    @Test func valuesNothingInstalledUsesAreWarnedByNameNeverByValue() throws {
+        let values = try parse(
+            """
+            externalIP: 10.0.0.5
+            nfs: {server: nfs.site.local}
+            debug: true
+            keycloak: {adminPassword: "kc-Secr3t"}
+            harbor: {adminPassword: "hb-Secr3t"}
+            components: {harbor: {enabled: false}}
+            """)
+        #expect(
+            values.unusedWarnings == [
+                "externalIP (line 1) is given but only switched-off components use it (harbor)",
+                "debug (line 3) is given but no component of this bundle uses it",
+                "harbor.adminPassword (line 5) is given but only switched-off components use it (harbor)",
+            ])
+        for value in ["10.0.0.5", "true", "hb-Secr3t"] { #expect(!values.unusedWarnings.joined().contains(value), "\(value)") }
+        let used = try parse("externalIP: 10.0.0.5\nnfs: {server: n}\nkeycloak: {adminPassword: a}\nharbor: {adminPassword: b}\n")
+        #expect(used.unusedWarnings.isEmpty)
+    }
+
     @Test func secretsAreRedactedFromHelmsWords() throws {
         let values = try parse("externalIP: 10.0.0.5\nnfs: {server: n}\nkeycloak: {adminPassword: pw-long-secret}\nharbor: {adminPassword: pw}\n")
         let helm = "Error: INSTALLATION FAILED: secret \"pw-long-secret\" rejected; pw too short; server n at 10.0.0.5"
