@@ -115,9 +115,14 @@ struct ClusterSetupTests {
         #expect(readiness.summary == "workloads NOT READY: Deployment/astrago-core 1/2")
         let none = await WorkloadReadiness.read(release: "astrago", namespace: "empty", with: kubectl)
         #expect(none.error == nil && none.workloads.isEmpty && none.summary == "no workloads")
+        // The double filters by label as the API server does, for the by-hand command the guide gives.
+        let labelled = await kubectl.run(["get", "deployments", "-n", "astrago", "-l", "app.kubernetes.io/instance=astrago", "-o", "name"])
+        #expect(labelled.stdout == "deployment.apps/astrago-core\n", "\(labelled.stdout)\(labelled.stderr)")
         let requests = try String(contentsOfFile: root + "/kube-requests.log", encoding: .utf8)
         for kind in ["deployments", "statefulsets", "daemonsets"] {
             #expect(requests.contains("GET /apis/apps/v1/namespaces/astrago/\(kind)"), "\(kind): \(requests)")
         }
+        #expect(
+            requests.contains("GET /apis/apps/v1/namespaces/astrago/deployments?labelSelector=app.kubernetes.io%2Finstance%3Dastrago"), "\(requests)")
     }
 }
