@@ -67,6 +67,7 @@ public struct Deployer: Sendable {
         }
         try DeployPlan.writeRendered(prepared.renderedFiles)
         if let executable = prepared.pluginExecutable { try PostRenderPlugin.install(stateDirectory: stateDirectory, executable: executable) }
+        let siteTargets = try DeployTemplate.siteTargets(source)
         let journal = try PushJournal(path: stateDirectory + "/journal.jsonl")
         journal.record("deploy-start", ["bundle": "\(source.index.name) \(source.index.version)", "resume": "\(options.resume)"])
         var outcomes: [Outcome] = []
@@ -84,7 +85,13 @@ public struct Deployer: Sendable {
                 continue
             }
             let inputs = try digest(step)
-            if let message = await prepareCluster(for: step, journal: journal) {
+            // The cluster must be ready for it, and what helm would apply must name only site
+            // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
+            var refusal = await prepareCluster(for: step, journal: journal)
+            if refusal == nil, !(state.components[step.component].map { $0.status == "deployed" && $0.inputs == inputs } ?? false) {
+                refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
+            }
+            if let message = refusal {
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
@@ -156,6 +163,20 @@ public struct Deployer: Sendable {
                 journal.record("pull-secret-applied", ["namespace": step.namespace, "secret": secret.name, "registry": secret.registry])
             }
             return nil
+        } catch {
+            let message = values.redacted("\(error)")
+            return options.pullSecret?.redacted(message) ?? message
+        }
+    }
+
+    /// Renders the step as its helm would (`helm template`, same values and post-renderer) and
+    /// returns why it must not be installed: a render failure, or images outside the site
+    /// registry. nil when every image is a pushed one.
+    func imagesOutsideSite(_ step: DeployPlan.Step, siteTargets: Set<String>) async -> String? {
+        do {
+            let rendered = try await DeployTemplate.render(step, source: source, values: values, siteTargets: siteTargets)
+            guard !rendered.imagesNotFromSite.isEmpty else { return nil }
+            return DeployTemplate.notFromSiteMessage(component: step.component, images: rendered.imagesNotFromSite)
         } catch {
             let message = values.redacted("\(error)")
             return options.pullSecret?.redacted(message) ?? message

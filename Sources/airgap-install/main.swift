@@ -24,9 +24,8 @@ struct AirgapInstall: ParsableCommand {
             """,
         version: ToolVersion.description,
         subcommands: [
-            VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, PostRenderCommand.self,
-            DeployCommand.self,
-            StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
+            VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, TemplateCommand.self,
+            PostRenderCommand.self, DeployCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
         ])
 }
 

@@ -27,6 +27,22 @@ struct DeployPlanTests {
         harbor: {adminPassword: "hb-S3cret-4"}
         astrago: {mariadb: {username: platform, password: "db-S3cret\\"5"}}
         """
+    static let hookJob = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: crd-check
+          annotations: {"helm.sh/hook": pre-install, "helm.sh/hook-delete-policy": hook-succeeded}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: check
+                  image: docker.io/mpioperator/mpi-operator:0.4.0
+                  args: ["--check-crds"]
+
+        """
     static let secrets = ["graf-S3cret-1", "kc-S3cret-2", "kcdb-S3cret-3", "hb-S3cret-4", "db-S3cret"]
 
     struct Pushed {
@@ -37,7 +53,9 @@ struct DeployPlanTests {
     }
 
     /// Stages, packs and pushes the two-component bundle the way `build` lays it out.
-    static func pushed() throws -> Pushed {
+    /// `hookImage`: mpi-operator's chart gets a pre-install hook Job running its image too (a
+    /// chart's hooks are what Helm 3 never post-renders).
+    static func pushed(hookImage: Bool = false) throws -> Pushed {
         let root = try TestPaths.scratch("deploy")
         let stage = root + "/stage"
         let layout = try OCILayout(creatingAt: stage + "/images")
@@ -51,7 +69,13 @@ struct DeployPlanTests {
         var components: [BundleIndex.Component] = []
         for name in ["mpi-operator", "astrago"] {
             let component = try #require(manifest.components.first { $0.name == name })
-            guard case .path(let chart) = component.chart else { throw TestSupportError("\(name) is not a local chart") }
+            guard case .path(var chart) = component.chart else { throw TestSupportError("\(name) is not a local chart") }
+            if hookImage, name == "mpi-operator" {
+                let copy = root + "/mpi-operator-chart"
+                try FileManager.default.copyItem(atPath: chart, toPath: copy)
+                try Self.hookJob.write(toFile: copy + "/templates/zz-hook-job.yaml", atomically: true, encoding: .utf8)
+                chart = copy
+            }
             try Shell.check([helm, "package", chart, "--destination", stage + "/charts"])
             let version = name == "astrago" ? "1.0.0" : "0.4.0"
             var values: [String] = []

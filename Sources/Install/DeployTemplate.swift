@@ -1,0 +1,117 @@
+import Charts
+import Foundation
+
+/// What Helm would apply, component by component, without the cluster: each plan step's chart
+/// rendered by `helm template` with the step's rendered values and the same post-renderer
+/// (`airgap-install post-render`), exactly as `helm upgrade --install` renders it in deploy. For
+/// a site admin's or a security team's review before anything changes, like `helmfile template`.
+public enum DeployTemplate {
+    public struct Rendered: Sendable, Codable, Hashable {
+        public var component: String
+        public var namespace: String
+        /// The manifests, after the post-renderer (they hold secret values where the chart puts them).
+        public var manifests: String
+        /// Images in `manifests` that do not come from the site registry, with where they are:
+        /// Helm 3 never passes a chart's hooks through the post-renderer (helm/helm#7891), so a
+        /// hook's image stays as the chart wrote it. Empty when every image is a pushed target.
+        public var imagesNotFromSite: [String]
+    }
+
+    /// `helm template` for a step: its `upgrade --install` command without what only an install
+    /// takes (`--create-namespace`, `--wait`, `--timeout`).
+    public static func command(for step: DeployPlan.Step) -> [String] {
+        let command = step.command
+        guard command.count >= 5, command[1] == "upgrade", command[2] == "--install" else { return command }
+        var result = [command[0], "template", command[3], command[4]]
+        var index = 5
+        while index < command.count {
+            switch command[index] {
+            case "--create-namespace", "--wait": index += 1
+            case "--timeout": index += 2
+            default:
+                result.append(command[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// Renders every step of `prepared` (all of them when `only` is empty). Writes the rendered
+    /// values files (0600) and, for Helm 4, the post-renderer plugin into the state directory, as
+    /// deploy does. A failed render throws with Helm's words, site secrets replaced by `***`.
+    public static func render(
+        _ prepared: DeployPlan.Prepared, source: DeploySource, values: SiteValues, only: Set<String> = []
+    ) async throws -> [Rendered] {
+        try DeployPlan.writeRendered(prepared.renderedFiles)
+        if let executable = prepared.pluginExecutable {
+            try PostRenderPlugin.install(stateDirectory: source.stateDirectory, executable: executable)
+        }
+        let targets = try siteTargets(source)
+        var rendered: [Rendered] = []
+        for step in prepared.plan.steps where only.isEmpty || only.contains(step.component) {
+            rendered.append(try await render(step, source: source, values: values, siteTargets: targets))
+        }
+        return rendered
+    }
+
+    /// Every pushed image reference (`relocation.json`'s targets).
+    public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: source.relocation) else { throw InstallError.io("cannot read \(source.relocation)") }
+        do { return Set(try JSONDecoder().decode(RelocationMap.self, from: data).images.map(\.target)) } catch {
+            throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
+        }
+    }
+
+    /// One step, rendered as deploy's helm would render it (the values files and, for Helm 4, the
+    /// plugin must be in place).
+    public static func render(_ step: DeployPlan.Step, source: DeploySource, values: SiteValues, siteTargets: Set<String>) async throws
+        -> Rendered
+    {
+        let report = PostRenderer.failureReport(relocation: source.relocation, component: step.component)
+        try? FileManager.default.removeItem(atPath: report)  // a refusal of an earlier run
+        let command = Self.command(for: step)
+        let output = try await HelmEngine(executable: command[0]).run(Array(command.dropFirst()), environment: step.environment ?? [:])
+        guard output.status == 0 else {
+            var message = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let refusal = FileManager.default.contents(atPath: report).map({ String(decoding: $0, as: UTF8.self) }),
+                !message.contains(refusal)
+            {
+                message += "\n" + refusal  // Helm 4 does not show a plugin's own words
+            }
+            throw InstallError.bundle(
+                "component \"\(step.component)\": helm template failed: \(values.redacted(message.isEmpty ? "exit status \(output.status)" : message))"
+            )
+        }
+        let found: [DiscoveredImage]
+        do { found = try ImageDiscovery.discover(renderedManifests: output.stdout) } catch {
+            throw InstallError.bundle("component \"\(step.component)\": what helm renders cannot be read: \(error)")
+        }
+        // Test hooks run only with `helm test`, which deploy never runs.
+        let outside = found.filter { !$0.testOnly && !siteTargets.contains($0.reference) }.map {
+            "\($0.reference) (\($0.sources.joined(separator: ", ")))"
+        }
+        return Rendered(component: step.component, namespace: step.namespace, manifests: output.stdout, imagesNotFromSite: outside)
+    }
+
+    /// Why a component whose rendering names `images` outside the site registry is not installed.
+    public static func notFromSiteMessage(component: String, images: [String]) -> String {
+        "component \"\(component)\": what helm would apply still names \(images.count == 1 ? "an image" : "\(images.count) images") outside the site registry, which the cluster cannot pull here: "
+            + images.joined(separator: "; ")
+            + ". Helm 3 does not pass a chart's hooks through post-renderers (helm/helm#7891); Helm 4 does: give --helm a Helm 4 (or bundle one as a tool), or switch that hook off in the component's values"
+    }
+
+    /// Writes each component's manifests to `DIRECTORY/NN-COMPONENT.yaml` (install order; mode
+    /// 0600, as they may hold secrets) and returns the paths.
+    public static func write(_ rendered: [Rendered], to directory: String) throws -> [String] {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
+        }
+        var paths: [String] = []
+        for (number, item) in rendered.enumerated() {
+            let path = directory + "/" + String(format: "%02d-", number + 1) + item.component + ".yaml"
+            try StateFiles.write(Array(item.manifests.utf8), to: path, mode: 0o600)
+            paths.append(path)
+        }
+        return paths
+    }
+}
