@@ -6,6 +6,8 @@
 #   locked bundle; builds it again with --locked (nothing fetched, byte for byte the same); checks
 #   it three ways (airgap-install verify, stock openssl on the detached signature, sha256sum -c);
 #   and pushes it as a site would into a second, empty "site" registry straight from the archive.
+#   Then, as the site admin: init-values, plan, and what Helm would apply (real Helm rendering
+#   through our post-renderer: every image from the site registry). No Kubernetes cluster is used.
 #
 #   scripts/demo.sh
 #
@@ -18,7 +20,7 @@ cd "$ROOT"
 
 if [ -t 1 ]; then BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RESET=$'\e[0m'; else BOLD=""; DIM=""; GREEN=""; RESET=""; fi
 STEP=0
-TOTAL_STEPS=9
+TOTAL_STEPS=11
 done_heading() { printf '\n%s%s%s\n' "$BOLD" "$*" "$RESET"; }
 step() { STEP=$((STEP + 1)); printf '\n%s[%d/%d] %s%s\n' "$BOLD" "$STEP" "$TOTAL_STEPS" "$*" "$RESET"; }
 say() { printf '    %s\n' "$*"; }
@@ -256,6 +258,78 @@ r = json.load(open(sys.argv[1]))
 print(f"again: {r['blobsUploaded']} blobs uploaded, {r['blobsSkipped']} already there, tags unchanged {r['tagsUnchanged']} ({r['seconds']:.2f} s)")
 PY
 ok "a rerun sends nothing: everything is already at the site"
+
+# ------------------------------------------------------------------------------------------------
+step "At the site: the site's settings, then the exact plan (the cluster is not contacted)"
+SITE_YAML="$ROOT/bundles/demo-site.yaml"
+rm -f "$SITE_YAML"
+printf '    %s$ airgap-install init-values %s --state-dir bundles/demo-state --out bundles/demo-site.yaml%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
+"$INSTALL_BIN" init-values "$BUNDLE" --state-dir "$ROOT/bundles/demo-state" --out "$SITE_YAML" >"$WORK/init.out" 2>"$WORK/init.err" \
+  || { cat "$WORK/init.out" "$WORK/init.err" >&2; die "airgap-install init-values failed"; }
+say "the admin fills in what the bundle declares (a required value left empty is named, with every other problem, before anything runs):"
+indent <"$SITE_YAML"
+# The admin's edit, done here by a script: the address, and a password that must never be shown.
+DEMO_PASSWORD="demo-Secret-$$"
+python3 - "$SITE_YAML" "$DEMO_PASSWORD" <<'PY'
+import re, sys
+path, password = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r"(?m)^externalIP:.*$", "externalIP: 10.20.30.40", text)
+text = re.sub(r"(?m)^(\s+)adminPassword:.*$", lambda m: f'{m.group(1)}adminPassword: "{password}"', text)
+open(path, "w").write(text)
+PY
+printf '    %s$ airgap-install plan %s --values bundles/demo-site.yaml --state-dir bundles/demo-state%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
+"$INSTALL_BIN" plan "$BUNDLE" --values "$SITE_YAML" --state-dir "$ROOT/bundles/demo-state" --helm "$HELM" >"$WORK/plan.out" 2>"$WORK/plan.err" \
+  || { cat "$WORK/plan.out" "$WORK/plan.err" >&2; die "airgap-install plan failed"; }
+indent <"$WORK/plan.out"
+if grep -q -- "$DEMO_PASSWORD" "$WORK/plan.out" "$WORK/plan.err"; then die "the plan shows the admin password"; fi
+ok "components in manifest order, one helm upgrade --install each; the password is in no command and no output"
+
+# ------------------------------------------------------------------------------------------------
+step "What Helm would apply: real Helm renders each component, our post-renderer points every image at the site"
+say "(no Kubernetes cluster here: deploy would run exactly these renders inside helm upgrade --install)"
+"$INSTALL_BIN" plan "$BUNDLE" --values "$SITE_YAML" --state-dir "$ROOT/bundles/demo-state" --helm "$HELM" --json >"$WORK/plan.json" 2>"$WORK/plan.err" \
+  || { cat "$WORK/plan.err" >&2; die "airgap-install plan --json failed"; }
+# The values deploy hands Helm (site values filled in), rendered as deploy does into the state directory.
+python3 - "$ROOT/bundles/demo-state" "$SITE_YAML" "$WORK/values" <<'PY'
+import json, os, re, sys
+state, site_path, out = sys.argv[1:]
+import yaml  # PyYAML comes with helm-python-sdk's dependencies
+site = yaml.safe_load(open(site_path))
+def lookup(name):
+    node = site
+    for part in name.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return None if node is None else str(node)
+declared = {d["name"]: d for d in json.load(open(os.path.join(state, "deploy", "site-values.json")))}
+os.makedirs(out, exist_ok=True)
+pattern = re.compile(r"\{\{\s*\.Values\.([A-Za-z0-9_.]+)\s*(\|\s*quote\s*)?\}\}")
+for root, _, files in os.walk(os.path.join(state, "deploy", "values")):
+    for name in files:
+        component = os.path.basename(root)
+        text = open(os.path.join(root, name)).read()
+        def fill(match):
+            value = lookup(match.group(1)) or declared.get(match.group(1), {}).get("default", "")
+            return json.dumps(value) if match.group(2) else value
+        os.makedirs(os.path.join(out, component), exist_ok=True)
+        open(os.path.join(out, component, name), "w").write(pattern.sub(fill, text))
+PY
+python3 - "$WORK/plan.json" <<'PY' >"$WORK/steps.txt"
+import json, sys
+for step in json.load(open(sys.argv[1]))["steps"]:
+    print(step["component"], step["release"] if "release" in step else step["component"], step["namespace"], step["command"][4])
+PY
+while read -r component release namespace chart; do
+  "$HELM" template "$release" "$chart" --namespace "$namespace" $(for f in "$WORK/values/$component"/*; do printf -- '--values %s ' "$f"; done) \
+    | "$INSTALL_BIN" post-render --relocation "$ROOT/bundles/demo-state/relocation.json" --component "$component" >"$WORK/applied-$component.yaml" 2>"$WORK/post-render.err" \
+    || { cat "$WORK/post-render.err" >&2; die "rendering $component failed"; }
+  say "$component:"
+  grep -E '^\s+image:|EXTERNAL_URL' "$WORK/applied-$component.yaml" | sed 's/^ *//' | indent
+done <"$WORK/steps.txt"
+if grep -h -E '^\s+image:' "$WORK"/applied-*.yaml | grep -v -F "$SITE/astrago/" >/dev/null; then die "an image still points outside the site registry"; fi
+ok "every image comes from the site registry $SITE/astrago; the site's address landed in the platform's settings"
 
 # ------------------------------------------------------------------------------------------------
 done_heading "Done"
