@@ -8,9 +8,10 @@ import Registry
 public struct PushOptions: Sendable {
     /// Blob uploads in flight at once.
     public var concurrency = 4
-    /// Bytes per upload chunk: a blob up to this size goes up in one request; larger ones in
-    /// chunks of this size, each kept in memory until the registry has it.
-    public var chunkSize = 8 << 20
+    /// Bytes per piece handed from the archive reader to an upload: a blob up to this size goes
+    /// up in one `PUT` from memory; a larger one as one streamed `PATCH`, with at most
+    /// `PushStream.piecesQueued` pieces waiting per upload.
+    public var chunkSize = 1 << 20
     /// HEAD and manifest requests in flight at once.
     public var lookupConcurrency = 16
     /// Attempts for an upload request that breaks off.

@@ -44,7 +44,10 @@ final class ChunkChannel: @unchecked Sendable {
     func receive() async -> Item {
         await withCheckedContinuation { continuation in
             condition.lock()
-            if !items.isEmpty {
+            if closedByReceiver {
+                condition.unlock()
+                continuation.resume(returning: .abandoned)
+            } else if !items.isEmpty {
                 let item = items.removeFirst()
                 condition.broadcast()
                 condition.unlock()
@@ -56,12 +59,16 @@ final class ChunkChannel: @unchecked Sendable {
         }
     }
 
-    /// The receiver gives up: pending and future sends are dropped, a blocked sender wakes.
+    /// The receiver gives up: pending and future sends are dropped, a blocked sender wakes, and a
+    /// receive still waiting (the request body's reader) gets `.abandoned`.
     func closeReceiving() {
         condition.lock()
         closedByReceiver = true
         items.removeAll()
+        let waiting = waiter
+        waiter = nil
         condition.broadcast()
         condition.unlock()
+        waiting?.resume(returning: .abandoned)
     }
 }

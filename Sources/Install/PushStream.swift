@@ -49,6 +49,9 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
         slots = DispatchSemaphore(value: max(1, concurrency))
     }
 
+    /// Pieces of one blob that may wait for its upload (memory per upload: this many × chunk size).
+    static let piecesQueued = 4
+
     /// The uploads started so far (the pusher awaits them after verification).
     var uploadTasks: [Task<Void, Never>] { tasks }
 
@@ -165,7 +168,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     }
 
     private func startUpload(_ content: BundleIndex.Content, into repository: ImageReference) -> ChunkChannel {
-        let channel = ChunkChannel(capacity: 2)
+        let channel = ChunkChannel(capacity: Self.piecesQueued)
         let upload = BlobUpload(client: client, repository: repository, content: content, attempts: attempts)
         slots.wait()  // at most `concurrency` uploads at once; this thread is not the cooperative pool
         let slots = self.slots, outcomes = self.outcomes
