@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import TarStream
 
 /// Options of a push.
 public struct PushOptions: Sendable {
@@ -18,7 +19,7 @@ public struct PushOptions: Sendable {
     public var attempts = 5
     /// Passes over the archive to send again the blobs whose upload failed for good.
     public var repairPasses = 2
-    /// Fail when `FILE.sig` is missing (this also reads the whole archive on every run).
+    /// Fail when `FILE.sig` is missing.
     public var requireArchiveSignature = false
     /// Read and verify the whole archive even when an earlier push of the same signed
     /// bundle.json is complete in the registry and the state directory.
@@ -182,7 +183,9 @@ public struct BundlePusher: Sendable {
     /// same bundle.json is complete (`CompletedPush`), the report says so and the rest of the
     /// archive is not read. Nil: the full pass runs (and reports any problem with the bundle).
     private func earlierPushComplete(_ archive: String, started: Date) async throws -> PushReport? {
-        guard !options.requireArchiveSignature else { return nil }
+        // With --require-archive-signature, FILE.sig must be there; it is verified only when the
+        // archive is read, and the signed bundle.json already names every digest the site holds.
+        if options.requireArchiveSignature, !FileManager.default.fileExists(atPath: ArchiveParts.logicalPath(archive) + ".sig") { return nil }
         let verifier = BundleVerifier(keys: keys)
         let signed = try? await ThreadBridge.run { () throws -> (BundleIndex, [UInt8])? in
             let signed = try verifier.readSignedIndex(archive)

@@ -43,6 +43,11 @@ struct PushRerunTests {
         let full = try push(cut, fixture, registry: registry, state: state, extra: ["--full"])
         #expect(full.status == 1, "\(full.stdout)")
 
+        // --require-archive-signature: FILE.sig must be beside the archive (the cut copy has none).
+        let unsigned = try push(cut, fixture, registry: registry, state: state, extra: ["--require-archive-signature"])
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("no detached signature"), "\(unsigned.stderr)")
+        #expect(try report(try push(fixture.bundle, fixture, registry: registry, state: state, extra: ["--require-archive-signature"])).alreadyPushed)
+
         let text = try airgap(
             "airgap-install",
             [
