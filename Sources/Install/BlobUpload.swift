@@ -1,4 +1,5 @@
 import Bundle
+import NIOCore
 import OCI
 import Registry
 import Synchronization
@@ -30,7 +31,7 @@ struct BlobUpload: Sendable {
     private func upload(_ channel: ChunkChannel) async throws {
         guard case .chunk(let first) = await channel.receive() else {
             // An empty blob, or an abandoned one.
-            if content.size == 0 { return try await monolithic([]) }
+            if content.size == 0 { return try await monolithic(ByteBuffer()) }
             throw InstallError.verification("\(subject): the upload was abandoned")
         }
         switch await channel.receive() {
@@ -44,7 +45,7 @@ struct BlobUpload: Sendable {
     }
 
     /// `POST`, one `PATCH` streaming the whole blob, `PUT ?digest=`.
-    private func streamed(first: [[UInt8]], rest channel: ChunkChannel) async throws {
+    private func streamed(first: [ByteBuffer], rest channel: ChunkChannel) async throws {
         let location = try await client.startUpload(to: repository, subject: subject)
         let body = BodyPieces(first: first, channel: channel, size: content.size, subject: subject)
         let next = try await client.uploadStream(
@@ -55,7 +56,8 @@ struct BlobUpload: Sendable {
 
     /// One `POST` + `PUT`; after a broken connection or a session the registry dropped, a fresh
     /// session is tried, from the same bytes held in memory.
-    private func monolithic(_ bytes: [UInt8]) async throws {
+    private func monolithic(_ buffer: ByteBuffer) async throws {
+        let bytes = Array(buffer.readableBytesView)
         var attempt = 0
         while true {
             attempt += 1
@@ -81,7 +83,7 @@ struct BlobUpload: Sendable {
 /// never completes.
 private final class BodyPieces: Sendable {
     private struct State {
-        var first: [[UInt8]]
+        var first: [ByteBuffer]
         var sent: Int64 = 0
         var ended = false
     }
@@ -91,7 +93,7 @@ private final class BodyPieces: Sendable {
     private let size: Int64
     private let subject: String
 
-    init(first: [[UInt8]], channel: ChunkChannel, size: Int64, subject: String) {
+    init(first: [ByteBuffer], channel: ChunkChannel, size: Int64, subject: String) {
         state = Mutex(State(first: first))
         self.channel = channel
         self.size = size
@@ -100,14 +102,14 @@ private final class BodyPieces: Sendable {
 
     var ended: Bool { state.withLock { $0.ended } }
 
-    func next() async throws -> [UInt8]? {
-        let held: [UInt8]? = state.withLock { $0.first.isEmpty ? nil : $0.first.removeFirst() }
+    func next() async throws -> ByteBuffer? {
+        let held: ByteBuffer? = state.withLock { $0.first.isEmpty ? nil : $0.first.removeFirst() }
         let item: ChunkChannel.Item
         if let held { item = .chunk(held) } else { item = await channel.receive() }
         switch item {
         case .chunk(let bytes):
             let sent = state.withLock {
-                $0.sent += Int64(bytes.count); return $0.sent
+                $0.sent += Int64(bytes.readableBytes); return $0.sent
             }
             guard sent <= size else { throw InstallError.verification("\(subject): more bytes arrived than bundle.json's \(size)") }
             return bytes

@@ -1,11 +1,12 @@
 import Foundation
+import NIOCore
 
 /// Hands chunks of one blob from the thread that reads the archive to the task that uploads
 /// them, with back-pressure: the reader blocks while `capacity` chunks wait, so memory stays at
 /// `capacity × chunk size` per upload whatever the registry's speed.
 final class ChunkChannel: @unchecked Sendable {
     enum Item: Sendable {
-        case chunk([UInt8])
+        case chunk(ByteBuffer)
         /// The entry's bytes are complete and their SHA-256 matched bundle.json.
         case end
         /// Verification failed or the push was abandoned: do not complete the upload.
