@@ -76,7 +76,11 @@ let package = Package(
         // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
         .target(
             name: "Install",
-            dependencies: ["Bundle", "Registry", "OCI", "Integrity", "TarStream", "Charts", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "Charts", .product(name: "Yams", package: "Yams"),
+                // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         // Command-line options both executables share (registry flags, credentials, mirrors).
         .target(

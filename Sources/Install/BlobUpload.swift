@@ -1,12 +1,16 @@
 import Bundle
+import NIOCore
 import OCI
 import Registry
+import Synchronization
 
 /// Uploads one blob as its chunks arrive from the archive. A blob that fits in one chunk goes up
-/// in one `PUT` (retried whole from memory); a larger one in `PATCH` chunks, each kept in memory
-/// until the registry has it, resuming from the registry's own offset after a broken connection.
-/// The session is closed (`PUT ?digest=`, which the registry checks) only after the reader said
-/// the entry's SHA-256 matched the signed bundle.json.
+/// in one `PUT` (retried whole from memory); a larger one as one streamed `PATCH` whose body is
+/// the chunks as they arrive (a chain of chunk requests costs the registry an `fsync` per chunk).
+/// The body ends only after the reader said the entry's SHA-256 matched the signed bundle.json,
+/// and the session is closed (`PUT ?digest=`, which the registry checks) only then. A stream that
+/// breaks off cannot be sent again from memory: the blob is recorded as failed, and the pusher
+/// sends it again in a repair pass over the archive.
 struct BlobUpload: Sendable {
     let client: RegistryClient
     let repository: ImageReference
@@ -27,38 +31,33 @@ struct BlobUpload: Sendable {
     private func upload(_ channel: ChunkChannel) async throws {
         guard case .chunk(let first) = await channel.receive() else {
             // An empty blob, or an abandoned one.
-            if content.size == 0 { return try await monolithic([]) }
+            if content.size == 0 { return try await monolithic(ByteBuffer()) }
             throw InstallError.verification("\(subject): the upload was abandoned")
         }
-        let second = await channel.receive()
-        switch second {
+        switch await channel.receive() {
         case .end:
             return try await monolithic(first)
         case .abandoned:
             throw InstallError.verification("\(subject): the upload was abandoned")
-        case .chunk(let next):
-            var location = try await client.startUpload(to: repository, subject: subject)
-            var offset: Int64 = 0
-            location = try await send(first, at: &offset, location: location)
-            location = try await send(next, at: &offset, location: location)
-            while true {
-                switch await channel.receive() {
-                case .chunk(let bytes): location = try await send(bytes, at: &offset, location: location)
-                case .end:
-                    guard offset == content.size else {
-                        throw InstallError.verification("\(subject): \(offset) bytes arrived, bundle.json says \(content.size)")
-                    }
-                    return try await client.completeUpload(location: location, digest: content.digest, repository: repository, subject: subject)
-                case .abandoned:
-                    throw InstallError.verification("\(subject): the upload was abandoned")
-                }
-            }
+        case .chunk(let second):
+            try await streamed(first: [first, second], rest: channel)
         }
+    }
+
+    /// `POST`, one `PATCH` streaming the whole blob, `PUT ?digest=`.
+    private func streamed(first: [ByteBuffer], rest channel: ChunkChannel) async throws {
+        let location = try await client.startUpload(to: repository, subject: subject)
+        let body = BodyPieces(first: first, channel: channel, size: content.size, subject: subject)
+        let next = try await client.uploadStream(
+            StreamedBody { try await body.next() }, size: content.size, location: location, repository: repository, subject: subject)
+        guard body.ended else { throw InstallError.verification("\(subject): the registry answered before the blob was complete") }
+        try await client.completeUpload(location: next, digest: content.digest, repository: repository, subject: subject)
     }
 
     /// One `POST` + `PUT`; after a broken connection or a session the registry dropped, a fresh
     /// session is tried, from the same bytes held in memory.
-    private func monolithic(_ bytes: [UInt8]) async throws {
+    private func monolithic(_ buffer: ByteBuffer) async throws {
+        let bytes = Array(buffer.readableBytesView)
         var attempt = 0
         while true {
             attempt += 1
@@ -77,35 +76,51 @@ struct BlobUpload: Sendable {
     static func sessionLost(_ error: RegistryError) -> Bool {
         error.httpStatus == 404 && error.details.contains { $0.code == "BLOB_UPLOAD_INVALID" || $0.code == "BLOB_UPLOAD_UNKNOWN" }
     }
+}
 
-    /// Sends a chunk; after a broken connection asks the registry how much it has and resends the rest.
-    private func send(_ bytes: [UInt8], at offset: inout Int64, location: String) async throws -> String {
-        var location = location
-        var sent = 0
-        var failures = 0
-        while sent < bytes.count {
-            do {
-                let part = sent == 0 ? bytes : Array(bytes[sent...])
-                location = try await client.uploadChunk(part, at: offset + Int64(sent), location: location, repository: repository, subject: subject)
-                sent = bytes.count
-            } catch let error as RegistryError where error.isTemporary || error.httpStatus == 416 {
-                failures += 1
-                guard failures < attempts else { throw error }
-                try await Task.sleep(nanoseconds: UInt64(200_000_000 * failures))
-                // The registry may keep the session and what arrived (resume from its offset), or
-                // drop it (then the blob is sent again in a repair pass over the archive).
-                let status = try await client.uploadOffset(location: location, repository: repository, subject: subject)
-                location = status.location
-                let held = status.offset - offset
-                guard held >= 0, held <= Int64(bytes.count) else {
-                    throw InstallError.registry(
-                        "\(subject): after a broken upload the registry holds \(status.offset) bytes, which this chunk (\(offset)…\(offset + Int64(bytes.count))) cannot continue"
-                    )
-                }
-                sent = Int(held)
+/// The body of a streamed upload: the chunks already received, then the channel's until `.end`
+/// (the entry verified). Counts the bytes, so a blob longer or shorter than bundle.json says
+/// never completes.
+private final class BodyPieces: Sendable {
+    private struct State {
+        var first: [ByteBuffer]
+        var sent: Int64 = 0
+        var ended = false
+    }
+
+    private let state: Mutex<State>
+    private let channel: ChunkChannel
+    private let size: Int64
+    private let subject: String
+
+    init(first: [ByteBuffer], channel: ChunkChannel, size: Int64, subject: String) {
+        state = Mutex(State(first: first))
+        self.channel = channel
+        self.size = size
+        self.subject = subject
+    }
+
+    var ended: Bool { state.withLock { $0.ended } }
+
+    func next() async throws -> ByteBuffer? {
+        let held: ByteBuffer? = state.withLock { $0.first.isEmpty ? nil : $0.first.removeFirst() }
+        let item: ChunkChannel.Item
+        if let held { item = .chunk(held) } else { item = await channel.receive() }
+        switch item {
+        case .chunk(let bytes):
+            let sent = state.withLock {
+                $0.sent += Int64(bytes.readableBytes); return $0.sent
             }
+            guard sent <= size else { throw InstallError.verification("\(subject): more bytes arrived than bundle.json's \(size)") }
+            return bytes
+        case .end:
+            let sent = state.withLock {
+                $0.ended = true; return $0.sent
+            }
+            guard sent == size else { throw InstallError.verification("\(subject): \(sent) bytes arrived, bundle.json says \(size)") }
+            return nil
+        case .abandoned:
+            throw InstallError.verification("\(subject): the upload was abandoned")
         }
-        offset += Int64(bytes.count)
-        return location
     }
 }

@@ -3,14 +3,16 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import TarStream
 
 /// Options of a push.
 public struct PushOptions: Sendable {
     /// Blob uploads in flight at once.
     public var concurrency = 4
-    /// Bytes per upload chunk: a blob up to this size goes up in one request; larger ones in
-    /// chunks of this size, each kept in memory until the registry has it.
-    public var chunkSize = 8 << 20
+    /// Bytes per piece handed from the archive reader to an upload: a blob up to this size goes
+    /// up in one `PUT` from memory; a larger one as one streamed `PATCH`, with at most
+    /// `PushStream.piecesQueued` pieces waiting per upload.
+    public var chunkSize = 1 << 20
     /// HEAD and manifest requests in flight at once.
     public var lookupConcurrency = 16
     /// Attempts for an upload request that breaks off.
@@ -19,6 +21,9 @@ public struct PushOptions: Sendable {
     public var repairPasses = 2
     /// Fail when `FILE.sig` is missing.
     public var requireArchiveSignature = false
+    /// Read and verify the whole archive even when an earlier push of the same signed
+    /// bundle.json is complete in the registry and the state directory.
+    public var fullPass = false
     /// Where charts, files, `relocation.json` and the journal go; nil: the default for the bundle.
     public var stateDirectory: String?
     /// For a delta: the base's state directory (default: beside this one, `BASE-NAME-VERSION`).
@@ -37,7 +42,8 @@ public struct PushReport: Sendable, Codable {
     public var registry: String
     public var project: String
     public var projectOutcome: HarborProjectOutcome
-    public var archiveSignature: ArchiveSignatureOutcome
+    /// Nil when the archive was not read past bundle.json (`alreadyPushed`).
+    public var archiveSignature: ArchiveSignatureOutcome?
     public var images: Int
     public var blobsUploaded: Int
     public var bytesUploaded: Int64
@@ -51,6 +57,9 @@ public struct PushReport: Sendable, Codable {
     public var seconds: Double
     public var stateDirectory: String
     public var relocation: String
+    /// An earlier push of this signed bundle.json was found complete: every image was checked
+    /// against the registry, and the rest of the archive was not read.
+    public var alreadyPushed = false
 }
 
 /// Verifies a bundle and pushes every image into the site registry in one pass over the archive
@@ -74,6 +83,7 @@ public struct BundlePusher: Sendable {
         -> PushReport
     {
         let started = Date()
+        if !options.fullPass, let report = try await earlierPushComplete(archive, started: started) { return report }
         let counter = ProgressCounter(report: progress)
         let context = PushContext()
         let stream = PushStream(
@@ -142,14 +152,7 @@ public struct BundlePusher: Sendable {
             journal: context.journal, mountSources: context.mountSources)
         let registered = try await registration.run()
         try context.installIncoming(files: active.stagedFiles, indexBytes: active.indexBytes)
-        let relocation = RelocationMap(
-            bundle: "\(verified.index.name)-\(verified.index.version)", registry: target.registry, project: target.project,
-            images: plan.images.map { image in
-                RelocationMap.Entry(
-                    source: image.source.description,
-                    target: image.target.tag != nil ? image.target.description : image.target.pinned(to: image.digest).description,
-                    digest: image.digest)
-            })
+        let relocation = Self.relocationMap(plan, index: verified.index, target: target)
         let relocationPath = state + "/relocation.json"
         try StateFiles.writeJSON(relocation, to: relocationPath)
         let uploadedBytes = outcomes.uploaded.values.reduce(0, +)
@@ -162,6 +165,53 @@ public struct BundlePusher: Sendable {
             blobsMounted: registered.blobsMounted, manifestsPushed: registered.manifestsPushed, manifestsPresent: registered.manifestsPresent,
             tagsPushed: registered.tagsPushed, tagsUnchanged: registered.tagsUnchanged, seconds: Date().timeIntervalSince(started),
             stateDirectory: state, relocation: relocationPath)
+    }
+
+    /// Where every image of the plan goes, as `relocation.json` records it.
+    static func relocationMap(_ plan: RelocationPlan, index: BundleIndex, target: PushTarget) -> RelocationMap {
+        RelocationMap(
+            bundle: "\(index.name)-\(index.version)", registry: target.registry, project: target.project,
+            images: plan.images.map { image in
+                RelocationMap.Entry(
+                    source: image.source.description,
+                    target: image.target.tag != nil ? image.target.description : image.target.pinned(to: image.digest).description,
+                    digest: image.digest)
+            })
+    }
+
+    /// A rerun's short cut: bundle.json's signature is checked, then, if an earlier push of the
+    /// same bundle.json is complete (`CompletedPush`), the report says so and the rest of the
+    /// archive is not read. Nil: the full pass runs (and reports any problem with the bundle).
+    private func earlierPushComplete(_ archive: String, started: Date) async throws -> PushReport? {
+        // With --require-archive-signature, FILE.sig must be there; it is verified only when the
+        // archive is read, and the signed bundle.json already names every digest the site holds.
+        if options.requireArchiveSignature, !FileManager.default.fileExists(atPath: ArchiveParts.logicalPath(archive) + ".sig") { return nil }
+        let verifier = BundleVerifier(keys: keys)
+        let signed = try? await ThreadBridge.run { () throws -> (BundleIndex, [UInt8])? in
+            let signed = try verifier.readSignedIndex(archive)
+            return signed.signatureVerified ? (signed.index, signed.indexBytes) : nil
+        }
+        guard let (index, indexBytes) = signed ?? nil, let plan = try? RelocationPlan(index: index, target: target) else { return nil }
+        let state = options.stateDirectory ?? PushOptions.defaultStateDirectory(name: index.name, version: index.version)
+        let relocation = Self.relocationMap(plan, index: index, target: target)
+        let check = CompletedPush(
+            client: client, plan: plan, index: index, indexBytes: indexBytes, relocation: relocation, stateDirectory: state,
+            concurrency: options.lookupConcurrency)
+        let journal = FileManager.default.fileExists(atPath: state) ? try? PushJournal(path: state + "/journal.jsonl") : nil
+        if let reason = await check.missing() {
+            journal?.record("full-pass", ["reason": reason])
+            return nil
+        }
+        let projectOutcome = try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
+        let manifests = plan.images.reduce(0) { $0 + $1.manifests.count }
+        let tags = plan.images.filter { $0.target.tag != nil }.count
+        journal?.record("already-pushed", ["bundle": "\(index.name)-\(index.version)", "images": String(plan.images.count)])
+        return PushReport(
+            bundle: index.name, version: index.version, registry: target.registry, project: target.project, projectOutcome: projectOutcome,
+            archiveSignature: nil, images: plan.images.count, blobsUploaded: 0, bytesUploaded: 0, blobsSkipped: plan.blobHomes.count,
+            bytesSkipped: plan.blobSizes.values.reduce(0, +), blobsMounted: 0, manifestsPushed: 0, manifestsPresent: manifests, tagsPushed: 0,
+            tagsUnchanged: tags, seconds: Date().timeIntervalSince(started), stateDirectory: state, relocation: state + "/relocation.json",
+            alreadyPushed: true)
     }
 
     /// A delta leaves out the layers its base carried: each must already be in the registry, in

@@ -1,11 +1,12 @@
 import Foundation
+import NIOCore
 
 /// Hands chunks of one blob from the thread that reads the archive to the task that uploads
 /// them, with back-pressure: the reader blocks while `capacity` chunks wait, so memory stays at
 /// `capacity × chunk size` per upload whatever the registry's speed.
 final class ChunkChannel: @unchecked Sendable {
     enum Item: Sendable {
-        case chunk([UInt8])
+        case chunk(ByteBuffer)
         /// The entry's bytes are complete and their SHA-256 matched bundle.json.
         case end
         /// Verification failed or the push was abandoned: do not complete the upload.
@@ -44,7 +45,10 @@ final class ChunkChannel: @unchecked Sendable {
     func receive() async -> Item {
         await withCheckedContinuation { continuation in
             condition.lock()
-            if !items.isEmpty {
+            if closedByReceiver {
+                condition.unlock()
+                continuation.resume(returning: .abandoned)
+            } else if !items.isEmpty {
                 let item = items.removeFirst()
                 condition.broadcast()
                 condition.unlock()
@@ -56,12 +60,16 @@ final class ChunkChannel: @unchecked Sendable {
         }
     }
 
-    /// The receiver gives up: pending and future sends are dropped, a blocked sender wakes.
+    /// The receiver gives up: pending and future sends are dropped, a blocked sender wakes, and a
+    /// receive still waiting (the request body's reader) gets `.abandoned`.
     func closeReceiving() {
         condition.lock()
         closedByReceiver = true
         items.removeAll()
+        let waiting = waiter
+        waiter = nil
         condition.broadcast()
         condition.unlock()
+        waiting?.resume(returning: .abandoned)
     }
 }

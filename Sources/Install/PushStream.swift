@@ -1,5 +1,6 @@
 import Bundle
 import Foundation
+import NIOCore
 import OCI
 import Registry
 import Synchronization
@@ -12,7 +13,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
 
     private enum Current {
         case none
-        case upload(ChunkChannel, buffer: [UInt8])
+        case upload(ChunkChannel, buffer: ByteBuffer)
         case manifest(Digest, [UInt8])
         case file(fd: Int32, temporary: String, final: String)
         case skip
@@ -49,6 +50,9 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
         slots = DispatchSemaphore(value: max(1, concurrency))
     }
 
+    /// Pieces of one blob that may wait for its upload (memory per upload: this many × chunk size).
+    static let piecesQueued = 4
+
     /// The uploads started so far (the pusher awaits them after verification).
     var uploadTasks: [Task<Void, Never>] { tasks }
 
@@ -73,7 +77,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             } else if let homes = plan.blobHomes[digest], !present.contains(digest) {
                 current = .upload(
                     startUpload(BundleIndex.Content(digest: digest, mediaType: "application/octet-stream", size: entry.size), into: homes[0]),
-                    buffer: [])
+                    buffer: ByteBuffer())
             } else {
                 current = .skip
             }
@@ -104,13 +108,13 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             current = .none  // keep the buffer uniquely referenced while it grows
             var rest = chunk
             while !rest.isEmpty {
-                if buffer.isEmpty { buffer.reserveCapacity(chunkSize) }
-                let take = min(chunkSize - buffer.count, rest.count)
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+                if buffer.capacity == 0 { buffer = ByteBufferAllocator().buffer(capacity: chunkSize) }
+                let take = min(chunkSize - buffer.readableBytes, rest.count)
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
                 rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-                if buffer.count == chunkSize {
+                if buffer.readableBytes == chunkSize {
                     channel.send(.chunk(buffer))
-                    buffer = []
+                    buffer = ByteBuffer()
                 }
             }
             current = .upload(channel, buffer: buffer)
@@ -136,7 +140,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     func finish(_ entry: BundleIndex.Entry) throws {
         switch current {
         case .upload(let channel, let buffer):
-            if !buffer.isEmpty { channel.send(.chunk(buffer)) }
+            if buffer.readableBytes > 0 { channel.send(.chunk(buffer)) }
             channel.send(.end)
         case .manifest(let digest, let bytes):
             manifestBytes[digest] = bytes
@@ -165,7 +169,7 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
     }
 
     private func startUpload(_ content: BundleIndex.Content, into repository: ImageReference) -> ChunkChannel {
-        let channel = ChunkChannel(capacity: 2)
+        let channel = ChunkChannel(capacity: Self.piecesQueued)
         let upload = BlobUpload(client: client, repository: repository, content: content, attempts: attempts)
         slots.wait()  // at most `concurrency` uploads at once; this thread is not the cooperative pool
         let slots = self.slots, outcomes = self.outcomes

@@ -5,7 +5,7 @@ import NIOHTTP1
 import OCI
 
 /// The upload side of the distribution API beyond a one-shot blob: cross-repository mounts,
-/// chunked uploads that resume from the registry's own offset, and manifest lookups.
+/// a blob streamed in one request, and manifest lookups.
 extension RegistryClient {
     private func scopes(_ repository: ImageReference, mountingFrom source: ImageReference? = nil) -> [String] {
         var scopes = ["repository:\(repository.repository):pull,push"]
@@ -43,35 +43,20 @@ extension RegistryClient {
         return try self.location(of: response, repository: repository, subject: subject)
     }
 
-    /// Sends one chunk at `offset` (`PATCH` with `Content-Range`), without blind retries: a
-    /// broken connection may have delivered part of it, so the caller asks `uploadOffset` and
-    /// resends the rest. Returns the next location.
-    public func uploadChunk(_ bytes: [UInt8], at offset: Int64, location: String, repository: ImageReference, subject: String) async throws -> String
+    /// Sends a whole blob as one streamed `PATCH` (`Content-Length` of the blob, no
+    /// `Content-Range`): the registry stores it in one go, where a chain of chunks costs it an
+    /// `fsync` of the session state per chunk. Never resent (the stream cannot be read twice);
+    /// returns the next location.
+    public func uploadStream(_ body: StreamedBody, size: Int64, location: String, repository: ImageReference, subject: String) async throws
+        -> String
     {
         var request = RegistryRequest(method: .PATCH, host: repository.apiHost, path: "", url: location, scopes: scopes(repository), subject: subject)
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.headers.add(name: "Content-Range", value: "\(offset)-\(offset + Int64(bytes.count) - 1)")
-        request.headers.add(name: "Content-Length", value: String(bytes.count))
-        request.body = .bytes(bytes)
+        request.headers.add(name: "Content-Length", value: String(size))
+        request.body = .stream(body, size: size)
         let response = try await send(request, retrying: false)
         _ = try? await response.body.collect(upTo: 1 << 16)
         return try self.location(of: response, repository: repository, subject: subject)
-    }
-
-    /// How many bytes the registry holds of an upload session (its `Range: 0-N` answer), and the
-    /// session's current location.
-    public func uploadOffset(location: String, repository: ImageReference, subject: String) async throws -> (offset: Int64, location: String) {
-        let request = RegistryRequest(method: .GET, host: repository.apiHost, path: "", url: location, scopes: scopes(repository), subject: subject)
-        let response = try await send(request, passing: [204])
-        _ = try? await response.body.collect(upTo: 1 << 16)
-        let next = (try? self.location(of: response, repository: repository, subject: subject)) ?? location
-        guard let range = response.headers.first(name: "Range") else { return (0, next) }
-        let parts = range.split(separator: "-")
-        guard parts.count == 2, let end = Int64(parts[1].trimmingCharacters(in: .whitespaces)), end >= -1 else {
-            throw RegistryError(
-                registry: repository.registry, subject: subject, reason: .content("an upload status with a malformed Range \"\(range.prefix(60))\""))
-        }
-        return (end + 1, next)
     }
 
     /// Closes an upload session with the blob's digest (the registry checks it).

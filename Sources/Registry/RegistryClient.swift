@@ -72,7 +72,7 @@ public final class RegistryClient: Sendable {
             // The body is read once (a response's body cannot be iterated twice), for the error's
             // words and so the connection can be reused; a failure to read it changes nothing.
             let body = (try? await outcome.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
-            if status == 401, !answeredChallenge {
+            if status == 401, !answeredChallenge, request.body?.isReplayable ?? true {
                 answeredChallenge = true
                 let header = outcome.headers.first(name: "WWW-Authenticate")
                 let learned = try await authenticator.learn(
@@ -165,15 +165,22 @@ struct RegistryRequest: Sendable {
     var subject: String
 }
 
-/// A request body that can be produced again for each retry.
+/// A request body: bytes and files can be produced again for each retry, a stream only once.
 enum RequestBody: Sendable {
     case bytes([UInt8])
     case file(path: String, size: Int64)
+    case stream(StreamedBody, size: Int64)
+
+    var isReplayable: Bool {
+        if case .stream = self { return false }
+        return true
+    }
 
     func makeBody() throws -> HTTPClientRequest.Body {
         switch self {
         case .bytes(let bytes): return .bytes(bytes)
         case .file(let path, let size): return .stream(FileChunks(path: path), length: .known(size))
+        case .stream(let body, let size): return .stream(StreamedBodyBuffers(body: body), length: .known(size))
         }
     }
 }

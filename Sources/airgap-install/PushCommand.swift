@@ -17,7 +17,10 @@ struct PushCommand: AsyncParsableCommand {
             sent; blobs are uploaded as they stream out (nothing is unpacked to disk) and checked \
             against the signed bundle.json; manifests and tags are pushed only after the whole \
             archive verified, so a bundle that fails registers no image. Blobs the registry already \
-            has are skipped, so a rerun pushes only what is missing. Images keep their digests and \
+            has are skipped, so a rerun pushes only what is missing. When an earlier push of the \
+            same signed bundle.json is complete (every manifest and tag in the registry at its \
+            digest, charts and files in the state directory), a rerun checks that and stops \
+            without reading the rest of the archive; --full reads it all. Images keep their digests and \
             land at REGISTRY/PROJECT/<original path> (docker.io/bitnami/keycloak:22.0.5 → \
             REGISTRY/PROJECT/bitnami/keycloak:22.0.5). The Harbor project is created (private) if \
             missing; a plain OCI registry works too. Charts, files, relocation.json and journal.jsonl \
@@ -75,6 +78,11 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(name: .customLong("require-archive-signature"), help: "Fail when the detached signature FILE.sig is missing.")
     var requireArchiveSignature = false
 
+    @Flag(
+        name: .customLong("full"),
+        help: "Read and verify the whole archive even when an earlier push of the same signed bundle.json is complete.")
+    var fullPass = false
+
     @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
     var json = false
 
@@ -105,6 +113,7 @@ struct PushCommand: AsyncParsableCommand {
         options.concurrency = concurrency
         options.attempts = retries
         options.requireArchiveSignature = requireArchiveSignature
+        options.fullPass = fullPass
         options.stateDirectory = stateDirectory
         options.baseStateDirectory = baseStateDirectory
         let target = PushTarget(
@@ -131,6 +140,15 @@ struct PushCommand: AsyncParsableCommand {
         }
         if json {
             print(JSONOutput.text(report))
+        } else if report.alreadyPushed {
+            print(
+                TerminalText.escaped(
+                    """
+                    already pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project): \(report.images) images checked, every manifest and tag at the signed digest
+                    the archive was not read past bundle.json (its signature verified); --full reads and verifies all of it
+                    time: \(String(format: "%.1f", report.seconds)) s
+                    relocation: \(report.relocation)
+                    """))
         } else {
             let rate = report.seconds > 0 ? Double(report.bytesUploaded) / report.seconds : 0
             print(
@@ -139,7 +157,7 @@ struct PushCommand: AsyncParsableCommand {
                     pushed: \(report.bundle) \(report.version) → \(report.registry)/\(report.project) (\(Self.words(report.projectOutcome)))
                     images: \(report.images); manifests pushed \(report.manifestsPushed), already there \(report.manifestsPresent); tags pushed \(report.tagsPushed), unchanged \(report.tagsUnchanged)
                     blobs: uploaded \(report.blobsUploaded) (\(ByteCount.format(report.bytesUploaded))), already there \(report.blobsSkipped) (\(ByteCount.format(report.bytesSkipped))), mounted \(report.blobsMounted)
-                    time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature.rawValue)
+                    time: \(String(format: "%.1f", report.seconds)) s, \(ByteCount.format(Int64(rate)))/s; detached signature \(report.archiveSignature?.rawValue ?? "not read")
                     relocation: \(report.relocation)
                     """))
         }

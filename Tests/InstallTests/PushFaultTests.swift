@@ -33,7 +33,7 @@ struct PushFaultTests {
     }
 
     @Test func resetsMidBlobErrorsAndAStallAreRetried() throws {
-        // A 20 MiB layer goes up in three 8 MiB chunks.
+        // A 20 MiB layer goes up as one streamed PATCH; cut off, it is sent again in a repair pass.
         let fixture = try PushFixture(largeLayer: 20 << 20)
         let registry = try RegistryServer()
         let proxy = try FaultProxy(upstream: registry)
@@ -47,8 +47,14 @@ struct PushFaultTests {
         let state = fixture.root + "/state"
         let result = try push(fixture, proxy: proxy, state: state)
         #expect(result.status == 0, "\(result.stderr)")
-        let actions = try proxy.requestLog().compactMap { $0["action"] as? String }
+        let log = try proxy.requestLog()
+        let actions = log.compactMap { $0["action"] as? String }
         #expect(actions.contains { $0.hasPrefix("reset_request_after") && $0.contains("3000000") }, "\(actions)")
+        // The only blob over one piece: the PATCH that was cut off, and the repair pass's one.
+        let patches = log.filter { $0["method"] as? String == "PATCH" }.compactMap { $0["path"] as? String }
+        #expect(patches.count == 2 && Set(patches).count == 2, "\(patches)")
+        let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("repair-pass"))
         #expect(actions.filter { $0 == "status" }.count == 4)
         #expect(actions.contains("delay"))
         try checkEveryImage(fixture, registry: registry, state: state)
