@@ -5,7 +5,7 @@ import OCI
 import Registry
 
 /// Whether an earlier push of this very bundle is complete, found without reading the archive
-/// past its signed `bundle.json` (docs/adr/0010-rerun-without-reading-the-archive.md).
+/// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md).
 ///
 /// Complete means: the state directory holds the same `bundle.json` bytes (so that push got to
 /// its end), the `relocation.json` this push would write, and every chart, file and deploy entry
