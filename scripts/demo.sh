@@ -287,49 +287,20 @@ ok "components in manifest order, one helm upgrade --install each; the password 
 
 # ------------------------------------------------------------------------------------------------
 step "What Helm would apply: real Helm renders each component, our post-renderer points every image at the site"
-say "(no Kubernetes cluster here: deploy would run exactly these renders inside helm upgrade --install)"
-"$INSTALL_BIN" plan "$BUNDLE" --values "$SITE_YAML" --state-dir "$ROOT/bundles/demo-state" --helm "$HELM" --json >"$WORK/plan.json" 2>"$WORK/plan.err" \
-  || { cat "$WORK/plan.err" >&2; die "airgap-install plan --json failed"; }
-# The values deploy hands Helm (site values filled in), rendered as deploy does into the state directory.
-python3 - "$ROOT/bundles/demo-state" "$SITE_YAML" "$WORK/values" <<'PY'
-import json, os, re, sys
-state, site_path, out = sys.argv[1:]
-import yaml  # PyYAML comes with helm-python-sdk's dependencies
-site = yaml.safe_load(open(site_path))
-def lookup(name):
-    node = site
-    for part in name.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return None if node is None else str(node)
-declared = {d["name"]: d for d in json.load(open(os.path.join(state, "deploy", "site-values.json")))}
-os.makedirs(out, exist_ok=True)
-pattern = re.compile(r"\{\{\s*\.Values\.([A-Za-z0-9_.]+)\s*(\|\s*quote\s*)?\}\}")
-for root, _, files in os.walk(os.path.join(state, "deploy", "values")):
-    for name in files:
-        component = os.path.basename(root)
-        text = open(os.path.join(root, name)).read()
-        def fill(match):
-            value = lookup(match.group(1)) or declared.get(match.group(1), {}).get("default", "")
-            return json.dumps(value) if match.group(2) else value
-        os.makedirs(os.path.join(out, component), exist_ok=True)
-        open(os.path.join(out, component, name), "w").write(pattern.sub(fill, text))
-PY
-python3 - "$WORK/plan.json" <<'PY' >"$WORK/steps.txt"
-import json, sys
-for step in json.load(open(sys.argv[1]))["steps"]:
-    print(step["component"], step["release"] if "release" in step else step["component"], step["namespace"], step["command"][4])
-PY
-while read -r component release namespace chart; do
-  "$HELM" template "$release" "$chart" --namespace "$namespace" $(for f in "$WORK/values/$component"/*; do printf -- '--values %s ' "$f"; done) \
-    | "$INSTALL_BIN" post-render --relocation "$ROOT/bundles/demo-state/relocation.json" --component "$component" >"$WORK/applied-$component.yaml" 2>"$WORK/post-render.err" \
-    || { cat "$WORK/post-render.err" >&2; die "rendering $component failed"; }
-  say "$component:"
-  grep -E '^\s+image:|EXTERNAL_URL' "$WORK/applied-$component.yaml" | sed 's/^ *//' | indent
-done <"$WORK/steps.txt"
-if grep -h -E '^\s+image:' "$WORK"/applied-*.yaml | grep -v -F "$SITE/astrago/" >/dev/null; then die "an image still points outside the site registry"; fi
+say "(no Kubernetes cluster here: deploy runs these same renders inside helm upgrade --install)"
+printf '    %s$ airgap-install template %s --values bundles/demo-site.yaml --state-dir bundles/demo-state --output bundles/demo-rendered%s\n' "$DIM" "$BUNDLE_REL" "$RESET"
+rm -rf "$ROOT/bundles/demo-rendered"
+"$INSTALL_BIN" template "$BUNDLE" --values "$SITE_YAML" --state-dir "$ROOT/bundles/demo-state" --helm "$HELM" --output "$ROOT/bundles/demo-rendered" \
+  >"$WORK/template.out" 2>"$WORK/template.err" || { cat "$WORK/template.out" "$WORK/template.err" >&2; die "airgap-install template failed"; }
+indent <"$WORK/template.out"
+for file in "$ROOT/bundles/demo-rendered"/*.yaml; do
+  say "$(basename "$file"):"
+  awk '/^[[:space:]]+image:/ { print } /name: EXTERNAL_URL/ { getline value; print $0 " = " value }' "$file" | sed -e 's/^ *//' -e 's/^- //' -e 's/ = *value: / = /' | indent
+done
+if grep -h -E '^\s+image:' "$ROOT/bundles/demo-rendered"/*.yaml | grep -v -F "$SITE/astrago/" >/dev/null; then die "an image still points outside the site registry"; fi
+if grep -q -- "$DEMO_PASSWORD" "$WORK/template.out" "$WORK/template.err"; then die "template printed the admin password"; fi
 ok "every image comes from the site registry $SITE/astrago; the site's address landed in the platform's settings"
+say "the rendered files hold the admin password where the chart puts it (a Secret), so they are readable by you only: $(stat -c %A "$ROOT/bundles/demo-rendered/02-platform.yaml")"
 
 # ------------------------------------------------------------------------------------------------
 done_heading "Done"
