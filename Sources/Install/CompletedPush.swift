@@ -33,7 +33,10 @@ struct CompletedPush: Sendable {
     }
 
     private func missingState() -> String? {
-        guard let earlier = FileManager.default.contents(atPath: stateDirectory + "/bundle.json"), Array(earlier) == indexBytes else {
+        // Read only a file of exactly the signed size: the state directory is not trusted to be small.
+        guard PosixFile.regularFileSize(stateDirectory + "/bundle.json") == Int64(indexBytes.count),
+            let earlier = FileManager.default.contents(atPath: stateDirectory + "/bundle.json"), Array(earlier) == indexBytes
+        else {
             return "\(stateDirectory) holds no complete push of this bundle.json"
         }
         guard let data = FileManager.default.contents(atPath: stateDirectory + "/relocation.json"),
