@@ -33,6 +33,15 @@ final class StrictDecompressor {
     private var zlib: UnsafeMutablePointer<z_stream>?
     /// SHA-256 of the file's raw bytes, on a second thread, when asked for (a detached signature to check).
     private let rawHash: BackgroundSHA256?
+    /// Bytes read from the current file, and how far its pages were handed back to the kernel.
+    private var fileOffset: Int64 = 0, droppedUpTo: Int64 = 0
+    /// An archive is read once, front to back: the pages already read are dropped from the page
+    /// cache every `dropBehindStep` bytes, so a bundle of tens of GB does not push out what the
+    /// registry or the rest of the machine is writing (`bench/push` at 10 GB). Small files are
+    /// left alone: a cached bundle read twice in a row stays cached.
+    static let dropBehindStep: Int64 = 64 << 20
+    static let dropBehindFrom: Int64 = 1 << 30
+    private let dropBehind: Bool
 
     init(path: String, strict: Bool = true, hashFile: Bool = false) throws {
         self.path = path
@@ -53,6 +62,8 @@ final class StrictDecompressor {
         }
         nextParts = parts
         fileSize = total
+        dropBehind = total >= Self.dropBehindFrom
+        if dropBehind { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         try fillInput()
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
@@ -127,17 +138,30 @@ final class StrictDecompressor {
         inputEnd = n
         if n == 0, !nextParts.isEmpty {
             // The next part of a split archive continues the same stream.
+            dropReadPages(force: true)
             close(fd)
             fd = -1
             (fd, _) = try Self.openRegularFile(nextParts.removeFirst())
+            (fileOffset, droppedUpTo) = (0, 0)
+            if dropBehind { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
             current ^= 1  // this buffer was not filled: hand it back
             return try fillInput()
         }
         if n == 0 {
             fileEnded = true
-        } else if let rawHash {
-            tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n]))
+            dropReadPages(force: true)
+        } else {
+            fileOffset += Int64(n)
+            dropReadPages(force: false)
+            if let rawHash { tokens[current] = rawHash.update(borrowing: UnsafeRawBufferPointer(rebasing: input[0..<n])) }
         }
+    }
+
+    /// A hint (see `dropBehind`): a failure changes nothing.
+    private func dropReadPages(force: Bool) {
+        guard dropBehind, fileOffset > droppedUpTo, force || fileOffset - droppedUpTo >= Self.dropBehindStep else { return }
+        _ = posix_fadvise(fd, 0, off_t(fileOffset), Int32(POSIX_FADV_DONTNEED))
+        droppedUpTo = fileOffset
     }
 
     /// The SHA-256 of every byte of the file, once it has been read to its end; nil before.
