@@ -67,17 +67,12 @@ public enum DeployTemplate {
     public static func render(_ step: DeployPlan.Step, source: DeploySource, values: SiteValues, siteTargets: Set<String>) async throws
         -> Rendered
     {
-        let report = PostRenderer.failureReport(relocation: source.relocation, component: step.component)
-        try? FileManager.default.removeItem(atPath: report)  // a refusal of an earlier run
+        PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
         let command = Self.command(for: step)
         let output = try await HelmEngine(executable: command[0]).run(Array(command.dropFirst()), environment: step.environment ?? [:])
         guard output.status == 0 else {
-            var message = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let refusal = FileManager.default.contents(atPath: report).map({ String(decoding: $0, as: UTF8.self) }),
-                !message.contains(refusal)
-            {
-                message += "\n" + refusal  // Helm 4 does not show a plugin's own words
-            }
+            let message = PostRenderer.withRecordedFailure(
+                output.stderr.trimmingCharacters(in: .whitespacesAndNewlines), relocation: source.relocation, component: step.component)
             throw InstallError.bundle(
                 "component \"\(step.component)\": helm template failed: \(values.redacted(message.isEmpty ? "exit status \(output.status)" : message))"
             )

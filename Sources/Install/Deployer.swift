@@ -110,8 +110,7 @@ public struct Deployer: Sendable {
             progress("\(label): helm upgrade --install \(step.release) (namespace \(step.namespace)) …")
             journal.record(
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
-            let report = PostRenderer.failureReport(relocation: source.relocation, component: step.component)
-            try? FileManager.default.removeItem(atPath: report)  // a refusal of an earlier run
+            PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
             let started = Date()
             var output: HelmEngine.Output
             do {
@@ -128,11 +127,7 @@ public struct Deployer: Sendable {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
             } else {
-                if let refusal = FileManager.default.contents(atPath: report).map({ String(decoding: $0, as: UTF8.self) }),
-                    !output.stderr.contains(refusal)
-                {
-                    output.stderr += "\n" + refusal  // Helm 4 does not show a plugin's own words
-                }
+                output.stderr = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
                 let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
                 let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)

@@ -16,6 +16,20 @@ public enum PostRenderer {
         try? StateFiles.write(Array(message.utf8), to: path)
     }
 
+    /// Forgets a refusal recorded by an earlier run, before helm runs the post-renderer again.
+    public static func clearFailure(relocation: String, component: String?) {
+        try? FileManager.default.removeItem(atPath: failureReport(relocation: relocation, component: component))
+    }
+
+    /// Helm's message with the post-renderer's recorded refusal added when Helm did not show it
+    /// (Helm 4 does not show a plugin's own words).
+    public static func withRecordedFailure(_ helmMessage: String, relocation: String, component: String?) -> String {
+        guard let refusal = FileManager.default.contents(atPath: failureReport(relocation: relocation, component: component)),
+            case let text = String(decoding: refusal, as: UTF8.self), !helmMessage.contains(text)
+        else { return helmMessage }
+        return helmMessage + "\n" + text
+    }
+
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
     /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
     public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {

@@ -96,11 +96,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var steps: DeployStepOptions
 
-    @Option(
-        name: .customLong("username"),
-        help: ArgumentHelp(
-            "The registry account deploy will be given: plan then shows the image pull secret steps (it reads no password).", valueName: "user"))
-    var username: String?
+    @OptionGroup var plannedLogin: PlannedLoginOptions
 
     @Flag(
         name: .customLong("json"),
@@ -112,7 +108,7 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let deploy = try source.open()
         let prepared: DeployPlan.Prepared
-        do { prepared = try await steps.prepare(deploy, site: try deploy.siteValues(steps.values), login: username != nil) } catch {
+        do { prepared = try await steps.prepare(deploy, site: try deploy.siteValues(steps.values), login: plannedLogin.login) } catch {
             throw DeployFailure.from(error)
         }
         if json {

@@ -54,3 +54,16 @@ struct ClusterOptions: ParsableArguments {
 
     func cluster() throws -> Kubectl { Kubectl(executable: try DeployTools.kubectl(kubectl), kubeconfig: kubeconfig) }
 }
+
+/// `--username` for commands that only show or render what deploy would do (plan, template): the
+/// registry account deploy will be given, so the image pull secret appears; no password is read.
+struct PlannedLoginOptions: ParsableArguments {
+    @Option(
+        name: .customLong("username"),
+        help: ArgumentHelp(
+            "The registry account deploy will be given: the image pull secret then appears in the steps and pod specs (no password is read).",
+            valueName: "user"))
+    var username: String?
+
+    var login: Bool { username != nil }
+}

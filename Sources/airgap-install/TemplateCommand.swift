@@ -33,10 +33,7 @@ struct TemplateCommand: AsyncParsableCommand {
     @Option(name: .customLong("only"), help: ArgumentHelp("Render only this component (repeatable).", valueName: "name"))
     var only: [String] = []
 
-    @Option(
-        name: .customLong("username"),
-        help: ArgumentHelp("The registry account deploy will be given: pod specs then name the image pull secret.", valueName: "user"))
-    var username: String?
+    @OptionGroup var plannedLogin: PlannedLoginOptions
 
     @Option(name: .customLong("output"), help: ArgumentHelp("Write DIR/NN-COMPONENT.yaml instead of standard output.", valueName: "dir"))
     var output: String?
@@ -45,7 +42,7 @@ struct TemplateCommand: AsyncParsableCommand {
         let deploy = try source.open()
         do {
             let site = try deploy.siteValues(steps.values)
-            let prepared = try await steps.prepare(deploy, site: site, login: username != nil)
+            let prepared = try await steps.prepare(deploy, site: site, login: plannedLogin.login)
             let known = Set(prepared.plan.steps.map(\.component))
             for name in only where !known.contains(name) {
                 throw CommandFailure(
