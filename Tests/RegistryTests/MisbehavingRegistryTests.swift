@@ -102,4 +102,22 @@ struct MisbehavingRegistryTests {
         let text = "\(try #require(error))"
         #expect(text.contains("Docker-Content-Digest header \"sha256:12\" is malformed"), "\(text)")
     }
+
+    /// A manifest's sizes are summed in checked arithmetic: layers whose sizes add up past
+    /// `Int64.max` are refused with a clear error, not wrapped into a small or negative total.
+    @Test func aManifestWhoseLayerSizesOverflowIsRefused() throws {
+        func layer(_ n: Int, size: String) -> String {
+            #"{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:\#(String(repeating: "\(n)", count: 64))","size":\#(size)}"#
+        }
+        let body =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:\#(String(repeating: "0", count: 64))","size":2},"layers":[\#(layer(1, size: "9223372036854775000")),\#(layer(2, size: "9223372036854775000"))]}"#
+        let server = try CannedHTTPServer([.init("GET", "/v2/apps/huge/manifests/1", headers: ["Content-Type": MediaType.ociManifest], body: body)])
+        let layout = try TestPaths.scratch("overflow-layout")
+        let result = try airgapBundle(
+            ["pull", "\(server.host)/apps/huge:1", "--oci-layout", layout, "--insecure-registry", server.host],
+            environment: ["DOCKER_CONFIG": try TestPaths.scratch("no-config")])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("apps/huge") && result.stderr.contains("add up to more than \(Int64.max) bytes"), "\(result.stderr)")
+        #expect(!server.requests().contains { $0.contains("/blobs/") }, "no blob is asked for: \(server.requests())")
+    }
 }

@@ -48,19 +48,24 @@ public struct ImagePuller: Sendable {
             for blob in image.blobs where sources[blob.digest] == nil && !presentDigests.contains(blob.digest) {
                 if layout.hasBlob(blob) {
                     presentDigests.insert(blob.digest)
-                    present += blob.size
+                    present = DeclaredSizes.sum([present, blob.size]) ?? Int64.max
                     continue
                 }
                 sources[blob.digest] = (blob, image.reference)
             }
         }
         let work = sources.values.sorted { $0.0.size > $1.0.size }
-        do { try checkSpace(work.reduce(0) { $0 + $1.0.size }) } catch {
+        // Each image's sizes were checked; the sum over all of them is checked too.
+        guard let bytesToFetch = DeclaredSizes.sum(work.map(\.0.size)) else {
+            let why = "the registries' manifests declare blob sizes that add up to more than \(Int64.max) bytes; nothing is pulled"
+            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(why)"))) }
+        }
+        do { try checkSpace(bytesToFetch) } catch {
             return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(error)"))) }
         }
         events(
             .planned(
-                bytesToFetch: work.reduce(0) { $0 + $1.0.size }, blobsToFetch: work.count, bytesPresent: present,
+                bytesToFetch: bytesToFetch, blobsToFetch: work.count, bytesPresent: present,
                 images: resolved.filter { if case .success = $0 { true } else { false } }.count))
         let fetchErrors = await boundedMap(work, limit: concurrency) { (blob, reference) -> (Digest, String)? in
             do {
@@ -123,6 +128,13 @@ public struct ImagePuller: Sendable {
         } else {
             top = try await client.manifest(for: reference)
         }
+        let image = try await resolveUnchecked(reference, top: top)
+        // A manifest is hostile input: its sizes are summed in checked arithmetic before anything else.
+        _ = try DeclaredSizes.total(of: image.blobs, image: reference)
+        return image
+    }
+
+    private func resolveUnchecked(_ reference: ImageReference, top: ManifestDocument) async throws -> ResolvedImage {
         switch top.content {
         case .image(let manifest):
             return ResolvedImage(
@@ -203,12 +215,14 @@ public struct ImagePuller: Sendable {
         entry.annotations = annotations
         try layout.addToIndex(entry)
 
-        var seen = Set<Digest>()
-        let blobBytes = image.blobs.filter { seen.insert($0.digest).inserted }.reduce(Int64(0)) { $0 + $1.size }
+        let blobBytes = try DeclaredSizes.total(of: image.blobs, image: image.reference)
         let manifestBytes = image.children.reduce(Int64(image.top.bytes.count)) { $0 + Int64($1.bytes.count) }
+        guard let size = DeclaredSizes.sum([blobBytes, manifestBytes]) else {
+            throw PullFailure(message: "\(image.reference): its blobs and manifests add up to more than \(Int64.max) bytes")
+        }
         return PulledImage(
             reference: image.reference.description, digest: image.top.descriptor.digest, mediaType: image.top.descriptor.mediaType,
-            size: blobBytes + manifestBytes, platforms: platforms.map(\.description),
+            size: size, platforms: platforms.map(\.description),
             sourceIndexDigest: image.sourceIndexDigest, warnings: warnings)
     }
 }
