@@ -244,12 +244,13 @@ public struct BundlePusher: Sendable {
         }
         let everyRepository = plan.images.map(\.target.repositoryOnly)
         let missing = plan.expectedAtSite.subtracting(present).sorted { $0.description < $1.description }
-        let client = self.client
+        let client = self.client, sizes = plan.blobSizes
         let candidatesFound = candidates
         let found: [Digest: ImageReference] = try ThreadBridge.wait {
             var found: [Digest: ImageReference] = [:]
             for digest in missing {
-                for repository in (candidatesFound[digest] ?? []) + everyRepository where try await client.blobExists(digest, in: repository) {
+                for repository in (candidatesFound[digest] ?? []) + everyRepository
+                where try await client.blobExists(digest, size: sizes[digest], in: repository) {
                     found[digest] = repository
                     break
                 }
@@ -278,7 +279,7 @@ public struct BundlePusher: Sendable {
         context.journal?.record(
             "push-started", ["bundle": "\(signed.index.name)-\(signed.index.version)", "registry": target.registry, "project": target.project])
         counter.setTotal(signed.index.entriesSize)
-        let client = self.client, target = self.target, lookups = options.lookupConcurrency
+        let client = self.client, target = self.target, lookups = options.lookupConcurrency, sizes = plan.blobSizes
         context.projectOutcome = try ThreadBridge.wait {
             try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
         }
@@ -290,7 +291,7 @@ public struct BundlePusher: Sendable {
                 var pending = homes[...]
                 func next(_ group: inout ThrowingTaskGroup<(Digest, Bool), Error>) {
                     guard let (digest, home) = pending.popFirst() else { return }
-                    group.addTask { (digest, try await client.blobExists(digest, in: home)) }
+                    group.addTask { (digest, try await client.blobExists(digest, size: sizes[digest], in: home)) }
                 }
                 for _ in 0..<lookups { next(&group) }
                 while let (digest, exists) = try await group.next() {
@@ -306,7 +307,7 @@ public struct BundlePusher: Sendable {
         let mountable: [Digest: ImageReference] = try ThreadBridge.wait {
             var found: [Digest: ImageReference] = [:]
             for (digest, others) in elsewhere {
-                for repository in others where try await client.blobExists(digest, in: repository) {
+                for repository in others where try await client.blobExists(digest, size: sizes[digest], in: repository) {
                     found[digest] = repository
                     break
                 }

@@ -41,7 +41,7 @@ struct ImageRegistration: Sendable {
         var counts = Counts()
         for (digest, source) in mountSources.sorted(by: { $0.key.description < $1.key.description }) {
             guard let home = plan.blobHomes[digest]?.first, home != source else { continue }
-            if try await client.blobExists(digest, in: home) { continue }
+            if try await client.blobExists(digest, size: plan.blobSizes[digest], in: home) { continue }
             guard try await client.mountBlob(digest, from: source, into: home) else {
                 throw InstallError.registry("\(home.name): the registry would not mount the base's blob \(digest) from \(source.repository)")
             }
@@ -53,7 +53,7 @@ struct ImageRegistration: Sendable {
     private func mountWithinBundle() async throws -> Counts {
         let pairs = plan.blobHomes.flatMap { digest, homes in homes.dropFirst().map { (digest, homes[0], $0) } }
         return try await bounded(pairs) { digest, home, repository in
-            if try await client.blobExists(digest, in: repository) { return Counts() }
+            if try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) { return Counts() }
             guard try await client.mountBlob(digest, from: home, into: repository) else {
                 throw InstallError.registry(
                     "\(repository.name): the registry would not mount blob \(digest) from \(home.repository); it does not support cross-repository mounts"

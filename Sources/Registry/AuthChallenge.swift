@@ -7,6 +7,11 @@ struct AuthChallenge: Sendable, Hashable {
     var realm: String? { parameters["realm"] }
     var service: String? { parameters["service"] }
 
+    /// What errors call it: `Basic` or `the token service REALM`.
+    var describedService: String {
+        scheme == .basic ? "Basic credentials" : "the token service \(realm ?? "(no realm)")"
+    }
+
     /// Parses the first Basic or Bearer challenge of a header value; nil for other schemes.
     init?(header: String) {
         let trimmed = header.drop(while: { $0 == " " })

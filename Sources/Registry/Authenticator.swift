@@ -16,6 +16,7 @@ actor Authenticator {
     private let credentials: CredentialStore
     private let configuration: RegistryConfiguration
     private var challenges: [String: AuthChallenge] = [:]
+    private var firstChallenges: [String: AuthChallenge] = [:]
     private var tokens: [TokenKey: CachedToken] = [:]
     private var pending: [TokenKey: Task<CachedToken, Error>] = [:]
 
@@ -51,6 +52,16 @@ actor Authenticator {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("HTTP 401 without a Basic or Bearer challenge"))
         }
         let previous = challenges[host]
+        // The token service is the one the registry named in its first challenge: a later answer
+        // (or a proxy, or a redirect) naming another one gets no credentials.
+        if let first = firstChallenges[host], first.scheme != challenge.scheme || first.realm != challenge.realm {
+            throw RegistryError(
+                registry: host, subject: subject,
+                reason: .authentication(
+                    "the registry first asked for \(first.describedService) and now for \(challenge.describedService); credentials go only to the first"
+                ))
+        }
+        if firstChallenges[host] == nil { firstChallenges[host] = challenge }
         challenges[host] = challenge
         tokens[TokenKey(host: host, scopes: scopes.sorted())] = nil
         if challenge.scheme == .basic, credentials.credential(for: host) == nil { return false }
@@ -68,6 +79,11 @@ actor Authenticator {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the bearer challenge has no usable realm"))
         }
         let realmAuthority = realmURL.port.map { "\(realmHost):\($0)" } ?? realmHost
+        guard Origin(realm).isTCP else {
+            throw RegistryError(
+                registry: host, subject: subject,
+                reason: .authentication("the token service \(realm) is not an http or https URL; token requests go over TCP only"))
+        }
         if realmScheme == "http", configuration.scheme(for: host) == "https", !configuration.insecureHosts.contains(realmAuthority) {
             throw RegistryError(
                 registry: host, subject: subject,
@@ -127,7 +143,9 @@ actor Authenticator {
             }
         }
         let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: 1 << 20) } catch is NIOTooManyBytesError {
+        do {
+            body = try await withTimeLimit(seconds: configuration.timeLimit(forBytes: 0)) { try await response.body.collect(upTo: 1 << 20) }
+        } catch is NIOTooManyBytesError {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered with more than 1 MiB"))
         } catch {
             let (why, temporary) = ConnectionFailure.describe(error)

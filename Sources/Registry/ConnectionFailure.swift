@@ -15,6 +15,8 @@ enum ConnectionFailure {
 
     static func describe(_ error: Error) -> (message: String, temporary: Bool) {
         switch error {
+        case let error as RequestDeadlineExceeded:
+            return ("the request did not finish within its time limit of \(Int(error.seconds.rounded(.up))) s (--timeout, and more for a blob)", true)
         case let error as IOError: return describe(errno: error.errnoCode)
         case let error as NIOConnectionError:
             return describe(

@@ -86,7 +86,7 @@ extension RegistryClient {
             do {
                 let response = try await http.execute(request, timeout: .seconds(configuration.readTimeoutSeconds))
                 let status = Int(response.status.code)
-                let bytes = method == .HEAD ? [] : Array((try await response.body.collect(upTo: 1 << 20)).readableBytesView)
+                let bytes = method == .HEAD ? [] : Array((try await collect(response, upTo: 1 << 20)).readableBytesView)
                 let temporary = status == 429 || (500...599).contains(status) && status != 501
                 if temporary, attempt < configuration.retry.maxAttempts {
                     try await configuration.retry.sleep(

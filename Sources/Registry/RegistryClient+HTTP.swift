@@ -15,7 +15,7 @@ extension RegistryClient {
 
     /// A whole small response body. Too large is the registry's content; a broken transfer is the connection's.
     func collectBody(_ response: HTTPClientResponse, upTo limit: Int, what: String, registry: String, subject: String) async throws -> ByteBuffer {
-        do { return try await response.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+        do { return try await collect(response, upTo: limit) } catch is NIOTooManyBytesError {
             throw RegistryError(registry: registry, subject: subject, reason: .content("\(what) is larger than \(limit) bytes"))
         } catch {
             let (why, temporary) = ConnectionFailure.describe(error)
@@ -35,13 +35,17 @@ extension RegistryClient {
         }
         let file: DownloadFile
         do { file = try await BlockingWork.run { try DownloadFile(path: path) } } catch { throw storageError(error) }
-        var batch = ChunkBatch()
+        // The whole body within the time limit of its announced length (or of the document limit).
+        let expected = response.headers.first(name: "Content-Length").flatMap(Int64.init) ?? (256 << 20)
         do {
-            for try await chunk in response.body {
-                batch.append(chunk)
-                if batch.isFull { try await file.write(batch.take()) }
+            try await withTimeLimit(seconds: configuration.timeLimit(forBytes: expected)) {
+                var batch = ChunkBatch()
+                for try await chunk in response.body {
+                    batch.append(chunk)
+                    if batch.isFull { try await file.write(batch.take()) }
+                }
+                try await file.write(batch.take())
             }
-            try await file.write(batch.take())
         } catch let error as FileSystemError {
             file.discard()
             throw storageError(error)

@@ -71,7 +71,7 @@ extension RegistryClient {
     /// run off the cooperative thread pool (`BlockingWork`), about 1 MiB at a time.
     public func fetchBlob(
         _ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
-        progress: @Sendable (Int64) -> Void = { _ in }
+        progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
         func contentError(_ why: String) -> RegistryError {
@@ -111,26 +111,36 @@ extension RegistryClient {
             }
             let remaining = descriptor.size - writer.bytesWritten
             if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != remaining {
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                await drain(response)
                 throw contentError(
                     length < remaining
                         ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
                         : "the registry sends \(length) bytes where the manifest declares \(remaining)")
             }
-            var batch = ChunkBatch()
             do {
                 do {
-                    for try await chunk in response.body {
-                        batch.append(chunk)
-                        progress(Int64(chunk.readableBytes))
-                        if batch.isFull { try await Self.write(batch.take(), to: writer) }
+                    // The whole body within its time limit: a registry that trickles it one byte
+                    // at a time keeps each read under the read timeout, not the transfer.
+                    try await withTimeLimit(seconds: configuration.timeLimit(forBytes: remaining)) { [writer] in
+                        var batch = ChunkBatch()
+                        do {
+                            for try await chunk in response.body {
+                                batch.append(chunk)
+                                progress(Int64(chunk.readableBytes))
+                                if batch.isFull { try await Self.write(batch.take(), to: writer) }
+                            }
+                            try await Self.write(batch.take(), to: writer)
+                        } catch let error as BlobWriteError {
+                            throw error
+                        } catch {
+                            // The bytes that did arrive are good: keep them, so a resume starts after them.
+                            try await Self.write(batch.take(), to: writer)
+                            throw error
+                        }
                     }
-                    try await Self.write(batch.take(), to: writer)
                 } catch let error as BlobWriteError {
                     throw error
                 } catch {
-                    // The bytes that did arrive are good: keep them, so a resume starts after them.
-                    try await Self.write(batch.take(), to: writer)
                     let (why, temporary) = ConnectionFailure.describe(error)
                     guard temporary, attempt < configuration.retry.maxAttempts else {
                         let got = writer.bytesWritten

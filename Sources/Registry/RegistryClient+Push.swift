@@ -7,13 +7,31 @@ import OCI
 extension RegistryClient {
     private func pushScopes(_ repository: ImageReference) -> [String] { ["repository:\(repository.repository):pull,push"] }
 
-    /// Whether the repository already holds a blob (`HEAD`; 404 means no).
-    public func blobExists(_ digest: Digest, in repository: ImageReference) async throws -> Bool {
+    /// Whether the repository already holds a blob (`HEAD`; 404 means no). An answer that names
+    /// another digest (`Docker-Content-Digest`) or another size (`Content-Length`, when `size` is
+    /// given) is a mismatch and an error, never "already there"; an answer without a length is
+    /// taken as "not there" when the size matters, so the blob is sent again.
+    public func blobExists(_ digest: Digest, size: Int64?, in repository: ImageReference) async throws -> Bool {
+        let subject = "\(repository.name): blob \(digest)"
         let request = RegistryRequest(
             method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(digest)",
-            scopes: pushScopes(repository), subject: "\(repository.name): blob \(digest)")
+            scopes: pushScopes(repository), subject: subject)
         let response = try await send(request, passing: [404])
-        return response.status.code != 404
+        await drain(response)
+        if response.status.code == 404 { return false }
+        if let announced = try Self.announcedDigest(response.headers, registry: repository.registry, subject: subject), announced != digest {
+            throw RegistryError(
+                registry: repository.registry, subject: subject,
+                reason: .content("asked for the blob \(digest), the registry answers for \(announced)"))
+        }
+        guard let size else { return true }
+        guard let header = response.headers.first(name: "Content-Length") else { return false }
+        guard let length = Int64(header.trimmingCharacters(in: .whitespaces)), length == size else {
+            throw RegistryError(
+                registry: repository.registry, subject: subject,
+                reason: .content("the registry holds it with \(header) bytes, where the bundle says \(size)"))
+        }
+        return true
     }
 
     /// Uploads a blob in one streamed `PUT` (POST for a session, then PUT with the digest).
@@ -23,15 +41,14 @@ extension RegistryClient {
             method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
             scopes: pushScopes(repository), subject: subject)
         let session = try await send(start)
-        _ = try? await session.body.collect(upTo: 1 << 16)
-        guard let location = session.headers.first(name: "Location"),
-            let base = URL(string: location, relativeTo: URL(string: baseURL(repository.apiHost) + "/"))
-        else {
+        await drain(session)
+        guard let location = session.headers.first(name: "Location") else {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no Location"))
         }
-        let separator = base.absoluteString.contains("?") ? "&" : "?"
+        let base = try uploadLocation(location, repository: repository, subject: subject)
+        let separator = base.contains("?") ? "&" : "?"
         var put = RegistryRequest(
-            method: .PUT, host: repository.apiHost, path: "", url: base.absoluteString + separator + "digest=\(descriptor.digest)",
+            method: .PUT, host: repository.apiHost, path: "", url: base + separator + "digest=\(descriptor.digest)",
             scopes: pushScopes(repository), subject: subject)
         put.headers.add(name: "Content-Type", value: "application/octet-stream")
         put.headers.add(name: "Content-Length", value: String(descriptor.size))
@@ -40,7 +57,7 @@ extension RegistryClient {
         case .file(let path): put.body = .file(path: path, size: descriptor.size)
         }
         let done = try await send(put)
-        _ = try? await done.body.collect(upTo: 1 << 16)
+        await drain(done)
     }
 
     /// Puts a manifest under a tag or digest; returns the digest the registry announces (or ours).
@@ -52,7 +69,7 @@ extension RegistryClient {
         request.headers.add(name: "Content-Type", value: mediaType)
         request.body = .bytes(bytes)
         let response = try await send(request)
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         // A registry that announces no digest gets ours; one that announces a malformed digest is an error.
         return try Self.announcedDigest(response.headers, registry: repository.registry, subject: "\(repository.name):\(reference)")
             ?? Digest.of(bytes)

@@ -24,11 +24,11 @@ extension RegistryClient {
             scopes: scopes(repository, mountingFrom: source), subject: subject)
         let response = try await send(request)
         // Draining a small body we do not need; a failure to read it changes nothing.
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         if response.status.code == 201 { return true }
         if let location = response.headers.first(name: "Location"), let url = uploadURL(location, repository: repository) {
             let cancel = RegistryRequest(method: .DELETE, host: repository.apiHost, path: "", url: url, scopes: scopes(repository), subject: subject)
-            if let cancelled = try? await send(cancel, passing: [404, 405]) { _ = try? await cancelled.body.collect(upTo: 1 << 16) }
+            if let cancelled = try? await send(cancel, passing: [404, 405]) { await drain(cancelled) }
         }
         return false
     }
@@ -39,7 +39,7 @@ extension RegistryClient {
             method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
             scopes: scopes(repository), subject: subject)
         let response = try await send(request)
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         return try self.location(of: response, repository: repository, subject: subject)
     }
 
@@ -55,7 +55,7 @@ extension RegistryClient {
         request.headers.add(name: "Content-Length", value: String(size))
         request.body = .stream(body, size: size)
         let response = try await send(request, retrying: false)
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         return try self.location(of: response, repository: repository, subject: subject)
     }
 
@@ -71,7 +71,7 @@ extension RegistryClient {
         // A PUT that carries bytes is not resent blindly: a broken one may leave the session
         // invalid; the caller starts a fresh session instead.
         let response = try await send(request, retrying: finalBytes.isEmpty)
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
     }
 
     /// The digest a tag or digest resolves to in `repository` (`HEAD` on the manifest), or nil
@@ -96,13 +96,32 @@ extension RegistryClient {
     }
 
     private func location(of response: HTTPClientResponse, repository: ImageReference, subject: String) throws -> String {
-        guard let header = response.headers.first(name: "Location"), let url = uploadURL(header, repository: repository) else {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no usable Location"))
+        guard let header = response.headers.first(name: "Location") else {
+            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no Location"))
         }
-        return url
+        return try uploadLocation(header, repository: repository, subject: subject)
     }
 
     private func uploadURL(_ location: String, repository: ImageReference) -> String? {
-        URL(string: location, relativeTo: URL(string: baseURL(repository.apiHost) + "/"))?.absoluteString
+        try? uploadLocation(location, repository: repository, subject: "")
+    }
+
+    /// An upload session's `Location` as an absolute URL, which must be on the registry's own
+    /// origin (scheme, host and port): a blob and its credentials are never sent anywhere else,
+    /// nor to a local socket (`http+unix://`).
+    func uploadLocation(_ location: String, repository: ImageReference, subject: String) throws -> String {
+        let base = baseURL(configuration.endpoint(for: repository.apiHost))
+        guard let url = URL(string: location, relativeTo: URL(string: base + "/"))?.absoluteString else {
+            throw RegistryError(
+                registry: repository.registry, subject: subject, reason: .content("the upload session's Location \(location) is not a URL"))
+        }
+        guard Origin(url) == Origin(base) else {
+            throw RegistryError(
+                registry: repository.registry, subject: subject,
+                reason: .content(
+                    "the upload session's Location \(location) is not on \(Origin(base)); a blob is uploaded only to the registry it is pushed to"
+                ))
+        }
+        return url
     }
 }

@@ -42,8 +42,14 @@ public final class RegistryClient: Sendable {
     /// The base URL of a registry host's API: `https://host/v2/` (or `http` for insecure hosts).
     func baseURL(_ host: String) -> String { "\(configuration.scheme(for: host))://\(host)" }
 
-    /// Sends a request with authentication, retries (429, 5xx, broken connections) and redirects
-    /// (`Authorization` is dropped when a redirect leaves the registry's origin).
+    /// Sends a request with authentication, retries (429, 5xx, broken connections) and, for
+    /// downloads only, redirects over HTTP(S).
+    ///
+    /// Credentials go only to the registry's own origin (scheme, host and port): never to an
+    /// absolute URL or a redirect elsewhere, and a `401` from elsewhere is an error, never a
+    /// challenge to answer. The answer's head must arrive within the request's time limit
+    /// (`RegistryConfiguration.timeLimit`); callers read its body with `collect` or
+    /// `drain`, which bound it the same way.
     ///
     /// Returns the response when its status is 2xx or listed in `passing`; otherwise throws a
     /// `RegistryError` carrying the registry's `errors` array.
@@ -58,35 +64,42 @@ public final class RegistryClient: Sendable {
         var answeredChallenge = false
         while true {
             attempt += 1
-            let outcome: HTTPClientResponse
-            let authorized: Bool
+            let outcome: SentRequest
             do {
-                (outcome, authorized) = try await sendOnce(request)
+                outcome = try await sendOnce(request)
             } catch let error as RegistryError {
                 guard error.isTemporary, attempt < maxAttempts else { throw error }
                 try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
                 continue
             }
-            let status = Int(outcome.status.code)
-            if (200..<300).contains(status) || passing.contains(status) { return outcome }
+            let response = outcome.response
+            let status = Int(response.status.code)
+            if (200..<300).contains(status) || passing.contains(status) { return response }
             // The body is read once (a response's body cannot be iterated twice), for the error's
             // words and so the connection can be reused; a failure to read it changes nothing.
-            let body = (try? await outcome.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+            let body = (try? await collect(response, upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+            if status == 401, !outcome.fromRegistry {
+                throw RegistryError(
+                    registry: request.host, subject: request.subject,
+                    reason: .authentication(
+                        "the registry redirected the request to \(outcome.origin), which asks for credentials; they are sent only to \(request.host) and the token service it names"
+                    ))
+            }
             if status == 401, !answeredChallenge, request.body?.isReplayable ?? true {
                 answeredChallenge = true
-                let header = outcome.headers.first(name: "WWW-Authenticate")
+                let header = response.headers.first(name: "WWW-Authenticate")
                 let learned = try await authenticator.learn(
                     challengeHeader: header, host: request.host, scopes: request.scopes, subject: request.subject)
                 // A request sent before any challenge was known (many start at once on a fresh
                 // client) carried no credentials: answering the challenge can still help it.
-                if learned || !authorized {
+                if learned || !outcome.authorized {
                     attempt -= 1
                     continue
                 }
             }
-            let error = Self.error(from: outcome, body: body, request: request, authenticator: authenticator)
+            let error = Self.error(from: response, body: body, request: request, authenticator: authenticator)
             if error.isTemporary, attempt < maxAttempts {
-                let retryAfter = outcome.headers.first(name: "Retry-After").flatMap(Double.init)
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
                 try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: retryAfter)
                 continue
             }
@@ -94,37 +107,70 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    /// One try: authorization header, then up to 5 redirects.
-    /// Returns the response and whether it was sent with an `Authorization` header.
-    private func sendOnce(_ request: RegistryRequest) async throws -> (HTTPClientResponse, Bool) {
+    /// What one try got: the answer, whether it was sent with an `Authorization` header, and
+    /// where it came from (a redirect may have led elsewhere).
+    private struct SentRequest {
+        var response: HTTPClientResponse
+        var authorized: Bool
+        var fromRegistry: Bool
+        var origin: String
+    }
+
+    /// One try: authorization header (for the registry's own origin only), then, for a `GET` or
+    /// `HEAD`, up to 5 redirects over HTTP(S).
+    private func sendOnce(_ request: RegistryRequest) async throws -> SentRequest {
+        func refuse(_ why: String) -> RegistryError { RegistryError(registry: request.host, subject: request.subject, reason: .content(why)) }
         let authorization = try await authenticator.authorization(host: request.host, scopes: request.scopes, subject: request.subject)
+        let registryOrigin = Origin(baseURL(request.host))
         var url = request.url ?? (baseURL(request.host) + request.path)
-        let registryOrigin = Origin(url)
+        guard Origin(url).isTCP else { throw refuse("\(url) is not an http or https URL; requests go over TCP only") }
+        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.timeLimit(forBytes: request.body?.size ?? 0) * 1000))
         for _ in 0..<6 {
+            let here = Origin(url)
             var http = HTTPClientRequest(url: url)
             http.method = request.method
             http.headers = request.headers
             http.headers.replaceOrAdd(name: "User-Agent", value: configuration.userAgent)
-            if let authorization, Origin(url) == registryOrigin { http.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+            if let authorization, here == registryOrigin { http.headers.replaceOrAdd(name: "Authorization", value: authorization) }
             http.body = try request.body?.makeBody()
             let response: HTTPClientResponse
             do {
-                response = try await self.http.execute(http, deadline: .now() + .hours(24))
+                response = try await self.http.execute(http, deadline: deadline)
             } catch {
                 let (why, temporary) = ConnectionFailure.describe(error)
                 throw RegistryError(registry: request.host, subject: request.subject, reason: .connection(why), isTemporary: temporary)
             }
             let status = Int(response.status.code)
             guard [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "Location") else {
-                return (response, authorization != nil && Origin(url) == registryOrigin)
+                return SentRequest(
+                    response: response, authorized: authorization != nil && here == registryOrigin, fromRegistry: here == registryOrigin,
+                    origin: here.description)
             }
-            _ = try? await response.body.collect(upTo: 1 << 16)
-            guard let next = URL(string: location, relativeTo: URL(string: url)) else {
-                throw RegistryError(registry: request.host, subject: request.subject, reason: .content("redirect to an invalid location \(location)"))
+            await drain(response)
+            guard request.method == .GET || request.method == .HEAD else {
+                throw refuse("the registry redirected a \(request.method.rawValue) to \(location); only downloads follow redirects")
+            }
+            guard let next = URL(string: location, relativeTo: URL(string: url)) else { throw refuse("redirect to an invalid location \(location)") }
+            let target = Origin(next.absoluteString)
+            guard target.isTCP else { throw refuse("redirect to \(location), which is not an http or https URL; redirects go over TCP only") }
+            if target.scheme == "http", here.scheme == "https", !configuration.insecureHosts.contains(target.authority) {
+                throw refuse("redirect from HTTPS to plain HTTP \(location); name \(target.authority) with --insecure-registry if that is intended")
             }
             url = next.absoluteString
         }
-        throw RegistryError(registry: request.host, subject: request.subject, reason: .content("too many redirects"))
+        throw refuse("too many redirects")
+    }
+
+    /// A response's whole body, at most `limit` bytes, within the time limit of a request that
+    /// carries `expectedBytes` (a registry cannot trickle it forever).
+    func collect(_ response: HTTPClientResponse, upTo limit: Int, expectedBytes: Int64 = 0) async throws -> ByteBuffer {
+        try await withTimeLimit(seconds: configuration.timeLimit(forBytes: expectedBytes)) { try await response.body.collect(upTo: limit) }
+    }
+
+    /// Reads and drops a small body we do not need, so the connection can be reused; a failure to
+    /// read it changes nothing.
+    func drain(_ response: HTTPClientResponse) async {
+        _ = try? await collect(response, upTo: 1 << 16)
     }
 
     static func error(from response: HTTPClientResponse, body: Data, request: RegistryRequest, authenticator: Authenticator) -> RegistryError {
@@ -171,6 +217,14 @@ enum RequestBody: Sendable {
     case file(path: String, size: Int64)
     case stream(StreamedBody, size: Int64)
 
+    /// How many bytes it sends.
+    var size: Int64 {
+        switch self {
+        case .bytes(let bytes): return Int64(bytes.count)
+        case .file(_, let size), .stream(_, let size): return size
+        }
+    }
+
     var isReplayable: Bool {
         if case .stream = self { return false }
         return true
@@ -185,8 +239,8 @@ enum RequestBody: Sendable {
     }
 }
 
-/// The scheme, host and port of a URL: redirects to another origin lose `Authorization`.
-struct Origin: Equatable {
+/// The scheme, host and port of a URL: credentials go only to the registry's own origin.
+struct Origin: Equatable, CustomStringConvertible {
     var scheme: String?
     var host: String?
     var port: Int?
@@ -196,6 +250,19 @@ struct Origin: Equatable {
         host = parsed?.host?.lowercased()
         port = parsed?.port ?? (scheme == "https" ? 443 : 80)
     }
+
+    /// Whether requests to it go over TCP: `http` or `https` with a host (never `http+unix`,
+    /// which would reach a local socket such as docker.sock).
+    var isTCP: Bool { (scheme == "http" || scheme == "https") && !(host ?? "").isEmpty }
+
+    /// `host:port`, as `--insecure-registry` names hosts (the port only when it is not the default).
+    var authority: String {
+        let host = self.host ?? ""
+        let defaultPort = scheme == "https" ? 443 : 80
+        return port == defaultPort ? host : "\(host):\(port ?? defaultPort)"
+    }
+
+    var description: String { "\(scheme ?? "?")://\(authority)" }
 }
 
 /// The client cannot be set up (e.g. a missing CA file).

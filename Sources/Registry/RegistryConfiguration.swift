@@ -8,8 +8,13 @@ public struct RegistryConfiguration: Sendable {
     public var retry: RetryPolicy
     /// Seconds to wait for a connection.
     public var connectTimeoutSeconds: Int64
-    /// Seconds a response may stall between two reads before the request fails (and is retried).
+    /// Seconds a response may stall between two reads before the request fails (and is retried);
+    /// also the time limit of a whole request (answer and body), to which a request carrying a
+    /// blob adds one second per `minimumBytesPerSecond` of the blob.
     public var readTimeoutSeconds: Int64
+    /// The slowest transfer of a blob that is waited for (128 KiB/s by default): a registry that
+    /// trickles a body cannot hold a request open for longer than its size at this rate.
+    public var minimumBytesPerSecond: Int64 = 128 << 10
     /// The `User-Agent` header.
     public var userAgent: String
     /// Where to fetch from instead: a registry host (`docker.io`) → a mirror host

@@ -60,7 +60,10 @@ struct PushCommand: AsyncParsableCommand {
     var retries = 5
 
     @Option(
-        name: .customLong("timeout"), help: ArgumentHelp("Seconds a registry answer may stall before the request is retried.", valueName: "seconds"))
+        name: .customLong("timeout"),
+        help: ArgumentHelp(
+            "Seconds a registry request may take (its answer, then its body; 1 s more per 128 KiB of a blob) before it is retried.",
+            valueName: "seconds"))
     var timeout: Int64 = 60
 
     @Option(

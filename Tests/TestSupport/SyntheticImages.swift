@@ -82,7 +82,7 @@ public enum ImageFactory {
 
     /// Pushes the blobs (skipping present ones) and the manifest under `tag`.
     public static func push(_ image: SyntheticImage, to repository: ImageReference, tag: String?, client: RegistryClient) async throws {
-        for blob in image.blobs where try await !client.blobExists(blob.descriptor.digest, in: repository) {
+        for blob in image.blobs where try await !client.blobExists(blob.descriptor.digest, size: blob.descriptor.size, in: repository) {
             try await client.uploadBlob(blob.source, as: blob.descriptor, to: repository)
         }
         try await client.putManifest(image.manifest, mediaType: image.mediaType, reference: tag ?? image.digest.description, in: repository)
