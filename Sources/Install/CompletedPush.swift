@@ -10,9 +10,10 @@ import Registry
 /// Complete means: the state directory holds the same `bundle.json` bytes (so that push got to
 /// its end), the `relocation.json` this push would write, and every chart, file and deploy entry
 /// with the size and SHA-256 bundle.json records; and the registry answers every manifest of
-/// every image at its digest and every tag with the image's digest. A registry stores content
-/// only under the digest it verified, and refuses a manifest whose blobs it lacks, so those
-/// answers vouch for every blob the signed bundle.json names.
+/// every image at its digest, every tag with the image's digest, and every blob in every
+/// repository that needs it with its digest and size. Anything missing sends the push through
+/// its normal pass, which uploads only what the registry lacks (with today's single-frame
+/// archive it still reads the archive through to find those blobs).
 struct CompletedPush: Sendable {
     let client: RegistryClient
     let plan: RelocationPlan
@@ -56,20 +57,40 @@ struct CompletedPush: Sendable {
         return nil
     }
 
-    /// Every manifest at its digest, every tag at its image's digest (`HEAD`, `concurrency` at once).
+    /// One thing the registry must answer for: a manifest or tag (`HEAD` on the manifest, its
+    /// digest compared), or a blob in one repository that needs it (`HEAD` by digest, digest and
+    /// size compared).
+    private enum Lookup: Sendable {
+        case manifest(ImageReference, reference: String, digest: Digest)
+        case blob(ImageReference, digest: Digest, size: Int64?)
+    }
+
+    /// Every manifest at its digest, every tag at its image's digest, and every blob in every
+    /// repository that needs it (`HEAD`, `concurrency` at once). A registry refuses a manifest
+    /// whose blobs it lacks, but a blob can still go missing from its storage afterwards (a disk
+    /// repaired from a backup, a garbage collection gone wrong): so each blob is asked for too.
     private func firstMismatch() async throws -> String? {
-        let lookups = plan.images.flatMap { image in
-            image.manifests.map { (image.target.repositoryOnly, $0.digest.description, $0.digest) }
-                + (image.target.tag.map { [(image.target.repositoryOnly, $0, image.digest)] } ?? [])
+        let manifests = plan.images.flatMap { image in
+            image.manifests.map { Lookup.manifest(image.target.repositoryOnly, reference: $0.digest.description, digest: $0.digest) }
+                + (image.target.tag.map { [Lookup.manifest(image.target.repositoryOnly, reference: $0, digest: image.digest)] } ?? [])
+        }
+        let blobs = plan.blobHomes.sorted { $0.key.description < $1.key.description }.flatMap { digest, repositories in
+            repositories.map { Lookup.blob($0, digest: digest, size: plan.blobSizes[digest]) }
         }
         let client = self.client
         return try await withThrowingTaskGroup(of: String?.self) { group in
-            var pending = lookups[...]
+            var pending = (manifests + blobs)[...]
             func next(_ group: inout ThrowingTaskGroup<String?, Error>) {
-                guard let (repository, reference, digest) = pending.popFirst() else { return }
+                guard let lookup = pending.popFirst() else { return }
                 group.addTask {
-                    let found = try await client.manifestDigest(reference, in: repository)
-                    return found == digest ? nil : "\(repository.name):\(reference) resolves to \(found?.description ?? "nothing"), not \(digest)"
+                    switch lookup {
+                    case .manifest(let repository, let reference, let digest):
+                        let found = try await client.manifestDigest(reference, in: repository)
+                        return found == digest ? nil : "\(repository.name):\(reference) resolves to \(found?.description ?? "nothing"), not \(digest)"
+                    case .blob(let repository, let digest, let size):
+                        let found = try await client.blobExists(digest, size: size, in: repository)
+                        return found ? nil : "\(repository.name) lacks blob \(digest)"
+                    }
                 }
             }
             for _ in 0..<max(1, concurrency) { next(&group) }

@@ -84,4 +84,40 @@ struct PushRerunTests {
         #expect(Digest.of(Array(raw.utf8)) == digest)
         #expect(try report(try push(fixture.bundle, fixture, registry: registry, state: state)).alreadyPushed)
     }
+
+    @Test func aBlobLostFromTheRegistryIsRestoredByAPlainRerun() throws {
+        let fixture = try PushFixture(largeLayer: 100_000)
+        // No blob-descriptor cache: the registry answers HEAD from its storage, as one restarted
+        // after losing a file would.
+        let registry = try RegistryServer(blobDescriptorCache: false)
+        let state = fixture.root + "/state"
+        _ = try report(try push(fixture.bundle, fixture, registry: registry, state: state))
+        #expect(try report(try push(fixture.bundle, fixture, registry: registry, state: state)).alreadyPushed)
+
+        // The layer nginx alone uses, deleted from the registry's storage folder.
+        let image = "docker://\(registry.host)/astrago/library/nginx"
+        let raw = try Shell.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "\(image):1.27"]).stdout
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any])
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let layer = try Digest(try #require(layers.first?["digest"] as? String))
+        let data = registry.blobDataPath(layer.hex)
+        #expect(FileManager.default.fileExists(atPath: data))
+        try FileManager.default.removeItem(atPath: data)
+
+        // A plain rerun (no --full) sees it missing and uploads it, and only it, again.
+        let repaired = try report(try push(fixture.bundle, fixture, registry: registry, state: state))
+        #expect(!repaired.alreadyPushed && repaired.blobsUploaded == 1 && repaired.manifestsPushed == 0, "\(repaired)")
+        let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("full-pass") && journal.contains(layer.description), "\(journal)")
+        #expect(FileManager.default.fileExists(atPath: data))
+
+        // The image pulls again, every blob checked against its digest, with its own manifest
+        // (skopeo's dir: transport keeps the manifest as the registry served it).
+        let copy = fixture.root + "/pulled"
+        try Shell.check(["skopeo", "copy", "--src-tls-verify=false", "\(image):1.27", "dir:\(copy)"])
+        let pulled = try Data(contentsOf: URL(fileURLWithPath: copy + "/manifest.json"))
+        #expect(Digest.of(Array(pulled)) == fixture.images["docker.io/library/nginx:1.27"])
+        #expect(FileManager.default.fileExists(atPath: copy + "/" + layer.hex))
+        #expect(try report(try push(fixture.bundle, fixture, registry: registry, state: state)).alreadyPushed)
+    }
 }

@@ -20,7 +20,9 @@ public final class RegistryServer: @unchecked Sendable {
     public var host: String { "127.0.0.1:\(port)" }
     public var dataDirectory: String { directory + "/data" }
 
-    public init(_ mode: Mode = .plainHTTP) throws {
+    /// `blobDescriptorCache: false` makes the registry stat its storage on every `HEAD` (with the
+    /// cache, a blob deleted from storage behind its back is still announced until it restarts).
+    public init(_ mode: Mode = .plainHTTP, blobDescriptorCache: Bool = true) throws {
         directory = try TestPaths.scratch("registry")
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         var extra = ""
@@ -56,7 +58,7 @@ public final class RegistryServer: @unchecked Sendable {
                 storage:
                   filesystem: {rootdirectory: \(directory)/data}
                   delete: {enabled: true}
-                  cache: {blobdescriptor: inmemory}
+                \(blobDescriptorCache ? "  cache: {blobdescriptor: inmemory}" : "")
                 http:
                   addr: 127.0.0.1:\(port)
                   secret: test-only
