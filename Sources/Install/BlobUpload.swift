@@ -51,7 +51,8 @@ struct BlobUpload: Sendable {
         let next = try await client.uploadStream(
             StreamedBody { try await body.next() }, size: content.size, location: location, repository: repository, subject: subject)
         guard body.ended else { throw InstallError.verification("\(subject): the registry answered before the blob was complete") }
-        try await client.completeUpload(location: next, digest: content.digest, repository: repository, subject: subject)
+        try await client.completeUpload(
+            location: next, digest: content.digest, blobSize: content.size, repository: repository, subject: subject)
     }
 
     /// One `POST` + `PUT`; after a broken connection or a session the registry dropped, a fresh
@@ -64,7 +65,8 @@ struct BlobUpload: Sendable {
             do {
                 let location = try await client.startUpload(to: repository, subject: subject)
                 return try await client.completeUpload(
-                    location: location, digest: content.digest, finalBytes: bytes, repository: repository, subject: subject)
+                    location: location, digest: content.digest, finalBytes: bytes, blobSize: content.size, repository: repository,
+                    subject: subject)
             } catch let error as RegistryError where (error.isTemporary || Self.sessionLost(error)) && attempt < attempts {
                 try await Task.sleep(nanoseconds: UInt64(100_000_000 * attempt))
                 continue

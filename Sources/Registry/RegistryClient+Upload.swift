@@ -59,12 +59,17 @@ extension RegistryClient {
         return try self.location(of: response, repository: repository, subject: subject)
     }
 
-    /// Closes an upload session with the blob's digest (the registry checks it).
-    public func completeUpload(location: String, digest: Digest, finalBytes: [UInt8] = [], repository: ImageReference, subject: String) async throws {
+    /// Closes an upload session with the blob's digest (the registry checks it). `blobSize`, the
+    /// whole blob's, extends the request's time limit: a registry may hash the blob again before
+    /// it answers.
+    public func completeUpload(
+        location: String, digest: Digest, finalBytes: [UInt8] = [], blobSize: Int64 = 0, repository: ImageReference, subject: String
+    ) async throws {
         let separator = location.contains("?") ? "&" : "?"
         var request = RegistryRequest(
             method: .PUT, host: repository.apiHost, path: "", url: location + separator + "digest=\(digest)",
             scopes: scopes(repository), subject: subject)
+        request.workBytes = blobSize
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
         request.headers.add(name: "Content-Length", value: String(finalBytes.count))
         request.body = .bytes(finalBytes)

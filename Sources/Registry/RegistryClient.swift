@@ -124,7 +124,8 @@ public final class RegistryClient: Sendable {
         let registryOrigin = Origin(baseURL(request.host))
         var url = request.url ?? (baseURL(request.host) + request.path)
         guard Origin(url).isTCP else { throw refuse("\(url) is not an http or https URL; requests go over TCP only") }
-        let deadline = NIODeadline.now() + .milliseconds(Int64(configuration.timeLimit(forBytes: request.body?.size ?? 0) * 1000))
+        let limit = configuration.timeLimit(forBytes: max(request.body?.size ?? 0, request.workBytes))
+        let deadline = NIODeadline.now() + .milliseconds(Int64(limit * 1000))
         for _ in 0..<6 {
             let here = Origin(url)
             var http = HTTPClientRequest(url: url)
@@ -209,6 +210,9 @@ struct RegistryRequest: Sendable {
     var scopes: [String]
     /// What errors name: the image reference or blob.
     var subject: String
+    /// Bytes the registry handles for this request besides its body (a blob it hashes when an
+    /// upload completes): they extend the time limit as the body's bytes do.
+    var workBytes: Int64 = 0
 }
 
 /// A request body: bytes and files can be produced again for each retry, a stream only once.
