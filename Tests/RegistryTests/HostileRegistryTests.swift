@@ -87,6 +87,14 @@ struct HostileRegistryTests {
         expectCredentialsStayedHome(server)
     }
 
+    @Test func aTokenServiceOnAUnixSocketIsNotAsked() async throws {
+        let server = try HostileRegistry(.unixRealm)
+        let text = try await manifestError(from: server)
+        #expect(text.contains("http+unix") && text.contains("token requests go over TCP only"), "\(text)")
+        #expect(server.requestsElsewhere().isEmpty, "\(server.requestsElsewhere())")
+        #expect(server.requests().allSatisfy { $0.authorization == nil }, "\(server.requests())")
+    }
+
     @Test(arguments: [HostileRegistry.Mode.headOtherDigest, .headOtherSize])
     func aHeadClaimingAnotherBlobIsAMismatch(_ mode: HostileRegistry.Mode) async throws {
         let server = try HostileRegistry(mode, blobSize: Int64(Self.blob.count))

@@ -15,6 +15,7 @@ Modes (what the registry listener does once the client has authenticated):
   unix-location      an upload session's Location is an http+unix:// URL to ROOT/u.sock
   redirect-token     a manifest GET redirects to elsewhere, whose 401 names its own token service
   unix-redirect      a manifest GET redirects to an http+unix:// URL to ROOT/u.sock
+  unix-realm         the first challenge names a token service at an http+unix:// URL
   head-other-digest  a blob HEAD answers 200 for another digest (with the right BLOB_SIZE)
   head-other-size    a blob HEAD answers 200 for the digest asked with BLOB_SIZE + 1 bytes
   trickle            manifest and blob GETs send their body one byte every 50 ms
@@ -78,6 +79,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.listener == "elsewhere":
             return self.elsewhere(path)
         if self.headers.get("Authorization") is None:
+            if mode == "unix-realm":
+                return self.answer(401, {"WWW-Authenticate": 'Bearer realm="%s/token",service="hostile"' % unix_url})
             return self.answer(401, {"WWW-Authenticate": 'Basic realm="hostile"'})
         elsewhere = "http://127.0.0.1:%d" % ports["elsewhere"]
         if "/blobs/uploads/" in path and self.command == "POST":

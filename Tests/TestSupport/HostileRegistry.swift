@@ -6,7 +6,7 @@ import Foundation
 public final class HostileRegistry: @unchecked Sendable {
     public enum Mode: String, Sendable {
         case foreignLocation = "foreign-location", unixLocation = "unix-location"
-        case redirectToken = "redirect-token", unixRedirect = "unix-redirect"
+        case redirectToken = "redirect-token", unixRedirect = "unix-redirect", unixRealm = "unix-realm"
         case headOtherDigest = "head-other-digest", headOtherSize = "head-other-size"
         case trickle
     }
