@@ -119,6 +119,16 @@ struct HostileRegistryTests {
         }
     }
 
+    @Test func aHeadWithoutASizeIsNotTakenAsPresent() async throws {
+        let server = try HostileRegistry(.headNoLength)
+        let client = try client(for: server)
+        defer { Task { try? await client.shutdown() } }
+        let repository = try repository(server)
+        let digest = Digest.of(Self.blob)
+        #expect(try await client.blobExists(digest, size: Int64(Self.blob.count), in: repository) == false, "the size cannot be compared")
+        #expect(try await client.blobExists(digest, size: nil, in: repository), "without a size to compare, the digest is enough")
+    }
+
     @Test func aTrickledBodyIsBoundedByTheTimeout() async throws {
         // 2000 bytes, one every 50 ms: each read comes well within the 1 s timeout, the whole never would.
         let server = try HostileRegistry(.trickle, blobSize: 2000)

@@ -18,6 +18,7 @@ Modes (what the registry listener does once the client has authenticated):
   unix-realm         the first challenge names a token service at an http+unix:// URL
   head-other-digest  a blob HEAD answers 200 for another digest (with the right BLOB_SIZE)
   head-other-size    a blob HEAD answers 200 for the digest asked with BLOB_SIZE + 1 bytes
+  head-no-length     a blob HEAD answers 200 for the digest asked, without a Content-Length
   trickle            manifest and blob GETs send their body one byte every 50 ms
 Stopped by its PID (SIGTERM).
 """
@@ -97,11 +98,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.trickle("application/vnd.oci.image.manifest.v1+json", 2000)
         if "/blobs/sha256:" in path and self.command == "HEAD":
             asked = path.rsplit("/", 1)[1]
-            claims = {"head-other-digest": (OTHER_DIGEST, blob_size), "head-other-size": (asked, blob_size + 1)}.get(mode)
+            claims = {"head-other-digest": (OTHER_DIGEST, blob_size), "head-other-size": (asked, blob_size + 1),
+                      "head-no-length": (asked, None)}.get(mode)
             if claims:
                 self.send_response(200)
                 self.send_header("Docker-Content-Digest", claims[0])
-                self.send_header("Content-Length", str(claims[1]))
+                if claims[1] is not None:
+                    self.send_header("Content-Length", str(claims[1]))
                 self.end_headers()
                 return
         if "/blobs/sha256:" in path and self.command == "GET" and mode == "trickle":

@@ -7,7 +7,7 @@ public final class HostileRegistry: @unchecked Sendable {
     public enum Mode: String, Sendable {
         case foreignLocation = "foreign-location", unixLocation = "unix-location"
         case redirectToken = "redirect-token", unixRedirect = "unix-redirect", unixRealm = "unix-realm"
-        case headOtherDigest = "head-other-digest", headOtherSize = "head-other-size"
+        case headOtherDigest = "head-other-digest", headOtherSize = "head-other-size", headNoLength = "head-no-length"
         case trickle
     }
 
