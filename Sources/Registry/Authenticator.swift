@@ -144,7 +144,7 @@ actor Authenticator {
         }
         let body: ByteBuffer
         do {
-            body = try await withTimeLimit(seconds: configuration.timeLimit(forBytes: 0)) { try await response.body.collect(upTo: 1 << 20) }
+            body = try await withTimeLimit(seconds: configuration.timeLimit(forBytes: 1 << 20)) { try await response.body.collect(upTo: 1 << 20) }
         } catch is NIOTooManyBytesError {
             throw RegistryError(registry: host, subject: subject, reason: .authentication("the token service \(realm) answered with more than 1 MiB"))
         } catch {

@@ -162,10 +162,13 @@ public final class RegistryClient: Sendable {
         throw refuse("too many redirects")
     }
 
-    /// A response's whole body, at most `limit` bytes, within the time limit of a request that
-    /// carries `expectedBytes` (a registry cannot trickle it forever).
-    func collect(_ response: HTTPClientResponse, upTo limit: Int, expectedBytes: Int64 = 0) async throws -> ByteBuffer {
-        try await withTimeLimit(seconds: configuration.timeLimit(forBytes: expectedBytes)) { try await response.body.collect(upTo: limit) }
+    /// A response's whole body, at most `limit` bytes, within the time limit of its length (its
+    /// `Content-Length`, or `limit` when it announces none): a registry cannot trickle it forever,
+    /// and a large document on a slow link still arrives.
+    func collect(_ response: HTTPClientResponse, upTo limit: Int) async throws -> ByteBuffer {
+        let announced = response.headers.first(name: "Content-Length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        let length = min(max(0, announced ?? Int64(limit)), Int64(limit))
+        return try await withTimeLimit(seconds: configuration.timeLimit(forBytes: length)) { try await response.body.collect(upTo: limit) }
     }
 
     /// Reads and drops a small body we do not need, so the connection can be reused; a failure to
