@@ -70,7 +70,7 @@ public struct DeployPlan: Sendable, Codable {
                 "--create-namespace",
             ]
             for file in component.values {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read \(file)") }
+                guard let data = try StateFiles.read(file) else { throw InstallError.io("cannot read \(file)") }
                 let rendered: String
                 do {
                     rendered = try ValuesTemplate.render(String(decoding: data, as: UTF8.self), file: file) { values.value($0) }
@@ -112,9 +112,7 @@ public struct DeployPlan: Sendable, Codable {
     public static func writeRendered(_ files: [String: String]) throws {
         for (path, text) in files.sorted(by: { $0.key < $1.key }) {
             let directory = (path as NSString).deletingLastPathComponent
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
-            }
+            try StateFiles.makeDirectory(directory)
             try StateFiles.write(Array(text.utf8), to: path, mode: 0o600)
         }
     }

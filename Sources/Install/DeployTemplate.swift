@@ -56,7 +56,7 @@ public enum DeployTemplate {
 
     /// Every pushed image reference (`relocation.json`'s targets).
     public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
-        guard let data = FileManager.default.contents(atPath: source.relocation) else { throw InstallError.io("cannot read \(source.relocation)") }
+        guard let data = try StateFiles.read(source.relocation).map({ Data($0) }) else { throw InstallError.io("cannot read \(source.relocation)") }
         do { return Set(try JSONDecoder().decode(RelocationMap.self, from: data).images.map(\.target)) } catch {
             throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
         }
@@ -69,7 +69,8 @@ public enum DeployTemplate {
     {
         PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
         let command = Self.command(for: step)
-        let output = try await HelmEngine(executable: command[0]).run(Array(command.dropFirst()), environment: step.environment ?? [:])
+        let output = try await HelmEngine(executable: command[0]).run(
+            Array(command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(source.stateDirectory))
         guard output.status == 0 else {
             let message = PostRenderer.withRecordedFailure(
                 output.stderr.trimmingCharacters(in: .whitespacesAndNewlines), relocation: source.relocation, component: step.component)
@@ -98,9 +99,7 @@ public enum DeployTemplate {
     /// Writes each component's manifests to `DIRECTORY/NN-COMPONENT.yaml` (install order; mode
     /// 0600, as they may hold secrets) and returns the paths.
     public static func write(_ rendered: [Rendered], to directory: String) throws -> [String] {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
-        }
+        try StateFiles.makeDirectory(directory)
         var paths: [String] = []
         for (number, item) in rendered.enumerated() {
             let path = directory + "/" + String(format: "%02d-", number + 1) + item.component + ".yaml"

@@ -63,9 +63,8 @@ struct InitValuesCommand: ParsableCommand {
         let text = SiteValuesTemplate.text(
             bundle: "\(deploy.index.name) \(deploy.index.version)", declarations: deploy.declarations,
             components: deploy.components.map { ($0.name, $0.optional) })
-        guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure(message: "cannot write \(out)", exitCode: ExitCode(2))
-        }
+        // 0600 from its first byte, created exclusively: once filled in, it holds the site's secrets.
+        do { try SiteValuesTemplate.write(text, to: out) } catch { throw DeployFailure.from(error) }
         print("wrote \(out): \(deploy.declarations.count) site values (\(deploy.declarations.filter(\.required).count) required)")
     }
 }
