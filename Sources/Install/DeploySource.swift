@@ -1,6 +1,7 @@
 import Bundle
 import Charts
 import Foundation
+import Integrity
 
 /// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
 /// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the
@@ -27,10 +28,16 @@ public struct DeploySource: Sendable {
     public var components: [Component]
     public var relocation: String { stateDirectory + "/relocation.json" }
 
-    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version).
-    public static func open(bundle: String, stateDirectory: String?) throws -> DeploySource {
+    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version),
+    /// checked against the bundle's `bundle.json` (`StateDirectoryCheck`). With `keys`, that
+    /// `bundle.json`'s signature is verified with them again (push verified it once).
+    public static func open(bundle: String, stateDirectory: String?, keys: [VerifyingKey] = []) throws -> DeploySource {
         let signed: BundleVerifier.SignedIndex
-        do { signed = try BundleVerifier(keys: []).readSignedIndex(bundle) } catch { throw InstallError.io("\(error)") }
+        do { signed = try BundleVerifier(keys: keys).readSignedIndex(bundle) } catch let error as BundleError
+            where !keys.isEmpty && error.kind == .verification
+        {
+            throw InstallError.verification("\(error)")
+        } catch { throw InstallError.io("\(error)") }
         // push refused such names when it verified the signature; checked again, as deploy trusts no file it did not sign.
         if let problem = signed.index.namesProblem() { throw InstallError.bundle("\(bundle): bundle.json \(problem)") }
         let state = try stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)

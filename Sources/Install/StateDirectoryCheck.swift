@@ -46,6 +46,11 @@ enum StateDirectoryCheck {
         if entries[BundlePaths.siteValues] != nil || FileManager.default.fileExists(atPath: state + "/" + BundlePaths.siteValues) {
             signed.insert(BundlePaths.siteValues)
         }
+        // The bundle's own tools (files/tools/PLATFORM/helm) are run from the state directory.
+        for entry in index.entries where entry.path.hasPrefix(BundlePaths.files + "tools/") {
+            var status = stat()
+            if lstat(state + "/" + entry.path, &status) == 0 { signed.insert(entry.path) }
+        }
         for path in signed.sorted() {
             let file = state + "/" + path
             guard let entry = entries[path] else {

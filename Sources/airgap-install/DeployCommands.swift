@@ -15,8 +15,16 @@ struct DeploySourceOptions: ParsableArguments {
         help: ArgumentHelp("The state directory push used (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "The vendor's public key (PEM; repeatable): bundle.json's signature is verified again, not only compared with what push verified.",
+            valueName: "pub"))
+    var keys: [String] = []
+
     func open() throws -> DeploySource {
-        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory) } catch { throw DeployFailure.from(error) }
+        let trusted = try KeyFiles.readPublic(keys)
+        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory, keys: trusted) } catch { throw DeployFailure.from(error) }
     }
 }
 

@@ -155,4 +155,15 @@ struct StateDirectoryHardeningTests {
         #expect(plan.status == 1 && plan.stderr.contains("can be written by other users"), "\(plan.stderr)")
         #expect(plan.stderr.contains("chmod 700 \(pushed.state)"))
     }
+
+    @Test func withKeyTheSiteCommandsVerifyTheSignatureAgain() throws {
+        let (pushed, site) = try DeployHelmFormsTests.pushedWithSiteValues()
+        defer { pushed.registry.stop() }
+        let plan = ["plan", pushed.bundle, "--values", site, "--helm", DeployPlanTests.helm, "--state-dir", pushed.state]
+        let trusted = try airgap("airgap-install", plan + ["--key", pushed.root + "/vendor.pub"])
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        try PushFixture.check(try airgap("airgap-bundle", ["keygen", "--out", pushed.root + "/stranger"]))
+        let stranger = try airgap("airgap-install", plan + ["--key", pushed.root + "/stranger.pub"])
+        #expect(stranger.status == 1 && stranger.stderr.contains("not among the trusted keys"), "\(stranger.stderr)")
+    }
 }
