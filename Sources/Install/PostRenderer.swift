@@ -6,7 +6,10 @@ public enum PostRenderer {
     /// Where `post-render` leaves why it refused, for deploy to show: Helm 4 does not pass a
     /// post-renderer plugin's standard error on (only "plugin … exited with error").
     public static func failureReport(relocation: String, component: String?) -> String {
-        (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(component ?? "no-component").txt"
+        // A component name that is not a DNS-1123 label (it comes from the command line) never
+        // becomes a path: the report stays inside the state directory.
+        let name = component.flatMap { BundleNamePolicy.labelProblem($0) == nil ? $0 : nil } ?? "no-component"
+        return (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(name).txt"
     }
 
     /// Records `message` at `failureReport` (best effort: Helm 3 shows standard error anyway).

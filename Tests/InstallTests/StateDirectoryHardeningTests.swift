@@ -166,4 +166,13 @@ struct StateDirectoryHardeningTests {
         let stranger = try airgap("airgap-install", plan + ["--key", pushed.root + "/stranger.pub"])
         #expect(stranger.status == 1 && stranger.stderr.contains("not among the trusted keys"), "\(stranger.stderr)")
     }
+
+    @Test func aDefaultStateDirectoryIsAlwaysOneDirectoryInsideItsRoot() throws {
+        #expect(try PushOptions.defaultStateDirectory(name: "astrago", version: "1.0.0") == "/var/lib/airgap-install/astrago-1.0.0")
+        for (name, version) in [("..", "1"), ("a/../../etc", "1"), ("astrago", "1/../../x"), ("-rf", "1"), ("astrago", ".."), ("Astrago", "1")] {
+            #expect(throws: InstallError.self, "\(name) \(version)") { try PushOptions.defaultStateDirectory(name: name, version: version) }
+        }
+        let report = PostRenderer.failureReport(relocation: "/s/relocation.json", component: "../../../etc/x")
+        #expect(report == "/s/deploy/post-render-failures/no-component.txt")
+    }
 }
