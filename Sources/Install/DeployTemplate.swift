@@ -18,16 +18,23 @@ public enum DeployTemplate {
     }
 
     /// `helm template` for a step: its `upgrade --install` command without what only an install
-    /// takes (`--create-namespace`, `--wait`, `--timeout`).
+    /// takes (`--create-namespace`, `--wait`, `--timeout`); release and chart stay after `--`.
     public static func command(for step: DeployPlan.Step) -> [String] {
         let command = step.command
         guard command.count >= 5, command[1] == "upgrade", command[2] == "--install" else { return command }
-        var result = [command[0], "template", command[3], command[4]]
-        var index = 5
+        var result = [command[0], "template"]
+        var index = 3
         while index < command.count {
             switch command[index] {
             case "--create-namespace", "--wait": index += 1
             case "--timeout": index += 2
+            case "--":
+                result += command[index...]
+                index = command.count
+            case "--namespace", "--values", "--post-renderer", "--post-renderer-args":
+                // A flag and its value, whatever the value looks like.
+                result += command[index..<min(index + 2, command.count)]
+                index += 2
             default:
                 result.append(command[index])
                 index += 1
