@@ -197,7 +197,8 @@ struct DeployPlanTests {
             let attributes = try FileManager.default.attributesOfItem(atPath: valuesFiles[0])
             #expect((attributes[.posixPermissions] as? Int) == 0o600)
             let helmTemplate =
-                [Self.helm, "template", step.release, try #require(step.chart), "--namespace", step.namespace] + valuesFiles.flatMap { ["--values", $0] }
+                [Self.helm, "template", step.release, try #require(step.chart), "--namespace", step.namespace]
+                + valuesFiles.flatMap { ["--values", $0] }
             let script =
                 helmTemplate.map(Self.shellQuoted).joined(separator: " ") + " | "
                 + [try TestPaths.binary("airgap-install"), "post-render", "--relocation", source.relocation, "--component", step.component].map(
