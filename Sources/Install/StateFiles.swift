@@ -1,5 +1,4 @@
 import Foundation
-import TarStream
 
 /// Files and directories of the state directory. Everything is private from its first byte:
 /// directories 0700, files 0600 unless asked otherwise. Nothing is followed through a symbolic
@@ -58,14 +57,35 @@ enum StateFiles {
         guard fsync(fd) == 0 else { throw InstallError.io("cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
-    /// Reads a state file whole, refusing a symbolic link, anything not a regular file, and more
-    /// than `limit` bytes. Nil when nothing is there.
+    /// Reads a state file whole, opened with `O_NOFOLLOW` (a symbolic link is refused, never
+    /// followed), refusing anything not a regular file and more than `limit` bytes. Nil when
+    /// nothing is there.
     static func read(_ path: String, limit: Int = readLimit) throws -> [UInt8]? {
-        if let problem = linkProblem(path) { throw InstallError.bundle(problem) }
-        do { return try SmallFile.read(path, limit: limit) } catch {
-            if case .missing = error { return nil }
-            throw InstallError.bundle("\(path) cannot be read: it \(error)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT: return nil
+            case ELOOP: throw InstallError.bundle(linkProblem(path) ?? "\(path) is a symbolic link: refused")
+            default: throw InstallError.bundle("\(path) cannot be read: \(String(cString: strerror(errno)))")
+            }
         }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw InstallError.bundle("\(path) is not a regular file: refused")
+        }
+        guard status.st_size <= off_t(limit) else { throw InstallError.bundle("\(path) is larger than \(limit) bytes: refused") }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size) + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw InstallError.bundle("\(path) cannot be read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            count += n
+        }
+        guard count <= Int(status.st_size) else { throw InstallError.bundle("\(path) grew while it was read: refused") }
+        return Array(bytes.prefix(count))
     }
 
     /// Why `path` must not be used as a state file (it is a symbolic link), or nil.
