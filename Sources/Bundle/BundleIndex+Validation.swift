@@ -6,12 +6,16 @@ extension BundleIndex {
     /// not negative and add up without overflow, every entry name is one `pack` could write, no
     /// two names collide on a case-insensitive or normalizing file system, digests are well formed,
     /// and the fields printed to a terminal hold no control characters.
-    static func decodeChecked(_ bytes: [UInt8], archive: String) throws -> BundleIndex {
+    /// With `names` (a signature was verified, or `pack` checks what it writes), the names too
+    /// (`namesProblem`); without a key, `inspect` still shows a bundle with bad names, escaped.
+    static func decodeChecked(_ bytes: [UInt8], archive: String, names: Bool) throws -> BundleIndex {
         let index: BundleIndex
         do { index = try JSONDecoder().decode(BundleIndex.self, from: Data(bytes)) } catch {
             throw BundleError.verification("\(archive): bundle.json is malformed: \(error.humanDescription)")
         }
-        if let problem = index.firstProblem() { throw BundleError.verification("\(archive): bundle.json \(problem)") }
+        if let problem = index.firstProblem() ?? (names ? index.namesProblem() : nil) {
+            throw BundleError.verification("\(archive): bundle.json \(problem)")
+        }
         return index
     }
 

@@ -103,7 +103,7 @@ public enum BundlePacker {
             builder: options.builder, components: components, charts: charts, images: images, files: files,
             entries: content.map(\.entry))
         index.base = options.base
-        if let problem = index.firstProblem() { throw BundleError.usage("cannot pack \(directory): bundle.json \(problem)") }
+        if let problem = index.firstProblem() ?? index.namesProblem() { throw BundleError.usage("cannot pack \(directory): bundle.json \(problem)") }
         let indexBytes = try BundleCodec.encode(index)
         let fingerprint = try key.publicKey.fingerprint()
         let signature = BundleIndexSignature(

@@ -106,7 +106,7 @@ public struct BundleVerifier: Sendable {
             signerKey = key
         }
         _ = try BundleIndexSignature.decodeCanonical(signatureBytes, archive: path)
-        let index = try BundleIndex.decodeChecked(indexBytes, archive: path)
+        let index = try BundleIndex.decodeChecked(indexBytes, archive: path, names: !keys.isEmpty)
         return SignedIndex(
             reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
             signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,

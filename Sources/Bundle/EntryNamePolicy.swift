@@ -14,6 +14,7 @@ public enum EntryNamePolicy {
         if bytes.isEmpty { return "has an empty name" }
         if bytes.count > maximumNameBytes { return "has a name of \(bytes.count) bytes, longer than the \(maximumNameBytes) allowed" }
         if path.hasPrefix("/") { return "has an absolute path" }
+        if path.hasPrefix("-") { return "starts with '-' (a tool would read it as an option)" }
         if path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             return "has a control character in its name (newlines, escapes and the like are refused)"
         }

@@ -95,10 +95,10 @@ public struct ComponentImageFinder: Sendable {
         var found: [ImageDiscovery.Found]
         var images: [DiscoveredImage]
         if let helm {
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("values-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let directory = try PrivateScratch(in: FileManager.default.temporaryDirectory.path)
             // Only scratch space: a directory left behind in TMPDIR changes no result.
-            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            defer { directory.remove() }
+            let scratch = directory.path
             let rendered = try await helm.template(
                 release: component.releaseName, chart: chart.archive, namespace: component.namespace,
                 valuesFiles: try placeholderValues(component, scratch: scratch), component: component.name)

@@ -54,23 +54,24 @@ public struct HelmEngine: Sendable {
     /// it without blocking a thread: its termination handler resumes the task. Cancelling the task
     /// terminates helm. `input`, when given, is its standard input (small: it is written whole
     /// before the process is awaited), so a secret can reach a tool without being on its command
-    /// line. `environment` is added to this process's own (`HELM_PLUGINS`, say).
-    public func run(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) async throws -> Output {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("helm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        // Only scratch space: a directory left behind in TMPDIR changes no result.
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+    /// line. `environment` is added to this process's own (`HELM_PLUGINS`, say). The output files
+    /// are 0600 in a directory of their own made 0700 inside `scratch` (default `TMPDIR`), which
+    /// is also helm's `TMPDIR`: what helm prints may hold a rendered Secret.
+    public func run(_ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:], scratch: String? = nil) async throws
+        -> Output
+    {
+        let scratch = try PrivateScratch(in: scratch ?? FileManager.default.temporaryDirectory.path)
+        // Only scratch space: a directory left behind changes no result.
+        defer { scratch.remove() }
+        let out = URL(fileURLWithPath: scratch.path + "/out"), err = URL(fileURLWithPath: scratch.path + "/err")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["TMPDIR": scratch.path]) { given, _ in given }) {
+            _, added in added
         }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardOutput = try scratch.create("out")
+        process.standardError = try scratch.create("err")
         let inputPipe = input.map { _ in Pipe() }
         process.standardInput = inputPipe ?? FileHandle.nullDevice
         let executable = self.executable

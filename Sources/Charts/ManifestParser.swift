@@ -196,11 +196,24 @@ public enum ManifestParser {
         let map = try reader.mapping(node, "a component", allowed: componentFields)
         let name = try reader.string(map, "name", in: "a component")
         let context = "component \"\(name)\""
-        guard name.range(of: #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"#, options: .regularExpression) != nil else {
-            throw reader.error(map["name"], "the component name \"\(name)\" is not a valid release name", hint: "lowercase letters, digits and '-'")
+        let label = #"[a-z0-9]([-a-z0-9]*[a-z0-9])?"#
+        guard name.range(of: "^\(label)$", options: .regularExpression) != nil, name.utf8.count <= 63 else {
+            throw reader.error(
+                map["name"], "the component name \"\(name)\" is not a valid release name", hint: "lowercase letters, digits and '-', at most 63")
         }
+        // The rules pack and verify apply (BundleNamePolicy), here with the manifest's line.
         let namespace = try reader.string(map, "namespace", in: context)
+        guard namespace.range(of: "^\(label)$", options: .regularExpression) != nil, namespace.utf8.count <= 63 else {
+            throw reader.error(
+                map["namespace"], "\(context): the namespace \"\(namespace)\" is not a DNS-1123 label",
+                hint: "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63")
+        }
         let releaseName = try map["releaseName"].map { try reader.scalar($0, "releaseName") } ?? name
+        guard releaseName.range(of: "^\(label)(\\.\(label))*$", options: .regularExpression) != nil, releaseName.utf8.count <= 53 else {
+            throw reader.error(
+                map["releaseName"], "\(context): the release name \"\(releaseName)\" is not one Helm accepts",
+                hint: "lowercase letters, digits, '-' and '.', at most 53")
+        }
         var optional = false
         if let value = map["optional"] {
             guard let flag = value.bool else { throw reader.error(value, "optional must be true or false", hint: nil) }

@@ -31,8 +31,22 @@ public struct PushOptions: Sendable {
 
     public init() {}
 
-    /// `/var/lib/airgap-install/NAME-VERSION`.
-    public static func defaultStateDirectory(name: String, version: String) -> String { "/var/lib/airgap-install/\(name)-\(version)" }
+    /// Where default state directories live.
+    public static let stateRoot = "/var/lib/airgap-install"
+
+    /// `/var/lib/airgap-install/NAME-VERSION`, always one directory inside that root: a name or
+    /// version that could lead elsewhere (`/`, `..`, a leading `-` or `.`) is refused, whoever signed it.
+    public static func defaultStateDirectory(name: String, version: String) throws(InstallError) -> String {
+        let leaf = "\(name)-\(version)"
+        if let problem = BundleNamePolicy.subdomainProblem(name) ?? BundleNamePolicy.versionProblem(version) {
+            throw .bundle("bundle \(leaf): no default state directory for it: its name or version \(problem); give --state-dir")
+        }
+        let path = stateRoot + "/" + leaf
+        guard !leaf.contains("/"), leaf != "..", (path as NSString).standardizingPath == path else {
+            throw .bundle("bundle \(leaf): its default state directory would not be inside \(stateRoot); give --state-dir")
+        }
+        return path
+    }
 }
 
 /// What a push did.
@@ -192,7 +206,9 @@ public struct BundlePusher: Sendable {
             return signed.signatureVerified ? (signed.index, signed.indexBytes) : nil
         }
         guard let (index, indexBytes) = signed ?? nil, let plan = try? RelocationPlan(index: index, target: target) else { return nil }
-        let state = options.stateDirectory ?? PushOptions.defaultStateDirectory(name: index.name, version: index.version)
+        guard let state = try? options.stateDirectory ?? PushOptions.defaultStateDirectory(name: index.name, version: index.version) else {
+            return nil
+        }
         let relocation = Self.relocationMap(plan, index: index, target: target)
         let check = CompletedPush(
             client: client, plan: plan, index: index, indexBytes: indexBytes, relocation: relocation, stateDirectory: state,
@@ -274,7 +290,7 @@ public struct BundlePusher: Sendable {
     private func prepare(_ signed: BundleVerifier.SignedIndex, context: PushContext, counter: ProgressCounter) throws -> (RelocationPlan, Set<Digest>)
     {
         let plan = try RelocationPlan(index: signed.index, target: target)
-        let state = options.stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
+        let state = try options.stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
         try context.open(stateDirectory: state)
         context.journal?.record(
             "push-started", ["bundle": "\(signed.index.name)-\(signed.index.version)", "registry": target.registry, "project": target.project])

@@ -36,11 +36,11 @@ struct CompletedPush: Sendable {
     private func missingState() -> String? {
         // Read only a file of exactly the signed size: the state directory is not trusted to be small.
         guard PosixFile.regularFileSize(stateDirectory + "/bundle.json") == Int64(indexBytes.count),
-            let earlier = FileManager.default.contents(atPath: stateDirectory + "/bundle.json"), Array(earlier) == indexBytes
+            let earlier = try? StateFiles.read(stateDirectory + "/bundle.json", limit: indexBytes.count), earlier == indexBytes
         else {
             return "\(stateDirectory) holds no complete push of this bundle.json"
         }
-        guard let data = FileManager.default.contents(atPath: stateDirectory + "/relocation.json"),
+        guard let bytes = try? StateFiles.read(stateDirectory + "/relocation.json") ?? nil, case let data = Data(bytes),
             (try? JSONDecoder().decode(RelocationMap.self, from: data)) == relocation
         else {
             return "\(stateDirectory)/relocation.json is missing or names other targets"

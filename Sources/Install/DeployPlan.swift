@@ -65,12 +65,10 @@ public struct DeployPlan: Sendable, Codable {
         var steps: [Step] = []
         var files: [String: String] = [:]
         for component in source.components where !values.disabledComponents.contains(component.name) {
-            var command = [
-                options.helm, "upgrade", "--install", component.releaseName, component.chart, "--namespace", component.namespace,
-                "--create-namespace",
-            ]
+            // Release and chart come last, after `--`: nothing from the bundle is read as an option.
+            var command = [options.helm, "upgrade", "--install", "--namespace", component.namespace, "--create-namespace"]
             for file in component.values {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read \(file)") }
+                guard let data = try StateFiles.read(file) else { throw InstallError.io("cannot read \(file)") }
                 let rendered: String
                 do {
                     rendered = try ValuesTemplate.render(String(decoding: data, as: UTF8.self), file: file) { values.value($0) }
@@ -92,6 +90,7 @@ public struct DeployPlan: Sendable, Codable {
                 }
                 for argument in arguments + ["--component", component.name] { command += ["--post-renderer-args", argument] }
             }
+            command += ["--", component.releaseName, component.chart]
             var clusterSteps = ["namespace \(component.namespace): kubectl get namespace, created by kubectl apply --server-side if missing"]
             if let secret = options.imagePullSecret, options.createsPullSecret {
                 clusterSteps.append(
@@ -112,10 +111,16 @@ public struct DeployPlan: Sendable, Codable {
     public static func writeRendered(_ files: [String: String]) throws {
         for (path, text) in files.sorted(by: { $0.key < $1.key }) {
             let directory = (path as NSString).deletingLastPathComponent
-            do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
-            }
+            try StateFiles.makeDirectory(directory)
             try StateFiles.write(Array(text.utf8), to: path, mode: 0o600)
         }
+    }
+}
+
+extension DeployPlan.Step {
+    /// The chart archive `command` installs: the last argument, after `--` and the release name.
+    public var chart: String? {
+        guard let end = command.lastIndex(of: "--"), end + 2 == command.count - 1 else { return nil }
+        return command[end + 2]
     }
 }

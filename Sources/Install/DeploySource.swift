@@ -1,6 +1,7 @@
 import Bundle
 import Charts
 import Foundation
+import Integrity
 
 /// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
 /// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the
@@ -27,28 +28,37 @@ public struct DeploySource: Sendable {
     public var components: [Component]
     public var relocation: String { stateDirectory + "/relocation.json" }
 
-    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version).
-    public static func open(bundle: String, stateDirectory: String?) throws -> DeploySource {
+    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version),
+    /// checked against the bundle's `bundle.json` (`StateDirectoryCheck`). With `keys`, that
+    /// `bundle.json`'s signature is verified with them again (push verified it once).
+    public static func open(bundle: String, stateDirectory: String?, keys: [VerifyingKey] = []) throws -> DeploySource {
         let signed: BundleVerifier.SignedIndex
-        do { signed = try BundleVerifier(keys: []).readSignedIndex(bundle) } catch { throw InstallError.io("\(error)") }
-        let state = stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
-        guard let pushed = FileManager.default.contents(atPath: state + "/" + BundlePaths.index) else {
+        do { signed = try BundleVerifier(keys: keys).readSignedIndex(bundle) } catch let error as BundleError
+            where !keys.isEmpty && error.kind == .verification
+        {
+            throw InstallError.verification("\(error)")
+        } catch { throw InstallError.io("\(error)") }
+        // push refused such names when it verified the signature; checked again, as deploy trusts no file it did not sign.
+        if let problem = signed.index.namesProblem() { throw InstallError.bundle("\(bundle): bundle.json \(problem)") }
+        let state = try stateDirectory ?? PushOptions.defaultStateDirectory(name: signed.index.name, version: signed.index.version)
+        try StateDirectoryCheck.ownership(state)
+        guard let pushed = try StateFiles.read(state + "/" + BundlePaths.index, limit: BundleVerifier.indexLimit) else {
             throw InstallError.bundle(
                 "\(state) holds no pushed bundle: run airgap-install push for \(bundle) first (or give the --state-dir push used)")
         }
-        guard Array(pushed) == signed.indexBytes else {
-            throw InstallError.bundle("\(state) holds another bundle than \(bundle) (their bundle.json differ): push this bundle first")
+        guard pushed == signed.indexBytes else {
+            throw InstallError.bundle(
+                "\(state)/\(BundlePaths.index) is not the bundle.json of \(bundle) (another bundle was pushed there, or it was changed): push this bundle first"
+            )
         }
-        guard FileManager.default.fileExists(atPath: state + "/relocation.json") else {
-            throw InstallError.bundle("\(state) has no relocation.json: the push of \(bundle) did not finish; run it again")
-        }
+        try StateDirectoryCheck.check(state, index: signed.index)
         return try load(stateDirectory: state, index: signed.index)
     }
 
     static func load(stateDirectory state: String, index: BundleIndex) throws -> DeploySource {
         var declarations: [SiteValueDeclaration] = []
-        if let data = FileManager.default.contents(atPath: state + "/" + BundlePaths.siteValues) {
-            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: data) } catch {
+        if let data = try StateFiles.read(state + "/" + BundlePaths.siteValues) {
+            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(data)) } catch {
                 throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
             }
         }
@@ -61,7 +71,7 @@ public struct DeploySource: Sendable {
             let values = (entry.values ?? []).map { state + "/" + $0 }
             var uses = Set<String>()
             for file in values {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read \(file)") }
+                guard let data = try StateFiles.read(file) else { throw InstallError.io("cannot read \(file)") }
                 do {
                     uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name))
                 } catch { throw InstallError.bundle("\(error)") }

@@ -18,7 +18,7 @@ public struct DeployState: Codable, Sendable {
     static func path(_ stateDirectory: String) -> String { stateDirectory + "/deploy-state.json" }
 
     public static func load(_ stateDirectory: String) throws -> DeployState {
-        guard let data = FileManager.default.contents(atPath: path(stateDirectory)) else { return DeployState() }
+        guard let data = try StateFiles.read(path(stateDirectory)).map({ Data($0) }) else { return DeployState() }
         do { return try JSONDecoder().decode(DeployState.self, from: data) } catch {
             throw InstallError.io("\(path(stateDirectory)) is damaged (\(error)); remove it to deploy every component again")
         }

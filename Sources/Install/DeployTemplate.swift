@@ -18,16 +18,23 @@ public enum DeployTemplate {
     }
 
     /// `helm template` for a step: its `upgrade --install` command without what only an install
-    /// takes (`--create-namespace`, `--wait`, `--timeout`).
+    /// takes (`--create-namespace`, `--wait`, `--timeout`); release and chart stay after `--`.
     public static func command(for step: DeployPlan.Step) -> [String] {
         let command = step.command
         guard command.count >= 5, command[1] == "upgrade", command[2] == "--install" else { return command }
-        var result = [command[0], "template", command[3], command[4]]
-        var index = 5
+        var result = [command[0], "template"]
+        var index = 3
         while index < command.count {
             switch command[index] {
             case "--create-namespace", "--wait": index += 1
             case "--timeout": index += 2
+            case "--":
+                result += command[index...]
+                index = command.count
+            case "--namespace", "--values", "--post-renderer", "--post-renderer-args":
+                // A flag and its value, whatever the value looks like.
+                result += command[index..<min(index + 2, command.count)]
+                index += 2
             default:
                 result.append(command[index])
                 index += 1
@@ -56,7 +63,7 @@ public enum DeployTemplate {
 
     /// Every pushed image reference (`relocation.json`'s targets).
     public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
-        guard let data = FileManager.default.contents(atPath: source.relocation) else { throw InstallError.io("cannot read \(source.relocation)") }
+        guard let data = try StateFiles.read(source.relocation).map({ Data($0) }) else { throw InstallError.io("cannot read \(source.relocation)") }
         do { return Set(try JSONDecoder().decode(RelocationMap.self, from: data).images.map(\.target)) } catch {
             throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
         }
@@ -69,7 +76,8 @@ public enum DeployTemplate {
     {
         PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
         let command = Self.command(for: step)
-        let output = try await HelmEngine(executable: command[0]).run(Array(command.dropFirst()), environment: step.environment ?? [:])
+        let output = try await HelmEngine(executable: command[0]).run(
+            Array(command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(source.stateDirectory))
         guard output.status == 0 else {
             let message = PostRenderer.withRecordedFailure(
                 output.stderr.trimmingCharacters(in: .whitespacesAndNewlines), relocation: source.relocation, component: step.component)
@@ -98,9 +106,7 @@ public enum DeployTemplate {
     /// Writes each component's manifests to `DIRECTORY/NN-COMPONENT.yaml` (install order; mode
     /// 0600, as they may hold secrets) and returns the paths.
     public static func write(_ rendered: [Rendered], to directory: String) throws -> [String] {
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
-        }
+        try StateFiles.makeDirectory(directory)
         var paths: [String] = []
         for (number, item) in rendered.enumerated() {
             let path = directory + "/" + String(format: "%02d-", number + 1) + item.component + ".yaml"

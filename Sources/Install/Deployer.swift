@@ -114,7 +114,8 @@ public struct Deployer: Sendable {
             let started = Date()
             var output: HelmEngine.Output
             do {
-                output = try await HelmEngine(executable: step.command[0]).run(Array(step.command.dropFirst()), environment: step.environment ?? [:])
+                output = try await HelmEngine(executable: step.command[0]).run(
+                    Array(step.command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(stateDirectory))
             } catch {
                 output = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
             }
@@ -182,7 +183,9 @@ public struct Deployer: Sendable {
     func digest(_ step: DeployPlan.Step) throws -> String {
         let hasher = SHA256Hasher()
         hasher.update(Array(step.command.joined(separator: "\u{0}").utf8))
-        guard let chart = FileManager.default.contents(atPath: step.command[4]) else { throw InstallError.io("cannot read \(step.command[4])") }
+        guard let path = step.chart, let chart = try StateFiles.read(path) else {
+            throw InstallError.io("cannot read the chart of \(step.command.joined(separator: " "))")
+        }
         hasher.update(Array(chart))
         for path in step.command.indices.filter({ step.command[$0] == "--values" }).map({ step.command[$0 + 1] }) {
             hasher.update(Array((prepared.renderedFiles[path] ?? "").utf8))

@@ -7,7 +7,7 @@ public enum NamespaceSetup {
     public enum Outcome: String, Sendable { case existed, created }
 
     public static func ensure(_ namespace: String, with kubectl: Kubectl) async throws -> Outcome {
-        let found = await kubectl.run(["get", "namespace", namespace, "--output", "name"])
+        let found = await kubectl.run(["get", "--output", "name", "--", "namespace", namespace])
         if found.status == 0 { return .existed }
         guard found.stderr.contains("NotFound") else {
             throw InstallError.bundle("cannot read namespace \(namespace) with kubectl: \(Kubectl.reason(found))")

@@ -35,9 +35,7 @@ public enum PostRenderPlugin {
     /// Writes the plugin (again, so a moved `airgap-install` is followed).
     public static func install(stateDirectory: String, executable: String) throws {
         let directory = pluginsDirectory(stateDirectory: stateDirectory) + "/" + name
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-            throw InstallError.io("cannot create \(directory): \(error.localizedDescription)")
-        }
+        try StateFiles.makeDirectory(directory)
         let linkPath = directory + "/" + link
         try? FileManager.default.removeItem(atPath: linkPath)
         do { try FileManager.default.createSymbolicLink(atPath: linkPath, withDestinationPath: executable) } catch {

@@ -6,13 +6,16 @@ public enum PostRenderer {
     /// Where `post-render` leaves why it refused, for deploy to show: Helm 4 does not pass a
     /// post-renderer plugin's standard error on (only "plugin … exited with error").
     public static func failureReport(relocation: String, component: String?) -> String {
-        (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(component ?? "no-component").txt"
+        // A component name that is not a DNS-1123 label (it comes from the command line) never
+        // becomes a path: the report stays inside the state directory.
+        let name = component.flatMap { BundleNamePolicy.labelProblem($0) == nil ? $0 : nil } ?? "no-component"
+        return (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(name).txt"
     }
 
     /// Records `message` at `failureReport` (best effort: Helm 3 shows standard error anyway).
     public static func recordFailure(_ message: String, relocation: String, component: String?) {
         let path = failureReport(relocation: relocation, component: component)
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? StateFiles.makeDirectory((path as NSString).deletingLastPathComponent)
         try? StateFiles.write(Array(message.utf8), to: path)
     }
 
@@ -24,7 +27,7 @@ public enum PostRenderer {
     /// Helm's message with the post-renderer's recorded refusal added when Helm did not show it
     /// (Helm 4 does not show a plugin's own words).
     public static func withRecordedFailure(_ helmMessage: String, relocation: String, component: String?) -> String {
-        guard let refusal = FileManager.default.contents(atPath: failureReport(relocation: relocation, component: component)),
+        guard let refusal = try? StateFiles.read(failureReport(relocation: relocation, component: component)) ?? nil,
             case let text = String(decoding: refusal, as: UTF8.self), !helmMessage.contains(text)
         else { return helmMessage }
         return helmMessage + "\n" + text
@@ -33,7 +36,7 @@ public enum PostRenderer {
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
     /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
     public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read \(path)") }
+        guard let data = try StateFiles.read(path).map({ Data($0) }) else { throw InstallError.io("cannot read \(path)") }
         let relocation: RelocationMap
         do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
             throw InstallError.bundle("\(path) is not a relocation map: \(error)")
@@ -41,7 +44,7 @@ public enum PostRenderer {
         var keep: [String] = []
         if let component {
             let indexPath = (path as NSString).deletingLastPathComponent + "/" + BundlePaths.index
-            guard let indexData = FileManager.default.contents(atPath: indexPath),
+            guard let indexData = try StateFiles.read(indexPath, limit: BundleVerifier.indexLimit).map({ Data($0) }),
                 let index = try? JSONDecoder().decode(BundleIndex.self, from: indexData)
             else { throw InstallError.io("cannot read the pushed bundle.json beside \(path)") }
             guard let entry = index.components.first(where: { $0.name == component }) else {

@@ -7,14 +7,21 @@ public final class PushJournal: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
+    /// Opens (or creates, 0600) the journal for appending; a symbolic link or anything but a
+    /// regular file at `path` is refused, never followed.
     public init(path: String) throws(InstallError) {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw .io("cannot open the journal \(path) for writing") }
-        self.handle = handle
-        handle.seekToEndOfFile()
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw .bundle("the journal \(path) is a symbolic link; state files are never followed through links (remove it)") }
+            throw .io("cannot open the journal \(path) for writing: \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .bundle("the journal \(path) is not a regular file: refused")
+        }
+        self.handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
-
-    deinit { try? handle.close() }
 
     /// Appends `{"time": …, "event": …, …fields}`.
     public func record(_ event: String, _ fields: [String: String] = [:]) {

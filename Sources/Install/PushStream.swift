@@ -88,12 +88,8 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             guard let incoming = context.incoming else { current = .skip; return }
             let final = incoming + "/" + entry.path
             let temporary = final + ".partial"
-            do {
-                try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            } catch {
-                throw InstallError.io("cannot create a directory for \(final): \(error.localizedDescription)")
-            }
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            try StateFiles.makeDirectory((final as NSString).deletingLastPathComponent)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw InstallError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
             current = .file(fd: fd, temporary: temporary, final: final)
         } else {

@@ -16,7 +16,9 @@ public enum ReleaseStatus {
         let engine = HelmEngine(executable: helm)
         var rows: [Row] = []
         for component in source.components {
-            let output = try await engine.run(["status", component.releaseName, "--namespace", component.namespace, "--output", "json"])
+            let output = try await engine.run(
+                ["status", "--namespace", component.namespace, "--output", "json", "--", component.releaseName],
+                scratch: StateFiles.helmScratch(source.stateDirectory))
             var status = notInstalled
             if output.status == 0 {
                 let object = try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
@@ -36,7 +38,8 @@ public enum ReleaseStatus {
         var state = try DeployState.load(source.stateDirectory)
         for row in rows {
             journal.record("uninstall-start", ["component": row.component, "namespace": row.namespace])
-            let output = try await HelmEngine(executable: helm).run(["uninstall", row.release, "--namespace", row.namespace, "--wait"])
+            let output = try await HelmEngine(executable: helm).run(
+                ["uninstall", "--namespace", row.namespace, "--wait", "--", row.release], scratch: StateFiles.helmScratch(source.stateDirectory))
             guard output.status == 0 else {
                 let message = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 journal.record("uninstall-failed", ["component": row.component, "message": message])

@@ -37,4 +37,9 @@ public enum SiteValuesTemplate {
         }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// Writes `text` to `path` (0600 from the first byte, only if nothing is there, never through a link).
+    public static func write(_ text: String, to path: String) throws {
+        try StateFiles.createExclusive(Array(text.utf8), at: path)
+    }
 }

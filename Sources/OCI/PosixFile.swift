@@ -64,11 +64,14 @@ public enum PosixFile {
 
     /// Writes `bytes` to `path` atomically and durably: a temporary file (beside it, or in
     /// `temporaryDirectory` on the same file system), `fsync`, rename, then `fsync` of the
-    /// directory. After a crash `path` holds the old bytes or the new ones, never a part.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryDirectory: String? = nil) throws(FileSystemError) {
+    /// directory. After a crash `path` holds the old bytes or the new ones, never a part. The
+    /// file has `mode` from its creation (0600 for a private key: never chmod-ed afterwards).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryDirectory: String? = nil, mode: mode_t = 0o644)
+        throws(FileSystemError)
+    {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let temporary = (temporaryDirectory.map { $0 + "/" + name } ?? path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .errno("create", temporary) }
         var written = 0
         while written < bytes.count {

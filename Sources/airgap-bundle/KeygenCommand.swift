@@ -52,8 +52,8 @@ struct KeygenCommand: ParsableCommand {
             fingerprint = try key.publicKey.fingerprint()
         } catch { throw CommandFailure.from(error) }
         do {
-            try PosixFile.writeAtomically(privatePEM, to: keyPath)
-            chmod(keyPath, 0o600)
+            // Private from its first byte: created 0600, never widened or chmod-ed afterwards.
+            try PosixFile.writeAtomically(privatePEM, to: keyPath, mode: 0o600)
             try PosixFile.writeAtomically(publicPEM, to: pubPath)
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
         if json {

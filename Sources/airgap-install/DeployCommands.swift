@@ -15,8 +15,16 @@ struct DeploySourceOptions: ParsableArguments {
         help: ArgumentHelp("The state directory push used (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "The vendor's public key (PEM; repeatable): bundle.json's signature is verified again, not only compared with what push verified.",
+            valueName: "pub"))
+    var keys: [String] = []
+
     func open() throws -> DeploySource {
-        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory) } catch { throw DeployFailure.from(error) }
+        let trusted = try KeyFiles.readPublic(keys)
+        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory, keys: trusted) } catch { throw DeployFailure.from(error) }
     }
 }
 
@@ -63,9 +71,8 @@ struct InitValuesCommand: ParsableCommand {
         let text = SiteValuesTemplate.text(
             bundle: "\(deploy.index.name) \(deploy.index.version)", declarations: deploy.declarations,
             components: deploy.components.map { ($0.name, $0.optional) })
-        guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure(message: "cannot write \(out)", exitCode: ExitCode(2))
-        }
+        // 0600 from its first byte, created exclusively: once filled in, it holds the site's secrets.
+        do { try SiteValuesTemplate.write(text, to: out) } catch { throw DeployFailure.from(error) }
         print("wrote \(out): \(deploy.declarations.count) site values (\(deploy.declarations.filter(\.required).count) required)")
     }
 }

@@ -89,6 +89,16 @@ struct ManifestParserTests {
             ))
         #expect(duplicate.message.contains("declared twice"))
 
+        // Names pack and verify would refuse are refused here first, with the manifest's line.
+        let badNamespace = try #require(error(Self.header + "components:\n  - name: a\n    namespace: Bad_NS\n    chart: {path: charts/local}\n"))
+        #expect(badNamespace.line == 6 && badNamespace.message.contains("namespace \"Bad_NS\" is not a DNS-1123 label"))
+        let longRelease = String(repeating: "r", count: 54)
+        let badRelease = try #require(
+            error(Self.header + "components:\n  - name: a\n    namespace: n\n    releaseName: \(longRelease)\n    chart: {path: charts/local}\n"))
+        #expect(badRelease.line == 7 && badRelease.message.contains("release name \"\(longRelease)\""))
+        let dash = try #require(error(Self.header + "components:\n  - name: -rf\n    namespace: n\n    chart: {path: charts/local}\n"))
+        #expect(dash.message.contains("\"-rf\""))
+
         let wrongKind = try #require(error("apiVersion: airgap.astrago.io/v1\nkind: Chart\n"))
         #expect(wrongKind.hint == "use kind: Bundle")
 

@@ -26,15 +26,16 @@ struct DeployTemplateTests {
             from: Data(
                 """
                 {"component": "web", "namespace": "web", "release": "web", "clusterSteps": [],
-                 "command": ["helm", "upgrade", "--install", "web", "/s/charts/web-1.0.0.tgz", "--namespace", "web", "--create-namespace",
+                 "command": ["helm", "upgrade", "--install", "--namespace", "web", "--create-namespace",
                              "--values", "/s/v.yaml", "--wait", "--timeout", "10m0s", "--post-renderer", "/bin/airgap-install",
-                             "--post-renderer-args", "post-render"]}
+                             "--post-renderer-args", "post-render", "--", "web", "/s/charts/web-1.0.0.tgz"]}
                 """.utf8))
         #expect(
             DeployTemplate.command(for: step) == [
-                "helm", "template", "web", "/s/charts/web-1.0.0.tgz", "--namespace", "web", "--values", "/s/v.yaml", "--post-renderer",
-                "/bin/airgap-install", "--post-renderer-args", "post-render",
+                "helm", "template", "--namespace", "web", "--values", "/s/v.yaml", "--post-renderer", "/bin/airgap-install",
+                "--post-renderer-args", "post-render", "--", "web", "/s/charts/web-1.0.0.tgz",
             ])
+        #expect(step.chart == "/s/charts/web-1.0.0.tgz")
     }
 
     @Test func templateWritesWhatHelmWouldApplyEveryImageFromTheSite() throws {

@@ -1479,6 +1479,32 @@ def security_cases(c, good, good_file, good_sig, signer):
     signed_names("newline-with-valid-sig", [Entry("files/a\nb.txt", b"newline\n")],
                  "an added entry 'files/a\\nb.txt', and a valid detached signature of the archive", sig="valid",
                  expect="control character")
+
+    # ---- names a trusted key signed but no tool may use: Kubernetes' DNS-1123 rules, Helm's
+    # release-name rule, relative paths without '..', nothing starting with '-' (issue 15, item 5)
+    def hostile_component(**fields):
+        def change(index):
+            component = {"name": "web", "namespace": "web", "chart": "charts/web-1.0.0.tgz"}
+            component.update(fields)
+            index.setdefault("components", []).append(component)
+        return change
+
+    signed_names("hostile-dash-component", [], "a component named '-rf'", change=hostile_component(name="-rf"),
+                 expect='component "-rf"')
+    signed_names("hostile-namespace", [], "a component in namespace 'Bad_NS'", change=hostile_component(namespace="Bad_NS"),
+                 expect='namespace "Bad_NS"')
+    signed_names("hostile-chart-climbs", [], "a component whose chart is '../x'", change=hostile_component(chart="../x"),
+                 expect='path "../x"')
+    signed_names("hostile-chart-absolute", [], "a component whose chart is '/etc/x.tgz'",
+                 change=hostile_component(chart="/etc/x.tgz"), expect='path "/etc/x.tgz"')
+    signed_names("hostile-release-too-long", [], "a release name of 54 characters (Helm allows 53)",
+                 change=hostile_component(releaseName="r" * 54), expect='release name "' + "r" * 54 + '"')
+
+    def climbing_name(index):
+        index["name"] = "../../tmp/x"
+
+    signed_names("hostile-bundle-name", [], "the bundle named '../../tmp/x' (its default state directory would leave its root)",
+                 change=climbing_name, expect='bundle name "../../tmp/x"')
     signed_names("tab", [Entry("files/a\tb.txt", b"tab\n")], "an added entry 'files/a\\tb.txt'", expect="control character")
     signed_names("reverse-solidus", [Entry("files/a\\b.txt", b"backslash\n")], "an added entry 'files/a\\\\b.txt'",
                  expect="backslash")
