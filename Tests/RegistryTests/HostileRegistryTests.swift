@@ -130,9 +130,10 @@ struct HostileRegistryTests {
     }
 
     @Test func aTrickledBodyIsBoundedByTheTimeout() async throws {
-        // 2000 bytes, one every 50 ms: each read comes well within the 1 s timeout, the whole never would.
+        // 2000 bytes, one every 50 ms (100 s in all): each read comes well within the 3 s timeout, even on a
+        // loaded machine (with 1 s, a stalled test server tripped the read timeout instead), the whole never would.
         let server = try HostileRegistry(.trickle, blobSize: 2000)
-        let client = try client(for: server, timeout: 1)
+        let client = try client(for: server, timeout: 3)
         defer { Task { try? await client.shutdown() } }
         let manifest = await caught { _ = try await client.manifest(for: try ImageReference(parsing: "\(server.host)/library/app:1")) }
         #expect(manifest.contains("did not finish within its time limit"), "\(manifest)")
