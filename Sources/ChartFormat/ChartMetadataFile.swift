@@ -35,7 +35,7 @@ public struct ChartMetadataFile: Sendable, Decodable {
     public var dependencies: [Dependency]?
 
     public static func parse(_ text: String, source: String) throws -> ChartMetadataFile {
-        do { return try YAMLDecoder().decode(ChartMetadataFile.self, from: text) } catch {
+        do { return try BoundedYAML.decode(ChartMetadataFile.self, from: text, limits: .chartMetadata) } catch {
             throw ChartFormatError(kind: .invalid, message: "\(source): not a valid Chart.yaml: \(error)")
         }
     }

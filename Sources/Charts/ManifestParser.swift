@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import OCI
 import Yams
@@ -25,8 +26,11 @@ public enum ManifestParser {
 
     public static func parse(_ text: String, file: String) throws -> BundleManifest {
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw ManifestError(file: file, line: 0, column: 0, message: "not valid YAML: \(error)", hint: nil)
+        do { root = try BoundedYAML.compose(text, limits: .manifest) } catch {
+            if case .invalid(let reason, let line) = error {
+                throw ManifestError(file: file, line: line ?? 0, column: 0, message: "not valid YAML: \(reason)", hint: nil)
+            }
+            throw ManifestError(file: file, line: 0, column: 0, message: "not read: \(error)", hint: nil)
         }
         var reader = NodeReader(file: file)
         guard let root else { throw reader.error(nil, "the manifest is empty", hint: "start with apiVersion: airgap.astrago.io/v1") }

@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import TarStream
 import Yams
@@ -35,7 +36,7 @@ enum ValuesImageGuesser {
     /// A values document: a map, or nil when it is empty. Anything else is an error, as it is to Helm.
     private static func valuesMap(_ text: String, source: String) throws -> [String: Any]? {
         let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch { throw ChartError(message: "\(source) is not valid YAML: \(error)") }
+        do { loaded = try BoundedYAML.load(text, limits: .chartValues) } catch { throw ChartError(message: "\(source) is not read: \(error)") }
         guard let loaded else { return nil }
         guard let map = loaded as? [String: Any] else { throw ChartError(message: "\(source) is not a map of values") }
         return map
