@@ -67,9 +67,9 @@ public enum BoundedYAML {
         public static let chartValues = Limits(
             maximumBytes: 16 << 20, maximumDepth: 64, maximumDocuments: 1, maximumNodes: 500_000, maximumExpandedNodes: 2_000_000,
             maximumExpandedBytes: 64 << 20)
-        /// A chart repository's `index.yaml` (the largest public ones are about 20 MB).
+        /// A chart repository's `index.yaml` (large public ones are a few MB).
         public static let repositoryIndex = Limits(
-            maximumBytes: 32 << 20, maximumDepth: 16, maximumDocuments: 1, maximumNodes: 1_500_000, maximumExpandedNodes: 1_500_000,
+            maximumBytes: 16 << 20, maximumDepth: 16, maximumDocuments: 1, maximumNodes: 1_500_000, maximumExpandedNodes: 1_500_000,
             maximumExpandedBytes: 32 << 20)
     }
 
@@ -85,7 +85,8 @@ public enum BoundedYAML {
 
         public var description: String {
             switch self {
-            case .tooLarge(let bytes, let limit): return "it is \(bytes) bytes, over the limit of \(limit) bytes"
+            case .tooLarge(let bytes, let limit):
+                return "it is \(bytes > limit ? "more than \(limit)" : "\(bytes)") bytes, over the limit of \(limit) bytes"
             case .tooDeep(let limit): return "it is nested deeper than the limit of \(limit) levels"
             case .tooManyNodes(let limit): return "it holds more than the limit of \(limit) YAML nodes"
             case .tooManyDocuments(let limit): return "it holds more than the limit of \(limit) YAML document\(limit == 1 ? "" : "s")"

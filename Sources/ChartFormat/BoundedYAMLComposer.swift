@@ -28,6 +28,14 @@ final class BoundedYAMLComposer {
 
     private init(limits: BoundedYAML.Limits) { self.limits = limits }
 
+    /// One constructor for every tag: Yams' `Constructor.default` builds its three tables anew
+    /// each time it is read (about 2 KB per node when every tag gets its own). Never mutated.
+    nonisolated(unsafe) private static let constructor = Constructor.default
+
+    private static func tag(_ name: String?) -> Tag {
+        Tag(name.map(Tag.Name.init(rawValue:)) ?? .implicit, .default, constructor)
+    }
+
     /// Every document of `text`.
     static func composeAll(_ text: String, limits: BoundedYAML.Limits) throws(BoundedYAML.Refusal) -> [Node] {
         let composer = BoundedYAMLComposer(limits: limits)
@@ -115,7 +123,7 @@ final class BoundedYAMLComposer {
             let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: length), as: UTF8.self)
             let tag = scalar.quoted_implicit == 1 ? Tag.Name.str.rawValue : string(scalar.tag)
             let style = Node.Scalar.Style(rawValue: numericCast(scalar.style.rawValue)) ?? .any
-            made = .scalar(Node.Scalar(value, Tag(tag.map(Tag.Name.init(rawValue:)) ?? .implicit), style, mark(event)))
+            made = .scalar(Node.Scalar(value, Self.tag(tag), style, mark(event)))
             anchor = string(scalar.anchor)
         case YAML_SEQUENCE_START_EVENT:
             let start = event.data.sequence_start
@@ -175,7 +183,7 @@ final class BoundedYAMLComposer {
         try count(bytes: 0)
         depth += 1
         guard depth <= limits.maximumDepth else { throw .tooDeep(limit: limits.maximumDepth) }
-        return Tag((implicit != 0 ? nil : string(tag)).map(Tag.Name.init(rawValue:)) ?? .implicit)
+        return Self.tag(implicit != 0 ? nil : string(tag))
     }
 
     private func string(_ pointer: UnsafeMutablePointer<UInt8>?) -> String? {

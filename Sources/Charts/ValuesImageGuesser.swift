@@ -12,8 +12,8 @@ enum ValuesImageGuesser {
         if let defaults = try defaultValues(chart.archive) { merged = defaults }
         for file in valuesFiles {
             let text: String
-            do { text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self) } catch {
-                throw ChartError(message: "cannot read the values file \(file): \(error.localizedDescription)")
+            do { text = String(decoding: try BoundedYAML.readFile(file, limits: .chartValues), as: UTF8.self) } catch {
+                throw ChartError(message: "cannot read the values file \(file): \(error)")
             }
             if let values = try valuesMap(text, source: file) { merged = deepMerge(merged, values) }
         }

@@ -1,4 +1,5 @@
 import Bundle
+import ChartFormat
 import Charts
 import Foundation
 
@@ -61,7 +62,8 @@ public struct DeploySource: Sendable {
             let values = (entry.values ?? []).map { state + "/" + $0 }
             var uses = Set<String>()
             for file in values {
-                guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read \(file)") }
+                let data: Data
+                do { data = try BoundedYAML.readFile(file, limits: .chartValues) } catch { throw InstallError.io("cannot read \(file): \(error)") }
                 do {
                     uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name))
                 } catch { throw InstallError.bundle("\(error)") }

@@ -37,7 +37,10 @@ public struct SiteValues: Sendable {
     public static func load(
         _ file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], uses: [String: Set<String>]
     ) throws -> SiteValues {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read the site values \(file)") }
+        let data: Data
+        do { data = try BoundedYAML.readFile(file, limits: .siteValues) } catch let refusal as BoundedYAML.Refusal {
+            throw SiteValuesError(file: file, problems: ["not read: \(refusal)"])
+        } catch { throw InstallError.io("cannot read the site values \(file)") }
         return try parse(String(decoding: data, as: UTF8.self), file: file, declarations: declarations, components: components, uses: uses)
     }
 
