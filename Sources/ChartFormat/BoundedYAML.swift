@@ -76,6 +76,8 @@ public enum BoundedYAML {
     /// Why a text was not loaded: each names the limit it crossed.
     public enum Refusal: Error, Sendable, CustomStringConvertible {
         case tooLarge(bytes: Int, limit: Int)
+        /// Read no further than the limit, so its whole size is not known.
+        case tooLargeToRead(limit: Int)
         case tooDeep(limit: Int)
         case tooManyNodes(limit: Int)
         case tooManyDocuments(limit: Int)
@@ -85,8 +87,8 @@ public enum BoundedYAML {
 
         public var description: String {
             switch self {
-            case .tooLarge(let bytes, let limit):
-                return "it is \(bytes > limit ? "more than \(limit)" : "\(bytes)") bytes, over the limit of \(limit) bytes"
+            case .tooLarge(let bytes, let limit): return "it is \(bytes) bytes, over the limit of \(limit) bytes"
+            case .tooLargeToRead(let limit): return "it is more than \(limit) bytes, over the limit of \(limit) bytes"
             case .tooDeep(let limit): return "it is nested deeper than the limit of \(limit) levels"
             case .tooManyNodes(let limit): return "it holds more than the limit of \(limit) YAML nodes"
             case .tooManyDocuments(let limit): return "it holds more than the limit of \(limit) YAML document\(limit == 1 ? "" : "s")"
