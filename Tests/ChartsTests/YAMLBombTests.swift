@@ -134,6 +134,8 @@ struct YAMLBombTests {
         #expect(one.bytes < Self.ceiling, "a 1 MB index: peak \(one.bytes) bytes")
         // Linear: about 4 times; the quadratic parse it replaced: 16 times.
         let perMegabyte = max(one.bytes - tiny.bytes, 8 << 20)
-        #expect(four.bytes < Self.ceiling && four.bytes - tiny.bytes < 8 * perMegabyte, "tiny \(tiny.bytes), 1 MB \(one.bytes), 4 MB \(four.bytes) bytes peak")
+        #expect(
+            four.bytes < Self.ceiling && four.bytes - tiny.bytes < 8 * perMegabyte,
+            "tiny \(tiny.bytes), 1 MB \(one.bytes), 4 MB \(four.bytes) bytes peak")
     }
 }
