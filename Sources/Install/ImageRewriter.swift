@@ -69,17 +69,18 @@ public struct ImageRewriter: Sendable {
             throw RewriteError(message: "the rendered manifests hold \(documents.count) documents, over the limit of \(Self.maximumDocuments)")
         }
         var output = ""
-        for (source, body) in documents {
+        for (position, (source, body)) in documents.enumerated() {
+            let place = source ?? "#\(position + 1)"
             let node: Node?
             do { node = try BoundedYAML.compose(body, limits: .renderedManifest) } catch {
-                throw RewriteError(message: "rendered manifest \(source ?? "?") not read: \(error)")
+                throw RewriteError(message: "rendered manifest \(place) not read: \(error)")
             }
             guard let node else { continue }
             var rewritten = try rewriteDocument(node)
             if let imagePullSecret { rewritten = PodSpecPullSecrets.add(imagePullSecret, to: rewritten) }
             let serialized: String
             do { serialized = try Yams.serialize(node: rewritten, width: -1, allowUnicode: true) } catch {
-                throw RewriteError(message: "cannot write rendered manifest \(source ?? "?"): \(error)")
+                throw RewriteError(message: "cannot write rendered manifest \(place): \(error)")
             }
             output += "---\n" + (source.map { "# Source: \($0)\n" } ?? "") + serialized
         }
