@@ -152,7 +152,7 @@ public enum BoundedYAML {
             var map: [String: Any] = [:]
             var merged: [[String: Any]] = []
             for (key, value) in mapping {
-                guard case .scalar(let keyScalar) = key else { continue }  // the composer makes no other keys
+                guard case .scalar(let keyScalar) = key else { continue }  // a collection as a key names nothing we read
                 let converted = convert(value)
                 if keyScalar.string == "<<", keyScalar.style == .plain {
                     if let single = converted as? [String: Any] { merged.append(single) }

@@ -7,9 +7,11 @@ import Yams
 /// subtree again, in nodes and in scalar bytes, so a "billion laughs" text is refused after a few
 /// thousand steps instead of composing or serializing gigabytes).
 ///
-/// Mapping keys must be scalars (an alias of a scalar is one): a collection as a key is refused,
-/// as Kubernetes and Helm refuse it, so no key is ever hashed or compared at more than its own size.
-/// A key given twice in one mapping is refused, as Helm refuses it.
+/// Keys are never hashed as nodes (Yams' own composer hashes every key, so an alias of a bomb
+/// as a key costs exponential time before any count): a scalar key given twice in one mapping
+/// is refused, as Helm refuses it, by its text; a collection as a key (which Kubernetes never
+/// reads, and an unrendered values template holds: `{{ .Values.x }}`) is counted like any node
+/// and kept.
 final class BoundedYAMLComposer {
     private let limits: BoundedYAML.Limits
     private var parser = yaml_parser_t()
@@ -153,17 +155,15 @@ final class BoundedYAMLComposer {
                 defer { yaml_event_delete(&keyEvent) }
                 if keyEvent.type == YAML_MAPPING_END_EVENT { break }
                 let keyLine = mark(keyEvent)?.line
-                let key = try node(from: &keyEvent).node
-                guard case .scalar(let keyScalar) = key else {
-                    throw .invalid("a mapping key is a list or a mapping, which Kubernetes and Helm do not read", line: keyLine)
-                }
-                guard keys.insert(keyScalar.string).inserted else {
+                let key = try node(from: &keyEvent)
+                if case .scalar(let keyScalar) = key.node, !keys.insert(keyScalar.string).inserted {
                     throw .invalid("the key \"\(keyScalar.string.prefix(80))\" is given twice in one mapping", line: keyLine)
                 }
+                ownHeight = max(ownHeight, key.height + 1)
                 var valueEvent = try next()
                 defer { yaml_event_delete(&valueEvent) }
                 let value = try node(from: &valueEvent)
-                pairs.append((key, value.node))
+                pairs.append((key.node, value.node))
                 ownHeight = max(ownHeight, value.height + 1)
             }
             depth -= 1
