@@ -54,7 +54,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DiskIO"),
         .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO"]),
-        // The Helm chart format (Chart.yaml), for packing and for chart resolution alike.
+        // The Helm chart format (Chart.yaml), for packing and for chart resolution alike, and
+        // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
         .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
@@ -77,7 +78,7 @@ let package = Package(
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "Charts", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -111,14 +112,20 @@ let package = Package(
         .testTarget(
             name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
             exclude: ["Corpus"]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle"]),
+        .testTarget(
+            name: "ChartsTests",
+            dependencies: [
+                "Charts", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TestSupport", "airgap-install", "airgap-bundle",
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TestSupport", "airgap-install", "airgap-bundle",
+                .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

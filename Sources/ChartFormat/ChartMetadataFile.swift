@@ -35,7 +35,7 @@ public struct ChartMetadataFile: Sendable, Decodable {
     public var dependencies: [Dependency]?
 
     public static func parse(_ text: String, source: String) throws -> ChartMetadataFile {
-        do { return try YAMLDecoder().decode(ChartMetadataFile.self, from: text) } catch {
+        do { return try BoundedYAML.decode(ChartMetadataFile.self, from: text, limits: .chartMetadata) } catch {
             throw ChartFormatError(kind: .invalid, message: "\(source): not a valid Chart.yaml: \(error)")
         }
     }
@@ -43,7 +43,10 @@ public struct ChartMetadataFile: Sendable, Decodable {
     public static func read(directory: String) throws -> ChartMetadataFile {
         let path = directory + "/Chart.yaml"
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        do { text = String(decoding: try BoundedYAML.readFile(path, limits: .chartMetadata), as: UTF8.self) } catch let refusal as BoundedYAML.Refusal
+        {
+            throw ChartFormatError(kind: .invalid, message: "\(path): not a valid Chart.yaml: \(refusal)")
+        } catch {
             throw ChartFormatError(kind: .unreadable, message: "cannot read \(path): \(error.localizedDescription)")
         }
         return try parse(text, source: path)

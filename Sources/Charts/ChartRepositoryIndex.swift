@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import Yams
 
@@ -10,15 +11,63 @@ public struct ChartRepositoryIndex: Sendable, Decodable {
         public var urls: [String]
         /// SHA-256 hex of the chart archive.
         public var digest: String?
+
+        /// One mapping of `entries.NAME[]`, each field looked at once.
+        init(node: Node, source: String) throws {
+            guard let mapping = node.mapping else { throw ChartError(message: "\(source) holds an entry that is not a mapping") }
+            var name: String?, version: String?, appVersion: String?, digest: String?, urls: [String]?
+            for (key, value) in mapping {
+                switch key.string {
+                case "name": name = value.string
+                case "version": version = value.string
+                case "appVersion": appVersion = value.string
+                case "digest": digest = value.string
+                case "urls": urls = value.sequence?.compactMap(\.string)
+                default: continue
+                }
+            }
+            guard let name, let version, let urls else {
+                throw ChartError(message: "\(source) holds an entry without a name, version or urls (line \(node.mark?.line ?? 0))")
+            }
+            self.init(name: name, version: version, appVersion: appVersion, urls: urls, digest: digest)
+        }
+
+        init(name: String, version: String, appVersion: String?, urls: [String], digest: String?) {
+            self.name = name
+            self.version = version
+            self.appVersion = appVersion
+            self.urls = urls
+            self.digest = digest
+        }
     }
 
     public var apiVersion: String?
     public var entries: [String: [Entry]]
 
+    /// Reads `index.yaml` within `BoundedYAML.Limits.repositoryIndex`, walking each mapping once
+    /// (memory and time linear in its size; a keyed decoder looks every key up in a list).
+    /// Fields other than those above are not read; an entry without a name, version or URL is an error.
     public static func parse(_ bytes: [UInt8], source: String) throws -> ChartRepositoryIndex {
-        do { return try YAMLDecoder().decode(ChartRepositoryIndex.self, from: String(decoding: bytes, as: UTF8.self)) } catch {
+        let root: Node?
+        do { root = try BoundedYAML.compose(String(decoding: bytes, as: UTF8.self), limits: .repositoryIndex) } catch {
             throw ChartError(message: "\(source) is not a valid chart repository index: \(error)")
         }
+        guard let top = root?.mapping else { throw ChartError(message: "\(source) is not a valid chart repository index: it is not a mapping") }
+        var index = ChartRepositoryIndex(apiVersion: nil, entries: [:])
+        for (key, value) in top {
+            switch key.string {
+            case "apiVersion": index.apiVersion = value.string
+            case "entries":
+                guard let charts = value.mapping else { throw ChartError(message: "\(source): entries is not a mapping of charts") }
+                for (chart, versions) in charts {
+                    let name = chart.string ?? ""
+                    guard let list = versions.sequence else { throw ChartError(message: "\(source): entries.\(name) is not a list") }
+                    index.entries[name] = try list.map { try Entry(node: $0, source: "\(source): entries.\(name)") }
+                }
+            default: continue
+            }
+        }
+        return index
     }
 
     /// The highest version of `name` satisfying `constraint`, or an error listing the nearest versions.

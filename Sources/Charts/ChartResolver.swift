@@ -44,7 +44,9 @@ public struct ChartResolver: Sendable {
     func fromRepository(url: String, name: String, constraint: VersionConstraint) async throws -> ResolvedChart {
         let base = url.hasSuffix("/") ? url : url + "/"
         let index = try ChartRepositoryIndex.parse(
-            try await client.fetchDocument(base + "index.yaml", subject: "chart repository \(url)"), source: base + "index.yaml")
+            try await client.fetchDocument(
+                base + "index.yaml", limit: BoundedYAML.Limits.repositoryIndex.maximumBytes, subject: "chart repository \(url)"),
+            source: base + "index.yaml")
         let entry = try index.best(name, constraint, repository: url)
         guard let first = entry.urls.first, let archiveURL = URL(string: first, relativeTo: URL(string: base)) else {
             throw ChartError(message: "chart \(name) \(entry.version) in \(url) has no download URL")

@@ -97,11 +97,25 @@ public struct HelmEngine: Sendable {
         }
     }
 
-    /// What helm wrote to one of its output files (bytes that are not UTF-8 are replaced, not dropped).
+    /// The most bytes of helm's output read (what a chart renders: Kubernetes stores no object
+    /// over about 1.5 MiB, and a release's manifests compress to at most 1 MiB).
+    static let maximumOutputBytes = 64 << 20
+
+    /// What helm wrote to one of its output files (bytes that are not UTF-8 are replaced, not
+    /// dropped), read no further than `maximumOutputBytes`: a chart that renders without end is refused.
     private static func readOutput(_ file: URL) throws -> String {
-        do { return String(decoding: try Data(contentsOf: file), as: UTF8.self) } catch {
+        let data: Data
+        do {
+            let handle = try FileHandle(forReadingFrom: file)
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maximumOutputBytes + 1) ?? Data()
+        } catch {
             throw HelmError(message: "cannot read helm's output \(file.path): \(error.localizedDescription)")
         }
+        guard data.count <= maximumOutputBytes else {
+            throw HelmError(message: "helm's output is more than \(maximumOutputBytes) bytes, over the limit of \(maximumOutputBytes) bytes")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

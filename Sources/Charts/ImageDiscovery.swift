@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import OCI
 import Yams
@@ -33,11 +34,11 @@ public enum ImageDiscovery {
         for (position, document) in splitDocuments(renderedManifests).enumerated() {
             let parsed: Any?
             do { parsed = try BoundedYAML.load(document.text, limits: .renderedManifest) } catch {
-                guard case .invalid(let reason) = error else {
+                guard case .invalid = error else {
                     warn("rendered manifest \(document.source ?? "#\(position + 1)") not read: \(error)")
                     continue
                 }
-                throw DiscoveryError(message: "rendered manifest \(document.source ?? "#\(position + 1)") is not valid YAML: \(reason)")
+                throw DiscoveryError(message: "rendered manifest \(document.source ?? "#\(position + 1)") not read: \(error)")
             }
             guard let object = parsed as? [String: Any] else { continue }
             let kind = object["kind"] as? String ?? "?"
@@ -52,7 +53,7 @@ public enum ImageDiscovery {
         for key in ["artifacthub.io/images", "helm.sh/images"] {
             guard let text = chartAnnotations[key] else { continue }
             let parsed: Any?
-            do { parsed = try Yams.load(yaml: text) } catch {
+            do { parsed = try BoundedYAML.load(text, limits: .embeddedDocument) } catch {
                 warn("Chart.yaml annotation \(key) is not valid YAML and is ignored: \(error)")
                 continue
             }

@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import OCI
 import Yams
@@ -14,7 +15,9 @@ public enum ManifestParser {
             throw ManifestError(file: file, line: 0, column: 0, message: "the manifest does not exist", hint: "check the path")
         }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+        do { data = try BoundedYAML.readFile(file, limits: .manifest) } catch let refusal as BoundedYAML.Refusal {
+            throw ManifestError(file: file, line: 0, column: 0, message: "not read: \(refusal)", hint: nil)
+        } catch {
             throw ManifestReadError(file: file, reason: error.localizedDescription)
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -25,8 +28,11 @@ public enum ManifestParser {
 
     public static func parse(_ text: String, file: String) throws -> BundleManifest {
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw ManifestError(file: file, line: 0, column: 0, message: "not valid YAML: \(error)", hint: nil)
+        do { root = try BoundedYAML.compose(text, limits: .manifest) } catch {
+            if case .invalid(let reason, let line) = error {
+                throw ManifestError(file: file, line: line ?? 0, column: 0, message: "not valid YAML: \(reason)", hint: nil)
+            }
+            throw ManifestError(file: file, line: 0, column: 0, message: "not read: \(error)", hint: nil)
         }
         var reader = NodeReader(file: file)
         guard let root else { throw reader.error(nil, "the manifest is empty", hint: "start with apiVersion: airgap.astrago.io/v1") }
@@ -74,7 +80,10 @@ public enum ManifestParser {
         let declared = Set(manifest.siteValues.map(\.name))
         for component in manifest.components {
             for file in component.values {
-                guard let data = FileManager.default.contents(atPath: file) else { throw ManifestReadError(file: file, reason: "cannot read it") }
+                let data: Data
+                do { data = try BoundedYAML.readFile(file, limits: .chartValues) } catch let refusal as BoundedYAML.Refusal {
+                    throw ManifestError(file: file, line: 0, column: 0, message: "not read: \(refusal)", hint: nil)
+                } catch { throw ManifestReadError(file: file, reason: "cannot read it") }
                 let text = String(decoding: data, as: UTF8.self)
                 let expressions: [ValuesTemplate.Expression]
                 do { expressions = try ValuesTemplate.expressions(in: text, file: file) } catch let error as ValuesTemplateError {

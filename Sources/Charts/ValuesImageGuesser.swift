@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 import TarStream
 import Yams
@@ -11,8 +12,8 @@ enum ValuesImageGuesser {
         if let defaults = try defaultValues(chart.archive) { merged = defaults }
         for file in valuesFiles {
             let text: String
-            do { text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self) } catch {
-                throw ChartError(message: "cannot read the values file \(file): \(error.localizedDescription)")
+            do { text = String(decoding: try BoundedYAML.readFile(file, limits: .chartValues), as: UTF8.self) } catch {
+                throw ChartError(message: "cannot read the values file \(file): \(error)")
             }
             if let values = try valuesMap(text, source: file) { merged = deepMerge(merged, values) }
         }
@@ -35,7 +36,7 @@ enum ValuesImageGuesser {
     /// A values document: a map, or nil when it is empty. Anything else is an error, as it is to Helm.
     private static func valuesMap(_ text: String, source: String) throws -> [String: Any]? {
         let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch { throw ChartError(message: "\(source) is not valid YAML: \(error)") }
+        do { loaded = try BoundedYAML.load(text, limits: .chartValues) } catch { throw ChartError(message: "\(source) is not read: \(error)") }
         guard let loaded else { return nil }
         guard let map = loaded as? [String: Any] else { throw ChartError(message: "\(source) is not a map of values") }
         return map

@@ -5,10 +5,19 @@ import Foundation
 /// `{{ .Values.x | default "y" }}` and `| quote` (a Go-quoted string). Anything else between
 /// `{{` and `}}` is an error naming the file and line: nothing is half-rendered.
 ///
-/// Lines that are YAML comments (`# …`) are left as they are.
+/// Comments (`# …`) are left as they are.
 ///
-/// Inside a double-quoted YAML scalar (`"{{ .Values.x }}"`, `"http://{{ .Values.ip }}:80"`) the
-/// value is escaped for that scalar, so a password with `"` or `\` stays one string.
+/// Every value lands as the string given, whatever it holds (`"`, `\`, newlines, `: `, `#`,
+/// a leading `*`, `&` or `!`): where the expression stands decides how (`ValuesTemplatePlace`).
+/// - The whole scalar (`key: {{ .Values.x }}`): written as a YAML double-quoted scalar; a
+///   decimal integer, `true` or `false` is written as it is (so it stays a number or a flag).
+///   `| quote` always writes it quoted.
+/// - Inside a double-quoted scalar (`"{{ .Values.x }}"`, `"http://{{ .Values.ip }}:80"`):
+///   escaped for that scalar.
+/// - Anywhere else — part of an unquoted scalar (`url: http://{{ .Values.ip }}`), inside a
+///   single-quoted or block scalar, or `| quote` inside double quotes — no escaping keeps every
+///   value one string, so the form is refused when the values file is read (at `build`), naming
+///   the file and line.
 public enum ValuesTemplate {
     /// One `{{ … }}` of a values file.
     public struct Expression: Sendable, Hashable {
@@ -40,15 +49,12 @@ public enum ValuesTemplate {
                     file: file, line: item.expression.line,
                     message: "site value \"\(item.expression.name)\" is not set and the template gives no default")
             }
-            let inQuotes =
-                item.range.lowerBound > text.startIndex && text[text.index(before: item.range.lowerBound)] == "\""
-                && item.range.upperBound < text.endIndex && text[item.range.upperBound] == "\""
-            if item.expression.quote {
-                output += goQuoted(value)
-            } else if inQuotes {
-                output += value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            } else {
+            if item.place == .doubleQuoted {
+                output += String(goQuoted(value).dropFirst().dropLast())
+            } else if !item.expression.quote, value.wholeMatch(of: Self.typedLiteral) != nil {
                 output += value
+            } else {
+                output += goQuoted(value)
             }
             position = item.range.upperBound
         }
@@ -56,7 +62,14 @@ public enum ValuesTemplate {
         return output
     }
 
-    /// `"…"` with `\`, `"` and control characters escaped, as Go's `%q` (Sprig's `quote`) writes them.
+    /// A value written bare as the whole scalar: a decimal integer, `true` or `false` (YAML reads
+    /// it as the same number or flag; no leading zero, which YAML 1.1 reads as octal).
+    nonisolated(unsafe) static let typedLiteral = /0|-?[1-9][0-9]{0,17}|true|false/
+
+    /// `"…"` with `\`, `"` and control characters escaped, as Go's `%q` (Sprig's `quote`) writes
+    /// them; also the characters YAML reads as line breaks or a byte order mark (U+0085, U+2028,
+    /// U+2029, U+FEFF) and C1 controls, as `\uXXXX`: a valid YAML double-quoted scalar holding
+    /// exactly `value`.
     public static func goQuoted(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
@@ -69,6 +82,8 @@ public enum ValuesTemplate {
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
                     out += String(format: "\\x%02x", scalar.value)
+                } else if (0x80...0x9f).contains(scalar.value) || [0x2028, 0x2029, 0xfeff].contains(scalar.value) {
+                    out += String(format: "\\u%04x", scalar.value)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -77,28 +92,33 @@ public enum ValuesTemplate {
         return out + "\""
     }
 
-    private struct Found { var expression: Expression; var range: Range<String.Index> }
+    private struct Found { var expression: Expression; var range: Range<String.Index>; var place: ValuesTemplatePlace }
 
     private static func scan(_ text: String, file: String) throws -> [Found] {
         var found: [Found] = []
-        var searchFrom = text.startIndex
-        while let open = text.range(of: "{{", range: searchFrom..<text.endIndex) {
-            let line = text[text.startIndex..<open.lowerBound].reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
-            let lineStart = text[text.startIndex..<open.lowerBound].lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex
-            if text[lineStart..<open.lowerBound].trimmingCharacters(in: .whitespaces).hasPrefix("#") {
-                // A YAML comment line: left as it is (comments may show template syntax).
-                searchFrom = open.upperBound
-                continue
+        let bytes = Array(text.utf8)
+        var line = 1, counted = 0, lineStartByte = 0
+        for occurrence in ValuesTemplatePlace.occurrences(in: bytes) where occurrence.place != .comment {
+            while counted < occurrence.start {
+                if bytes[counted] == UInt8(ascii: "\n") {
+                    line += 1
+                    lineStartByte = counted + 1
+                }
+                counted += 1
             }
-            let column = text.distance(from: lineStart, to: open.lowerBound) + 1
+            let openStart = text.utf8.index(text.startIndex, offsetBy: occurrence.start)
+            let open = openStart..<text.utf8.index(openStart, offsetBy: 2)
+            let column = text.distance(from: text.utf8.index(text.startIndex, offsetBy: lineStartByte), to: openStart) + 1
             func fail(_ message: String) -> ValuesTemplateError {
                 ValuesTemplateError(
                     file: file, line: line,
                     message: message + " (supported: {{ .Values.a.b }}, {{ .Values.a.b | default \"x\" }}, {{ .Values.a.b | quote }})")
             }
-            guard let close = text.range(of: "}}", range: open.upperBound..<text.endIndex),
-                !text[open.upperBound..<close.lowerBound].contains("\n")
-            else { throw fail("\"{{\" without \"}}\" on the same line") }
+            guard occurrence.end >= 0 else { throw fail("\"{{\" without \"}}\" on the same line") }
+            let close = text.utf8.index(text.startIndex, offsetBy: occurrence.end - 2)..<text.utf8.index(text.startIndex, offsetBy: occurrence.end)
+            if let reason = refusal(occurrence.place) {
+                throw ValuesTemplateError(file: file, line: line, message: "\"\(text[open.lowerBound..<close.upperBound])\" \(reason)")
+            }
             let body = text[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             let parts = splitPipes(body)
             guard let head = parts.first, head.hasPrefix(".Values."),
@@ -116,10 +136,25 @@ public enum ValuesTemplate {
                     throw fail("\"| \(part)\" in \"{{ \(body) }}\" is not a supported template function")
                 }
             }
-            found.append(Found(expression: expression, range: open.lowerBound..<close.upperBound))
-            searchFrom = close.upperBound
+            if expression.quote, occurrence.place == .doubleQuoted {
+                throw ValuesTemplateError(
+                    file: file, line: line,
+                    message: "\"{{ \(body) }}\" uses | quote inside a double-quoted scalar, which would put quotes into the value: drop one of them")
+            }
+            found.append(Found(expression: expression, range: open.lowerBound..<close.upperBound, place: occurrence.place))
         }
         return found
+    }
+
+    /// Why a value cannot be escaped at `place`, or nil when it can.
+    private static func refusal(_ place: ValuesTemplatePlace) -> String? {
+        let advice = "write the whole scalar in double quotes (\"http://{{ .Values.ip }}:80\") or as the whole value"
+        switch place {
+        case .wholeScalar, .doubleQuoted, .comment: return nil
+        case .singleQuoted: return "is inside a single-quoted scalar, where a value's newline cannot be escaped: \(advice)"
+        case .partOfPlainScalar: return "is part of an unquoted scalar, where a value's \"#\", \": \" or newline cannot be escaped: \(advice)"
+        case .blockScalar: return "is inside a block scalar (| or >), where a value's newline cannot be escaped: \(advice)"
+        }
     }
 
     /// Splits on `|` outside double quotes, trimming each part.

@@ -1,4 +1,5 @@
 import Bundle
+import ChartFormat
 import Charts
 import Foundation
 import Integrity
@@ -71,7 +72,10 @@ public struct DeploySource: Sendable {
             let values = (entry.values ?? []).map { state + "/" + $0 }
             var uses = Set<String>()
             for file in values {
-                guard let data = try StateFiles.read(file) else { throw InstallError.io("cannot read \(file)") }
+                guard let bytes = try StateFiles.read(file, limit: BoundedYAML.Limits.chartValues.maximumBytes) else {
+                    throw InstallError.io("cannot read \(file)")
+                }
+                let data = Data(bytes)
                 do {
                     uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name))
                 } catch { throw InstallError.bundle("\(error)") }

@@ -1,3 +1,4 @@
+import ChartFormat
 import Yams
 
 /// A ConfigMap value that is itself a YAML or JSON document (an operator's `config.yaml`,
@@ -6,38 +7,35 @@ import Yams
 /// those values change; comments, quoting, order and spacing stay byte for byte. A joined field
 /// that cannot be found at its place in the text (a value folded over lines) is left, and the
 /// output check then refuses the image, naming the ConfigMap, key and image.
+///
+/// A value is read as a document within `BoundedYAML.Limits.embeddedDocument`. One over those
+/// limits is an error naming the ConfigMap and key: nothing is passed on unrewritten. One that is
+/// not valid YAML is an error too when its key names a document (`*.yaml`, `*.yml`, `*.json`);
+/// under any other key it is text of another format (a script, an `nginx.conf`), and keeps only
+/// its token rewrites — the output check still reads it as discovery does.
 extension ImageRewriter {
-    /// The largest value read as a document (`BoundedYAML.Limits.embeddedDocument`'s size).
-    static let embeddedDocumentBytes = 1 << 20
-    /// Nodes one embedded value may hold (aliases count each use): more is left unparsed.
-    static let embeddedDocumentNodes = 100_000
+    /// Whether a ConfigMap key names a YAML or JSON document.
+    static func keyNamesDocument(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        return [".yaml", ".yml", ".json"].contains { lowered.hasSuffix($0) }
+    }
 
-    func rewriteEmbedded(_ text: String, key: String) -> String {
+    /// `place` names the value in errors (`ConfigMap NAME data[KEY]`); `named` is the ConfigMap key.
+    func rewriteEmbedded(_ text: String, key: String, place: String, named: String) throws -> String {
         let tokens = rewriteString(text, key: key)
-        guard tokens.utf8.count <= Self.embeddedDocumentBytes, tokens.contains(":") else { return tokens }
-        var documents: [Node] = []
-        guard var sequence = try? Yams.compose_all(yaml: tokens) else { return tokens }
-        while let document = sequence.next() { documents.append(document) }
-        guard sequence.error == nil else { return tokens }
-        var budget = Self.embeddedDocumentNodes
+        let declaredDocument = Self.keyNamesDocument(named)
+        guard declaredDocument || tokens.contains(":") else { return tokens }
+        let documents: [Node]
+        do { documents = try BoundedYAML.composeAll(tokens, limits: .embeddedDocument) } catch {
+            if case .invalid = error, !declaredDocument { return tokens }
+            throw RewriteError(message: "\(place) not read, so its images cannot be rewritten: \(error)")
+        }
         var edits: [TextEdit] = []
         for document in documents {
             if case .scalar = document { continue }  // plain text (a script), not a document
-            guard Self.fits(document, budget: &budget) else { return tokens }
             Self.differences(document, rewrite(document, key: ""), into: &edits)
         }
         return TextEdit.apply(edits, to: tokens)
-    }
-
-    /// Counts `node`'s nodes against `budget`; false once it is spent.
-    private static func fits(_ node: Node, budget: inout Int) -> Bool {
-        budget -= 1
-        guard budget >= 0 else { return false }
-        switch node {
-        case .scalar, .alias: return true
-        case .sequence(let sequence): return sequence.allSatisfy { fits($0, budget: &budget) }
-        case .mapping(let mapping): return mapping.allSatisfy { fits($0.key, budget: &budget) && fits($0.value, budget: &budget) }
-        }
     }
 
     /// The scalars `rewrite` changed, at their place in the text.

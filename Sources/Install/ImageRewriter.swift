@@ -1,3 +1,4 @@
+import ChartFormat
 import Charts
 import Foundation
 import OCI
@@ -50,20 +51,36 @@ public struct ImageRewriter: Sendable {
         self.kept = Set(keep.compactMap { try? ImageReference(parsing: $0).description })
     }
 
-    /// Rewrites `text` (`helm template` output: documents separated by `---`).
+    /// The most bytes of rendered manifests one post-render reads (Helm itself cannot store a
+    /// release whose manifests compress to more than 1 MiB, about 10 MB of YAML).
+    public static let maximumInputBytes = 32 << 20
+    /// The most documents one post-render reads.
+    public static let maximumDocuments = 10_000
+
+    /// Rewrites `text` (`helm template` output: documents separated by `---`), each document
+    /// read within `BoundedYAML.Limits.renderedManifest`.
     public func rewrite(_ text: String) throws -> String {
+        let size = text.utf8.count
+        guard size <= Self.maximumInputBytes else {
+            throw RewriteError(message: "the rendered manifests are \(size) bytes, over the limit of \(Self.maximumInputBytes) bytes")
+        }
+        let documents = Self.documents(text)
+        guard documents.count <= Self.maximumDocuments else {
+            throw RewriteError(message: "the rendered manifests hold \(documents.count) documents, over the limit of \(Self.maximumDocuments)")
+        }
         var output = ""
-        for (source, body) in Self.documents(text) {
+        for (position, (source, body)) in documents.enumerated() {
+            let place = source ?? "#\(position + 1)"
             let node: Node?
-            do { node = try Yams.compose(yaml: body) } catch {
-                throw RewriteError(message: "rendered manifest \(source ?? "?") is not valid YAML: \(error)")
+            do { node = try BoundedYAML.compose(body, limits: .renderedManifest) } catch {
+                throw RewriteError(message: "rendered manifest \(place) not read: \(error)")
             }
             guard let node else { continue }
             var rewritten = try rewriteDocument(node)
             if let imagePullSecret { rewritten = PodSpecPullSecrets.add(imagePullSecret, to: rewritten) }
             let serialized: String
             do { serialized = try Yams.serialize(node: rewritten, width: -1, allowUnicode: true) } catch {
-                throw RewriteError(message: "cannot write rendered manifest \(source ?? "?"): \(error)")
+                throw RewriteError(message: "cannot write rendered manifest \(place): \(error)")
             }
             output += "---\n" + (source.map { "# Source: \($0)\n" } ?? "") + serialized
         }
@@ -92,6 +109,7 @@ public struct ImageRewriter: Sendable {
     private func rewriteDocument(_ node: Node) throws -> Node {
         guard case .mapping(let mapping) = node else { return node }
         let kind = mapping["kind"]?.string ?? ""
+        let owner = "ConfigMap \(mapping["metadata"]?.mapping?["name"]?.string ?? "?")"
         var pairs: [(Node, Node)] = []
         for (key, value) in mapping {
             let name = key.string ?? ""
@@ -102,10 +120,19 @@ public struct ImageRewriter: Sendable {
                     (
                         key,
                         .mapping(
-                            Node.Mapping(data.map { ($0.key, rewriteData($0.value, key: $0.key.string ?? "")) }, data.tag, data.style, data.mark))
+                            Node.Mapping(
+                                try data.map { ($0.key, try rewriteData($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
+                                data.mark))
                     ))
             } else if kind == "ConfigMap", name == "binaryData", case .mapping(let data) = value {
-                pairs.append((key, .mapping(Node.Mapping(data.map { ($0.key, rewriteBinary($0.value)) }, data.tag, data.style, data.mark))))
+                pairs.append(
+                    (
+                        key,
+                        .mapping(
+                            Node.Mapping(
+                                try data.map { ($0.key, try rewriteBinary($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
+                                data.mark))
+                    ))
             } else {
                 pairs.append((key, rewrite(value, key: name)))
             }
@@ -114,19 +141,19 @@ public struct ImageRewriter: Sendable {
     }
 
     /// A `binaryData` value that decodes to UTF-8 text is rewritten as text and encoded again.
-    private func rewriteBinary(_ node: Node) -> Node {
+    private func rewriteBinary(_ node: Node, key: String, owner: String) throws -> Node {
         guard let scalar = node.scalar, let data = Data(base64Encoded: scalar.string.filter { !$0.isWhitespace }),
             let text = String(data: data, encoding: .utf8)
         else { return node }
-        let rewritten = rewriteEmbedded(text, key: "")
+        let rewritten = try rewriteEmbedded(text, key: "", place: "\(owner) binaryData[\(key)]", named: key)
         guard rewritten != text else { return node }
         return .scalar(Node.Scalar(Data(rewritten.utf8).base64EncodedString(), scalar.tag, .any, scalar.mark))
     }
 
     /// A ConfigMap `data` value: text, perhaps a YAML or JSON document (`rewriteEmbedded`).
-    private func rewriteData(_ node: Node, key: String) -> Node {
+    private func rewriteData(_ node: Node, key: String, owner: String) throws -> Node {
         guard let scalar = node.scalar else { return rewrite(node, key: key) }
-        let text = rewriteEmbedded(scalar.string, key: key)
+        let text = try rewriteEmbedded(scalar.string, key: key, place: "\(owner) data[\(key)]", named: key)
         return text == scalar.string ? node : .scalar(Node.Scalar(text, scalar.tag, scalar.style == .plain ? .any : scalar.style, scalar.mark))
     }
 

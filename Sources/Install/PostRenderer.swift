@@ -12,6 +12,21 @@ public enum PostRenderer {
         return (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(name).txt"
     }
 
+    /// What Helm rendered, read from `handle` no further than `ImageRewriter.maximumInputBytes`:
+    /// more is refused once it is seen, so a flood costs at most that much memory.
+    public static func readInput(_ handle: FileHandle) throws -> Data {
+        let limit = ImageRewriter.maximumInputBytes
+        var input = Data()
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { return input }
+            guard input.count + chunk.count <= limit else {
+                throw RewriteError(message: "the rendered manifests on standard input pass the limit of \(limit) bytes: nothing was applied")
+            }
+            input.append(chunk)
+        }
+    }
+
     /// Records `message` at `failureReport` (best effort: Helm 3 shows standard error anyway).
     public static func recordFailure(_ message: String, relocation: String, component: String?) {
         let path = failureReport(relocation: relocation, component: component)

@@ -1,3 +1,4 @@
+import ChartFormat
 import Charts
 import Foundation
 import Yams
@@ -36,7 +37,10 @@ public struct SiteValues: Sendable {
     public static func load(
         _ file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], uses: [String: Set<String>]
     ) throws -> SiteValues {
-        guard let data = FileManager.default.contents(atPath: file) else { throw InstallError.io("cannot read the site values \(file)") }
+        let data: Data
+        do { data = try BoundedYAML.readFile(file, limits: .siteValues) } catch let refusal as BoundedYAML.Refusal {
+            throw SiteValuesError(file: file, problems: ["not read: \(refusal)"])
+        } catch { throw InstallError.io("cannot read the site values \(file)") }
         return try parse(String(decoding: data, as: UTF8.self), file: file, declarations: declarations, components: components, uses: uses)
     }
 
@@ -46,9 +50,9 @@ public struct SiteValues: Sendable {
     ) throws -> SiteValues {
         var problems: [String] = []
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
-            // Yams' message may quote the line, and a line may hold a secret: say where only.
-            let line = (error as? YamlError).flatMap(Self.line(of:))
+        do { root = try BoundedYAML.compose(text, limits: .siteValues) } catch {
+            // A parser's message may quote the line, and a line may hold a secret: say where only.
+            guard case .invalid(_, let line) = error else { throw SiteValuesError(file: file, problems: ["not read: \(error)"]) }
             throw SiteValuesError(file: file, problems: ["not valid YAML\(line.map { " (near line \($0))" } ?? "")"])
         }
         let declared = Dictionary(declarations.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -102,13 +106,6 @@ public struct SiteValues: Sendable {
         case .string: return "a string"
         case .int: return "an integer"
         case .bool: return "true or false"
-        }
-    }
-
-    private static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        default: return nil
         }
     }
 

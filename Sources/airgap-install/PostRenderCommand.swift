@@ -36,7 +36,7 @@ struct PostRenderCommand: ParsableCommand {
     func run() throws {
         do {
             let rewriter = try PostRenderer.rewriter(relocation: relocation, component: component, imagePullSecret: imagePullSecret)
-            let input = FileHandle.standardInput.readDataToEndOfFile()
+            let input = try PostRenderer.readInput(FileHandle.standardInput)
             let output = try rewriter.rewrite(String(decoding: input, as: UTF8.self))
             FileHandle.standardOutput.write(Data(output.utf8))
         } catch {

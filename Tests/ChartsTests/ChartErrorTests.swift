@@ -72,7 +72,8 @@ struct ChartErrorTests {
     }
 
     /// A helm that waits for a gate file, run more times at once than the cooperative pool has
-    /// threads; the gate is opened by a task that needs a pool thread. Blocking waits
+    /// threads; the gate is opened, once every helm has started, by a task that needs a pool
+    /// thread. Blocking waits
     /// (`waitUntilExit`) would leave it none and every helm would give up (after 60 s: long
     /// enough that a loaded machine's slow process starts never pass for a blocked pool).
     @Test func helmIsAwaitedWithoutBlockingAThread() async throws {
@@ -81,6 +82,7 @@ struct ChartErrorTests {
         let helm = scratch + "/helm"
         try """
         #!/bin/sh
+        : > '\(scratch)/started-'$$
         i=0
         while [ ! -e '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
         [ -e '\(gate)' ] || { echo "the gate never opened" >&2; exit 3; }
@@ -94,7 +96,12 @@ struct ChartErrorTests {
                 group.addTask { try await engine.template(release: "r\(index)", chart: "c", namespace: "n", valuesFiles: [], component: "c\(index)") }
             }
             group.addTask {
-                try await Task.sleep(nanoseconds: 200_000_000)
+                // Opens the gate on an event: every helm has started (each leaves a file). The
+                // poll is bounded by the helms' own 60 s wait, after which they give up.
+                func started() -> Int {
+                    ((try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []).filter { $0.hasPrefix("started-") }.count
+                }
+                for _ in 0..<6_000 where started() < runs { try await Task.sleep(nanoseconds: 10_000_000) }
                 return FileManager.default.createFile(atPath: gate, contents: nil) ? "gate" : "the gate could not be made"
             }
             var all: [String] = []

@@ -1,7 +1,9 @@
+import ChartFormat
 import Charts
 import Foundation
 import TestSupport
 import Testing
+import Yams
 
 @Suite("Site values in the manifest and values templates: declarations, forms, errors with file and line")
 struct SiteValueDeclarationTests {
@@ -98,9 +100,9 @@ struct SiteValueDeclarationTests {
     @Test func rendersTheThreeFormsAndRefusesTheRest() throws {
         let values = ["nfs.server": "10.0.0.5", "pw": #"a"b\c"#]
         let lookup: (String) -> String? = { values[$0] }
-        #expect(try ValuesTemplate.render("s: {{ .Values.nfs.server }}\n", file: "f", lookup: lookup) == "s: 10.0.0.5\n")
+        #expect(try ValuesTemplate.render("s: {{ .Values.nfs.server }}\n", file: "f", lookup: lookup) == "s: \"10.0.0.5\"\n")
         #expect(try ValuesTemplate.render("# semver {{version}}\ns: 1\n", file: "f", lookup: lookup) == "# semver {{version}}\ns: 1\n")
-        #expect(try ValuesTemplate.render("s: {{ .Values.r | default \"15d\" }}", file: "f", lookup: lookup) == "s: 15d")
+        #expect(try ValuesTemplate.render("s: {{ .Values.r | default \"15d\" }}", file: "f", lookup: lookup) == "s: \"15d\"")
         #expect(try ValuesTemplate.render("s: {{ .Values.r | default 3 }}", file: "f", lookup: lookup) == "s: 3")
         #expect(try ValuesTemplate.render("p: {{ .Values.pw | quote }}", file: "f", lookup: lookup) == #"p: "a\"b\\c""#)
         #expect(try ValuesTemplate.render("p: {{ .Values.r | default \"x\" | quote }}", file: "f", lookup: lookup) == #"p: "x""#)
@@ -117,4 +119,59 @@ struct SiteValueDeclarationTests {
             #expect(error.description == "v.yaml:2: site value \"missing\" is not set and the template gives no default")
         }
     }
+
+    @Test func formsNoEscapingCanKeepOneStringAreRefusedAtBuildNamingFileAndLine() {
+        let declared = "siteValues:\n  a: {description: A}"
+        let cases: [(values: String, line: Int, reason: String)] = [
+            ("x: 1\nurl: http://{{ .Values.a }}:80\n", 2, "part of an unquoted scalar"),
+            ("x: 1\ny: 2\nq: 'pre {{ .Values.a }}'\n", 3, "single-quoted scalar"),
+            ("x: |\n  line {{ .Values.a }}\n", 2, "block scalar"),
+            ("x: >-\n  {{ .Values.a }}\n", 2, "block scalar"),
+            ("x: \"{{ .Values.a | quote }}\"\n", 1, "| quote inside a double-quoted scalar"),
+            ("x: {{ .Values.a }}tail\n", 1, "part of an unquoted scalar"),
+        ]
+        for (values, line, reason) in cases {
+            let refused = error(siteValues: declared, values: values)
+            #expect(refused?.file == dir + "/v.yaml" && refused?.line == line, "\(values): \(String(describing: refused))")
+            #expect(refused?.message.contains(reason) == true, "\(values): \(String(describing: refused))")
+        }
+        // A quoted scalar over several lines, comments and flow collections are known.
+        let accepted = "x: \"a\n  b {{ .Values.a }}\"\n# url: http://{{ .Values.a }}\ny: [1, {{ .Values.a }}]\nz: 1 # {{ nonsense }}\n"
+        #expect(error(siteValues: declared, values: accepted) == nil)
+    }
+
+    /// Every hostile value, in every form the template accepts, reads back from the rendered YAML
+    /// as exactly the string given (Helm's own reading of the same text: SiteValueLandingTests).
+    @Test(arguments: ValuesTemplateHostileValues.all)
+    func everyValueReadsBackAsExactlyTheStringGiven(value: String) throws {
+        let template = """
+            whole: {{ .Values.v }}
+            quoted: "{{ .Values.v }}"
+            partial: "http://{{ .Values.v }}:80/x"
+            piped: {{ .Values.v | quote }}
+            flow: {a: {{ .Values.v }}, b: "[{{ .Values.v }}]"}
+            list:
+              - {{ .Values.v }}
+            after: end
+            """
+        let rendered = try ValuesTemplate.render(template, file: "v.yaml") { $0 == "v" ? value : nil }
+        let node = try #require(try BoundedYAML.compose(rendered, limits: .chartValues))
+        let top = try #require(node.mapping)
+        #expect(top.keys.compactMap(\.string) == ["whole", "quoted", "partial", "piped", "flow", "list", "after"], "\(rendered)")
+        #expect(top["whole"]?.scalar?.string == value && top["quoted"]?.scalar?.string == value, "\(rendered)")
+        #expect(top["partial"]?.scalar?.string == "http://" + value + ":80/x" && top["piped"]?.scalar?.string == value)
+        #expect(top["flow"]?.mapping?["a"]?.scalar?.string == value && top["flow"]?.mapping?["b"]?.scalar?.string == "[" + value + "]")
+        #expect(top["list"]?.sequence?.first?.scalar?.string == value && top["after"]?.scalar?.string == "end")
+    }
+}
+
+/// Values that break a naive insertion: quotes, backslashes, newlines that would start a key,
+/// `: ` and `#`, YAML indicators at the start, line separators YAML folds, control characters.
+enum ValuesTemplateHostileValues {
+    static let all = [
+        #"pass"word"#, #"back\slash\"#, "line1\nevil: injected", "two\n\nlines\n", "key: value", "x # not a comment", "*alias",
+        "&anchor x", "!tag x", "- item", "? key", "{a: 1}", "[1, 2]", "'single'", "\"", "%directive", "@at", "`tick", "|", ">",
+        "tab\there", "cr\rlf", "nul\u{0}byte", "bell\u{7}", "del\u{7f}", "next\u{85}line", "sep\u{2028}para\u{2029}", "\u{feff}bom",
+        " leading and trailing ", "", "~", "null", "yes", "0755", "1.10", "1e3", "한국어 값", "emoji 🚀",
+    ]
 }

@@ -25,12 +25,7 @@ struct PreflightTests {
         let server = try BackgroundProcess(
             ["python3", TestPaths.servers + "/kube_api_double.py", root + "/cluster.json", portFile, root + "/kube-requests.log"], directory: root,
             logPath: root + "/kube-double.log")
-        var waited = 0
-        while !FileManager.default.fileExists(atPath: portFile), waited < 100 {
-            usleep(50_000)
-            waited += 1
-        }
-        let port = try String(contentsOfFile: portFile, encoding: .utf8)
+        let port = try Loopback.waitForPortFile(portFile, process: server)
         let kubeconfig = root + "/kubeconfig"
         try writeKubeconfig(server: "http://127.0.0.1:\(port)", to: kubeconfig)
         return (server, kubeconfig)

@@ -1,3 +1,4 @@
+import ChartFormat
 extension ImageDiscovery {
     /// The Chart.yaml annotations that list images (`artifacthub.io/images`, `helm.sh/images`),
     /// with any whose text is over `BoundedYAML`'s limits for embedded documents taken out (and

@@ -1,3 +1,4 @@
+import ChartFormat
 import Foundation
 
 /// Images a ConfigMap hands to an operator, in `data` and in `binaryData` that decodes to UTF-8

@@ -1,3 +1,4 @@
+import ChartFormat
 /// Reads one rendered Kubernetes document for images:
 /// - every pod template's `containers`, `initContainers` and `ephemeralContainers`, at any depth:
 ///   their `image`, images in `args`/`command` (`ArgumentImages`) and in environment variables
