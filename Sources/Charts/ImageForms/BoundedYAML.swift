@@ -8,17 +8,23 @@ import Yams
 ///
 /// Values come out as `[String: Any]`, `[Any]`, `Bool` (plain `true`/`false`), `NSNull` and
 /// `String` — numbers stay as written (`1.10`, not `1.1`), which is what a tag needs.
-enum BoundedYAML {
+public enum BoundedYAML {
     /// How much one load may read.
-    struct Limits: Sendable {
+    public struct Limits: Sendable {
         /// Bytes of text.
-        var maximumBytes: Int
+        public var maximumBytes: Int
         /// Levels of nested collections.
-        var maximumDepth: Int
+        public var maximumDepth: Int
         /// Nodes made, counting every expansion of an alias.
-        var maximumNodes: Int
+        public var maximumNodes: Int
 
         /// A document inside a ConfigMap value.
+        public init(maximumBytes: Int, maximumDepth: Int, maximumNodes: Int) {
+            self.maximumBytes = maximumBytes
+            self.maximumDepth = maximumDepth
+            self.maximumNodes = maximumNodes
+        }
+
         static let embeddedDocument = Limits(maximumBytes: 1 << 20, maximumDepth: 64, maximumNodes: 1_000_000)
         /// One document of `helm template` output (CRDs can be megabytes; they are no deeper than
         /// about 40 levels).
@@ -26,14 +32,14 @@ enum BoundedYAML {
     }
 
     /// Why a text was not loaded.
-    enum Refusal: Error, Sendable, CustomStringConvertible {
+    public enum Refusal: Error, Sendable, CustomStringConvertible {
         case tooLarge(bytes: Int, limit: Int)
         case tooDeep(limit: Int)
         case tooManyNodes(limit: Int)
         case aliasMayBeKey
         case invalid(String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .tooLarge(let bytes, let limit): return "it is \(bytes) bytes, over the limit of \(limit) bytes"
             case .tooDeep(let limit): return "it is nested deeper than \(limit) levels"
@@ -46,16 +52,28 @@ enum BoundedYAML {
 
     /// Every document in the text (`---` separated).
     static func loadAll(_ text: String, limits: Limits) throws(Refusal) -> [Any] {
+        try compose(text, limits: limits) { node, budget in try convert(node, depth: 1, limits: limits, budget: &budget) }
+    }
+
+    /// Every document of the text as Yams nodes (scalar styles, key order and line marks kept),
+    /// after the same checks as `loadAll`: size, aliases in keys, depth and node count (every
+    /// use of an alias counts again). For readers that need more than plain values.
+    public static func loadAllNodes(_ text: String, limits: Limits) throws(Refusal) -> [Node] {
+        try compose(text, limits: limits) { node, budget in
+            _ = try convert(node, depth: 1, limits: limits, budget: &budget)
+            return node
+        }
+    }
+
+    private static func compose<T>(_ text: String, limits: Limits, _ each: (Node, inout Int) throws -> T) throws(Refusal) -> [T] {
         let size = text.utf8.count
         guard size <= limits.maximumBytes else { throw .tooLarge(bytes: size, limit: limits.maximumBytes) }
         guard !YAMLAliasKeyScan.mayUseAliasAsKey(text) else { throw .aliasMayBeKey }
         var budget = limits.maximumNodes
-        var documents: [Any] = []
+        var documents: [T] = []
         do {
             let parser = try Parser(yaml: text)
-            while let node = try parser.nextRoot() {
-                documents.append(try convert(node, depth: 1, limits: limits, budget: &budget))
-            }
+            while let node = try parser.nextRoot() { documents.append(try each(node, &budget)) }
         } catch let refusal as Refusal {
             throw refusal
         } catch {
