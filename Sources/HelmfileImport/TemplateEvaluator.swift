@@ -16,8 +16,14 @@ struct TemplateEvaluator {
         return output
     }
 
+    /// Rendered text stops here: a template that loops over loops must not exhaust memory.
+    static let maximumOutput = 64 << 20
+
     private func run(_ nodes: [TemplateNode], dot: TemplateValue, variables: [String: TemplateValue], into output: inout String) throws {
         for node in nodes {
+            guard output.utf8.count <= Self.maximumOutput else {
+                throw HelmfileImportError(file: file, line: 0, "renders to more than \(Self.maximumOutput) bytes")
+            }
             switch node {
             case .text(let text): output += text
             case .action(let pipeline): output += try evaluate(pipeline, dot: dot, variables: variables).printed

@@ -59,7 +59,12 @@ struct TemplateFunctions {
                 throw error("\(name) takes a width (a small number) first")
             }
             let pad = String(repeating: " ", count: width)
-            let indented = pad + (try string(arguments[1], in: name)).replacingOccurrences(of: "\n", with: "\n" + pad)
+            let text = try string(arguments[1], in: name)
+            let lines = text.utf8.reduce(1) { $1 == 10 ? $0 + 1 : $0 }
+            guard lines.multipliedReportingOverflow(by: width).partialValue + text.utf8.count <= TemplateEvaluator.maximumOutput else {
+                throw error("\(name) \(width) would make more than \(TemplateEvaluator.maximumOutput) bytes")
+            }
+            let indented = pad + text.replacingOccurrences(of: "\n", with: "\n" + pad)
             return .string(name == "nindent" ? "\n" + indented : indented)
         case "trim":
             try count(name, arguments, 1)

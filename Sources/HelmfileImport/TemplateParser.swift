@@ -6,6 +6,9 @@ struct TemplateParser {
     let file: String
     private var pieces: [TemplateLexer.Piece]
     private var position = 0
+    /// Blocks (`if`, `range`) open now; bounded so hostile nesting cannot exhaust the stack.
+    private var depth = 0
+    static let maximumDepth = 64
 
     init(file: String, pieces: [TemplateLexer.Piece]) {
         self.file = file
@@ -27,6 +30,11 @@ struct TemplateParser {
     }
 
     private mutating func parseList() throws -> ([TemplateNode], Stop?) {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maximumDepth {
+            throw HelmfileImportError(file: file, line: 0, "if/range nested deeper than \(Self.maximumDepth) levels")
+        }
         var nodes: [TemplateNode] = []
         while position < pieces.count {
             let piece = pieces[position]
@@ -109,7 +117,10 @@ struct TemplateParser {
         return result
     }
 
-    private func pipeline(_ tokens: [TemplateLexer.Token], _ index: inout Int, line: Int) throws -> TemplatePipeline {
+    private func pipeline(_ tokens: [TemplateLexer.Token], _ index: inout Int, line: Int, nesting: Int = 0) throws -> TemplatePipeline {
+        guard nesting <= Self.maximumDepth else {
+            throw HelmfileImportError(file: file, line: line, "parentheses nested deeper than \(Self.maximumDepth) levels")
+        }
         if tokens.contains(where: { $0.kind == .declare || $0.kind == .assign }) {
             throw HelmfileImportError(file: file, line: line, "variables ($x := …) are supported only in range")
         }
@@ -125,7 +136,7 @@ struct TemplateParser {
                 index -= 1
                 return try finish(commands, line: line)
             case .leftParen:
-                let inner = try pipeline(tokens, &index, line: line)
+                let inner = try pipeline(tokens, &index, line: line, nesting: nesting + 1)
                 guard index < tokens.count, tokens[index].kind == .rightParen else { throw HelmfileImportError(file: file, line: line, "unclosed (") }
                 index += 1
                 commands[commands.count - 1].append(chain(.parenthesized(inner), tokens, &index))

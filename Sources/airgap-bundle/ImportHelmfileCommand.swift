@@ -27,18 +27,19 @@ struct ImportHelmfileCommand: ParsableCommand {
             Exit status: 0 written or up to date, 1 out of date (--check), 2 a helmfile or usage error.
 
             Examples:
-              airgap-bundle import-helmfile helmfile.yaml --environment prod --output manifests/astrago.yaml \\
-                --site-value externalIP --site-value nfs.server --site-value nfs.basePath --name astrago --version 1.0.0
-              airgap-bundle import-helmfile helmfile.yaml --environment prod --output manifests/astrago.yaml --check
+              airgap-bundle import-helmfile helmfile.yaml -e prod -o astrago.yaml
+              airgap-bundle import-helmfile helmfile.yaml -e prod -o astrago.yaml \\
+                --site-value externalIP --site-value nfs.server --version 1.0.0
+              airgap-bundle import-helmfile helmfile.yaml -e prod -o astrago.yaml --check
             """)
 
     @Argument(help: "The helmfile (helmfile.yaml).")
     var helmfile: String
 
-    @Option(name: .customLong("environment"), help: "The helmfile environment to import (as helmfile -e).")
+    @Option(name: [.customShort("e"), .customLong("environment")], help: "The helmfile environment to import (as helmfile -e).")
     var environment: String
 
-    @Option(name: .customLong("output"), help: ArgumentHelp("The manifest to write.", valueName: "manifest"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The manifest to write.", valueName: "manifest"))
     var output: String
 
     @Option(

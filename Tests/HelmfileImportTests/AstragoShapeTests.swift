@@ -52,6 +52,10 @@ struct AstragoShapeTests {
               labels: {app: nfs}
               values:
               - values.yaml.gotmpl
+            - name: debug-tools
+              namespace: kube-system
+              chart: nfs-chart
+              installed: {{ eq .Environment.Name "dev" }}
             """)
         try fixture.chart("applications/storage/nfs-chart", name: "nfs-chart")
         try fixture.write(
@@ -117,9 +121,11 @@ struct AstragoShapeTests {
         // because platform needs it; tools keeps its place; harbor is kept but switched off.
         #expect(manifest.components.map(\.name) == ["nfs", "keycloak", "platform", "tools"])
         #expect(manifest.components.map(\.namespace) == ["kube-system", "astrago", "astrago", "default"])  // no namespace: default
-        #expect(manifest.switchedOff.map(\.name) == ["harbor"])
-        #expect(manifest.switchedOff.first?.reason == "condition harbor.enabled is false in environment prod")
-        #expect(manifest.switchedOff.first?.optional == true)  // a condition makes a release switchable
+        // A templated helmfile: installed: {{ eq .Environment.Name "dev" }} renders false for prod.
+        #expect(manifest.switchedOff.map(\.name) == ["debug-tools", "harbor"])
+        #expect(
+            manifest.switchedOff.map(\.reason) == ["installed: false in environment prod", "condition harbor.enabled is false in environment prod"])
+        #expect(manifest.switchedOff.map(\.optional) == [false, true])  // a condition makes a release switchable
         #expect(manifest.name == "astrago" && manifest.version == "2.0.0")
         // Site values: the environment's value is the default, except for a secret (admin.password).
         let declared = Dictionary(uniqueKeysWithValues: manifest.siteValues.map { ($0.name, $0) })
@@ -139,7 +145,7 @@ struct AstragoShapeTests {
         let text = try fixture.read("out/platform.yaml")
         #expect(text.contains("# from ../applications/platform/helmfile.yaml; helm timeout=900"), "\(text)")  // the release's timeout
         #expect(text.contains("path: ../applications/platform/platform"))
-        #expect(run.stdout.contains("wrote: out/platform.yaml (4 components, 1 switched off)"), "\(run.stdout)")
+        #expect(run.stdout.contains("wrote: out/platform.yaml (4 components, 2 switched off)"), "\(run.stdout)")
 
         // images takes the manifest as it is: Helm renders each chart with the imported values.
         let images = try fixture.airgapBundle(["images", "out/platform.yaml", "--json", "--cache", fixture.root + "/cache"])
@@ -193,5 +199,26 @@ struct AstragoShapeTests {
 
         let unknown = try fixture.airgapBundle(["import-helmfile", "helmfile.yaml", "--environment", "stage", "--output", "out/p.yaml"])
         #expect(unknown.status == 2 && unknown.stderr.contains("environment \"stage\" is not declared (declared: dev, prod)"), "\(unknown.stderr)")
+    }
+
+    @Test func hostileInputIsRefusedWithinBounds() throws {
+        let fixture = try HelmfileFixture("helmfile-hostile")
+        // A billion-laughs document: aliases expanding past the node limit are refused, not expanded.
+        var laughs = "environments:\n  prod: {}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { laughs += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        try fixture.write("helmfile.yaml", laughs)
+        let run = try fixture.airgapBundle(["import-helmfile", "helmfile.yaml", "--environment", "prod", "--output", "m.yaml"])
+        #expect(run.status == 2 && run.stderr.contains("more than 1000000 nodes"), "\(run.stderr)")
+        // Parentheses nested past the parser's bound are an error, not a stack overflow.
+        try fixture.write("helmfile.yaml", "x: {{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}\n")
+        let deep = try fixture.airgapBundle(["import-helmfile", "helmfile.yaml", "--environment", "prod", "--output", "m.yaml"])
+        #expect(deep.status == 2 && deep.stderr.contains("helmfile.yaml:1: parentheses nested deeper than 64 levels"), "\(deep.stderr)")
+    }
+
+    @Test func helpShowsAnExample() throws {
+        let help = try HelmfileFixture("helmfile-help").airgapBundle(["import-helmfile", "--help"])
+        #expect(help.status == 0)
+        #expect(
+            help.stdout.contains("airgap-bundle import-helmfile helmfile.yaml -e prod -o astrago.yaml --check\n"), "\(help.stdout)")
     }
 }
