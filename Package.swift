@@ -4,6 +4,7 @@ import PackageDescription
 // Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
 //   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
+//   Charts <- HelmfileImport <- airgap-bundle (vendor side: a helmfile read into a manifest)
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
 //   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
 //   CommandOptions, Terminal, ToolVersion <- both executables
@@ -89,6 +90,8 @@ let package = Package(
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
         .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+        // Vendor side: reads a helmfile (its Go-template subset included) and writes a manifest.
+        .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -96,7 +99,7 @@ let package = Package(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
-                "CommandOptions",
+                "CommandOptions", "HelmfileImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -118,6 +121,7 @@ let package = Package(
                 "Charts", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
                 .product(name: "Yams", package: "Yams"),
             ]),
+        .testTarget(name: "HelmfileImportTests", dependencies: ["HelmfileImport", "Charts", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),

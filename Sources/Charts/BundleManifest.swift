@@ -13,6 +13,9 @@ public struct BundleManifest: Sendable {
     public var siteValues: [SiteValueDeclaration] = []
     /// Files and per-platform tools shipped under `files/` (tools at `files/tools/OS-ARCH/NAME`).
     public var files: [BundledFile] = []
+    /// Components listed with `installed: false` (kept from an imported helmfile, with the
+    /// reason): never resolved, bundled or deployed.
+    public var switchedOff: [Component] = []
 
     /// A file the bundle ships to the site: from a local path or an https URL, with its SHA-256.
     public struct BundledFile: Sendable {
@@ -58,6 +61,10 @@ public struct BundleManifest: Sendable {
         public var excludedImages: [String]
         /// Where the component is declared, for messages.
         public var line: Int
+        /// False for a component kept in the manifest but switched off (`installed: false`).
+        public var installed = true
+        /// Why it is switched off (`reason:`).
+        public var reason: String?
 
         public init(
             name: String, namespace: String, releaseName: String, optional: Bool, chart: ChartSource, values: [String],

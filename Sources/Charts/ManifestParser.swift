@@ -7,7 +7,7 @@ import Yams
 public enum ManifestParser {
     static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components", "files", "tools", "siteValues"]
     static let siteValueFields = ["description", "type", "required", "default", "secret"]
-    static let componentFields = ["name", "namespace", "releaseName", "optional", "chart", "values", "images"]
+    static let componentFields = ["name", "namespace", "releaseName", "optional", "installed", "reason", "chart", "values", "images"]
     static let chartFields = ["repository", "name", "version", "oci", "path"]
 
     public static func load(_ file: String) throws -> BundleManifest {
@@ -65,10 +65,13 @@ public enum ManifestParser {
             }
             components.append(component)
         }
-        if components.isEmpty { throw reader.error(top["components"], "there are no components", hint: "list at least one component") }
+        if !components.contains(where: \.installed) {
+            throw reader.error(top["components"], "there are no components", hint: "list at least one component")
+        }
         var manifest = BundleManifest(
             file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
-            components: components)
+            components: components.filter(\.installed))
+        manifest.switchedOff = components.filter { !$0.installed }
         manifest.files = try parseFiles(top, reader: &reader, base: base.isEmpty ? "." : base)
         manifest.siteValues = try top["siteValues"].map { try parseSiteValues($0, reader: &reader) } ?? []
         try checkTemplates(manifest)
@@ -229,6 +232,15 @@ public enum ManifestParser {
             optional = flag
         }
         let chart = try parseChart(try reader.required(map, "chart", in: context), reader: &reader, base: base, context: context)
+        var installed = true
+        if let value = map["installed"] {
+            guard let flag = value.bool else { throw reader.error(value, "installed must be true or false", hint: nil) }
+            installed = flag
+        }
+        let reason = try map["reason"].map { try reader.scalar($0, "reason") }
+        if !installed, reason == nil {
+            throw reader.error(map["installed"], "\(context) is switched off (installed: false) without a reason", hint: "add reason: why it is off")
+        }
         var values: [String] = []
         if let list = map["values"] {
             for item in try reader.sequence(list, "values") {
@@ -254,9 +266,12 @@ public enum ManifestParser {
                 do { exclude.append(try ImageReference(parsing: text).description) } catch { throw reader.error(item, error.description, hint: nil) }
             }
         }
-        return BundleManifest.Component(
+        var component = BundleManifest.Component(
             name: name, namespace: namespace, releaseName: releaseName, optional: optional, chart: chart,
             values: values, extraImages: extra, excludedImages: exclude, line: (node.mark?.line ?? 0))
+        component.installed = installed
+        component.reason = reason
+        return component
     }
 
     private static func parseChart(_ node: Node, reader: inout NodeReader, base: String, context: String) throws -> BundleManifest.ChartSource {

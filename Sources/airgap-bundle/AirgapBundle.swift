@@ -13,6 +13,7 @@ struct AirgapBundle: AsyncParsableCommand {
 
             Example:
               airgap-bundle build manifests/astrago.yaml --key vendor.key
+              airgap-bundle import-helmfile helmfile.yaml --environment prod --output manifests/astrago.yaml
               airgap-bundle pull nginx:1.27 --oci-layout stage/images
               airgap-bundle keygen --out vendor
               airgap-bundle pack stage --key vendor.key --output astrago-1.0.0.tar.zst
@@ -21,7 +22,7 @@ struct AirgapBundle: AsyncParsableCommand {
         version: ToolVersion.description,
         subcommands: [
             BuildCommand.self, LockCommand.self, PullCommand.self, ImagesCommand.self, KeygenCommand.self, PackCommand.self, VerifyCommand.self,
-            InspectCommand.self,
+            InspectCommand.self, ImportHelmfileCommand.self,
         ])
 
     static func main() async { await CommandRunner.main(self) }
