@@ -121,7 +121,7 @@ let package = Package(
                 "Charts", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        .testTarget(name: "HelmfileImportTests", dependencies: ["HelmfileImport", "Charts", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
+        .testTarget(name: "HelmfileImportTests", dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),

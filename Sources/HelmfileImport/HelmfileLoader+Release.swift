@@ -86,7 +86,8 @@ extension HelmfileLoader {
             var text = try Self.readText(absolute)
             var base = (path as NSString).lastPathComponent
             if path.hasSuffix(".gotmpl") {
-                text = try TemplateEvaluator.render(text, file: absolute, root: root(values: values, release: release))
+                text = SiteValueScalarQuoting.quoted(
+                    try TemplateEvaluator.render(text, file: absolute, root: root(values: values, release: release)))
                 base = String(base.dropLast(".gotmpl".count))
             }
             try Self.checkReadable(text, file: absolute)

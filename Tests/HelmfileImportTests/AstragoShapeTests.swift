@@ -138,7 +138,7 @@ struct AstragoShapeTests {
                 == "image: \"quay.io/sig-storage/nfsplugin:v4.7.0\"\nconfig:\n  server: {{ .Values.nfs.server }}\n  share: \"/export\"")
         #expect(
             try fixture.read("out/platform.values/platform/01-values.yaml")
-                == "image: \"quay.io/xiilab/astrago:core-1\"\nconfig:\n  url: http://{{ .Values.externalIP }}:30080/platform/prod\n  password: {{ .Values.admin.password | quote }}"
+                == "image: \"quay.io/xiilab/astrago:core-1\"\nconfig:\n  url: \"http://{{ .Values.externalIP }}:30080/platform/prod\"\n  password: {{ .Values.admin.password | quote }}"
         )
         #expect(try fixture.read("out/platform.values/platform/02-inline.yaml") == "config:\n  fromInline: true\n")
         #expect(try fixture.read("out/platform.values/keycloak/01-keycloak.yaml") == "image: quay.io/keycloak/keycloak:v1.1.5\n")
@@ -208,7 +208,7 @@ struct AstragoShapeTests {
         for level in 1...9 { laughs += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
         try fixture.write("helmfile.yaml", laughs)
         let run = try fixture.airgapBundle(["import-helmfile", "helmfile.yaml", "--environment", "prod", "--output", "m.yaml"])
-        #expect(run.status == 2 && run.stderr.contains("more than 1000000 nodes"), "\(run.stderr)")
+        #expect(run.status == 2 && run.stderr.contains("its YAML aliases expand to more than the limit of"), "\(run.stderr)")
         // Parentheses nested past the parser's bound are an error, not a stack overflow.
         try fixture.write("helmfile.yaml", "x: {{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}\n")
         let deep = try fixture.airgapBundle(["import-helmfile", "helmfile.yaml", "--environment", "prod", "--output", "m.yaml"])
