@@ -107,10 +107,24 @@ public struct BundleVerifier: Sendable {
         }
         _ = try BundleIndexSignature.decodeCanonical(signatureBytes, archive: path)
         let index = try BundleIndex.decodeChecked(indexBytes, archive: path)
+        try Self.checkContainer(of: reader, matches: index, path: path)
         return SignedIndex(
             reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
             signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,
             archiveSize: reader.archiveSize)
+    }
+
+    /// Format 2 is exactly zstd's seekable format, format 1 never is: the container must be
+    /// the one bundle.json names.
+    static func checkContainer(of reader: TarReader, matches index: BundleIndex, path: String) throws {
+        if index.formatVersion == 2, reader.seekTable == nil {
+            throw BundleError.verification(
+                "\(path): bundle.json says format 2, but the archive is not in zstd's seekable format (no seek table at its end: \(reader.compression == .zstd ? "one zstd frame" : reader.compression.rawValue))"
+            )
+        }
+        if index.formatVersion == 1, reader.seekTable != nil {
+            throw BundleError.verification("\(path): bundle.json says format 1, but the archive ends with a seek table (format 2)")
+        }
     }
 
     private func trustedKey(named fingerprint: String, path: String) throws -> VerifyingKey {
@@ -142,6 +156,18 @@ public struct BundleVerifier: Sendable {
         // Names compare as UTF-8 bytes: Swift's String equality would let a different Unicode
         // spelling (NFD for NFC) pass for a signed name.
         var bytes: Int64 = 0
+        // Format 2: every entry starts its own frames, cut as pack cuts them.
+        var layout = reader.seekTable.map(SeekTable.LayoutCheck.init)
+        func checkFrames(_ unit: Int64, _ what: String) throws {
+            guard layout != nil else { return }
+            guard layout!.take(unit: unit) else {
+                throw fail(
+                    "\(what) does not start its own zstd frame or is not cut every \(SeekTable.frameSize >> 20) MiB as pack cuts it (seek table frame \(layout!.next)): a frame spans two entries, or the table lies"
+                )
+            }
+        }
+        try checkFrames(TarWriter.unitLength(BundlePaths.index, size: Int64(signed.indexBytes.count)), "bundle.json")
+        try checkFrames(TarWriter.unitLength(BundlePaths.indexSignature, size: Int64(signed.signatureBytes.count)), "bundle.json.sig")
         do {
             while let entry = try reader.next() {
                 try EntryPolicy.check(entry, in: path)
@@ -163,6 +189,7 @@ public struct BundleVerifier: Sendable {
                     throw fail("entry \(entry.path) is smaller than declared: \(entry.size) bytes, bundle.json says \(expected.size)")
                 }
                 position += 1
+                try checkFrames(TarWriter.unitLength(expected.path, size: expected.size), "entry \(entry.path)")
                 try sink.begin(expected)
                 let hasher = SHA256Hasher()
                 try reader.forEachChunk { chunk in
@@ -185,6 +212,10 @@ public struct BundleVerifier: Sendable {
             throw fail(
                 "\(missing.count) entr\(missing.count == 1 ? "y is" : "ies are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")"
             )
+        }
+        try checkFrames(TarWriter.endMarkerLength, "the end-of-archive marker")
+        if let layout, !layout.complete {
+            throw fail("the seek table lists \(layout.table.frames.count - layout.next) frame(s) after the end-of-archive marker")
         }
         var archiveSignature = ArchiveSignatureOutcome.absent
         if let detached, let key = signed.signerKey {

@@ -29,12 +29,17 @@ struct PushRerunTests {
         let first = try report(try push(fixture.bundle, fixture, registry: registry, state: state))
         #expect(!first.alreadyPushed && first.blobsUploaded > 0)
 
-        // The same archive cut short after its first MiB (bundle.json and its signature) still
-        // reruns: the rest is not read. --full reads it all, and fails on the cut.
+        // The same archive with every byte after its first MiB (bundle.json and its signature)
+        // zeroed, up to the seek table that format 2 reads when it opens the archive, still
+        // reruns: the rest is not read. --full reads it all, and fails on the zeros.
         let cut = fixture.root + "/cut.tar.zst"
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture.bundle))
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.bundle)))
         #expect(bytes.count > 2 << 20)
-        try bytes.prefix(1 << 20).write(to: URL(fileURLWithPath: cut))
+        let frames = bytes[(bytes.count - 9)..<(bytes.count - 5)].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let tableStart = bytes.count - (17 + 8 * frames)
+        #expect(tableStart > 1 << 20)
+        bytes.replaceSubrange((1 << 20)..<tableStart, with: [UInt8](repeating: 0, count: tableStart - (1 << 20)))
+        try Data(bytes).write(to: URL(fileURLWithPath: cut))
         let rerun = try report(try push(cut, fixture, registry: registry, state: state))
         #expect(rerun.alreadyPushed && rerun.archiveSignature == nil)
         #expect(rerun.images == 7 && rerun.blobsUploaded == 0 && rerun.manifestsPushed == 0 && rerun.tagsUnchanged == 6)
