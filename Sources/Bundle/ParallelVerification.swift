@@ -28,7 +28,8 @@ struct ParallelVerification {
         var length: Int64
     }
 
-    static let framesInFlight = 12
+    /// Compressed frames read ahead of the workers (each at most ~4 MiB).
+    static let framesInFlight = 8
 
     let path: String
     let table: SeekTable
@@ -79,34 +80,37 @@ struct ParallelVerification {
         do { file = try PositionalFile(path: path) } catch let error as ArchiveError { throw BundleError.from(error) }
         let pool = DispatchQueue(label: "airgap.verify-entries", attributes: .concurrent)
         let workers = DispatchSemaphore(value: max(1, threads))
-        let tickets = DispatchSemaphore(value: Self.framesInFlight)
+        // Compressed frames in flight, each in a buffer of its own, reused.
+        let frames = BufferPool(count: Self.framesInFlight, size: Int(table.frames.map(\.compressedSize).max() ?? 0))
+        let outputs = BufferPool(count: 0, size: SeekTable.frameSize)
         let rawQueue = DispatchQueue(label: "airgap.verify-raw-hash")
         let rawHasher = RawHash()
         let done = DispatchGroup()
         let failures = Mutex<[Int: String]>([:])
         let table = self.table, path = self.path
-        func ticket() {
-            tickets.wait()
-            if hashFile { tickets.wait() }
-        }
         do {
             for (number, unit) in units.enumerated() {
                 if !failures.withLock({ $0.isEmpty }) { break }
                 let check = UnitCheck(unit: unit, path: path)
                 let queue = DispatchQueue(label: "airgap.verify-entry", target: pool)
                 for index in unit.frames {
-                    ticket()
-                    let frame = try Self.readFrame(file, table: table, index: index)
+                    let frame = PooledFrame(pool: frames, size: Int(table.frames[index].compressedSize), users: hashFile ? 2 : 1)
+                    do { try file.read(at: table.compressedOffsets[index], into: frame.buffer) } catch {
+                        frame.abandon()
+                        throw error
+                    }
                     if hashFile {
                         rawQueue.async {
-                            frame.withUnsafeBytes { rawHasher.hasher.update($0) }; tickets.signal()
+                            rawHasher.hasher.update(UnsafeRawBufferPointer(frame.buffer)); frame.release()
                         }
                     }
                     queue.async(group: done) {
-                        defer { tickets.signal() }
+                        defer { frame.release() }
                         workers.wait()
                         defer { workers.signal() }
-                        check.feed(frame, index: index, table: table)
+                        let output = outputs.take()
+                        defer { outputs.give(output) }
+                        check.feed(UnsafeRawBufferPointer(frame.buffer), index: index, table: table, output: output)
                     }
                 }
                 queue.async(group: done) {
@@ -128,9 +132,61 @@ struct ParallelVerification {
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) { throw BundleError.verification("\(path): \(failure)") }
         return digest
     }
+}
 
-    private static func readFrame(_ file: PositionalFile, table: SeekTable, index: Int) throws -> [UInt8] {
-        try file.bytes(at: table.compressedOffsets[index], count: Int(table.frames[index].compressedSize))
+/// One compressed frame in a pooled buffer, shared by its users (the raw hash, the entry's
+/// check); the buffer goes back to the pool when the last is done.
+private final class PooledFrame: @unchecked Sendable {
+    private let whole: UnsafeMutableRawBufferPointer
+    let buffer: UnsafeMutableRawBufferPointer
+    private let pool: BufferPool
+    private let users: Mutex<Int>
+
+    init(pool: BufferPool, size: Int, users: Int) {
+        self.pool = pool
+        whole = pool.take()
+        buffer = UnsafeMutableRawBufferPointer(rebasing: whole[0..<size])
+        self.users = Mutex(users)
+    }
+
+    func release() {
+        if users.withLock({
+            $0 -= 1; return $0 == 0
+        }) {
+            pool.give(whole)
+        }
+    }
+    func abandon() { pool.give(whole) }
+}
+
+/// Buffers of one size, reused; `take` waits while `count` (when not 0) are all in use.
+private final class BufferPool: @unchecked Sendable {
+    private let size: Int
+    /// Base addresses of free buffers (raw pointers are not Sendable).
+    private let free = Mutex<[UInt]>([])
+    private let available: DispatchSemaphore?
+
+    init(count: Int, size: Int) {
+        self.size = max(1, size)
+        available = count > 0 ? DispatchSemaphore(value: count) : nil
+    }
+
+    deinit { for address in free.withLock({ $0 }) { buffer(at: address).deallocate() } }
+
+    private func buffer(at address: UInt) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: address), count: size)
+    }
+
+    func take() -> UnsafeMutableRawBufferPointer {
+        available?.wait()
+        if let address = free.withLock({ $0.popLast() }) { return buffer(at: address) }
+        return .allocate(byteCount: size, alignment: 16)
+    }
+
+    func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        let address = UInt(bitPattern: buffer.baseAddress)
+        free.withLock { $0.append(address) }
+        available?.signal()
     }
 }
 
@@ -153,16 +209,13 @@ private final class UnitCheck: @unchecked Sendable {
         self.path = path
     }
 
-    func feed(_ frame: [UInt8], index: Int, table: SeekTable) {
+    func feed(_ frame: UnsafeRawBufferPointer, index: Int, table: SeekTable, output: UnsafeMutableRawBufferPointer) {
         guard failure == nil else { return }
         do {
             let decompressor = try self.decompressor ?? FrameDecompressor(path: path)
             self.decompressor = decompressor
-            let size = Int(table.frames[index].decompressedSize)
-            let output = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-            defer { output.deallocate() }
-            _ = try frame.withUnsafeBytes { try decompressor.decompress($0, frame: index, of: table, into: output) }
-            consume(UnsafeRawBufferPointer(output))
+            let size = try decompressor.decompress(frame, frame: index, of: table, into: output)
+            consume(UnsafeRawBufferPointer(rebasing: output[0..<size]))
         } catch let error as ArchiveError {
             failure = "not a readable bundle archive, or its compressed data is damaged: \(error.message)"
         } catch {
