@@ -22,6 +22,14 @@ public struct VerifiedBundle: Sendable {
     public var archiveSignature: ArchiveSignatureOutcome
     public var entriesChecked: Int
     public var bytesChecked: Int64
+
+    public init(index: BundleIndex, signerFingerprint: String, archiveSignature: ArchiveSignatureOutcome, entriesChecked: Int, bytesChecked: Int64) {
+        self.index = index
+        self.signerFingerprint = signerFingerprint
+        self.archiveSignature = archiveSignature
+        self.entriesChecked = entriesChecked
+        self.bytesChecked = bytesChecked
+    }
 }
 
 /// Reads a bundle once, as a stream: the signature of `bundle.json` first (with one of the

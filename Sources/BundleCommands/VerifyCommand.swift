@@ -80,6 +80,7 @@ public struct VerifyCommand: ParsableCommand {
                 switch result.archiveSignature {
                 case .verified: detached = "\(file).sig verified"
                 case .absent: detached = "absent (content fully checked)"
+                case .notChecked: detached = "not checked"
                 }
                 print(
                     TerminalText.escaped(
