@@ -121,15 +121,17 @@ let package = Package(
                 "Charts", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
                 .product(name: "Yams", package: "Yams"),
             ]),
-        .testTarget(name: "HelmfileImportTests", dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
+        .testTarget(
+            name: "HelmfileImportTests",
+            dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TestSupport", "airgap-install", "airgap-bundle",
-                .product(name: "Yams", package: "Yams"),
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TarStream", "TestSupport", "airgap-install",
+                "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

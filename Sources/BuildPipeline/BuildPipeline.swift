@@ -20,6 +20,8 @@ public struct BuildOptions: Sendable {
     public var since: String?
     /// Cut the archive into `NAME.tar.zst.part-0001`, … of at most this many bytes (USB disks).
     public var splitSize: Int64?
+    /// The bundle format (`PackOptions.format`); nil: the default, 2.
+    public var format: Int?
     public var builder: BundleIndex.Builder
 
     public init(output: String, cache: String, platforms: [Platform], builder: BundleIndex.Builder) {
@@ -129,6 +131,7 @@ public struct BuildPipeline: Sendable {
         packOptions.version = manifest.version
         packOptions.base = base?.reference
         packOptions.baseBlobs = leftOut
+        packOptions.format = options.format
         packOptions.created = options.created ?? BundlePacker.sourceDateEpoch() ?? Date(timeIntervalSince1970: TimeInterval(lock.created))
         let archive = options.output + "/\(baseName).tar.zst"
         let packed: PackResult

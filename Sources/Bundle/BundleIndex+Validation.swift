@@ -22,8 +22,9 @@ extension BundleIndex {
     /// The first reason this index cannot be trusted as a description of an archive, or nil.
     /// `pack` checks its own index with it too, so it never writes what `verify` refuses.
     func firstProblem() -> String? {
-        guard formatVersion == BundlePaths.formatVersion else {
-            return "has format version \(formatVersion), which is not supported (this tool reads version \(BundlePaths.formatVersion))"
+        guard BundlePaths.formatVersions.contains(formatVersion) else {
+            return
+                "has format version \(formatVersion), which is not supported (this tool reads versions \(BundlePaths.formatVersions.lowerBound) and \(BundlePaths.formatVersions.upperBound))"
         }
         for (field, value) in [("name", name), ("version", version), ("created", created)] {
             if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

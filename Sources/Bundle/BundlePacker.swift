@@ -11,6 +11,9 @@ public struct PackOptions: Sendable {
     /// The creation time written to `bundle.json`; default: `SOURCE_DATE_EPOCH`, else the newest staged file.
     public var created: Date?
     public var compression: Compression = .zstd
+    /// The bundle format: 2 (zstd's seekable format, the default with zstd) or 1 (one zstd
+    /// frame, for sites with older tools; the default with gzip or no compression).
+    public var format: Int?
     public var compressionLevel: Int?
     /// zstd compresses on this many threads (when more than 1). The default is one per core,
     /// like `zstd -T0`, but at least 2 and at most 8 (each thread holds its own buffers).
@@ -50,6 +53,13 @@ public struct PackResult: Sendable {
 /// digest is not known from their name), and the archive is never read back.
 public enum BundlePacker {
     public static func pack(directory: String, key: SigningKey, output: String, options: PackOptions) throws -> PackResult {
+        let format = options.format ?? (options.compression == .zstd ? BundlePaths.formatVersion : 1)
+        guard BundlePaths.formatVersions.contains(format) else {
+            throw BundleError.usage("bundle format \(format) is not one this tool writes (1 or 2)")
+        }
+        guard format == 1 || options.compression == .zstd else {
+            throw BundleError.usage("bundle format 2 is zstd's seekable format; with --compression \(options.compression.rawValue) use --format 1")
+        }
         let staged = try StagedDirectory(root: directory)
         let digests = try StagedDigests(staged)
         let hashes = digests.hex
@@ -99,7 +109,7 @@ public enum BundlePacker {
             ), at: 0)
 
         var index = BundleIndex(
-            formatVersion: BundlePaths.formatVersion, name: name, version: version, created: createdText,
+            formatVersion: format, name: name, version: version, created: createdText,
             builder: options.builder, components: components, charts: charts, images: images, files: files,
             entries: content.map(\.entry))
         index.base = options.base
@@ -116,7 +126,8 @@ public enum BundlePacker {
         let temporary = output + ".partial-\(getpid())"
         defer { unlink(temporary) }
         let written = try writeArchive(
-            to: temporary, output: output, options: options, head: [(BundlePaths.index, indexBytes), (BundlePaths.indexSignature, signatureBytes)],
+            to: temporary, output: output, options: options, seekable: format == 2,
+            head: [(BundlePaths.index, indexBytes), (BundlePaths.indexSignature, signatureBytes)],
             content: content)
         let detached = Array((Data(try key.sign(sha256Digest: written.sha256)).base64EncodedString()).utf8)
         guard rename(temporary, output) == 0 else {
@@ -143,10 +154,12 @@ public enum BundlePacker {
 
     /// Writes every entry into the archive at `path` and `fsync`s it; returns its size and SHA-256.
     private static func writeArchive(
-        to path: String, output: String, options: PackOptions, head: [(String, [UInt8])], content: [(entry: BundleIndex.Entry, source: Source)]
+        to path: String, output: String, options: PackOptions, seekable: Bool, head: [(String, [UInt8])],
+        content: [(entry: BundleIndex.Entry, source: Source)]
     ) throws -> TarWriter.Written {
         do {
-            let writer = try TarWriter(path: path, compression: options.compression, level: options.compressionLevel, threads: options.threads)
+            let writer = try TarWriter(
+                path: path, compression: options.compression, level: options.compressionLevel, threads: options.threads, seekable: seekable)
             for (name, bytes) in head { try writer.addFile(name, bytes: bytes) }
             for (entry, source) in content {
                 switch source {

@@ -28,6 +28,9 @@ public enum BundlePaths {
     /// Entries `pack` computes itself; a staged directory must not hold them.
     static let computed: Set<String> = [index, indexSignature, checksums, sbom]
 
-    /// The format version this code writes and reads.
-    public static let formatVersion = 1
+    /// The format version `pack` writes by default: 2, zstd's seekable format (one frame per
+    /// entry, a seek table at the end); 1 is one zstd frame (or gzip, or plain tar).
+    public static let formatVersion = 2
+    /// The format versions this code reads and writes.
+    public static let formatVersions = 1...2
 }

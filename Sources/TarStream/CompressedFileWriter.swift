@@ -4,6 +4,7 @@
 final class CompressedFileWriter {
     private enum Encoder {
         case zstd(ZstdEncoder)
+        case seekable(SeekableZstdEncoder)
         case gzip(GzipEncoder)
         case none
     }
@@ -12,9 +13,15 @@ final class CompressedFileWriter {
     private let encoder: Encoder
 
     /// `threads` > 1 compresses zstd on that many threads of libzstd's; gzip and none use one.
-    init(path: String, compression: Compression, level: Int?, threads: Int) throws {
+    /// `seekable`: zstd as independent frames with a seek table (bundle format 2), compressed on
+    /// `threads` threads.
+    init(path: String, compression: Compression, level: Int?, threads: Int, seekable: Bool = false) throws {
+        guard !seekable || compression == .zstd else {
+            throw ArchiveError(path: path, message: "the seekable format is zstd only, not \(compression.rawValue)", kind: .unreadable)
+        }
         output = try HashingFileWriter(path: path)
         switch compression {
+        case .zstd where seekable: encoder = .seekable(try SeekableZstdEncoder(level: level ?? 3, workers: threads, path: path))
         case .zstd: encoder = .zstd(try ZstdEncoder(level: level ?? 3, workers: threads > 1 ? threads : 0, path: path))
         case .gzip: encoder = .gzip(try GzipEncoder(level: level ?? 6, path: path, output: output))
         case .none: encoder = .none
@@ -24,15 +31,22 @@ final class CompressedFileWriter {
     func write(_ buffer: UnsafeRawBufferPointer) throws {
         switch encoder {
         case .zstd(let zstd): try zstd.compress(buffer, into: output)
+        case .seekable(let zstd): try zstd.compress(buffer, into: output)
         case .gzip(let gzip): try gzip.compress(buffer)
         case .none: try output.write(buffer)
         }
+    }
+
+    /// What follows starts a new frame (seekable zstd only; a no-op otherwise).
+    func frameBoundary() throws {
+        if case .seekable(let zstd) = encoder { try zstd.boundary(into: output) }
     }
 
     /// Ends the compressed stream, `fsync`s the file and returns its size and SHA-256.
     func finish() throws -> (size: Int64, sha256: [UInt8]) {
         switch encoder {
         case .zstd(let zstd): try zstd.finish(into: output)
+        case .seekable(let zstd): try zstd.finish(into: output)
         case .gzip(let gzip): try gzip.finish()
         case .none: break
         }

@@ -42,6 +42,13 @@ final class StrictDecompressor {
     static let dropBehindStep: Int64 = 64 << 20
     static let dropBehindFrom: Int64 = 1 << 30
     private let dropBehind: Bool
+    /// The seek table at the end of a format-2 archive (zstd's seekable format), read when the
+    /// file was opened; nil for one frame (format 1). With it the frames are checked one by one
+    /// as they are decompressed: each must end exactly where the table says, with the size it
+    /// says, and the table must follow the last one, then the end of the file.
+    private(set) var seekTable: SeekTable?
+    private var frameIndex = 0
+    private var frameCompressed: Int64 = 0, frameDecompressed: Int64 = 0
 
     init(path: String, strict: Bool = true, hashFile: Bool = false) throws {
         self.path = path
@@ -52,10 +59,12 @@ final class StrictDecompressor {
         let first = parts.removeFirst()
         var total: Int64
         (fd, total) = try Self.openRegularFile(first)
+        var sizes = [total]
         // The other parts are checked now (regular files, sizes), and opened in turn while reading.
         for part in parts {
             let (partFD, size) = try Self.openRegularFile(part)
             close(partFD)
+            sizes.append(size)
             let (sum, overflow) = total.addingReportingOverflow(size)
             guard !overflow else { throw ArchiveError(path: part, message: "the parts add up to more than 2^63 bytes", kind: .unreadable) }
             total = sum
@@ -68,8 +77,15 @@ final class StrictDecompressor {
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
             compression = .zstd
+            if strict {
+                let file = try PositionalFile(path: path, parts: [first] + parts, sizes: sizes)
+                seekTable = try SeekTable.read(fileSize: total, path: path) { try file.bytes(at: $0, count: $1) }
+            }
             zstd = ZSTD_createDStream()
             ZSTD_initDStream(zstd)
+            // A frame of at most 4 MiB never needs a larger window: one that asks for more (up to
+            // libzstd's default 128 MiB of buffer) is refused instead of allocated.
+            if seekTable != nil { _ = ZSTD_DCtx_setParameter(zstd, ZSTD_d_windowLogMax, 22) }
         } else if head.count >= 2, head[0] == 0x1F, head[1] == 0x8B {
             compression = .gzip
             guard inputEnd - inputStart >= 10 else { throw damaged("the gzip header is cut short") }
@@ -179,6 +195,14 @@ final class StrictDecompressor {
         guard strict else { return }
         try fillInput()
         if inputStart < inputEnd {
+            let next = UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)])
+            if compression == .zstd, seekTable == nil, next.elementsEqual([0x28, 0xB5, 0x2F, 0xFD]) {
+                throw ArchiveError(
+                    path: path,
+                    message:
+                        "garbage after the end of the compressed stream: another zstd frame follows, but the file does not end with the seek table of a format-2 archive (cut short, or frames appended)"
+                )
+            }
             throw ArchiveError(
                 path: path,
                 message: "garbage after the end of the compressed stream (\(inputEnd - inputStart)+ more bytes: another frame, member or junk)")
@@ -192,9 +216,14 @@ final class StrictDecompressor {
             try fillInput()
             if inputStart == inputEnd { throw damaged("truncated: the zstd frame ends early") }
             var chunk = ZSTD_inBuffer(src: input.baseAddress! + inputStart, size: inputEnd - inputStart, pos: 0)
+            let before = output.pos
             let result = ZSTD_decompressStream(zstd, &output, &chunk)
             inputStart += chunk.pos
             if ZSTD_isError(result) != 0 { throw damaged(String(cString: ZSTD_getErrorName(result))) }
+            if let seekTable {
+                if try checkFrame(seekTable, compressed: chunk.pos, decompressed: output.pos - before, ended: result == 0) { return output.pos }
+                continue
+            }
             if result == 0 {
                 streamEnded = true
                 try requireEndOfFile()
@@ -202,6 +231,47 @@ final class StrictDecompressor {
             }
         }
         return output.pos
+    }
+
+    /// Counts what the current frame consumed and produced against the seek table; at the
+    /// frame's end, moves to the next. Returns true when the last frame ended and the table,
+    /// then the end of the file, followed.
+    private func checkFrame(_ table: SeekTable, compressed: Int, decompressed: Int, ended: Bool) throws -> Bool {
+        let declared = table.frames[frameIndex]
+        frameCompressed += Int64(compressed)
+        frameDecompressed += Int64(decompressed)
+        func lying(_ what: String, _ actual: String) -> ArchiveError {
+            damaged(
+                "zstd frame \(frameIndex) (at byte \(table.compressedOffsets[frameIndex])) \(what) \(actual), but the seek table says \(declared.compressedSize) bytes compressed, \(declared.decompressedSize) decompressed"
+            )
+        }
+        if frameCompressed > Int64(declared.compressedSize) { throw lying("runs past", "its declared end") }
+        if frameDecompressed > Int64(declared.decompressedSize) { throw lying("decompresses to more", "(\(frameDecompressed)+ bytes)") }
+        guard ended else { return false }
+        guard frameCompressed == Int64(declared.compressedSize), frameDecompressed == Int64(declared.decompressedSize) else {
+            throw lying("is \(frameCompressed) bytes and decompresses to", "\(frameDecompressed)")
+        }
+        frameIndex += 1
+        (frameCompressed, frameDecompressed) = (0, 0)
+        guard frameIndex == table.frames.count else { return false }
+        // Exactly the table read at open, then nothing: no second table, no byte after it.
+        let expected = table.encoded()
+        var matched = 0
+        while matched < expected.count {
+            try fillInput()
+            guard inputStart < inputEnd else { throw damaged("truncated: the file ends inside its seek table") }
+            let count = min(inputEnd - inputStart, expected.count - matched)
+            guard UnsafeRawBufferPointer(rebasing: input[inputStart..<(inputStart + count)]).elementsEqual(expected[matched..<(matched + count)])
+            else {
+                throw damaged(
+                    "the bytes after the last frame are not the seek table the file ends with (a second table, or a frame the table does not list)")
+            }
+            inputStart += count
+            matched += count
+        }
+        streamEnded = true
+        try requireEndOfFile()
+        return true
     }
 
     private func readGzip(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -26,6 +26,9 @@ public final class TarReader {
     /// The most bytes of extended headers in a whole archive.
     public static let extendedHeaderLimitPerArchive = 64 << 20
     public var compression: Compression { input.compression }
+    /// The seek table of a seekable (format-2) archive, read and checked when it was opened; nil
+    /// for one zstd frame, gzip or plain tar. Every frame is checked against it as it streams past.
+    public var seekTable: SeekTable? { input.seekTable }
 
     /// `strictContainer`: exactly one zstd frame or bare gzip member and nothing after it (bundles).
     /// Pass false for archives made by other tools (Helm charts).

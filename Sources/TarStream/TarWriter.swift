@@ -27,9 +27,16 @@ public final class TarWriter {
 
     deinit { for buffer in readBuffers { buffer.deallocate() } }
 
-    public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2) throws {
+    /// Whether every entry starts a new zstd frame, with a seek table at the end (bundle format 2).
+    public let seekable: Bool
+
+    /// `seekable`: zstd's seekable format (bundle format 2) — each entry starts a new frame, a
+    /// longer one is cut every `SeekTable.frameSize` bytes, frames are compressed on `threads`
+    /// threads and a seek table ends the file.
+    public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
         self.path = path
-        output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads)
+        self.seekable = seekable
+        output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads, seekable: seekable)
         buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
     }
 
@@ -89,6 +96,7 @@ public final class TarWriter {
     /// SHA-256 of its bytes, computed as they were written.
     @discardableResult
     public func finish() throws -> Written {
+        try startFrame()
         append([UInt8](repeating: 0, count: TarHeader.blockSize * 2))
         try flush(force: true)
         let (size, sha256) = try output.finish()
@@ -96,6 +104,7 @@ public final class TarWriter {
     }
 
     private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
+        try startFrame()
         append(Self.headerBytes(name, size: size, mode: mode))
         try flush()
     }
@@ -117,6 +126,22 @@ public final class TarWriter {
         bytes += TarHeader.encode(name: fallback, size: min(size, octalLimit), mode: mode)
         return bytes
     }
+
+    /// In the seekable format, what is appended next starts a new frame.
+    private func startFrame() throws {
+        guard seekable else { return }
+        try flush(force: true)
+        try output.frameBoundary()
+    }
+
+    /// The bytes one entry takes in the tar stream: its headers, its data and the padding.
+    public static func unitLength(_ name: String, size: Int64) -> Int64 {
+        let remainder = size % Int64(TarHeader.blockSize)
+        return Int64(headerBytes(name, size: size).count) + size + (remainder == 0 ? 0 : Int64(TarHeader.blockSize) - remainder)
+    }
+
+    /// The end-of-archive marker's length: two zero blocks.
+    public static let endMarkerLength = Int64(TarHeader.blockSize * 2)
 
     private func pad(_ size: Int64) throws {
         let remainder = Int(size % Int64(TarHeader.blockSize))

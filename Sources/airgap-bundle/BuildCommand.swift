@@ -60,6 +60,8 @@ struct BuildCommand: AsyncParsableCommand {
         help: ArgumentHelp("Cut the archive into NAME.tar.zst.part-0001, … of at most this size (e.g. 4G, 700M) for USB disks.", valueName: "size"))
     var splitSize: String?
 
+    @OptionGroup var formatOption: FormatOption
+
     @Flag(name: .customLong("json"), help: "Print a JSON summary on standard output.")
     var json = false
 
@@ -93,6 +95,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         options.since = since
         options.splitSize = splitSize.flatMap(Self.bytes)
+        options.format = formatOption.format
         let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: signing, options: options)
         let progress = BuildProgress(quiet: json)
         let report: BuildReport

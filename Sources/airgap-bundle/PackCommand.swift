@@ -20,6 +20,7 @@ struct PackCommand: ParsableCommand {
             Examples:
               airgap-bundle pack stage --key vendor.key --output bundles/astrago-1.0.0.tar.zst --name astrago --version 1.0.0
               airgap-bundle pack stage --key vendor.key --output bundles/astrago.tar.gz --compression gzip --passphrase-file key.pass
+              airgap-bundle pack stage --key vendor.key --output bundles/astrago-1.0.0.tar.zst --format 1   # for a site with older tools
             """)
 
     @Argument(help: "The staged bundle directory.")
@@ -33,6 +34,8 @@ struct PackCommand: ParsableCommand {
 
     @Option(name: .customLong("compression"), help: "zstd (default), gzip or none.")
     var compression = "zstd"
+
+    @OptionGroup var formatOption: FormatOption
 
     @Option(name: .customLong("level"), help: "Compression level (zstd 1–19, default 3; gzip 1–9, default 6).")
     var level: Int?
@@ -55,6 +58,9 @@ struct PackCommand: ParsableCommand {
 
     func validate() throws {
         guard Compression(rawValue: compression) != nil else { throw ValidationError("--compression must be zstd, gzip or none") }
+        if formatOption.format == 2, compression != "zstd" {
+            throw ValidationError("--format 2 is zstd's seekable format: it needs --compression zstd")
+        }
     }
 
     func run() throws {
@@ -65,6 +71,7 @@ struct PackCommand: ParsableCommand {
         options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         options.compression = Compression(rawValue: compression)!
         options.compressionLevel = level
+        options.format = formatOption.format
         let progress = ProgressLine()
         if progress.enabled { progress.log("packing \(directory) into \(output) …") }
         let result: PackResult

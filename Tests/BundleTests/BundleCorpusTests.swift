@@ -54,37 +54,17 @@ struct BundleCorpusTests {
         return decoder
     }
 
-    @Test func everyHostileCaseIsRefusedAndEveryControlVerifies() throws {
-        let fixture = try StagedFixture(imageLayerSize: 2000)
-        try Data("accent\n".utf8).write(to: URL(fileURLWithPath: fixture.stage + "/files/café.txt"))
-        let (goodKey, goodPub) = try fixture.keygen("good")
-        let (otherKey, otherPub) = try fixture.keygen("other", type: "ed25519")
-        let good = fixture.root + "/good.tar.zst", other = fixture.root + "/other.tar.zst"
-        #expect(try fixture.pack(key: goodKey, output: good).status == 0)
-        let packedOther = try airgapBundle([
-            "pack", fixture.stage, "--key", otherKey, "--output", other, "--name", "other", "--version", "2.0.0", "--created", "1790000001",
-        ])
-        #expect(packedOther.status == 0, "\(packedOther.stderr)")
-        let corpus = fixture.root + "/corpus"
-        let scripts = TestPaths.repository + "/Tests/BundleTests/Corpus/"
-        let made = try Shell.run([
-            "python3", scripts + "make_corpus.py", "--bundle", good, "--other-bundle", other, "--sign-key", goodKey, "--out", corpus,
-        ])
-        #expect(made.status == 0, "\(made.stderr)")
-        let cases = try Self.decoder.decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
-        #expect(cases.count >= 250)
-        let resultsPath = fixture.root + "/results.json"
-        let ran = try Shell.run([
-            "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
-            "--key", "good=" + goodPub, "--key", "other=" + otherPub, "--out", resultsPath,
-        ])
-        #expect(ran.status == 0, "\(ran.stderr)")
+    /// Checks each case's runs (status, message, control characters, memory) and extracts it
+    /// in-process; returns the cases per kind and the peak RSS seen.
+    static func check(_ cases: [Case], resultsPath: String, corpus: String, fixture: StagedFixture, goodPub: String, otherPub: String?) throws -> (
+        [String: Int], Int
+    ) {
         let results = try Self.decoder.decode([Result].self, from: Data(contentsOf: URL(fileURLWithPath: resultsPath)))
         #expect(results.count == cases.count)
-        let keys = [
-            "good": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: goodPub))))],
-            "other": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: otherPub))))],
+        var keys = [
+            "good": [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: goodPub))))]
         ]
+        if let otherPub { keys["other"] = [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: otherPub))))] }
         var kinds: [String: Int] = [:]
         var peakKB = 0
         for (item, result) in zip(cases, results) {
@@ -118,7 +98,7 @@ struct BundleCorpusTests {
 
             // In-process extraction: the same outcome, and nothing left on disk when refused.
             guard item.keyFile == nil, item.pathKind == nil, let trusted = keys[item.verifyKey] else { continue }
-            let target = fixture.root + "/x-" + item.file
+            let target = fixture.root + "/x-" + (resultsPath as NSString).lastPathComponent + "-" + item.file
             var status = 0
             do {
                 try BundleExtractor.extract(path, keys: trusted, into: target, requireArchiveSignature: item.requireArchiveSignature ?? false)
@@ -128,9 +108,72 @@ struct BundleCorpusTests {
             #expect(status == item.exit, "\(label): extraction ended with \(status)")
             #expect(FileManager.default.fileExists(atPath: target) == (item.exit == 0), "\(label): \(target)")
         }
+        return (kinds, peakKB)
+    }
+
+    @Test func everyHostileCaseIsRefusedAndEveryControlVerifies() throws {
+        let fixture = try StagedFixture(imageLayerSize: 2000)
+        try Data("accent\n".utf8).write(to: URL(fileURLWithPath: fixture.stage + "/files/café.txt"))
+        let (goodKey, goodPub) = try fixture.keygen("good")
+        let (otherKey, otherPub) = try fixture.keygen("other", type: "ed25519")
+        let good = fixture.root + "/good.tar.zst", other = fixture.root + "/other.tar.zst"
+        // This corpus rebuilds archives as one zstd frame: format 1 (the seekable corpus below covers format 2).
+        #expect(try fixture.pack(key: goodKey, output: good, extra: ["--format", "1"]).status == 0)
+        let packedOther = try airgapBundle([
+            "pack", fixture.stage, "--key", otherKey, "--output", other, "--name", "other", "--version", "2.0.0", "--created", "1790000001",
+            "--format", "1",
+        ])
+        #expect(packedOther.status == 0, "\(packedOther.stderr)")
+        let corpus = fixture.root + "/corpus"
+        let scripts = TestPaths.repository + "/Tests/BundleTests/Corpus/"
+        let made = try Shell.run([
+            "python3", scripts + "make_corpus.py", "--bundle", good, "--other-bundle", other, "--sign-key", goodKey, "--out", corpus,
+        ])
+        #expect(made.status == 0, "\(made.stderr)")
+        let cases = try Self.decoder.decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
+        #expect(cases.count >= 250)
+        let resultsPath = fixture.root + "/results.json"
+        let ran = try Shell.run([
+            "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
+            "--key", "good=" + goodPub, "--key", "other=" + otherPub, "--out", resultsPath,
+        ])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        let (kinds, peakKB) = try Self.check(cases, resultsPath: resultsPath, corpus: corpus, fixture: fixture, goodPub: goodPub, otherPub: otherPub)
         print("corpus: \(cases.count) cases, peak RSS of verify/inspect \(peakKB / 1024) MB, kinds \(kinds.sorted { $0.key < $1.key })")
         #expect(kinds.keys.count >= 20, "\(kinds)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.root).filter { $0.contains(".partial") }
         #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// Format 2: the seek-table attacks of make_seekable_corpus.py (lying sizes, overlapping
+    /// frames, a table pointing past the end, huge frame counts, a frame spanning two entries,
+    /// second tables, empty and skippable frames, a frame of a GiB declared small, a container
+    /// that does not match bundle.json's format), plus truncations and a flipped bit in every
+    /// frame: each refused with exit 1 and its message, under 100 MB, nothing extracted —
+    /// whether verify reads the archive as one stream or checks its entries on several cores.
+    @Test func everySeekTableAttackIsRefused() throws {
+        let fixture = try StagedFixture(imageLayerSize: 2000)
+        let (key, pub) = try fixture.keygen("good")
+        let good = fixture.root + "/good2.tar.zst", good1 = fixture.root + "/good1.tar.zst"
+        #expect(try fixture.pack(key: key, output: good).status == 0)
+        #expect(try fixture.pack(key: key, output: good1, extra: ["--format", "1"]).status == 0)
+        let corpus = fixture.root + "/corpus"
+        let scripts = TestPaths.repository + "/Tests/BundleTests/Corpus/"
+        let made = try Shell.run(["python3", scripts + "make_seekable_corpus.py", "--bundle", good, "--format1-bundle", good1, "--out", corpus])
+        #expect(made.status == 0, "\(made.stderr)")
+        let cases = try Self.decoder.decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
+        #expect(cases.filter { $0.kind == "seek-table" }.count >= 40)
+        // verify as one stream (--threads 1) and on several cores (--threads 4): the same refusals.
+        for threads in ["1", "4"] {
+            let resultsPath = fixture.root + "/results-\(threads).json"
+            let ran = try Shell.run([
+                "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
+                "--key", "good=" + pub, "--out", resultsPath, "--verify-arg=--threads=" + threads,
+            ])
+            #expect(ran.status == 0, "\(ran.stderr)")
+            let (kinds, peakKB) = try Self.check(cases, resultsPath: resultsPath, corpus: corpus, fixture: fixture, goodPub: pub, otherPub: nil)
+            print("seekable corpus, --threads \(threads): \(cases.count) cases, peak RSS of verify/inspect \(peakKB / 1024) MB, kinds \(kinds)")
+            #expect(kinds["control"] == 2)
+        }
     }
 }

@@ -57,6 +57,26 @@ struct TarWriterDigestTests {
         #expect(digests.count == 1)
     }
 
+    /// Format 2: frames are compressed on several threads at once but written in order, each in
+    /// one call: the bytes are the same for one thread or four.
+    @Test func seekableBytesDoNotDependOnTheNumberOfThreads() throws {
+        let source = try randomFile(megabytes: 9)
+        var digests: Set<String> = []
+        for threads in [1, 2, 4] {
+            let path = dir + "/s\(threads).tar.zst"
+            let writer = try TarWriter(path: path, compression: .zstd, threads: threads, seekable: true)
+            try writer.addFile("a", contentsOf: source, size: 9 << 20)
+            try writer.addFile("b", bytes: [UInt8](repeating: 7, count: 5_000_000))
+            try writer.addFile("c", bytes: Array("small\n".utf8))
+            digests.insert(Hex.encode(try writer.finish().sha256))
+            let reader = try TarReader(path: path)
+            // a: 3 frames (4 MiB + 4 MiB + the rest), b: 2, c: 1, the end marker: 1.
+            #expect(reader.seekTable?.frames.count == 7)
+            #expect(try reader.next()?.path == "a")
+        }
+        #expect(digests.count == 1)
+    }
+
     @Test func anOutOfRangeZstdLevelIsRefused() throws {
         #expect(throws: ArchiveError.self) { _ = try TarWriter(path: dir + "/bad.tar.zst", compression: .zstd, level: 99) }
     }
