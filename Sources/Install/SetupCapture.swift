@@ -33,7 +33,8 @@ public struct SetupCapture: BundleEntrySink {
         buffer = []
         guard wanted.contains(entry.path) else { return }
         guard entry.size <= Int64(Self.entryLimit), total + Int(entry.size) <= Self.totalLimit else {
-            throw InstallError.bundle("\(entry.path) of the bundle is larger than setup reads (\(Self.entryLimit) bytes each, \(Self.totalLimit) in all)")
+            throw InstallError.bundle(
+                "\(entry.path) of the bundle is larger than setup reads (\(Self.entryLimit) bytes each, \(Self.totalLimit) in all)")
         }
         current = entry.path
         total += Int(entry.size)

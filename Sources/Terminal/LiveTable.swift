@@ -89,7 +89,8 @@ public final class LiveTable: Sendable {
         for row in rows {
             var time = ""
             if let started = row.started { time = ProgressBar.clock((row.ended ?? now).timeIntervalSince(started)) }
-            lines.append(cells(String(row.name.prefix(nameWidth)), row.state, time, row.detail.replacingOccurrences(of: "\n", with: " "), style: row.style))
+            lines.append(
+                cells(String(row.name.prefix(nameWidth)), row.state, time, row.detail.replacingOccurrences(of: "\n", with: " "), style: row.style))
         }
         return lines
     }

@@ -34,7 +34,8 @@ public final class ProgressBar: Sendable {
                 guard now.timeIntervalSince(state.lastDraw) >= 0.1 || done >= total else { return nil }
                 state.lastDraw = now
                 state.drawn = true
-                return "\r\u{1B}[2K" + Self.render(label: label, total: total, done: done, seconds: now.timeIntervalSince(state.started), width: session.width)
+                return "\r\u{1B}[2K"
+                    + Self.render(label: label, total: total, done: done, seconds: now.timeIntervalSince(state.started), width: session.width)
             }
             let tenth = total > 0 ? Int(done * 10 / total) : 0
             guard tenth > state.lastTenth else { return nil }

@@ -47,7 +47,8 @@ struct SetupCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("state-dir"),
-        help: ArgumentHelp("Where push puts charts, relocation.json and the journal (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
+        help: ArgumentHelp(
+            "Where push puts charts, relocation.json and the journal (default /var/lib/airgap-install/NAME-VERSION).", valueName: "dir"))
     var stateDirectory: String?
 
     @Option(name: .customLong("values"), help: ArgumentHelp("The site values file, filled in as you answer.", valueName: "file"))
@@ -101,7 +102,9 @@ struct SetupCommand: AsyncParsableCommand {
             throw CommandFailure(message: refusal, exitCode: ExitCode(2))
         }
         if yes, !FileManager.default.fileExists(atPath: values) {
-            throw CommandFailure(message: "--yes needs a complete --values FILE: \(values) does not exist (airgap-install init-values writes one)", exitCode: ExitCode(2))
+            throw CommandFailure(
+                message: "--yes needs a complete --values FILE: \(values) does not exist (airgap-install init-values writes one)",
+                exitCode: ExitCode(2))
         }
         session.guardTerminal(resumeHint: "interrupted: answers already given are saved in \(values); to continue run\n  \(resumeCommand)")
         defer { session.restore() }
@@ -114,7 +117,8 @@ struct SetupCommand: AsyncParsableCommand {
     }
 
     static func quoted(_ word: String) -> String {
-        word.range(of: #"^[A-Za-z0-9_./:=@%+,-]+$"#, options: .regularExpression) != nil ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        word.range(of: #"^[A-Za-z0-9_./:=@%+,-]+$"#, options: .regularExpression) != nil
+            ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// The refusal without a terminal: what to run instead.

@@ -27,7 +27,10 @@ struct SetupFlow {
         try await step(3, "Preflight", "reads the cluster, helm and the settings; changes nothing") {
             try await preflight(verified.source, site: site)
         }
-        try await step(4, "Push", "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.source.stateDirectory)") {
+        try await step(
+            4, "Push",
+            "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.source.stateDirectory)"
+        ) {
             try await push(trusted, credential: credential, state: verified.source.stateDirectory)
         }
         let deploy: DeploySource
@@ -60,7 +63,8 @@ struct SetupFlow {
     /// Runs one step between its heading and how long it took.
     func step<T>(_ number: Int, _ title: String, _ what: String, _ body: () async throws -> T) async throws -> T {
         say("")
-        say(session.styled("[\(number)/\(Self.steps)] \(title)", .bold) + " — " + TerminalText.escaped(what, keepNewlines: false))
+        say(session.styled("[\(number)/\(Self.steps)] \(title)", .bold))
+        say("      " + TerminalText.escaped(what, keepNewlines: false))
         let started = Date()
         let result = try await body()
         say(session.styled("      \(title.lowercased()): done in \(Self.seconds(Date().timeIntervalSince(started)))", .dim))
@@ -80,7 +84,8 @@ struct SetupFlow {
         var capture = SetupCapture { total, done in bar.update(total: total, done: done) }
         let result: VerifiedBundle
         do {
-            result = try BundleVerifier(keys: trusted, requireArchiveSignature: command.requireArchiveSignature).verify(command.bundle, into: &capture)
+            result = try BundleVerifier(keys: trusted, requireArchiveSignature: command.requireArchiveSignature).verify(
+                command.bundle, into: &capture)
         } catch {
             bar.finish()
             throw CommandFailure.from(error)
@@ -117,11 +122,14 @@ struct SetupFlow {
         let checks = await Preflight.run(source, values: site, tools: .init(helm: helm, kubectl: kubectl.executable, kubeconfig: kubectl.kubeconfig))
         for check in checks {
             let style: TerminalSession.Style = check.result == .ok ? .green : (check.result == .warning ? .yellow : .red)
-            say("  " + session.styled(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), style) + TerminalText.escaped("\(check.name): \(check.detail)"))
+            say(
+                "  " + session.styled(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0), style)
+                    + TerminalText.escaped("\(check.name): \(check.detail)"))
         }
         if let failed = checks.first(where: { $0.result == .failed }) {
             throw CommandFailure(
-                message: "preflight failed: \(failed.name): \(failed.detail)\nfix it, then run setup again (answers are kept):\n  \(command.resumeCommand)",
+                message:
+                    "preflight failed: \(failed.name): \(failed.detail)\nfix it, then run setup again (answers are kept):\n  \(command.resumeCommand)",
                 exitCode: ExitCode(1))
         }
     }
@@ -169,7 +177,9 @@ struct SetupFlow {
         for outcome in report.components where outcome.result != .skipped {
             say(TerminalText.escaped("  \(outcome.component) (namespace \(outcome.namespace)): \(outcome.result.rawValue)"))
         }
-        if let address = site.value("externalIP"), !site.secretNames.contains("externalIP"), deploy.components.contains(where: { $0.name == "astrago" }) {
+        if let address = site.value("externalIP"), !site.secretNames.contains("externalIP"),
+            deploy.components.contains(where: { $0.name == "astrago" })
+        {
             let host = address.contains(":") ? "[\(address)]" : address
             say(TerminalText.escaped("the platform: http://\(host):30080 (Keycloak :30001, Harbor :30002 when installed, Grafana :30003)"))
         }

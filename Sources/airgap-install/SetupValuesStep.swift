@@ -77,7 +77,8 @@ struct SetupValuesStep {
 
     func endOfInput(_ declaration: SiteValueDeclaration) -> CommandFailure {
         CommandFailure(
-            message: "end of input at \(declaration.name): the answers so far are saved in \(command.values); to continue run\n  \(command.resumeCommand)",
+            message:
+                "end of input at \(declaration.name): the answers so far are saved in \(command.values); to continue run\n  \(command.resumeCommand)",
             exitCode: ExitCode(1))
     }
 

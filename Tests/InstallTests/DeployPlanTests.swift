@@ -56,7 +56,28 @@ struct DeployPlanTests {
     /// `hookImage`: mpi-operator's chart gets a pre-install hook Job running its image too (a
     /// chart's hooks are what Helm 3 never post-renders).
     static func pushed(hookImage: Bool = false) throws -> Pushed {
-        let root = try TestPaths.scratch("deploy")
+        let packed = try packed(hookImage: hookImage)
+        let registry = try RegistryServer()
+        let state = packed.root + "/state"
+        try PushFixture.check(
+            try airgap(
+                "airgap-install",
+                [
+                    "push", packed.bundle, "--key", packed.publicKey, "--registry", registry.host, "--project", "astrago", "--plain-http",
+                    "--state-dir", state,
+                ]))
+        return Pushed(root: packed.root, bundle: packed.bundle, state: state, registry: registry)
+    }
+
+    struct Packed {
+        let root: String
+        let bundle: String
+        let publicKey: String
+    }
+
+    /// The two-component bundle, staged and packed (signed with a new key), not pushed.
+    static func packed(hookImage: Bool = false, scratch: String = "deploy") throws -> Packed {
+        let root = try TestPaths.scratch(scratch)
         let stage = root + "/stage"
         let layout = try OCILayout(creatingAt: stage + "/images")
         for reference in images {
@@ -102,16 +123,7 @@ struct DeployPlanTests {
             try airgap(
                 "airgap-bundle",
                 ["pack", stage, "--key", keys + ".key", "--output", bundle, "--name", "astrago", "--version", "1.0.0", "--created", "1790000000"]))
-        let registry = try RegistryServer()
-        let state = root + "/state"
-        try PushFixture.check(
-            try airgap(
-                "airgap-install",
-                [
-                    "push", bundle, "--key", keys + ".pub", "--registry", registry.host, "--project", "astrago", "--plain-http", "--state-dir",
-                    state,
-                ]))
-        return Pushed(root: root, bundle: bundle, state: state, registry: registry)
+        return Packed(root: root, bundle: bundle, publicKey: keys + ".pub")
     }
 
     @Test func initValuesPlanAndPostRenderFromAPushedBundle() throws {
