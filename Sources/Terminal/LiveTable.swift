@@ -81,7 +81,7 @@ public final class LiveTable: Sendable {
             let plain = name.padded(nameWidth) + "  " + state.padded(stateWidth) + "  " + time.leftPadded(6) + "  "
             let room = max(0, limit - plain.count)
             let last = detail.count > room ? String(detail.prefix(max(0, room - 1))) + (room > 0 ? "…" : "") : detail
-            guard let session, let style else { return plain + last }
+            guard let session, let style, plain.count + last.count <= limit else { return String((plain + last).prefix(limit)) }
             let shown = state.padded(stateWidth)
             return name.padded(nameWidth) + "  " + session.styled(shown, style) + "  " + time.leftPadded(6) + "  " + last
         }

@@ -140,6 +140,17 @@ struct SetupTerminalTests {
         #expect(screen.contains("[7/7] Summary") && screen.contains("installed: 2, unchanged: 0"), "\(screen)")
         #expect(screen.contains("the platform: http://10.1.2.3:30080"), "\(screen)")
         for secret in Self.secrets { #expect(!screen.contains(secret), "\(secret) was shown:\n\(screen)") }
+        #expect(try third.screen(escapes: true).contains("\u{1B}["), "no colour in a colour terminal")
+
+        // NO_COLOR: the same run without a colour (the table is still redrawn in place).
+        let plain = try TmuxTerminal(line, environment: environment.merging(["NO_COLOR": "1"]) { $1 })
+        defer { plain.stop() }
+        try plain.waitFor("Deploy now? [y/N]", attempts: 6000)
+        try plain.answer("y")
+        screen = try plain.waitFor("setup exited 0", attempts: 6000)
+        #expect(screen.contains("[7/7] Summary") && screen.contains("installed: 0, unchanged: 2"), "\(screen)")
+        let colours = try plain.screen(escapes: true)
+        #expect(!colours.contains("\u{1B}["), "colour with NO_COLOR set:\n\(colours)")
 
         // 4. Not a terminal: refused with the scripted commands; with --yes and the complete
         // file every step runs without asking, in plain lines (no colour, no redrawing).

@@ -19,7 +19,8 @@ final class TmuxTerminal {
         // this tmux client exit once it had started a server (the test hung on waitUntilExit).
         let start = [
             "tmux", "-L", socket, "-f", config, "new-session", "-d", "-s", target, "-x", "\(width)", "-y", "\(height)",
-            "env \(exports) sh -c \(Self.quoted(command))",
+            // A test runner may run with NO_COLOR set; the pane has it only when the test asks.
+            "env \(environment["NO_COLOR"] == nil ? "-u NO_COLOR " : "")\(exports) sh -c \(Self.quoted(command))",
         ]
         let line = "exec " + start.map(Self.quoted).joined(separator: " ") + " </dev/null >/dev/null 2>&1"
         var pid: pid_t = 0
@@ -51,8 +52,11 @@ final class TmuxTerminal {
 
     /// The whole screen and its history, wrapped rows joined into the lines written (`joined:
     /// false`: one line per screen row).
-    func screen(joined: Bool = true) throws -> String {
-        try Shell.check(["tmux", "-L", socket, "capture-pane", "-p", "-S", "-5000", "-t", target] + (joined ? ["-J"] : [])).stdout
+    /// `escapes`: with the colours and attributes on screen, as escape sequences.
+    func screen(joined: Bool = true, escapes: Bool = false) throws -> String {
+        try Shell.check(
+            ["tmux", "-L", socket, "capture-pane", "-p", "-S", "-5000", "-t", target] + (joined ? ["-J"] : []) + (escapes ? ["-e"] : [])
+        ).stdout
     }
 
     /// Waits until the screen shows `text` `count` times or more — a bounded poll of the screen
