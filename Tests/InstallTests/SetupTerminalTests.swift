@@ -120,7 +120,22 @@ struct SetupTerminalTests {
         saved = try String(contentsOfFile: values, encoding: .utf8)
         #expect(saved.contains("  dbPassword: \"kcdb-S3cret-3\"\n") && !saved.contains("mismatch"), "\(saved)")
 
-        // 3. Run again and answer yes: nothing is asked, the push is found complete, and the
+        // 3. Yes, and astrago's helm fails (its --wait times out), on a dumb terminal: plain lines
+        // instead of redrawing, no colour, the reason and the commands that resume.
+        let failing = try TmuxTerminal(line, environment: environment.merging(["HELM_STANDIN_FAIL": "astrago", "TERM": "dumb"]) { $1 })
+        defer { failing.stop() }
+        try failing.waitFor("Deploy now? [y/N]", attempts: 6000)
+        try failing.answer("y")
+        screen = try failing.waitFor("setup exited 1", attempts: 6000)
+        #expect(screen.contains("mpi-operator: ready — installed in"), "\(screen)")
+        #expect(screen.contains("astrago: failed — Error: INSTALLATION FAILED: resource not ready"), "\(screen)")
+        #expect(screen.contains("component \"astrago\" failed; nothing after it was run"), "\(screen)")
+        #expect(screen.contains("fix the cause, then resume with setup (it skips what is done):\n  airgap-install setup "), "\(screen)")
+        #expect(screen.contains("or: airgap-install deploy \(packed.bundle) --values \(values) --state-dir \(state) --resume"), "\(screen)")
+        #expect(!screen.contains("[7/7] Summary"))
+        #expect(!(try failing.screen(escapes: true)).contains("\u{1B}[3"), "colour on a dumb terminal")
+
+        // 4. Run again and answer yes: nothing is asked, the push is found complete, and the
         // table shows every component reaching its final state, each row within 80 columns.
         let third = try TmuxTerminal(line, environment: environment)
         defer { third.stop() }
@@ -133,11 +148,11 @@ struct SetupTerminalTests {
         let table = rows.filter { $0.hasPrefix("COMPONENT ") || $0.hasPrefix("mpi-operator ") || $0.hasPrefix("astrago ") }
         #expect(table.count == 3, "\(screen)")
         for row in table { #expect(row.count <= 79, "a table row does not fit in 80 columns: \(row)") }
-        for component in ["mpi-operator", "astrago"] {
-            let row = try #require(table.first { $0.hasPrefix(component + " ") }, "\(screen)")
-            #expect(row.contains(" ready ") && row.contains("installed in"), "\(row)")
-        }
-        #expect(screen.contains("[7/7] Summary") && screen.contains("installed: 2, unchanged: 0"), "\(screen)")
+        let mpi = try #require(table.first { $0.hasPrefix("mpi-operator ") }, "\(screen)")
+        #expect(mpi.contains(" ready ") && mpi.contains("unchanged since the last deploy"), "\(mpi)")
+        let astrago = try #require(table.first { $0.hasPrefix("astrago ") }, "\(screen)")
+        #expect(astrago.contains(" ready ") && astrago.contains("installed in") && astrago.contains("no workloads"), "\(astrago)")
+        #expect(screen.contains("[7/7] Summary") && screen.contains("installed: 1, unchanged: 1"), "\(screen)")
         #expect(screen.contains("the platform: http://10.1.2.3:30080"), "\(screen)")
         for secret in Self.secrets { #expect(!screen.contains(secret), "\(secret) was shown:\n\(screen)") }
         #expect(try third.screen(escapes: true).contains("\u{1B}["), "no colour in a colour terminal")
@@ -152,7 +167,7 @@ struct SetupTerminalTests {
         let colours = try plain.screen(escapes: true)
         #expect(!colours.contains("\u{1B}["), "colour with NO_COLOR set:\n\(colours)")
 
-        // 4. Not a terminal: refused with the scripted commands; with --yes and the complete
+        // 5. Not a terminal: refused with the scripted commands; with --yes and the complete
         // file every step runs without asking, in plain lines (no colour, no redrawing).
         let refused = try Shell.run(arguments, environment: environment)
         #expect(refused.status == 2)
