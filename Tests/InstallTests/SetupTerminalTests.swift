@@ -88,7 +88,12 @@ struct SetupTerminalTests {
 
         // 2. Run again: only what is left is asked; a secret typed differently twice is asked
         // again; then preflight and push, and no at the plan leaves everything in place.
-        let second = try TmuxTerminal(line, environment: environment)
+        // Under strace: the mode each file is created with, a check that does not depend on a race.
+        let trace = packed.root + "/setup-open.log"
+        let traced =
+            "trap : INT; strace -f -qq -e trace=openat,creat -o \(TmuxTerminal.quoted(trace)) "
+            + arguments.map(TmuxTerminal.quoted).joined(separator: " ") + "; echo \"setup exited $?\""
+        let second = try TmuxTerminal(traced, environment: environment)
         defer { second.stop() }
         prompts = 0
         agains = 0
@@ -119,6 +124,11 @@ struct SetupTerminalTests {
         for secret in Self.secrets { #expect(!screen.contains(secret), "\(secret) was shown:\n\(screen)") }
         saved = try String(contentsOfFile: values, encoding: .utf8)
         #expect(saved.contains("  dbPassword: \"kcdb-S3cret-3\"\n") && !saved.contains("mismatch"), "\(saved)")
+        let creations = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").filter {
+            $0.contains("answers/site.yaml") && $0.contains("O_CREAT")
+        }
+        #expect(creations.count == 5, "\(creations)")  // once per answer
+        for call in creations { #expect(call.contains(".partial-") && call.contains(", 0600) = "), "\(call)") }
 
         // 3. Yes, and astrago's helm fails (its --wait times out), on a dumb terminal: plain lines
         // instead of redrawing, no colour, the reason and the commands that resume.
