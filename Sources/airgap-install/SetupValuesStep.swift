@@ -18,16 +18,21 @@ struct SetupValuesStep {
         var file: SetupValuesFile
         do { file = try SetupValuesFile.read(command.values, declarations: source.declarations) } catch { throw DeployFailure.from(error) }
         let needed = source.needed(disabled: file.disabled)
-        let asking = file.unanswered(source.declarations).filter { needed.contains($0.name) }
+        // A value the file holds but that is not valid (edited by hand) is asked again, with the reason.
+        let invalid = Set(source.declarations.filter { file.given[$0.name].flatMap($0.problem(with:)) != nil }.map(\.name))
+        let asking = source.declarations.filter { needed.contains($0.name) && (file.given[$0.name] == nil || invalid.contains($0.name)) }
         if !command.yes {
             if !FileManager.default.fileExists(atPath: command.values) {
                 do { try file.write(bundle: bundle, declarations: source.declarations, components: components) } catch {
                     throw DeployFailure.from(error)
                 }
             }
-            let held = source.declarations.count - file.unanswered(source.declarations).count
+            let held = source.declarations.count - file.unanswered(source.declarations).count - invalid.count
             say("\(source.declarations.count) site values; \(held) already in \(command.values), \(asking.count) to ask")
             for (number, declaration) in asking.enumerated() {
+                if invalid.contains(declaration.name), let problem = file.given[declaration.name].flatMap(declaration.problem(with:)) {
+                    say(session.styled("\n  \(declaration.name) in \(command.values) must be \(problem): asked again", .yellow))
+                }
                 let text = try ask(declaration, number: number + 1, of: asking.count)
                 do { try file.answer(declaration.name, text, bundle: bundle, declarations: source.declarations, components: components) } catch {
                     throw DeployFailure.from(error)

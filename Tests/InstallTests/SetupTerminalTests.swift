@@ -86,6 +86,10 @@ struct SetupTerminalTests {
         #expect(saved.contains("  dbPassword:\n"), "an unanswered value must be left empty:\n\(saved)")
         #expect(try FileManager.default.attributesOfItem(atPath: values)[.posixPermissions] as? Int == 0o600)
 
+        // A value edited by hand into one that is not valid is asked again, with the reason.
+        try saved.replacingOccurrences(of: "basePath: \"/export/astrago\"", with: "basePath: export").write(
+            toFile: values, atomically: true, encoding: .utf8)
+
         // 2. Run again: only what is left is asked; a secret typed differently twice is asked
         // again; then preflight and push, and no at the plan leaves everything in place.
         // Under strace: the mode each file is created with, a check that does not depend on a race.
@@ -97,8 +101,11 @@ struct SetupTerminalTests {
         defer { second.stop() }
         prompts = 0
         agains = 0
-        try second.waitFor("12 site values; 7 already in \(values), 5 to ask")
-        try second.waitFor("keycloak.adminPassword  (1 of 5)")
+        try second.waitFor("12 site values; 6 already in \(values), 6 to ask")
+        try second.waitFor("nfs.basePath in \(values) must be an absolute path (starting with /): asked again")
+        try second.waitFor("nfs.basePath  (1 of 6)")
+        try answer(second, "/export/astrago")
+        try second.waitFor("keycloak.adminPassword  (2 of 6)")
         try secret(second, "kc-S3cret-2")
         try secret(second, "mismatch-A1", again: "mismatch-B2")
         try second.waitFor("the two entries differ; try again")
@@ -108,7 +115,7 @@ struct SetupTerminalTests {
         try second.answer("kcdb-S3cret-3")
         try second.waitFor("again:", count: agains)
         try second.answer("kcdb-S3cret-3")
-        try second.waitFor("astrago.mariadb.username  (3 of 5)")
+        try second.waitFor("astrago.mariadb.username  (4 of 6)")
         try answer(second, "")
         try secret(second, "db-S3cret-5")
         try secret(second, "hb-S3cret-4")
@@ -127,7 +134,7 @@ struct SetupTerminalTests {
         let creations = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").filter {
             $0.contains("answers/site.yaml") && $0.contains("O_CREAT")
         }
-        #expect(creations.count == 5, "\(creations)")  // once per answer
+        #expect(creations.count == 6, "\(creations)")  // once per answer
         for call in creations { #expect(call.contains(".partial-") && call.contains(", 0600) = "), "\(call)") }
 
         // 3. Yes, and astrago's helm fails (its --wait times out), on a dumb terminal: plain lines
