@@ -39,9 +39,12 @@ struct SetupDeployView {
             })
         } catch {
             ticker.cancel()
+            await ticker.value
             throw DeployFailure.from(error)
         }
+        // No redraw may land in what is printed next.
         ticker.cancel()
+        await ticker.value
         table.tick()
         if let failed = report.failed, let outcome = report.components.first(where: { $0.component == failed }) {
             let release = deploy.components.first { $0.name == failed }?.releaseName ?? failed
