@@ -33,10 +33,10 @@ struct SetupCommand: AsyncParsableCommand {
             usage or I/O error; 130 interrupted.
 
             Examples:
-              airgap-install setup astrago-1.0.0.tar.zst --key vendor.pub --registry 10.0.0.5:30002 \\
-                  --plain-http --username admin --values site.yaml
-              airgap-install setup astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site \\
-                  --values site.yaml --yes < /dev/null
+              airgap-install setup astrago-1.0.0.tar.zst --key vendor.pub \\
+                  --registry 10.0.0.5:30002 --plain-http --username admin
+              airgap-install setup astrago-1.0.0.tar.zst --key vendor.pub \\
+                  --registry harbor.site --values site.yaml --yes < /dev/null
             """)
 
     @Argument(help: "The bundle archive.")
