@@ -11,11 +11,14 @@ public struct SetupValuesFile: Sendable {
     public private(set) var given: [String: String]
     /// Optional components the file switches off.
     public private(set) var disabled: Set<String>
+    /// Keys the file holds that are not site values of the bundle (nor `components.NAME.enabled`),
+    /// by dotted name and line: setup rewrites the file, so it refuses rather than drop them.
+    public private(set) var unknown: [String] = []
 
     /// Reads `path` (a missing file holds nothing). Names the file does not declare are kept out
     /// here; `plan` and `deploy` report them.
     public static func read(_ path: String, declarations: [SiteValueDeclaration]) throws -> SetupValuesFile {
-        guard FileManager.default.fileExists(atPath: path) else { return SetupValuesFile(path: path, given: [:], disabled: []) }
+        guard FileManager.default.fileExists(atPath: path) else { return SetupValuesFile(path: path, given: [:], disabled: [], unknown: []) }
         guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read the site values \(path)") }
         let root: Node?
         do { root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
@@ -24,23 +27,34 @@ public struct SetupValuesFile: Sendable {
         let names = Set(declarations.map(\.name))
         var given: [String: String] = [:]
         var disabled = Set<String>()
-        func walk(_ node: Node, _ name: String) {
-            if let mapping = node.mapping {
-                for (key, value) in mapping { walk(value, name.isEmpty ? key.string ?? "" : name + "." + (key.string ?? "")) }
-            } else if let scalar = node.scalar, names.contains(name), !(scalar.string.isEmpty && scalar.style == .plain) {
-                given[name] = scalar.string
+        var unknown: [String] = []
+        func walk(_ node: Node, _ name: String, line: Int) {
+            if let mapping = node.mapping, !names.contains(name) {
+                if mapping.isEmpty, !names.contains(where: { $0.hasPrefix(name + ".") }) { unknown.append("\(name) (line \(line))") }
+                for (key, value) in mapping {
+                    walk(value, name.isEmpty ? key.string ?? "" : name + "." + (key.string ?? ""), line: (key.mark?.line ?? line))
+                }
+            } else if let scalar = node.scalar, names.contains(name) {
+                if !(scalar.string.isEmpty && scalar.style == .plain) { given[name] = scalar.string }
+            } else {
+                unknown.append("\(name) (line \(line))")
             }
         }
         for (key, value) in root?.mapping ?? [:] {
+            let line = key.mark?.line ?? 0
             if key.string == "components" {
-                for (component, settings) in value.mapping ?? [:] where settings.mapping?["enabled"]?.bool == false {
-                    disabled.insert(component.string ?? "")
+                for (component, settings) in value.mapping ?? [:] {
+                    guard let flag = settings.mapping?["enabled"]?.bool, settings.mapping?.count == 1 else {
+                        unknown.append("components.\(component.string ?? "") (line \(component.mark?.line ?? line))")
+                        continue
+                    }
+                    if !flag { disabled.insert(component.string ?? "") }
                 }
             } else {
-                walk(value, key.string ?? "")
+                walk(value, key.string ?? "", line: line)
             }
         }
-        return SetupValuesFile(path: path, given: given, disabled: disabled)
+        return SetupValuesFile(path: path, given: given, disabled: disabled, unknown: unknown)
     }
 
     /// Records `text` for `name` and writes the whole file again (atomic, 0600, then synced).

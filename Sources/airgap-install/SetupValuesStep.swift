@@ -17,6 +17,13 @@ struct SetupValuesStep {
         let components = source.components.map { ($0.name, $0.optional) }
         var file: SetupValuesFile
         do { file = try SetupValuesFile.read(command.values, declarations: source.declarations) } catch { throw DeployFailure.from(error) }
+        if !command.yes, !file.unknown.isEmpty {
+            throw CommandFailure(
+                message: """
+                    \(command.values) holds what is not a site value of this bundle: \(file.unknown.joined(separator: ", ")).
+                    setup writes the file again after every answer and would lose them: remove them (or use another --values file), then run setup again
+                    """, exitCode: ExitCode(1))
+        }
         let needed = source.needed(disabled: file.disabled)
         // A value the file holds but that is not valid (edited by hand) is asked again, with the reason.
         let invalid = Set(source.declarations.filter { file.given[$0.name].flatMap($0.problem(with:)) != nil }.map(\.name))

@@ -167,4 +167,33 @@ struct SiteValuesTests {
         let values = try parse(partial)
         #expect(values.value("db.password") == "p\"w" && values.value("nfs.basePath") == "/export" && values.value("size") == nil)
     }
+
+    @Test func setupReadsWhatTheFileHoldsAndNamesWhatItWouldLose() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("setup-values-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        externalIP: 10.0.0.5
+        nfs:
+          server:
+          port: "2049"
+          sever: typo.example
+        extra: {deep: 1}
+        components:
+          gpu-operator: {enabled: false}
+          harbor: {enabled: maybe}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try SetupValuesFile.read(path, declarations: Self.declarations)
+        #expect(file.given == ["externalIP": "10.0.0.5", "nfs.port": "2049"])
+        #expect(file.disabled == ["gpu-operator"])
+        #expect(file.unknown == ["nfs.sever (line 5)", "extra.deep (line 6)", "components.harbor (line 9)"], "\(file.unknown)")
+        #expect(file.unanswered(Self.declarations).map(\.name) == ["nfs.server", "debug", "keycloak.adminPassword", "harbor.adminPassword"])
+
+        // Written back: 0600, the answers so far, and it reads back the same.
+        var written = try SetupValuesFile.read(path + ".new", declarations: Self.declarations)
+        defer { try? FileManager.default.removeItem(atPath: path + ".new") }
+        try written.answer("nfs.server", "nfs.local", bundle: "t 1", declarations: Self.declarations, components: Self.components)
+        #expect(try FileManager.default.attributesOfItem(atPath: path + ".new")[.posixPermissions] as? Int == 0o600)
+        let again = try SetupValuesFile.read(path + ".new", declarations: Self.declarations)
+        #expect(again.given == ["nfs.server": "nfs.local"] && again.unknown.isEmpty && again.disabled.isEmpty)
+    }
 }
