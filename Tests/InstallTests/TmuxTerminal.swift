@@ -7,6 +7,8 @@ import TestSupport
 final class TmuxTerminal {
     let socket: String
     let target = "setup"
+    /// The server's socket file, removed by `stop`.
+    private(set) var socketPath = ""
 
     /// `command` is a shell command line; `environment` is set for it (and nothing else inherited
     /// from tmux's own TERM handling: tmux sets TERM for the pane).
@@ -27,10 +29,25 @@ final class TmuxTerminal {
         let words: [String] = ["/bin/sh", "-c", line]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { throw TestSupportError("cannot start tmux") }
+        // The test's thread blocks most signals; a tmux server that inherited that mask would
+        // never see SIGCHLD or SIGTERM (nor exit on kill-server). Start it with none blocked and
+        // every handler at its default.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        guard posix_spawn(&pid, "/bin/sh", nil, &attributes, argv, environ) == 0 else { throw TestSupportError("cannot start tmux") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         guard status == 0 else { throw TestSupportError("tmux new-session failed (wait status \(status))") }
+        socketPath = try Shell.check(["tmux", "-L", socket, "display-message", "-p", "-t", target, "#{socket_path}"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Types `keys` (tmux key names such as `Enter`, `C-c`; other words are typed literally).
@@ -73,7 +90,10 @@ final class TmuxTerminal {
     }
 
     /// Stops the tmux server (and whatever still runs in it).
-    func stop() { _ = try? Shell.run(["tmux", "-L", socket, "kill-server"]) }
+    func stop() {
+        _ = try? Shell.run(["tmux", "-L", socket, "kill-server"])
+        if socketPath.hasSuffix("/" + socket) { unlink(socketPath) }
+    }
 
     static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
