@@ -130,8 +130,8 @@ let package = Package(
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TarStream", "TestSupport", "airgap-install",
-                "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TarStream", "Terminal", "TestSupport",
+                "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

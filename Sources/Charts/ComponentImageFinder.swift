@@ -45,9 +45,15 @@ public struct ComponentImageFinder: Sendable {
                 guard let declaration = declared[name] else { return nil }
                 if let value = declaration.defaultValue { return value }
                 switch declaration.type {
-                case .string: return "site-value"
-                case .int: return "0"
-                case .bool: return "false"
+                case .string, .hostname: return "site-value"
+                case .int, .integer: return "0"
+                case .bool, .boolean: return "false"
+                case .ip: return "10.0.0.1"
+                case .cidr: return "10.0.0.0/16"
+                case .port: return "1"
+                case .url: return "http://site-value"
+                case .path: return "/site-value"
+                case .enumeration: return declaration.values?.first ?? "site-value"
                 }
             }
             let path = scratch + "/\(position)-" + (file as NSString).lastPathComponent

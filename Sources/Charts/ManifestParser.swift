@@ -6,7 +6,7 @@ import Yams
 /// Reads a bundle manifest with Yams, keeping line marks so every error names file, line and column.
 public enum ManifestParser {
     static let topFields = ["apiVersion", "kind", "metadata", "platforms", "components", "files", "tools", "siteValues"]
-    static let siteValueFields = ["description", "type", "required", "default", "secret"]
+    static let siteValueFields = ["description", "type", "required", "default", "secret", "values", "pattern", "message"]
     static let componentFields = ["name", "namespace", "releaseName", "optional", "installed", "reason", "chart", "values", "images"]
     static let chartFields = ["repository", "name", "version", "oci", "path"]
 
@@ -123,7 +123,8 @@ public enum ManifestParser {
             if let node = map["type"] {
                 let text = try reader.scalar(node, "type")
                 guard let parsed = SiteValueDeclaration.ValueType(rawValue: text) else {
-                    throw reader.error(node, "type \"\(text)\" of \(what) is not string, int or bool", hint: nil)
+                    let known = SiteValueDeclaration.ValueType.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw reader.error(node, "type \"\(text)\" of \(what) is not one of \(known)", hint: nil)
                 }
                 type = parsed
             }
@@ -133,22 +134,51 @@ public enum ManifestParser {
                 return flag
             }
             let required = try flag("required"), secret = try flag("secret")
-            var defaultValue: String?
+            var declaration = SiteValueDeclaration(
+                name: name, description: description, type: type, required: false, defaultValue: nil, secret: secret)
+            try readConstraints(map, into: &declaration, what: what, reader: &reader)
             if let node = map["default"] {
                 let text = try reader.scalar(node, "default")
-                let probe = SiteValueDeclaration(name: name, description: description, type: type, required: false, defaultValue: nil, secret: false)
-                guard probe.accepts(text) else { throw reader.error(node, "the default of \(what) is not a \(type.rawValue)", hint: nil) }
+                if let problem = declaration.problem(with: text) {
+                    throw reader.error(node, "the default of \(what) is not \(problem)", hint: nil)
+                }
                 if required {
                     throw reader.error(node, "\(what) is required and has a default", hint: "drop one: a value with a default is optional")
                 }
                 if secret { throw reader.error(node, "\(what) is secret and has a default", hint: "a secret must come from each site") }
-                defaultValue = text
+                declaration.defaultValue = text
             }
-            declared.append(
-                SiteValueDeclaration(name: name, description: description, type: type, required: required, defaultValue: defaultValue, secret: secret)
-            )
+            declaration.required = required
+            declared.append(declaration)
         }
         return declared
+    }
+
+    /// `values:` (enum only), `pattern:` and `message:` (string only).
+    private static func readConstraints(
+        _ map: [String: Node], into declaration: inout SiteValueDeclaration, what: String, reader: inout NodeReader
+    ) throws {
+        if let node = map["values"] {
+            guard declaration.type == .enumeration else { throw reader.error(node, "values of \(what) are for type enum only", hint: nil) }
+            guard let list = node.sequence, !list.isEmpty else {
+                throw reader.error(node, "values of \(what) must be a list of the values allowed", hint: "values: [small, large]")
+            }
+            declaration.values = try list.map { try reader.scalar($0, "an allowed value") }
+        } else if declaration.type == .enumeration {
+            throw reader.error(map["type"], "\(what) is an enum without values", hint: "values: [small, large]")
+        }
+        if let node = map["pattern"] {
+            guard declaration.type == .string else { throw reader.error(node, "pattern of \(what) is for type string only", hint: nil) }
+            let pattern = try reader.scalar(node, "pattern")
+            guard SiteValueSyntax.isValidPattern(pattern) else {
+                throw reader.error(node, "pattern of \(what) is not a regular expression", hint: nil)
+            }
+            declaration.pattern = pattern
+        }
+        if let node = map["message"] {
+            guard declaration.pattern != nil else { throw reader.error(node, "message of \(what) goes with a pattern", hint: nil) }
+            declaration.message = try reader.scalar(node, "message")
+        }
     }
 
     /// `files: [{name, source, sha256}]` and `tools: [{name, platform, source, sha256}]`.

@@ -18,6 +18,9 @@ public struct Deployer: Sendable {
         public var cluster: Kubectl
         /// Applied in every namespace before its component (nil: none).
         public var pullSecret: ImagePullSecret?
+        /// After helm installed a component, read its workloads' readiness (`WorkloadReadiness`)
+        /// and report it in the `waitingForWorkloads` and `ready` events.
+        public var readWorkloads = false
         public init(cluster: Kubectl, pullSecret: ImagePullSecret? = nil, only: Set<String> = [], skip: Set<String> = [], resume: Bool = false) {
             self.cluster = cluster
             self.pullSecret = pullSecret
@@ -43,6 +46,20 @@ public struct Deployer: Sendable {
         public var failed: String?
     }
 
+    /// Where a component stands during a run, for a live view (`setup`'s table).
+    public enum ComponentState: String, Sendable, CaseIterable {
+        case waiting, installing
+        case waitingForWorkloads = "waiting for workloads"
+        case ready, failed, skipped
+    }
+
+    /// A component changed state; `detail` is the last thing that happened to it (secrets replaced by `***`).
+    public struct Event: Sendable, Hashable {
+        public var component: String
+        public var state: ComponentState
+        public var detail: String
+    }
+
     let source: DeploySource
     let values: SiteValues
     let prepared: DeployPlan.Prepared
@@ -57,7 +74,9 @@ public struct Deployer: Sendable {
 
     /// Runs it; `progress` hears one line per component as it starts and ends. A failure is in
     /// the report (`failed`), not thrown: only I/O and a refused start throw.
-    public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
+    /// `events` hears every change of a component's state, in order; first every component of
+    /// the plan as `waiting` (and each switched-off one as `skipped`).
+    public func run(progress: @Sendable (String) -> Void = { _ in }, events: @Sendable (Event) -> Void = { _ in }) async throws -> Report {
         let stateDirectory = source.stateDirectory
         var state = try DeployState.load(stateDirectory)
         if let stopped = state.stoppedAt, !options.resume {
@@ -73,17 +92,22 @@ public struct Deployer: Sendable {
         var outcomes: [Outcome] = []
         var failed: String?
         let steps = prepared.plan.steps
+        for step in steps { events(Event(component: step.component, state: .waiting, detail: "")) }
+        for name in prepared.plan.skipped { events(Event(component: name, state: .skipped, detail: "switched off in the site values")) }
         for (number, step) in steps.enumerated() {
             let label = "\(number + 1)/\(steps.count) \(step.component)"
-            if failed != nil {
+            if let failed {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .notRun))
+                events(Event(component: step.component, state: .waiting, detail: "not run: \(failed) failed"))
                 continue
             }
             if !options.only.isEmpty && !options.only.contains(step.component) || options.skip.contains(step.component) {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .skipped))
                 journal.record("component-skipped", ["component": step.component])
+                events(Event(component: step.component, state: .skipped, detail: "left out (--only / --skip)"))
                 continue
             }
+            events(Event(component: step.component, state: .installing, detail: "namespace \(step.namespace)"))
             let inputs = try digest(step)
             // The cluster must be ready for it, and what helm would apply must name only site
             // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
@@ -98,6 +122,7 @@ public struct Deployer: Sendable {
                 journal.record("component-failed", ["component": step.component, "message": message])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, message: message))
                 progress("\(label): FAILED")
+                events(Event(component: step.component, state: .failed, detail: message))
                 failed = step.component
                 continue
             }
@@ -105,11 +130,13 @@ public struct Deployer: Sendable {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
                 journal.record("component-unchanged", ["component": step.component])
                 progress("\(label): unchanged")
+                events(Event(component: step.component, state: .ready, detail: "unchanged since the last deploy"))
                 continue
             }
             progress("\(label): helm upgrade --install \(step.release) (namespace \(step.namespace)) …")
             journal.record(
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
+            events(Event(component: step.component, state: .installing, detail: "helm upgrade --install \(step.release)"))
             PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
             let started = Date()
             var output: HelmEngine.Output
@@ -127,6 +154,7 @@ public struct Deployer: Sendable {
                 journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
+                await reportReadiness(step, helmSeconds: seconds, events: events)
             } else {
                 output.stderr = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
                 let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -138,6 +166,7 @@ public struct Deployer: Sendable {
                 outcomes.append(
                     Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
                 progress("\(label): FAILED")
+                events(Event(component: step.component, state: .failed, detail: message))
                 failed = step.component
             }
         }
@@ -147,6 +176,18 @@ public struct Deployer: Sendable {
             journal.record("deploy-done", [:])
         }
         return Report(components: outcomes, failed: failed)
+    }
+
+    /// `ready` once helm installed a component: with `readWorkloads`, after reading its workloads.
+    func reportReadiness(_ step: DeployPlan.Step, helmSeconds: Double, events: @Sendable (Event) -> Void) async {
+        let installed = "installed in \(String(format: "%.1f", helmSeconds)) s"
+        guard options.readWorkloads else {
+            events(Event(component: step.component, state: .ready, detail: installed))
+            return
+        }
+        events(Event(component: step.component, state: .waitingForWorkloads, detail: installed + "; reading workloads"))
+        let readiness = await WorkloadReadiness.read(release: step.release, namespace: step.namespace, with: options.cluster)
+        events(Event(component: step.component, state: .ready, detail: installed + "; " + values.redacted(readiness.summary)))
     }
 
     /// The namespace, then the pull secret; journaled. The failure's message (secrets replaced), or nil.

@@ -76,8 +76,8 @@ public struct SiteValues: Sendable {
         let usedAnywhere = Set(uses.values.flatMap { $0 })
         for declaration in declarations where !invalid.contains(declaration.name) {
             if let (text, line) = given[declaration.name] {
-                guard declaration.accepts(text) else {
-                    problems.append("\(declaration.name) (line \(line)) must be \(article(declaration.type)): \(declaration.description)")
+                if let problem = declaration.problem(with: text) {
+                    problems.append("\(declaration.name) (line \(line)) must be \(problem): \(declaration.description)")
                     continue
                 }
                 values[declaration.name] = text
@@ -99,14 +99,6 @@ public struct SiteValues: Sendable {
         var result = SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
         result.unusedWarnings = unused
         return result
-    }
-
-    private static func article(_ type: SiteValueDeclaration.ValueType) -> String {
-        switch type {
-        case .string: return "a string"
-        case .int: return "an integer"
-        case .bool: return "true or false"
-        }
     }
 
     /// Walks nested maps down to leaves, by dotted name.

@@ -1,13 +1,27 @@
 import Charts
 
-/// `init-values`: a commented `site.yaml` for the admin to fill in, nested by dotted name.
+/// `init-values`: a commented `site.yaml` for the admin to fill in, nested by dotted name. Also
+/// the file `setup` writes after every answer (`filled`): the same comments, the answers given so
+/// far, and every other value left empty (not given yet), so a rerun asks for those only.
 public enum SiteValuesTemplate {
-    public static func text(bundle: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)]) -> String {
-        var lines = [
-            "# Site values for \(bundle). Fill in every value marked REQUIRED, then:",
-            "#   airgap-install plan BUNDLE --values site.yaml",
-            "# Values with a default may be left as they are.",
-        ]
+    /// - Parameters:
+    ///   - filled: nil: defaults filled in (`init-values`); else only these values are written.
+    ///   - disabled: optional components written as `enabled: false`.
+    public static func text(
+        bundle: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], filled: [String: String]? = nil,
+        disabled: Set<String> = []
+    ) -> String {
+        var lines =
+            filled == nil
+            ? [
+                "# Site values for \(bundle). Fill in every value marked REQUIRED, then:",
+                "#   airgap-install plan BUNDLE --values site.yaml",
+                "# Values with a default may be left as they are.",
+            ]
+            : [
+                "# Site values for \(bundle), written by airgap-install setup after every answer.",
+                "# A value left empty is not given yet: setup asks for it when run again.",
+            ]
         var open: [String] = []
         for declaration in declarations.sorted(by: { $0.name < $1.name }) {
             let parts = declaration.name.split(separator: ".").map(String.init)
@@ -19,13 +33,10 @@ public enum SiteValuesTemplate {
                 open.append(part)
             }
             let indent = String(repeating: "  ", count: open.count)
-            var note = "\(declaration.description) (\(declaration.type.rawValue)"
-            if declaration.required { note += ", REQUIRED" }
-            if declaration.secret { note += ", secret" }
-            note += ")"
             lines.append("")
-            lines.append(indent + "# " + note)
-            let value = declaration.defaultValue.map { ValuesTemplate.goQuoted($0) } ?? ""
+            lines.append(indent + "# " + note(declaration))
+            let text = filled.map { $0[declaration.name] } ?? declaration.defaultValue
+            let value = text.map { ValuesTemplate.goQuoted($0) } ?? ""
             lines.append(indent + parts.last! + ":" + (value.isEmpty ? "" : " " + value))
         }
         let optional = components.filter(\.optional)
@@ -33,7 +44,7 @@ public enum SiteValuesTemplate {
             lines.append("")
             lines.append("# Optional components; set enabled: false to leave one out.")
             lines.append("components:")
-            for component in optional { lines.append("  \(component.name): {enabled: true}") }
+            for component in optional { lines.append("  \(component.name): {enabled: \(!disabled.contains(component.name))}") }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -41,5 +52,15 @@ public enum SiteValuesTemplate {
     /// Writes `text` to `path` (0600 from the first byte, only if nothing is there, never through a link).
     public static func write(_ text: String, to path: String) throws {
         try StateFiles.createExclusive(Array(text.utf8), at: path)
+    }
+
+    /// `NFS server (hostname: a host name … or an IP address, REQUIRED)`: the description, the
+    /// type with what it accepts (the check plan, deploy and setup make), required, secret.
+    public static func note(_ declaration: SiteValueDeclaration) -> String {
+        var note = "\(declaration.description) (\(declaration.type.rawValue)"
+        if declaration.type != .string || declaration.pattern != nil { note += ": \(declaration.expectation)" }
+        if declaration.required { note += ", REQUIRED" }
+        if declaration.secret { note += ", secret" }
+        return note + ")"
     }
 }

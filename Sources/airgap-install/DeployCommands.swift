@@ -123,13 +123,20 @@ struct PlanCommand: AsyncParsableCommand {
             return
         }
         print("plan: \(deploy.index.name) \(deploy.index.version), \(prepared.plan.steps.count) components in order")
-        for (number, step) in prepared.plan.steps.enumerated() {
-            print(TerminalText.escaped("\(number + 1). \(step.component) (namespace \(step.namespace))"))
-            for line in step.clusterSteps { print(TerminalText.escaped("   \(line)")) }
+        for line in Self.lines(prepared.plan, valuesFile: steps.values) { print(TerminalText.escaped(line)) }
+    }
+
+    /// The steps as plan prints them (setup shows the same).
+    static func lines(_ plan: DeployPlan, valuesFile: String) -> [String] {
+        var lines: [String] = []
+        for (number, step) in plan.steps.enumerated() {
+            lines.append("\(number + 1). \(step.component) (namespace \(step.namespace))")
+            for line in step.clusterSteps { lines.append("   \(line)") }
             let environment = (step.environment ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined()
-            print(TerminalText.escaped("   \(environment)\(step.command.joined(separator: " "))"))
+            lines.append("   \(environment)\(step.command.joined(separator: " "))")
         }
-        for name in prepared.plan.skipped { print(TerminalText.escaped("skipped: \(name) (enabled: false in \(steps.values))")) }
+        for name in plan.skipped { lines.append("skipped: \(name) (enabled: false in \(valuesFile))") }
+        return lines
     }
 }
 

@@ -3,6 +3,7 @@ import Bundle
 import BundleCommands
 import Foundation
 import Install
+import Integrity
 import Registry
 import Terminal
 import ToolVersion
@@ -103,15 +104,6 @@ struct PushCommand: AsyncParsableCommand {
     func run() async throws {
         let trusted = try KeyFiles.readPublic(keys)
         let credential = try login.credential()
-        var store = CredentialStore()
-        if let credential { store.set(credential, for: registry) }
-        let configuration = RegistryConfiguration(
-            insecureHosts: login.plainHTTP ? [registry] : [], caFile: login.caFile, retry: RetryPolicy(maxAttempts: retries),
-            readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
-        let client: RegistryClient
-        do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
-            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
-        }
         var options = PushOptions()
         options.concurrency = concurrency
         options.attempts = retries
@@ -119,10 +111,9 @@ struct PushCommand: AsyncParsableCommand {
         options.fullPass = fullPass
         options.stateDirectory = stateDirectory
         options.baseStateDirectory = baseStateDirectory
-        let target = PushTarget(
-            registry: registry, project: project,
-            harborAPI: harborAPI ?? "\(login.plainHTTP ? "http" : "https")://\(registry)", credential: credential)
-        let pusher = BundlePusher(client: client, keys: trusted, target: target, options: options)
+        let (pusher, client) = try Self.pusher(
+            keys: trusted, registry: registry, project: project, harborAPI: harborAPI, login: login, credential: credential, options: options,
+            timeout: timeout)
         let progress = ProgressLine()
         let drawn = ProgressState()
         let report: PushReport
@@ -164,6 +155,26 @@ struct PushCommand: AsyncParsableCommand {
                     relocation: \(report.relocation)
                     """))
         }
+    }
+
+    /// The pusher (and its registry client, to shut down) push and setup use.
+    static func pusher(
+        keys: [VerifyingKey], registry: String, project: String, harborAPI: String?, login: RegistryLoginOptions, credential: Credential?,
+        options: PushOptions, timeout: Int64 = 60
+    ) throws -> (BundlePusher, RegistryClient) {
+        var store = CredentialStore()
+        if let credential { store.set(credential, for: registry) }
+        let configuration = RegistryConfiguration(
+            insecureHosts: login.plainHTTP ? [registry] : [], caFile: login.caFile, retry: RetryPolicy(maxAttempts: options.attempts),
+            readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
+        let client: RegistryClient
+        do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
+            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
+        }
+        let target = PushTarget(
+            registry: registry, project: project,
+            harborAPI: harborAPI ?? "\(login.plainHTTP ? "http" : "https")://\(registry)", credential: credential)
+        return (BundlePusher(client: client, keys: keys, target: target, options: options), client)
     }
 
     static func words(_ outcome: HarborProjectOutcome) -> String {

@@ -13,7 +13,10 @@ struct AirgapInstall: ParsableCommand {
             every image into the site's Harbor, write and check the site values, then deploy every \
             component in order with Helm (plan shows the exact commands first).
 
-            Example:
+            Example (guided, in a terminal: every step below, asking for the site values):
+              airgap-install setup astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site --values site.yaml
+
+            Example (the same steps, scripted):
               airgap-install verify astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install inspect astrago-1.0.0.tar.zst --key vendor.pub
               airgap-install push astrago-1.0.0.tar.zst --key vendor.pub --registry harbor.site --project astrago \\
@@ -25,7 +28,7 @@ struct AirgapInstall: ParsableCommand {
         version: ToolVersion.description,
         subcommands: [
             VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, TemplateCommand.self,
-            PostRenderCommand.self, DeployCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
+            PostRenderCommand.self, DeployCommand.self, SetupCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
         ])
 }
 

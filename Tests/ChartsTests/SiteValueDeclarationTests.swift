@@ -67,9 +67,85 @@ struct SiteValueDeclarationTests {
         #expect(parsed.siteValues[3].secret && parsed.siteValues[3].required && parsed.siteValues[3].type == .string)
     }
 
+    @Test func typedValuesAreCheckedWithAReasonThatNeverQuotesTheValue() throws {
+        let parsed = try manifest(
+            siteValues: """
+                siteValues:
+                  ip: {description: An address, type: ip, required: true}
+                  range: {description: Pods, type: cidr, default: 10.0.0.0/16}
+                  host: {description: NFS, type: hostname, default: nfs.local}
+                  port: {description: Port, type: port, default: 30002}
+                  url: {description: URL, type: url, default: "https://harbor.site:443/x"}
+                  dir: {description: Export, type: path, default: /export}
+                  count: {description: Count, type: integer, default: 3}
+                  on: {description: Switch, type: boolean, default: true}
+                  size: {description: Size, type: enum, values: [small, large], default: small}
+                  keep: {description: Retention, type: string, pattern: "[0-9]+d", message: "a number of days (15d)", default: 15d}
+                """, values: "a: 1\n")
+        let byName = Dictionary(uniqueKeysWithValues: parsed.siteValues.map { ($0.name, $0) })
+        func problem(_ name: String, _ text: String) -> String? { byName[name]?.problem(with: text) }
+        for (name, good, bad) in [
+            ("ip", ["10.1.2.3", "::1", "fd00::5"], ["10.1.2", "10.1.2.300", "nfs.local", "1.2.3.4 "]),
+            ("range", ["10.0.0.0/8", "fd00::/64"], ["10.0.0.0", "10.0.0.0/33", "fd00::/129", "10.0.0.0/+8"]),
+            ("host", ["nfs.site.local", "10.1.2.3", "nfs", "a-b.c."], ["-nfs.local", "nfs..local", "nfs_server", "nfs local"]),
+            ("port", ["1", "65535"], ["0", "65536", "x"]),
+            ("url", ["http://10.1.2.3:30002", "https://harbor.site/path", "http://[::1]:8080"], ["harbor.site", "ftp://x", "http://"]),
+            ("dir", ["/export/astrago"], ["export", "~/x"]),
+            ("count", ["-2", "40"], ["4.5", "four"]),
+            ("on", ["true", "false"], ["yes", "1"]),
+            ("size", ["small", "large"], ["medium", "Small"]),
+            ("keep", ["15d"], ["15", "15dd", "x15d"]),
+        ] {
+            for text in good { #expect(problem(name, text) == nil, "\(name) \(text)") }
+            for text in bad {
+                // The reason is the type's fixed expectation: it never depends on (or quotes) the value.
+                let reason = problem(name, text)
+                #expect(reason != nil && reason == byName[name]?.expectation, "\(name) \(text): \(String(describing: reason))")
+            }
+        }
+        #expect(problem("ip", "x") == "an IP address (IPv4 such as 10.0.0.5, or IPv6)")
+        #expect(problem("size", "x") == "one of: small, large")
+        #expect(problem("keep", "x") == "a number of days (15d)")
+        // An optional value may be given empty; a required one may not.
+        #expect(problem("range", "") == nil)
+        #expect(problem("ip", "") == "non-empty (it is required)")
+
+        // The new fields are carried into the bundle's JSON, and old declarations encode as before.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let old = SiteValueDeclaration(name: "a", description: "A", type: .int, required: false, defaultValue: "1", secret: false)
+        #expect(
+            String(decoding: try encoder.encode(old), as: UTF8.self)
+                == #"{"default":"1","description":"A","name":"a","required":false,"secret":false,"type":"int"}"#)
+        let decoded = try JSONDecoder().decode(SiteValueDeclaration.self, from: encoder.encode(byName["size"]!))
+        #expect(decoded == byName["size"]!)
+
+        let badEnum = error(siteValues: "siteValues:\n  x: {description: X, type: enum}")
+        #expect(badEnum?.message.contains("an enum without values") == true, "\(String(describing: badEnum))")
+        let patternOnIP = error(siteValues: "siteValues:\n  x: {description: X, type: ip, pattern: a}")
+        #expect(patternOnIP?.message.contains("pattern of site value \"x\" is for type string only") == true)
+        let badPattern = error(siteValues: "siteValues:\n  x: {description: X, pattern: \"(\"}")
+        #expect(badPattern?.message.contains("is not a regular expression") == true)
+        let badDefault = error(siteValues: "siteValues:\n  x: {description: X, type: ip, default: 10.1}")
+        #expect(badDefault?.message.contains("the default of site value \"x\" is not an IP address") == true)
+    }
+
+    @Test func theRealManifestTypesEveryAstragoValue() throws {
+        let parsed = try ManifestParser.load(TestPaths.repository + "/manifests/astrago.yaml")
+        let types = Dictionary(uniqueKeysWithValues: parsed.siteValues.map { ($0.name, $0.type) })
+        #expect(types["externalIP"] == .ip && types["nfs.server"] == .hostname && types["nfs.basePath"] == .path)
+        let retention = try #require(parsed.siteValues.first { $0.name == "prometheus.retention" })
+        #expect(retention.accepts("30d") && !retention.accepts("30 days"))
+        let size = try #require(parsed.siteValues.first { $0.name == "prometheus.storageSize" })
+        #expect(size.accepts("50Gi") && !size.accepts("50 GB"))
+    }
+
     @Test func declarationErrorsNameFileLineAndColumn() {
         let badType = error(siteValues: "siteValues:\n  x: {description: X, type: float}")
-        #expect(badType?.line == 5 && badType?.message.contains("not string, int or bool") == true, "\(String(describing: badType))")
+        #expect(
+            badType?.line == 5
+                && badType?.message.contains("is not one of string, integer, boolean, ip, cidr, hostname, port, url, path, enum") == true,
+            "\(String(describing: badType))")
         let typo = error(siteValues: "siteValues:\n  x: {description: X, requird: true}")
         #expect(typo?.hint == "did you mean \"required\"?", "\(String(describing: typo))")
         let both = error(siteValues: "siteValues:\n  x: {description: X, required: true, default: a}")
@@ -77,7 +153,7 @@ struct SiteValueDeclarationTests {
         let secretDefault = error(siteValues: "siteValues:\n  x: {description: X, secret: true, default: a}")
         #expect(secretDefault?.message.contains("secret and has a default") == true)
         let wrongDefault = error(siteValues: "siteValues:\n  x: {description: X, type: int, default: ten}")
-        #expect(wrongDefault?.message.contains("is not a int") == true)
+        #expect(wrongDefault?.message.contains("the default of site value \"x\" is not an integer") == true)
         let overlap = error(siteValues: "siteValues:\n  nfs: {description: A}\n  nfs.server: {description: B}")
         #expect(overlap?.message.contains("overlaps") == true && overlap?.line == 6, "\(String(describing: overlap))")
         let badName = error(siteValues: "siteValues:\n  \"nfs..server\": {description: A}")

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("The deploy-side commands' help and usage errors, from the built binary")
 struct DeployHelpTests {
-    @Test(arguments: ["init-values", "plan", "post-render", "deploy", "status", "uninstall", "preflight"])
+    @Test(arguments: ["init-values", "plan", "post-render", "deploy", "status", "uninstall", "preflight", "setup"])
     func helpHasAnExample(command: String) throws {
         let help = try airgap("airgap-install", [command, "--help"])
         #expect(help.status == 0, "\(help.stderr)")

@@ -57,7 +57,28 @@ struct DeployPlanTests {
     /// chart's hooks are what Helm 3 never post-renders). `leaveOut`: images the bundle does not
     /// carry although its charts name them (the post-renderer must refuse them).
     static func pushed(hookImage: Bool = false, leaveOut: Set<String> = []) throws -> Pushed {
-        let root = try TestPaths.scratch("deploy")
+        let packed = try packed(hookImage: hookImage, leaveOut: leaveOut)
+        let registry = try RegistryServer()
+        let state = packed.root + "/state"
+        try PushFixture.check(
+            try airgap(
+                "airgap-install",
+                [
+                    "push", packed.bundle, "--key", packed.publicKey, "--registry", registry.host, "--project", "astrago", "--plain-http",
+                    "--state-dir", state,
+                ]))
+        return Pushed(root: packed.root, bundle: packed.bundle, state: state, registry: registry)
+    }
+
+    struct Packed {
+        let root: String
+        let bundle: String
+        let publicKey: String
+    }
+
+    /// The two-component bundle, staged and packed (signed with a new key), not pushed.
+    static func packed(hookImage: Bool = false, leaveOut: Set<String> = [], scratch: String = "deploy") throws -> Packed {
+        let root = try TestPaths.scratch(scratch)
         let stage = root + "/stage"
         let layout = try OCILayout(creatingAt: stage + "/images")
         for reference in images where !leaveOut.contains(reference) {
@@ -103,16 +124,7 @@ struct DeployPlanTests {
             try airgap(
                 "airgap-bundle",
                 ["pack", stage, "--key", keys + ".key", "--output", bundle, "--name", "astrago", "--version", "1.0.0", "--created", "1790000000"]))
-        let registry = try RegistryServer()
-        let state = root + "/state"
-        try PushFixture.check(
-            try airgap(
-                "airgap-install",
-                [
-                    "push", bundle, "--key", keys + ".pub", "--registry", registry.host, "--project", "astrago", "--plain-http", "--state-dir",
-                    state,
-                ]))
-        return Pushed(root: root, bundle: bundle, state: state, registry: registry)
+        return Packed(root: root, bundle: bundle, publicKey: keys + ".pub")
     }
 
     @Test func initValuesPlanAndPostRenderFromAPushedBundle() throws {

@@ -121,7 +121,7 @@ struct SiteValuesTests {
         let text = SiteValuesTemplate.text(bundle: "astrago 1.0.0", declarations: Self.declarations, components: Self.components)
         #expect(text.contains("nfs:\n"))
         #expect(text.contains("  # NFS server (string, REQUIRED)\n  server:\n"))
-        #expect(text.contains("  # NFS port (int)\n  port: \"2049\"\n"))
+        #expect(text.contains("  # NFS port (int: an integer)\n  port: \"2049\"\n"))
         #expect(text.contains("  # Keycloak admin password (string, REQUIRED, secret)\n  adminPassword:\n"))
         #expect(text.contains("components:\n  gpu-operator: {enabled: true}\n  harbor: {enabled: true}\n"))
         do {
@@ -134,5 +134,66 @@ struct SiteValuesTests {
                     "keycloak.adminPassword is required: Keycloak admin password", "harbor.adminPassword is required: Harbor admin password",
                 ], "\(error)")
         }
+    }
+
+    @Test func typedValuesFailPlanAndDeployWithTheReasonAndTheFileSetupWritesReadsBack() throws {
+        let typed = [
+            SiteValueDeclaration(name: "externalIP", description: "Address", type: .ip, required: true, defaultValue: nil, secret: false),
+            SiteValueDeclaration(name: "nfs.basePath", description: "Export", type: .path, required: false, defaultValue: "/export", secret: false),
+            SiteValueDeclaration(
+                name: "size", description: "Size", type: .enumeration, required: false, defaultValue: nil, secret: false, values: ["s", "l"]),
+            SiteValueDeclaration(name: "db.password", description: "DB password", type: .string, required: true, defaultValue: nil, secret: true),
+        ]
+        func parse(_ text: String) throws -> SiteValues {
+            try SiteValues.parse(text, file: "site.yaml", declarations: typed, components: [("app", false)], uses: [:])
+        }
+        do {
+            _ = try parse("externalIP: 10.0.0.256\nnfs: {basePath: export}\nsize: m\ndb: {password: \"\"}\n")
+            Issue.record("wrong values were accepted")
+        } catch let error as SiteValuesError {
+            #expect(
+                error.problems == [
+                    "externalIP (line 1) must be an IP address (IPv4 such as 10.0.0.5, or IPv6): Address",
+                    "nfs.basePath (line 2) must be an absolute path (starting with /): Export",
+                    "size (line 3) must be one of: s, l: Size",
+                    "db.password (line 4) must be non-empty (it is required): DB password",
+                ], "\(error)")
+        }
+        // setup's file: answers so far, the rest empty (not given yet), read back as such.
+        let partial = SiteValuesTemplate.text(
+            bundle: "t 1", declarations: typed, components: [("app", false)], filled: ["externalIP": "10.0.0.5", "db.password": "p\"w"])
+        #expect(partial.contains("# Address (ip: an IP address (IPv4 such as 10.0.0.5, or IPv6), REQUIRED)\nexternalIP: \"10.0.0.5\"\n"))
+        #expect(partial.contains("  basePath:\n"))
+        let values = try parse(partial)
+        #expect(values.value("db.password") == "p\"w" && values.value("nfs.basePath") == "/export" && values.value("size") == nil)
+    }
+
+    @Test func setupReadsWhatTheFileHoldsAndNamesWhatItWouldLose() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("setup-values-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+        externalIP: 10.0.0.5
+        nfs:
+          server:
+          port: "2049"
+          sever: typo.example
+        extra: {deep: 1}
+        components:
+          gpu-operator: {enabled: false}
+          harbor: {enabled: maybe}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let file = try SetupValuesFile.read(path, declarations: Self.declarations)
+        #expect(file.given == ["externalIP": "10.0.0.5", "nfs.port": "2049"])
+        #expect(file.disabled == ["gpu-operator"])
+        #expect(file.unknown == ["nfs.sever (line 5)", "extra.deep (line 6)", "components.harbor (line 9)"], "\(file.unknown)")
+        #expect(file.unanswered(Self.declarations).map(\.name) == ["nfs.server", "debug", "keycloak.adminPassword", "harbor.adminPassword"])
+
+        // Written back: 0600, the answers so far, and it reads back the same.
+        var written = try SetupValuesFile.read(path + ".new", declarations: Self.declarations)
+        defer { try? FileManager.default.removeItem(atPath: path + ".new") }
+        try written.answer("nfs.server", "nfs.local", bundle: "t 1", declarations: Self.declarations, components: Self.components)
+        #expect(try FileManager.default.attributesOfItem(atPath: path + ".new")[.posixPermissions] as? Int == 0o600)
+        let again = try SetupValuesFile.read(path + ".new", declarations: Self.declarations)
+        #expect(again.given == ["nfs.server": "nfs.local"] && again.unknown.isEmpty && again.disabled.isEmpty)
     }
 }

@@ -1,0 +1,99 @@
+import Bundle
+import Charts
+import Foundation
+
+/// What `setup` needs from a bundle before it is pushed: while `verify` reads the archive once,
+/// the site-value declarations (`deploy/site-values.json`) and the components' values files are
+/// kept (bounded: 1 MiB each, 16 MiB in all), and the bytes read are reported for a progress bar.
+/// Nothing kept is used unless the whole bundle verified.
+public struct SetupCapture: BundleEntrySink {
+    public static let entryLimit = 1 << 20
+    public static let totalLimit = 16 << 20
+
+    /// Bundle path → bytes of the entries kept.
+    public private(set) var kept: [String: [UInt8]] = [:]
+    private var wanted = Set<String>()
+    private var current: String?
+    private var buffer: [UInt8] = []
+    private var total = 0
+    private let progress: @Sendable (_ total: Int64, _ done: Int64) -> Void
+    private var entriesSize: Int64 = 0
+    private var done: Int64 = 0
+
+    public init(progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void) { self.progress = progress }
+
+    public mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {
+        wanted = Set([BundlePaths.siteValues] + signed.index.components.flatMap { $0.values ?? [] })
+        entriesSize = signed.index.entriesSize
+        progress(entriesSize, 0)
+    }
+
+    public mutating func begin(_ entry: BundleIndex.Entry) throws {
+        current = nil
+        buffer = []
+        guard wanted.contains(entry.path) else { return }
+        guard entry.size <= Int64(Self.entryLimit), total + Int(entry.size) <= Self.totalLimit else {
+            throw InstallError.bundle(
+                "\(entry.path) of the bundle is larger than setup reads (\(Self.entryLimit) bytes each, \(Self.totalLimit) in all)")
+        }
+        current = entry.path
+        total += Int(entry.size)
+    }
+
+    public mutating func write(_ chunk: UnsafeRawBufferPointer) throws {
+        done += Int64(chunk.count)
+        progress(entriesSize, done)
+        guard current != nil else { return }
+        guard buffer.count + chunk.count <= Self.entryLimit else { throw InstallError.bundle("\(current!) of the bundle is longer than it says") }
+        buffer.append(contentsOf: chunk)
+    }
+
+    public mutating func finish(_ entry: BundleIndex.Entry) throws {
+        if let path = current { kept[path] = buffer }
+        current = nil
+        buffer = []
+    }
+
+    public mutating func abandon() {
+        kept = [:]
+        buffer = []
+    }
+}
+
+extension DeploySource {
+    /// The bundle as deploy will see it once pushed, from a verified index and what `SetupCapture`
+    /// kept: declarations, components and the site values each component's values files take.
+    /// Charts are not there yet: only `Preflight.run` and the site values may use it before push.
+    public static func beforePush(index: BundleIndex, kept: [String: [UInt8]], stateDirectory: String) throws -> DeploySource {
+        var declarations: [SiteValueDeclaration] = []
+        if let data = kept[BundlePaths.siteValues] {
+            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(data)) } catch {
+                throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
+            }
+        }
+        var components: [Component] = []
+        for entry in index.components {
+            var uses = Set<String>()
+            for file in entry.values ?? [] {
+                guard let data = kept[file] else { throw InstallError.bundle("the bundle lists \(file) but holds no such entry") }
+                do { uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name)) } catch {
+                    throw InstallError.bundle("\(error)")
+                }
+            }
+            components.append(
+                Component(
+                    name: entry.name, namespace: entry.namespace ?? entry.name, releaseName: entry.releaseName ?? entry.name,
+                    optional: entry.optional ?? false, chart: stateDirectory + "/" + (entry.chart ?? ""),
+                    values: (entry.values ?? []).map { stateDirectory + "/" + $0 }, uses: uses, excludedImages: entry.excludedImages ?? []))
+        }
+        return DeploySource(stateDirectory: stateDirectory, index: index, declarations: declarations, components: components)
+    }
+
+    /// Which declared values this site needs: those a switched-on component uses, or no component
+    /// names (as `SiteValues` decides what is required).
+    public func needed(disabled: Set<String>) -> Set<String> {
+        let used = Set(components.flatMap(\.uses))
+        let needed = Set(components.filter { !disabled.contains($0.name) }.flatMap(\.uses))
+        return Set(declarations.map(\.name).filter { needed.contains($0) || !used.contains($0) })
+    }
+}
