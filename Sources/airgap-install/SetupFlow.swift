@@ -95,7 +95,7 @@ struct SetupFlow {
             TerminalText.escaped(
                 "verified: \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked))",
                 keepNewlines: false))
-        let state = command.stateDirectory ?? PushOptions.defaultStateDirectory(name: result.index.name, version: result.index.version)
+        let state = try command.stateDirectory ?? PushOptions.defaultStateDirectory(name: result.index.name, version: result.index.version)
         do { return Verified(source: try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state)) } catch {
             throw DeployFailure.from(error)
         }
