@@ -6,6 +6,7 @@ import PackageDescription
 //   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
 //   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
+//   Bundle, Install <- BundleServer <- airgap-install (site side: serve, node-config)
 //   CommandOptions, Terminal, ToolVersion <- both executables
 let package = Package(
     name: "astrago-airgap",
@@ -81,6 +82,16 @@ let package = Package(
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // Site side: `serve` (a read-only registry straight from the archive) and node-config.
+        .target(
+            name: "BundleServer",
+            dependencies: [
+                "Bundle", "Install", "OCI", "Integrity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         // Command-line options both executables share (registry flags, credentials, mirrors).
         .target(
@@ -101,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts", "BundleServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -118,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TestSupport", "airgap-install", "airgap-bundle",
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TestSupport", "airgap-install", "airgap-bundle", "BundleServer",
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

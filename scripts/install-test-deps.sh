@@ -3,7 +3,7 @@
 # skopeo, zstd (apt) and Helm's engine (pip). Safe to run again; quick when all is present.
 set -euo pipefail
 need_apt=()
-for pkg in libarchive-dev libssl-dev libzstd-dev zlib1g-dev docker-registry skopeo zstd curl openssl python3; do
+for pkg in libarchive-dev libssl-dev libzstd-dev zlib1g-dev docker-registry skopeo zstd curl openssl python3 containerd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

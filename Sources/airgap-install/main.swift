@@ -25,7 +25,7 @@ struct AirgapInstall: ParsableCommand {
         version: ToolVersion.description,
         subcommands: [
             VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, TemplateCommand.self,
-            PostRenderCommand.self, DeployCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
+            PostRenderCommand.self, DeployCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self, ServeCommand.self,
         ])
 }
 
