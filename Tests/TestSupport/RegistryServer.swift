@@ -20,7 +20,8 @@ public final class RegistryServer: @unchecked Sendable {
     public var host: String { "127.0.0.1:\(port)" }
     public var dataDirectory: String { directory + "/data" }
 
-    public init(_ mode: Mode = .plainHTTP) throws {
+    /// Starts a registry; `port` fixes its port (a test that must name the registry before it runs).
+    public init(_ mode: Mode = .plainHTTP, port fixedPort: Int? = nil) throws {
         directory = try TestPaths.scratch("registry")
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         var extra = ""
@@ -49,7 +50,7 @@ public final class RegistryServer: @unchecked Sendable {
         self.caFile = caFile
         var lastError: Error?
         for _ in 0..<3 {
-            let port = try Loopback.freePort()
+            let port = try fixedPort ?? Loopback.freePort()
             var config = """
                 version: 0.1
                 log: {level: info, accesslog: {disabled: true}}
