@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TestSupport", "airgap-install", "airgap-bundle", "BundleServer",
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "Charts", "TarStream", "TestSupport", "airgap-install", "airgap-bundle",
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

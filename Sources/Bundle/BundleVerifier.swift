@@ -22,6 +22,14 @@ public struct VerifiedBundle: Sendable {
     public var archiveSignature: ArchiveSignatureOutcome
     public var entriesChecked: Int
     public var bytesChecked: Int64
+
+    public init(index: BundleIndex, signerFingerprint: String, archiveSignature: ArchiveSignatureOutcome, entriesChecked: Int, bytesChecked: Int64) {
+        self.index = index
+        self.signerFingerprint = signerFingerprint
+        self.archiveSignature = archiveSignature
+        self.entriesChecked = entriesChecked
+        self.bytesChecked = bytesChecked
+    }
 }
 
 /// Reads a bundle once, as a stream: the signature of `bundle.json` first (with one of the
@@ -36,6 +44,9 @@ public struct BundleVerifier: Sendable {
     public var requireArchiveSignature: Bool
     /// The largest `bundle.json` accepted.
     public static let indexLimit = 8 << 20
+    /// Cores a plain verification of a format-2 archive may decompress and hash on (one per
+    /// core, at most 8); 1 reads it as one stream.
+    public var threads = min(8, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(keys: [VerifyingKey], requireArchiveSignature: Bool = false) {
         self.keys = keys
@@ -52,8 +63,49 @@ public struct BundleVerifier: Sendable {
     }
 
     public func verify(_ path: String) throws -> VerifiedBundle {
-        var sink = DiscardingSink()
-        return try verify(path, into: &sink)
+        try verify(path, progress: { _ in })
+    }
+
+    /// Plain verification, keeping nothing: a format-2 archive is checked on `threads` cores
+    /// (`ParallelVerification`), anything else as one stream. `onTrusted` is called once
+    /// bundle.json's signature verified; `progress` with entry bytes as they are checked.
+    public func verify(_ path: String, onTrusted: @escaping (SignedIndex) -> Void = { _ in }, progress: @escaping (Int64) -> Void) throws
+        -> VerifiedBundle
+    {
+        var sink = ClosureSink(onTrusted: onTrusted, progress: progress)
+        guard threads > 1 else { return try verify(path, into: &sink) }
+        guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
+        let detached = try loadDetachedSignature(path)
+        let signed = try open(path, hashArchive: false)
+        guard let table = signed.reader.seekTable else { return try verify(path, into: &sink) }
+        onTrusted(signed)
+        let parallel = try ParallelVerification(path: path, signed: signed, table: table, threads: threads)
+        let digest = try parallel.run(hashFile: detached != nil, progress: progress)
+        var archiveSignature = ArchiveSignatureOutcome.absent
+        if let detached, let digest, let key = signed.signerKey {
+            try DetachedSignature.check(detached, archiveDigest: digest, key: key, archive: ArchiveParts.logicalPath(path))
+            archiveSignature = .verified
+        }
+        return VerifiedBundle(
+            index: signed.index, signerFingerprint: signed.signerFingerprint, archiveSignature: archiveSignature,
+            entriesChecked: signed.index.entries.count, bytesChecked: signed.index.entriesSize)
+    }
+
+    /// `FILE.sig` beside the archive, read (bounded) before it; nil when absent and not required.
+    private func loadDetachedSignature(_ path: String) throws -> [UInt8]? {
+        let detached = try DetachedSignature.load(beside: ArchiveParts.logicalPath(path))
+        if detached == nil, requireArchiveSignature {
+            throw BundleError.verification(
+                "\(path): there is no detached signature \(ArchiveParts.logicalPath(path)).sig, and --require-archive-signature asks for one")
+        }
+        return detached
+    }
+
+    /// The failure of a format-2 archive whose frames are not cut as pack cuts them.
+    static func frameLayoutFailure(_ path: String, _ what: String, _ frame: Int) -> BundleError {
+        .verification(
+            "\(path): \(what) does not start its own zstd frame or is not cut every \(SeekTable.frameSize >> 20) MiB as pack cuts it (seek table frame \(frame)): a frame spans two entries, or the table lies"
+        )
     }
 
     /// The first two entries of a bundle, read and (with keys) checked.
@@ -143,11 +195,7 @@ public struct BundleVerifier: Sendable {
         guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
         // The detached signature is read (bounded) before the archive: if it is there, every raw
         // byte of the archive is hashed on a second thread while it streams past.
-        let detached = try DetachedSignature.load(beside: ArchiveParts.logicalPath(path))
-        if detached == nil, requireArchiveSignature {
-            throw BundleError.verification(
-                "\(path): there is no detached signature \(ArchiveParts.logicalPath(path)).sig, and --require-archive-signature asks for one")
-        }
+        let detached = try loadDetachedSignature(path)
         let signed = try open(path, hashArchive: detached != nil)
         let (reader, index, fingerprint) = (signed.reader, signed.index, signed.signerFingerprint)
         try sink.prepare(signed)
@@ -160,11 +208,7 @@ public struct BundleVerifier: Sendable {
         var layout = reader.seekTable.map(SeekTable.LayoutCheck.init)
         func checkFrames(_ unit: Int64, _ what: String) throws {
             guard layout != nil else { return }
-            guard layout!.take(unit: unit) else {
-                throw fail(
-                    "\(what) does not start its own zstd frame or is not cut every \(SeekTable.frameSize >> 20) MiB as pack cuts it (seek table frame \(layout!.next)): a frame spans two entries, or the table lies"
-                )
-            }
+            guard layout!.take(unit: unit) else { throw Self.frameLayoutFailure(path, what, layout!.next) }
         }
         try checkFrames(TarWriter.unitLength(BundlePaths.index, size: Int64(signed.indexBytes.count)), "bundle.json")
         try checkFrames(TarWriter.unitLength(BundlePaths.indexSignature, size: Int64(signed.signatureBytes.count)), "bundle.json.sig")
@@ -241,6 +285,17 @@ public struct BundleVerifier: Sendable {
             throw BundleError.from(error)
         }
     }
+}
+
+/// Plain verification's sink: nothing kept, progress reported.
+struct ClosureSink: BundleEntrySink {
+    let onTrusted: (BundleVerifier.SignedIndex) -> Void
+    let progress: (Int64) -> Void
+    mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws { onTrusted(signed) }
+    mutating func begin(_ entry: BundleIndex.Entry) throws {}
+    mutating func write(_ chunk: UnsafeRawBufferPointer) throws { progress(Int64(chunk.count)) }
+    mutating func finish(_ entry: BundleIndex.Entry) throws {}
+    mutating func abandon() {}
 }
 
 /// A sink that keeps nothing (plain verification).

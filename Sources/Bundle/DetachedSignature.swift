@@ -8,6 +8,9 @@ public enum ArchiveSignatureOutcome: String, Sendable, Codable {
     case verified
     /// There was no `FILE.sig`; the content was still checked entry by entry against bundle.json.
     case absent
+    /// Only some entries were read, by random access (a format-2 push rerun): each was checked
+    /// against the signed bundle.json; `FILE.sig`, which covers every byte, was not checked.
+    case notChecked = "not-checked"
 }
 
 /// `FILE.sig`: base64 text of a signature over the archive's SHA-256. A file that exists is either

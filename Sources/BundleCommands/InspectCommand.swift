@@ -56,6 +56,7 @@ public struct InspectCommand: ParsableCommand {
             "bundle:     \(index.name) \(index.version)",
             "created:    \(index.created)",
             "builder:    \(index.builder.name) \(index.builder.version)",
+            "format:     \(index.formatVersion)\(signed.reader.seekTable.map { " (zstd seekable format, \($0.frames.count) frames)" } ?? "")",
             "signer:     \(signed.signerFingerprint) (\(signed.signatureVerified ? "signature verified" : "UNVERIFIED: give --key to check"))",
             "size:       \(ByteCount.format(index.entriesSize)) in \(index.entries.count) entries, \(ByteCount.format(compressed)) compressed",
         ]

@@ -35,10 +35,16 @@ public struct VerifyCommand: ParsableCommand {
     @Flag(name: .customLong("json"), help: "Print a JSON report on standard output.")
     var json = false
 
+    @Option(
+        name: .customLong("threads"),
+        help: ArgumentHelp("Cores to check a format-2 bundle's entries on (default: one per core, at most 8; 1: one stream).", valueName: "n"))
+    var threads: Int?
+
     public init() {}
 
     public func validate() throws {
         guard !keys.isEmpty else { throw ValidationError("give the vendor's public key with --key") }
+        if let threads, !(1...64).contains(threads) { throw ValidationError("--threads must be between 1 and 64") }
     }
 
     struct Report: Encodable {
@@ -56,11 +62,13 @@ public struct VerifyCommand: ParsableCommand {
     public func run() throws {
         let trusted = try KeyFiles.readPublic(keys)
         let progress = ProgressLine()
-        var sink = ProgressSink(progress: progress)
         defer { progress.finish() }
         do {
-            let verifier = BundleVerifier(keys: trusted, requireArchiveSignature: requireArchiveSignature)
-            let result = try verifier.verify(file, into: &sink)
+            var verifier = BundleVerifier(keys: trusted, requireArchiveSignature: requireArchiveSignature)
+            if let threads { verifier.threads = threads }
+            let result = try verifier.verify(
+                file, onTrusted: { progress.setTotal($0.index.entriesSize, label: "verifying \($0.index.entries.count) entries:") },
+                progress: { progress.advance(by: $0) })
             progress.finish()
             let report = Report(
                 file: file, verified: true, signer: result.signerFingerprint, name: result.index.name, version: result.index.version,
@@ -72,6 +80,7 @@ public struct VerifyCommand: ParsableCommand {
                 switch result.archiveSignature {
                 case .verified: detached = "\(file).sig verified"
                 case .absent: detached = "absent (content fully checked)"
+                case .notChecked: detached = "not checked"
                 }
                 print(
                     TerminalText.escaped(
@@ -85,16 +94,4 @@ public struct VerifyCommand: ParsableCommand {
             throw failure
         }
     }
-}
-
-/// Draws verification progress on a terminal (nothing otherwise); keeps no data.
-struct ProgressSink: BundleEntrySink {
-    let progress: ProgressLine
-    mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {
-        progress.setTotal(signed.index.entriesSize, label: "verifying \(signed.index.entries.count) entries:")
-    }
-    mutating func begin(_ entry: BundleIndex.Entry) throws {}
-    mutating func write(_ chunk: UnsafeRawBufferPointer) throws { progress.advance(by: Int64(chunk.count)) }
-    mutating func finish(_ entry: BundleIndex.Entry) throws {}
-    mutating func abandon() {}
 }

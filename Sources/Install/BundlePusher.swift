@@ -92,9 +92,11 @@ public struct BundlePusher: Sendable {
             progress: { counter.advance($0) })
         let verifier = BundleVerifier(keys: keys, requireArchiveSignature: options.requireArchiveSignature)
         let verified: VerifiedBundle
+        let randomAccess = !options.fullPass && !options.requireArchiveSignature
         do {
             verified = try await ThreadBridge.run {
                 var sink = stream
+                if randomAccess, let partial = try Self.pushFewFromFrames(archive, verifier: verifier, stream: stream) { return partial }
                 return try verifier.verify(archive, into: &sink)
             }
         } catch {
@@ -125,8 +127,14 @@ public struct BundlePusher: Sendable {
             repair.repairing = (plan, Set(outcomes.failed.keys))
             do {
                 _ = try await ThreadBridge.run {
+                    // Format 2: only the failed blobs' frames are read again.
+                    if let seekable = try? BundleArchive(path: archive, keys: verifier.keys) {
+                        try repair.prepare(try verifier.readSignedIndex(archive))
+                        try Self.feed(repair, from: seekable)
+                        return
+                    }
                     var sink = repair
-                    return try verifier.verify(archive, into: &sink)
+                    _ = try verifier.verify(archive, into: &sink)
                 }
             } catch {
                 for task in repair.uploadTasks { await task.value }
@@ -165,6 +173,46 @@ public struct BundlePusher: Sendable {
             blobsMounted: registered.blobsMounted, manifestsPushed: registered.manifestsPushed, manifestsPresent: registered.manifestsPresent,
             tagsPushed: registered.tagsPushed, tagsUnchanged: registered.tagsUnchanged, seconds: Date().timeIntervalSince(started),
             stateDirectory: state, relocation: relocationPath)
+    }
+
+    /// A rerun of a format-2 bundle that finds less than half of its bytes missing from the
+    /// registry reads only what it needs by random access — the missing blobs, every manifest,
+    /// the charts, files and deploy entries — each checked against the signed bundle.json as it
+    /// is read (`BundleArchive`), instead of the whole archive. Nil: the archive is read whole
+    /// (format 1, or most of it is to be uploaded: one pass front to back is faster then).
+    static func pushFewFromFrames(_ path: String, verifier: BundleVerifier, stream: PushStream) throws -> VerifiedBundle? {
+        let archive: BundleArchive
+        do { archive = try BundleArchive(path: path, keys: verifier.keys) } catch let error as BundleError where error.kind == .usage {
+            return nil
+        }
+        try stream.prepare(try verifier.readSignedIndex(path))
+        guard stream.bytesToUpload * 2 < archive.index.entriesSize else { return nil }
+        stream.context.journal?.record("random-access", ["bytes": String(stream.bytesToUpload)])
+        let read = try feed(stream, from: archive)
+        return VerifiedBundle(
+            index: archive.index, signerFingerprint: archive.signerFingerprint, archiveSignature: .notChecked, entriesChecked: read.entries,
+            bytesChecked: read.bytes)
+    }
+
+    /// Hands `stream` every entry it wants, read from its frames; skips the rest unread.
+    @discardableResult
+    static func feed(_ stream: PushStream, from archive: BundleArchive) throws -> (entries: Int, bytes: Int64) {
+        var entries = 0, bytes: Int64 = 0
+        do {
+            for entry in archive.index.entries {
+                try stream.begin(entry)
+                if stream.wantsCurrentEntry, let location = archive.location(of: entry.path) {
+                    try archive.read(location) { try stream.write($0) }
+                    entries += 1
+                    bytes += entry.size
+                }
+                try stream.finish(entry)
+            }
+        } catch {
+            stream.abandon()
+            throw error
+        }
+        return (entries, bytes)
     }
 
     /// Where every image of the plan goes, as `relocation.json` records it.

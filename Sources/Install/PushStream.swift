@@ -66,7 +66,20 @@ final class PushStream: BundleEntrySink, @unchecked Sendable {
             return
         }
         indexBytes = signed.indexBytes
-        (plan, present) = try onTrusted(signed)
+        // Prepared once: a push that looked at the plan before choosing how to read reuses it.
+        if plan == nil { (plan, present) = try onTrusted(signed) }
+    }
+
+    /// Bytes of the blobs this push must upload (known once prepared).
+    var bytesToUpload: Int64 {
+        guard let plan else { return 0 }
+        return plan.blobSizes.filter { !present.contains($0.key) }.values.reduce(0, +)
+    }
+
+    /// Whether the entry begun last is used (uploaded, kept or staged); false: it may go unread.
+    var wantsCurrentEntry: Bool {
+        if case .skip = current { return false }
+        return true
     }
 
     func begin(_ entry: BundleIndex.Entry) throws {

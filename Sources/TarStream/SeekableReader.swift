@@ -32,12 +32,11 @@ public final class SeekableReader: Sendable {
         }
         let compressed = UnsafeMutableRawBufferPointer.allocate(byteCount: ZSTD_compressBound(SeekTable.frameSize), alignment: 16)
         let decompressed = UnsafeMutableRawBufferPointer.allocate(byteCount: SeekTable.frameSize, alignment: 16)
-        guard let context = ZSTD_createDCtx() else { throw ArchiveError(path: path, message: "zstd: out of memory") }
         defer {
             compressed.deallocate()
             decompressed.deallocate()
-            ZSTD_freeDCtx(context)
         }
+        let decompressor = try FrameDecompressor(path: path)
         var position = range.lowerBound
         while position < range.upperBound {
             let frame = table.frames[index]
@@ -47,14 +46,7 @@ public final class SeekableReader: Sendable {
             }
             let source = UnsafeMutableRawBufferPointer(rebasing: compressed[0..<Int(frame.compressedSize)])
             try file.read(at: table.compressedOffsets[index], into: source)
-            guard ZSTD_findFrameCompressedSize(source.baseAddress, source.count) == source.count else {
-                throw damaged(index, "is not exactly one zstd frame of the \(source.count) bytes the seek table declares")
-            }
-            let produced = ZSTD_decompressDCtx(context, decompressed.baseAddress, decompressed.count, source.baseAddress, source.count)
-            if ZSTD_isError(produced) != 0 { throw damaged(index, String(cString: ZSTD_getErrorName(produced))) }
-            guard produced == Int(frame.decompressedSize) else {
-                throw damaged(index, "decompresses to \(produced) bytes, but the seek table says \(frame.decompressedSize)")
-            }
+            let produced = try decompressor.decompress(UnsafeRawBufferPointer(source), frame: index, of: table, into: decompressed)
             let from = Int(position - start), to = Int(min(range.upperBound, start + Int64(produced)) - start)
             try body(UnsafeRawBufferPointer(rebasing: decompressed[from..<to]))
             position = start + Int64(to)

@@ -98,7 +98,7 @@ struct BundleCorpusTests {
 
             // In-process extraction: the same outcome, and nothing left on disk when refused.
             guard item.keyFile == nil, item.pathKind == nil, let trusted = keys[item.verifyKey] else { continue }
-            let target = fixture.root + "/x-" + item.file
+            let target = fixture.root + "/x-" + (resultsPath as NSString).lastPathComponent + "-" + item.file
             var status = 0
             do {
                 try BundleExtractor.extract(path, keys: trusted, into: target, requireArchiveSignature: item.requireArchiveSignature ?? false)
@@ -149,7 +149,8 @@ struct BundleCorpusTests {
     /// frames, a table pointing past the end, huge frame counts, a frame spanning two entries,
     /// second tables, empty and skippable frames, a frame of a GiB declared small, a container
     /// that does not match bundle.json's format), plus truncations and a flipped bit in every
-    /// frame: each refused with exit 1 and its message, under 100 MB, nothing extracted.
+    /// frame: each refused with exit 1 and its message, under 100 MB, nothing extracted —
+    /// whether verify reads the archive as one stream or checks its entries on several cores.
     @Test func everySeekTableAttackIsRefused() throws {
         let fixture = try StagedFixture(imageLayerSize: 2000)
         let (key, pub) = try fixture.keygen("good")
@@ -162,14 +163,17 @@ struct BundleCorpusTests {
         #expect(made.status == 0, "\(made.stderr)")
         let cases = try Self.decoder.decode([Case].self, from: Data(contentsOf: URL(fileURLWithPath: corpus + "/cases.json")))
         #expect(cases.filter { $0.kind == "seek-table" }.count >= 40)
-        let resultsPath = fixture.root + "/results.json"
-        let ran = try Shell.run([
-            "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
-            "--key", "good=" + pub, "--out", resultsPath,
-        ])
-        #expect(ran.status == 0, "\(ran.stderr)")
-        let (kinds, peakKB) = try Self.check(cases, resultsPath: resultsPath, corpus: corpus, fixture: fixture, goodPub: pub, otherPub: nil)
-        print("seekable corpus: \(cases.count) cases, peak RSS of verify/inspect \(peakKB / 1024) MB, kinds \(kinds)")
-        #expect(kinds["control"] == 2)
+        // verify as one stream (--threads 1) and on several cores (--threads 4): the same refusals.
+        for threads in ["1", "4"] {
+            let resultsPath = fixture.root + "/results-\(threads).json"
+            let ran = try Shell.run([
+                "python3", scripts + "run_corpus.py", "--binary", try TestPaths.binary("airgap-bundle"), "--corpus", corpus,
+                "--key", "good=" + pub, "--out", resultsPath, "--verify-arg=--threads=" + threads,
+            ])
+            #expect(ran.status == 0, "\(ran.stderr)")
+            let (kinds, peakKB) = try Self.check(cases, resultsPath: resultsPath, corpus: corpus, fixture: fixture, goodPub: pub, otherPub: nil)
+            print("seekable corpus, --threads \(threads): \(cases.count) cases, peak RSS of verify/inspect \(peakKB / 1024) MB, kinds \(kinds)")
+            #expect(kinds["control"] == 2)
+        }
     }
 }

@@ -1,7 +1,9 @@
 import Bundle
+import Dispatch
 import Foundation
 import Integrity
 import OCI
+import Synchronization
 import TarStream
 import TestSupport
 import Testing
@@ -117,6 +119,18 @@ struct SeekableFormatTests {
             }
         }
         #expect(archive.location(ofBlob: try Digest("sha256:" + String(repeating: "0", count: 64))) == nil)
+        // One reader shared by several threads, each reading its own range (as a server's
+        // parallel requests do): every read gets its own bytes.
+        let ranges: [Range<Int64>] = (0..<8).map { Int64($0) * 1_000_000..<(Int64($0) * 1_000_000 + 700_000) }
+        let results = Mutex<[Int: [UInt8]]>([:])
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { number in
+            var bytes: [UInt8] = []
+            try? archive.read(bigLocation, range: ranges[number]) { bytes += $0 }
+            results.withLock { $0[number] = bytes }
+        }
+        for (number, range) in ranges.enumerated() {
+            #expect(results.withLock { $0[number] } == Array(big[Int(range.lowerBound)..<Int(range.upperBound)]))
+        }
         #expect(throws: BundleError.self) { try read(bigLocation, 0..<9_000_001) }
 
         // Only the frames asked for are read: zero every frame but big.bin's second one, and a

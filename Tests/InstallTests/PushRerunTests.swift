@@ -1,6 +1,9 @@
+import Bundle
 import Foundation
 import Install
+import Integrity
 import OCI
+import TarStream
 import TestSupport
 import Testing
 
@@ -88,5 +91,49 @@ struct PushRerunTests {
         let raw = try Shell.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "\(image):1.27"]).stdout
         #expect(Digest.of(Array(raw.utf8)) == digest)
         #expect(try report(try push(fixture.bundle, fixture, registry: registry, state: state)).alreadyPushed)
+    }
+
+    /// Format 2: a rerun that has little to upload reads only the frames it needs. With every
+    /// frame of the image blobs the registry already holds zeroed in a copy of the archive, a
+    /// rerun after a manifest was deleted still pushes it (it never reads those frames), and
+    /// says FILE.sig was not checked; --full reads the whole archive and refuses the copy.
+    @Test func aRerunOfAFormat2BundleReadsOnlyTheFramesItNeeds() throws {
+        let fixture = try PushFixture(largeLayer: 100_000)
+        let registry = try RegistryServer()
+        let state = fixture.root + "/state"
+        _ = try report(try push(fixture.bundle, fixture, registry: registry, state: state))
+        let digest = fixture.images["docker.io/library/nginx:1.27"]!
+        let image = "docker://\(registry.host)/astrago/library/nginx"
+        try Shell.check(["skopeo", "delete", "--tls-verify=false", "\(image)@\(digest)"])
+
+        let keys = [try VerifyingKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: fixture.publicKey))))]
+        let archive = try BundleArchive(path: fixture.bundle, keys: keys)
+        let table = try SeekableReader(path: fixture.bundle).table
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.bundle)))
+        var zeroed = 0
+        for blob in Set(archive.index.images.flatMap { $0.blobs ?? [] }.map(\.digest)) {
+            let location = try #require(archive.location(ofBlob: blob))
+            let last = try #require(table.frameIndex(containing: location.dataOffset + location.entry.size - 1))
+            for frame in location.firstFrame...last {
+                let range = Int(table.compressedOffsets[frame])..<Int(table.compressedOffsets[frame + 1])
+                bytes.replaceSubrange(range, with: [UInt8](repeating: 0, count: range.count))
+                zeroed += range.count
+            }
+        }
+        #expect(zeroed > 100_000)
+        let copy = fixture.root + "/layers-zeroed.tar.zst"
+        try Data(bytes).write(to: URL(fileURLWithPath: copy))
+
+        let rerun = try report(try push(copy, fixture, registry: registry, state: state))
+        #expect(!rerun.alreadyPushed && rerun.manifestsPushed >= 1 && rerun.blobsUploaded == 0)
+        #expect(rerun.archiveSignature == .notChecked)
+        let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal.contains("random-access"))
+        let raw = try Shell.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "\(image):1.27"]).stdout
+        #expect(Digest.of(Array(raw.utf8)) == digest)
+
+        try Shell.check(["skopeo", "delete", "--tls-verify=false", "\(image)@\(digest)"])
+        let full = try push(copy, fixture, registry: registry, state: state, extra: ["--full"])
+        #expect(full.status == 1, "\(full.stdout)\(full.stderr)")
     }
 }

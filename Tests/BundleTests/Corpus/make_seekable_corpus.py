@@ -187,7 +187,7 @@ def make(good2_path, good1_path, out):
     c.add("frames-swapped", assemble(frames[:k] + [frames[k + 1], frames[k]] + frames[k + 2:],
                                      sizes[:k] + [sizes[k + 1], sizes[k]] + sizes[k + 2:]),
           "two entries' frames swapped with their table entries",
-          expect_any=["out of order", "does not start its own", "was changed", "smaller than", "larger than"])
+          expect_any=["out of order", "does not start its own", "was changed", "smaller than", "larger than", "changed tar header"])
     empty = zstd_compress(b"")
     c.add("empty-frame", assemble(frames[:k] + [empty] + frames[k:], sizes[:k] + [(len(empty), 0)] + sizes[k:]),
           "an empty zstd frame between two entries, listed", expect="declared empty")
@@ -206,7 +206,8 @@ def make(good2_path, good1_path, out):
     zeros = zstd_zeros(1 << 30)
     c.add("frame-of-a-gibibyte", assemble(frames[:k] + [zeros] + frames[k + 1:],
                                           sizes[:k] + [(len(zeros), sizes[k][1])] + sizes[k + 1:]),
-          "frame k replaced by 1 GiB of zeros in 40 kB, declared at its old decompressed size", expect="decompresses to more")
+          "frame k replaced by 1 GiB of zeros in 40 kB, declared at its old decompressed size",
+          expect_any=["decompresses to more", "cannot be decompressed to the"])
 
     # The container and bundle.json disagree.
     c.add("one-frame-format-2", zstd_compress(b"".join(contents)), "GOOD2's tar as one zstd frame (bundle.json says 2)",

@@ -2,7 +2,7 @@
 """Run the real `airgap-bundle verify` (and `inspect`) on every case of a corpus made by
 make_corpus.py, and record what each run did: exit status, output, peak memory, time.
 
-    python3 run_corpus.py --binary BIN --corpus DIR --key good=GOOD.pub --key other=OTHER.pub --out RESULTS.json
+    python3 run_corpus.py --binary BIN --corpus DIR --key good=GOOD.pub --key other=OTHER.pub --out RESULTS.json [--verify-arg=--threads=1]
 
 Peak memory is the child's own ru_maxrss from wait4(2), so it measures exactly one run of the
 tool. A run that takes longer than --timeout seconds is killed and recorded with exit -9 (a
@@ -68,6 +68,7 @@ def main():
     parser.add_argument("--key", action="append", default=[], help="NAME=PATH")
     parser.add_argument("--out", required=True)
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--verify-arg", action="append", default=[], help="an extra argument for verify (repeatable)")
     args = parser.parse_args()
     keys = dict(item.split("=", 1) for item in args.key)
     with open(os.path.join(args.corpus, "cases.json")) as handle:
@@ -76,7 +77,7 @@ def main():
     for case in cases:
         path = os.path.join(args.corpus, case["file"])
         key = os.path.join(args.corpus, case["key_file"]) if case.get("key_file") else keys[case["verify_key"]]
-        verify = [args.binary, "verify", path, "--key", key]
+        verify = [args.binary, "verify", path, "--key", key] + args.verify_arg
         if case.get("require_archive_signature"):
             verify.append("--require-archive-signature")
         result = {"file": case["file"], "verify": run_measured(verify, args.timeout)}
