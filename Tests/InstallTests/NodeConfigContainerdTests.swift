@@ -68,4 +68,65 @@ struct NodeConfigContainerdTests {
         node.stop()
         #expect(serve.stop() == 0)
     }
+
+    /// The handoff: after push into a real docker-registry playing the site registry and
+    /// node-config --after-push, the same containerd pulls from the registry (serve sees none of
+    /// those requests), and falls back to serve once the registry is stopped.
+    @Test func afterPushContainerdPullsFromTheSiteRegistryAndFallsBackToServe() throws {
+        let bundle = try UnpackableBundle()
+        let port = try Loopback.freePort()
+        let site = "127.0.0.1:\(port)"
+        let serve = try ServeProcess(
+            bundle: bundle.bundle, key: bundle.publicKey, extra: ["--registry", site, "--project", "astrago"], directory: bundle.root)
+        let registry = try RegistryServer(.plainHTTP, port: port)
+        let pushed = try airgap(
+            "airgap-install",
+            [
+                "push", bundle.bundle, "--key", bundle.publicKey, "--registry", site, "--project", "astrago", "--plain-http", "--state-dir",
+                bundle.root + "/state",
+            ])
+        try #require(pushed.status == 0, "\(pushed.stderr)")
+        let hosts = bundle.root + "/node-config"
+        let written = try airgap(
+            "airgap-install",
+            [
+                "node-config", bundle.bundle, "--key", bundle.publicKey, "--runtime", "containerd", "--serve", "http://\(serve.base)", "--registry",
+                site,
+                "--project", "astrago", "--plain-http", "--after-push", "--output", hosts,
+            ])
+        #expect(written.status == 0, "\(written.stderr)")
+        let endpoints = try Self.endpoints(hosts)
+        try #require(endpoints.allSatisfy { $0.hasPrefix("http://127.0.0.1:") }, "\(endpoints)")
+        let siteFile = try String(contentsOfFile: hosts + "/\(site)/hosts.toml", encoding: .utf8)
+        let registryTable = try #require(siteFile.range(of: "[host.\"http://\(site)\"]"))
+        let serveTable = try #require(siteFile.range(of: "[host.\"http://\(serve.base)\"]"))
+        #expect(registryTable.lowerBound < serveTable.lowerBound)
+
+        let node = try ContainerdNode(hostsDirectory: hosts)
+        defer { node.stop() }
+        let expected = bundle.images.flatMap { [($0.key, $0.value), (site + "/" + Self.siteNames[$0.key]!, $0.value)] }
+        let names = expected.map(\.0)
+        let servedBefore = serve.log().split(separator: "\n").count
+        for (name, digest) in expected {
+            let pulled = try node.ctr(["images", "pull", "--hosts-dir", hosts, name])
+            #expect(pulled.status == 0, "\(name): \(pulled.stderr)")
+            #expect(try node.digest(of: name) == digest.description, "\(name)")
+        }
+        // Every byte came from the site registry: serve answered nothing.
+        #expect(serve.log().split(separator: "\n").count == servedBefore, "\(serve.log())")
+
+        registry.stop()
+        #expect(try node.ctr(["images", "rm", "--sync"] + names).status == 0)
+        for name in names {
+            let pulled = try node.ctr(["images", "pull", "--hosts-dir", hosts, name])
+            #expect(pulled.status == 0, "\(name): \(pulled.stderr)")
+            #expect(pulled.stdout.contains("unpacking linux/amd64"), "\(name): \(pulled.stdout)")
+        }
+        let log = serve.log()
+        #expect(log.contains("/v2/astrago/library/app/manifests/1?ns=\(site.replacingOccurrences(of: ":", with: "%3A")) 200"))
+        #expect(log.contains("/v2/library/app/manifests/1?ns=docker.io 200"))
+        #expect(log.contains("/v2/team/tool/manifests/2?ns=quay.io 200"))
+        node.stop()
+        #expect(serve.stop() == 0)
+    }
 }
