@@ -154,4 +154,39 @@ struct ServeTests {
         #expect(result.stderr.contains(changed))
         #expect(!Loopback.isListening(port))
     }
+
+    /// 50 clients reading a 24 MiB blob slowly (curl --limit-rate) do not hold up a 51st, which
+    /// gets the whole blob while they are all still downloading; serve's peak memory stays under
+    /// 150 MB (its VmHWM, read from /proc).
+    @Test func fiftySlowDownloadsStayInBoundedMemoryAndNeverHoldUpAnother() throws {
+        let fixture = try PushFixture(largeLayer: 24 << 20)
+        let serve = try ServeProcess(bundle: fixture.bundle, key: fixture.publicKey, directory: fixture.root)
+        let url = "http://\(serve.base)/v2/astrago/core/blobs/\(fixture.sharedLayer)?ns=registry.example"
+        // One shell runs the 50 curls and ends them all when it is stopped.
+        let script = """
+            trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM
+            for n in $(seq 0 49); do curl -sS --limit-rate 100k -o "\(fixture.root)/slow-$n" '\(url)' & done
+            wait
+            """
+        let slow = try BackgroundProcess(["sh", "-c", script], directory: fixture.root, logPath: fixture.root + "/slow.log")
+        defer { slow.stop() }
+        // Every slow client has its first bytes: all 50 responses are under way.
+        func received(_ number: Int) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: fixture.root + "/slow-\(number)")[.size] as? Int) ?? 0
+        }
+        while !(0..<50).allSatisfy({ received($0) > 0 }) {
+            try #require(slow.process.isRunning, "the slow clients stopped early: \(slow.log())")
+            usleep(100_000)
+        }
+        let fast = try CurlAnswer.fetch(url, scratch: fixture.root)
+        let layer = try ServeBytes.blob(fixture, fixture.sharedLayer)
+        #expect(fast.status == 200 && fast.body == layer)
+        #expect((0..<50).allSatisfy { received($0) < layer.count }, "the slow clients were to be still downloading")
+        let status = try String(contentsOfFile: "/proc/\(serve.process.pid)/status", encoding: .utf8)
+        let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? Int.max
+        #expect(peak < 150 * 1024, "peak RSS \(peak) kB")
+        print("serve: peak RSS \(peak) kB with 50 slow downloads and one fast one")
+        slow.stop()
+        #expect(serve.stop() == 0)
+    }
 }
