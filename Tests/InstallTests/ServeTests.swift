@@ -162,14 +162,20 @@ struct ServeTests {
         let fixture = try PushFixture(largeLayer: 24 << 20)
         let serve = try ServeProcess(bundle: fixture.bundle, key: fixture.publicKey, directory: fixture.root)
         let url = "http://\(serve.base)/v2/astrago/core/blobs/\(fixture.sharedLayer)?ns=registry.example"
-        // One shell runs the 50 curls and ends them all when it is stopped.
+        // One shell runs the 50 curls and records their PIDs; they are stopped by those PIDs (SIGKILL:
+        // a test runner may start its children with SIGTERM ignored), then the shell ends by itself.
+        let pids = fixture.root + "/slow.pids"
         let script = """
-            trap 'kill $(jobs -p) 2>/dev/null; exit 0' TERM
-            for n in $(seq 0 49); do curl -sS --limit-rate 100k -o "\(fixture.root)/slow-$n" '\(url)' & done
+            for n in $(seq 0 49); do curl -sS --limit-rate 100k -o "\(fixture.root)/slow-$n" '\(url)' & echo $! >> '\(pids)'; done
             wait
             """
         let slow = try BackgroundProcess(["sh", "-c", script], directory: fixture.root, logPath: fixture.root + "/slow.log")
-        defer { slow.stop() }
+        func stopSlowClients() {
+            let listed = (try? String(contentsOfFile: pids, encoding: .utf8)) ?? ""
+            for pid in listed.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+            slow.stop()
+        }
+        defer { stopSlowClients() }
         // Every slow client has its first bytes: all 50 responses are under way.
         func received(_ number: Int) -> Int {
             (try? FileManager.default.attributesOfItem(atPath: fixture.root + "/slow-\(number)")[.size] as? Int) ?? 0
@@ -186,7 +192,7 @@ struct ServeTests {
         let peak = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? Int.max
         #expect(peak < 150 * 1024, "peak RSS \(peak) kB")
         print("serve: peak RSS \(peak) kB with 50 slow downloads and one fast one")
-        slow.stop()
+        stopSlowClients()
         #expect(serve.stop() == 0)
     }
 }
