@@ -15,7 +15,7 @@ import TarStream
 /// Reads decompress only the frames that hold the bytes asked for. A read of a whole entry also
 /// checks its tar header and its SHA-256 against `bundle.json` and fails at the end if either
 /// differs; a partial read cannot be checked against a digest (run `verify` on the archive first
-/// when that matters, as `serve` does). Safe to share between threads.
+/// when that matters, as a server built on this should). Safe to share between threads.
 public final class BundleArchive: Sendable {
     /// Where one entry lies in the decompressed tar stream.
     public struct Location: Sendable, Hashable {

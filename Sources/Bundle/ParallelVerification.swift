@@ -88,6 +88,7 @@ struct ParallelVerification {
         let done = DispatchGroup()
         let failures = Mutex<[Int: String]>([:])
         let table = self.table, path = self.path
+        var dropped: Int64 = 0
         do {
             for (number, unit) in units.enumerated() {
                 if !failures.withLock({ $0.isEmpty }) { break }
@@ -98,6 +99,12 @@ struct ParallelVerification {
                     do { try file.read(at: table.compressedOffsets[index], into: frame.buffer) } catch {
                         frame.abandon()
                         throw error
+                    }
+                    // Read once, front to back: large files give their read pages back as push's reader does.
+                    let end = table.compressedOffsets[index + 1]
+                    if file.size >= PositionalFile.dropBehindFrom, end - dropped >= PositionalFile.dropBehindStep {
+                        file.dropFromCache(dropped..<end)
+                        dropped = end
                     }
                     if hashFile {
                         rawQueue.async {

@@ -30,6 +30,17 @@ public final class FrameDecompressor {
         guard ZSTD_findFrameCompressedSize(source.baseAddress, source.count) == source.count else {
             throw damaged("is not exactly one zstd frame of the \(source.count) bytes the seek table says")
         }
+        // Not single-segment: the window descriptor (exponent, mantissa) must stay within 4 MiB,
+        // as the stream check's window limit requires.
+        if source[4] & 0x20 == 0 {
+            let exponent = UInt64(source[5] >> 3), mantissa = UInt64(source[5] & 7)
+            let base = UInt64(1) << (10 + exponent)
+            let window = base + base / 8 * mantissa
+            guard window <= UInt64(SeekTable.frameSize) else {
+                throw damaged(
+                    "asks for a window of \(window) bytes, more than the 4 MiB a bundle's frames use (Frame requires too much memory for decoding)")
+            }
+        }
         let produced = ZSTD_decompressDCtx(context, destination.baseAddress, Int(frame.decompressedSize), source.baseAddress, source.count)
         if ZSTD_isError(produced) != 0 {
             throw damaged(

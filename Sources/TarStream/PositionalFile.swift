@@ -78,6 +78,22 @@ public final class PositionalFile: Sendable {
         }
     }
 
+    /// A file read once, front to back, from this size on gives its read pages back every
+    /// `dropBehindStep` bytes (as the stream reader does).
+    public static let dropBehindFrom = StrictDecompressor.dropBehindFrom
+    public static let dropBehindStep = StrictDecompressor.dropBehindStep
+
+    /// Hands the cached pages of bytes `range` back to the kernel (a hint for a file read once:
+    /// a bundle of tens of GB does not push out what the rest of the machine caches).
+    public func dropFromCache(_ range: Range<Int64>) {
+        for part in parts.indices where starts[part] < range.upperBound && starts[part + 1] > range.lowerBound {
+            guard let fd = try? descriptor(part) else { continue }
+            let from = max(range.lowerBound, starts[part]) - starts[part]
+            let to = min(range.upperBound, starts[part + 1]) - starts[part]
+            _ = posix_fadvise(fd, off_t(from), off_t(to - from), Int32(POSIX_FADV_DONTNEED))
+        }
+    }
+
     /// `count` bytes at `offset`.
     public func bytes(at offset: Int64, count: Int) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in

@@ -83,6 +83,9 @@ final class StrictDecompressor {
             }
             zstd = ZSTD_createDStream()
             ZSTD_initDStream(zstd)
+            // A frame of at most 4 MiB never needs a larger window: one that asks for more (up to
+            // libzstd's default 128 MiB of buffer) is refused instead of allocated.
+            if seekTable != nil { _ = ZSTD_DCtx_setParameter(zstd, ZSTD_d_windowLogMax, 22) }
         } else if head.count >= 2, head[0] == 0x1F, head[1] == 0x8B {
             compression = .gzip
             guard inputEnd - inputStart >= 10 else { throw damaged("the gzip header is cut short") }

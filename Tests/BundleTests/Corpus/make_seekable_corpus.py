@@ -209,6 +209,10 @@ def make(good2_path, good1_path, out):
           "frame k replaced by 1 GiB of zeros in 40 kB, declared at its old decompressed size",
           expect_any=["decompresses to more", "cannot be decompressed to the"])
 
+    wide = subprocess.run(["zstd", "-q", "-3", "--long=27", "-c"], input=contents[k], stdout=subprocess.PIPE, check=True).stdout
+    c.add("wide-window", assemble(frames[:k] + [wide] + frames[k + 1:], sizes[:k] + [(len(wide), sizes[k][1])] + sizes[k + 1:]),
+          "frame k recompressed with a 128 MiB window (zstd --long=27), same content", expect="requires too much memory")
+
     # The container and bundle.json disagree.
     c.add("one-frame-format-2", zstd_compress(b"".join(contents)), "GOOD2's tar as one zstd frame (bundle.json says 2)",
           expect="says format 2")
