@@ -47,7 +47,8 @@ public final class BundleHTTPServer: Sendable {
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
             do {
                 let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-                let server = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .file(key))
+                let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+                let server = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
                 tls = try NIOSSLContext(configuration: server)
             } catch {
                 throw .usage("cannot use --tls-cert \(certificate) and --tls-key \(key): \(error)")

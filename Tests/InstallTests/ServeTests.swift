@@ -195,4 +195,29 @@ struct ServeTests {
         stopSlowClients()
         #expect(serve.stop() == 0)
     }
+
+    @Test func servesHTTPSWithTheGivenCertificate() throws {
+        let fixture = try PushFixture()
+        try Shell.check([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", fixture.root + "/serve.key", "-out", fixture.root + "/serve.crt",
+        ])
+        let serve = try ServeProcess(
+            bundle: fixture.bundle, key: fixture.publicKey,
+            extra: ["--tls-cert", fixture.root + "/serve.crt", "--tls-key", fixture.root + "/serve.key"], directory: fixture.root)
+        let digest = try Shell.check([
+            "skopeo", "inspect", "--raw", "--cert-dir", try Self.certDirectory(fixture.root), "docker://\(serve.base)/docker.io/library/nginx:1.27",
+        ])
+        #expect(Digest.of(Array(digest.stdout.utf8)) == fixture.images["docker.io/library/nginx:1.27"])
+        #expect(serve.stop() == 0)
+        #expect(serve.log().contains("at https://127.0.0.1:\(serve.port)"))
+    }
+
+    /// A folder holding only the test CA, as skopeo's --cert-dir wants it.
+    static func certDirectory(_ root: String) throws -> String {
+        let directory = root + "/certs"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/serve.crt", toPath: directory + "/ca.crt")
+        return directory
+    }
 }
