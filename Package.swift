@@ -7,6 +7,7 @@ import PackageDescription
 //   Charts <- HelmfileImport <- airgap-bundle (vendor side: a helmfile read into a manifest)
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
 //   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
+//   Bundle, Install <- BundleServer <- airgap-install (site side: serve, node-config)
 //   CommandOptions, Terminal, ToolVersion <- both executables
 let package = Package(
     name: "astrago-airgap",
@@ -83,6 +84,16 @@ let package = Package(
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
+        // Site side: `serve` (a read-only registry straight from the archive) and node-config.
+        .target(
+            name: "BundleServer",
+            dependencies: [
+                "Bundle", "Install", "OCI", "Integrity",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         // Command-line options both executables share (registry flags, credentials, mirrors).
         .target(
@@ -105,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts", "BundleServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

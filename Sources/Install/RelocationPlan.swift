@@ -97,7 +97,7 @@ public struct RelocationPlan: Sendable {
     }
 
     /// A registry host as a repository path component: lowercase, `:` (a port) as `-`.
-    static func pathComponent(forRegistry registry: String) -> String {
+    public static func pathComponent(forRegistry registry: String) -> String {
         registry.lowercased().replacingOccurrences(of: ":", with: "-").replacingOccurrences(of: "[", with: "").replacingOccurrences(of: "]", with: "")
     }
 }

@@ -29,6 +29,10 @@ struct DeployCommand: AsyncParsableCommand {
             airgap-post-render, written into STATE/deploy/helm-plugins (HELM_PLUGINS is set for \
             helm only). The pull secret (--image-pull-secret NAME without --username: one the \
             site made) is added to every pod spec by the post-renderer. Values site.yaml gives that nothing installed uses are warnings.
+            An empty site (no registry before Harbor, component 7): airgap-install serve the \
+            bundle, node-config on every node, deploy --only the first seven components (their \
+            images are pulled through serve), push into the new Harbor, node-config --after-push, \
+            then deploy the rest; see the site admin guide.
             Exit status: 0 deployed, 1 a component, the site values or the helm version failed, 2 usage or I/O error.
 
             Examples:

@@ -29,6 +29,7 @@ struct AirgapInstall: ParsableCommand {
         subcommands: [
             VerifyCommand.self, InspectCommand.self, PushCommand.self, InitValuesCommand.self, PlanCommand.self, TemplateCommand.self,
             PostRenderCommand.self, DeployCommand.self, SetupCommand.self, StatusCommand.self, UninstallCommand.self, PreflightCommand.self,
+            ServeCommand.self, NodeConfigCommand.self,
         ])
 }
 

@@ -22,7 +22,8 @@ public final class RegistryServer: @unchecked Sendable {
 
     /// `blobDescriptorCache: false` makes the registry stat its storage on every `HEAD` (with the
     /// cache, a blob deleted from storage behind its back is still announced until it restarts).
-    public init(_ mode: Mode = .plainHTTP, blobDescriptorCache: Bool = true) throws {
+    /// `port` fixes its port (a test that must name the registry before it runs).
+    public init(_ mode: Mode = .plainHTTP, blobDescriptorCache: Bool = true, port fixedPort: Int? = nil) throws {
         directory = try TestPaths.scratch("registry")
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         var extra = ""
@@ -51,7 +52,7 @@ public final class RegistryServer: @unchecked Sendable {
         self.caFile = caFile
         var lastError: Error?
         for _ in 0..<3 {
-            let port = try Loopback.freePort()
+            let port = try fixedPort ?? Loopback.freePort()
             var config = """
                 version: 0.1
                 log: {level: info, accesslog: {disabled: true}}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Bundle
+import BundleCommands
+import BundleServer
+import Foundation
+import OCI
+import Terminal
+
+/// `airgap-install serve`: a read-only registry straight from the signed archive, for a site with no registry yet.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Verify a bundle, then serve its images as a read-only registry straight from the archive.",
+        discussion: """
+            The whole archive is verified first (exit 1, nothing listening, if any byte is wrong). \
+            Then every image of the bundle is answered through the OCI distribution API (GET/HEAD \
+            of manifests, blobs and tags; every write method gets 405) until SIGTERM or SIGINT \
+            (exit 0). Nothing is unpacked: bytes are read from the compressed archive by random \
+            access (bundle format 2) and checked against their digest as they are read, so a file \
+            changed after the start is cut off, never served as good.
+            Names: the original path, told apart by containerd's ?ns=<registry> (docker.io/x/y and \
+            quay.io/x/y never mix); without ns, REGISTRY/x/y (a port as -: localhost-5000/x) or \
+            x/y when only one registry has it; with --registry and --project also the path push \
+            gives it (PROJECT/x/y, as in relocation.json), so images named for the site registry \
+            resolve before that registry exists. See `airgap-install node-config` for the nodes.
+            One access log line per request on standard output (client method path status bytes), \
+            a JSON object per line with --json.
+            Exit status: 0 stopped by a signal, 1 verification failed, 2 usage or I/O error.
+
+            Examples:
+              airgap-install serve astrago-1.0.0.tar.zst --key vendor.pub --listen 10.0.0.5:5000 \\
+                  --registry harbor.site:443 --project astrago
+              airgap-install serve astrago-1.0.0.tar.zst --key vendor.pub --listen 0.0.0.0:5443 \\
+                  --tls-cert serve.crt --tls-key serve.key --json
+            """)
+
+    @Argument(help: "The bundle archive (format 2).")
+    var file: String
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("The vendor's public key (PEM). Repeatable, for key rotation.", valueName: "pub"))
+    var keys: [String] = []
+
+    @Option(name: .customLong("listen"), help: ArgumentHelp("Address and port to listen on (port 0: any free port).", valueName: "addr:port"))
+    var listen = "127.0.0.1:5000"
+
+    @Option(
+        name: .customLong("registry"), help: ArgumentHelp("The site registry the images will be pushed to, host[:port].", valueName: "host[:port]"))
+    var registry: String?
+
+    @Option(name: .customLong("project"), help: ArgumentHelp("The project push will use in the site registry.", valueName: "name"))
+    var project: String?
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain.", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("port-file"), help: ArgumentHelp("Write the port listened on to this file once listening.", valueName: "file"))
+    var portFile: String?
+
+    @Flag(name: .customLong("json"), help: "Access log and start line as JSON objects, one a line.")
+    var json = false
+
+    func validate() throws {
+        guard !keys.isEmpty else { throw ValidationError("give the vendor's public key with --key") }
+        guard ListenAddress(listen) != nil else { throw ValidationError("--listen \"\(listen)\" is not ADDR:PORT (IPv6 as [ADDR]:PORT)") }
+        guard (registry == nil) == (project == nil) else { throw ValidationError("--registry and --project go together") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
+
+    func run() async throws {
+        let trusted = try KeyFiles.readPublic(keys)
+        let file = file
+        let verified: VerifiedBundle
+        let archive: BundleArchive
+        do {
+            verified = try await BlockingWork.run { try BundleVerifier(keys: trusted).verify(file) }
+            archive = try BundleArchive(path: file, keys: trusted)
+        } catch { throw CommandFailure.from(error) }
+        guard archive.index == verified.index else {
+            throw CommandFailure(message: "\(file) changed while it was being opened: verify it again", exitCode: ExitCode(1))
+        }
+        let site = registry.flatMap { registry in project.map { ServedRepositories.SiteName(registry: registry, project: $0) } }
+        let repositories: ServedRepositories
+        do { repositories = try ServedRepositories(index: archive.index, site: site) } catch {
+            throw CommandFailure(message: error.description, exitCode: ExitCode(1))
+        }
+        let address = ListenAddress(listen)!
+        let log = AccessLog(json: json)
+        let server: BundleHTTPServer
+        do {
+            server = try await BundleHTTPServer.start(
+                archive: archive, repositories: repositories,
+                configuration: .init(host: address.host, port: address.port, tlsCertificate: tlsCertificate, tlsKey: tlsKey), log: log.write)
+        } catch { throw CommandFailure(message: error.description, exitCode: ExitCode(2)) }
+        let scheme = tlsCertificate == nil ? "http" : "https"
+        let url = "\(scheme)://\(address.bracketedHost):\(server.port)"
+        log.started(
+            url: url, bundle: "\(archive.index.name) \(archive.index.version)", images: archive.index.images.count, names: repositories.catalog.count)
+        if let portFile {
+            let temporary = portFile + ".tmp"
+            try? "\(server.port)\n".write(toFile: temporary, atomically: false, encoding: .utf8)
+            _ = rename(temporary, portFile)
+        }
+        await StopSignal.wait()
+        await server.stop()
+        log.stopped()
+    }
+}
+
+/// `ADDR:PORT` or `[ADDR]:PORT`.
+struct ListenAddress {
+    var host: String
+    var port: Int
+    var bracketedHost: String { host.contains(":") ? "[\(host)]" : host }
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+enum StopSignal {
+    static func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = ResumeOnce(continuation)
+            var sources: [DispatchSourceSignal] = []
+            for number in [SIGTERM, SIGINT] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.resume() }
+                source.resume()
+                sources.append(source)
+            }
+            once.keep(sources)
+        }
+    }
+
+    private final class ResumeOnce: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<Void, Never>?
+        private var sources: [DispatchSourceSignal] = []
+        init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+        func keep(_ sources: [DispatchSourceSignal]) {
+            lock.lock()
+            self.sources = sources
+            lock.unlock()
+        }
+        func resume() {
+            lock.lock()
+            let waiting = continuation
+            continuation = nil
+            lock.unlock()
+            waiting?.resume()
+        }
+    }
+}
+
+/// The access log on standard output: a line per request, or a JSON object per line.
+final class AccessLog: @unchecked Sendable {
+    private let json: Bool
+    private let lock = NSLock()
+
+    init(json: Bool) { self.json = json }
+
+    func write(_ record: AccessRecord) {
+        emit(json ? Self.encode(record) : TerminalText.escaped(record.line, keepNewlines: false))
+    }
+
+    func started(url: String, bundle: String, images: Int, names: Int) {
+        struct Start: Encodable {
+            var event = "listening"
+            var url: String
+            var bundle: String
+            var images: Int
+        }
+        emit(json ? Self.encode(Start(url: url, bundle: bundle, images: images)) : "serving \(bundle): \(images) images (\(names) names) at \(url)")
+    }
+
+    func stopped() {
+        emit(json ? #"{"event":"stopped"}"# : "stopped")
+    }
+
+    private func emit(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private static func encode<Value: Encodable>(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+}
