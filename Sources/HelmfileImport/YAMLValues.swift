@@ -1,5 +1,5 @@
 import ChartFormat
-import Charts
+import ChartResolution
 import Yams
 
 /// Reads helmfile YAML (a helmfile after rendering, an environment's values, a release's inline
