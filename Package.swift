@@ -9,12 +9,12 @@ import PackageDescription
 // The rule: airgap-install's closure holds no vendor-only module, airgap-bundle's no site-only one.
 // Tests/ChartsTests/PackageGraphTests.swift reads this description and holds the rule; its one
 // list classifies every target (a new target goes there too).
-//   shared:      the C libraries, Integrity, DiskIO, OCI, Registry, TarStream, ChartFormat, Bundle,
-//                Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
+//   shared:      the C libraries, the RecordGitCommit plugin, Integrity, DiskIO, OCI, Registry, TarStream,
+//                ChartFormat, Bundle, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
 //   vendor-only: ChartResolution, BuildPipeline, HelmfileImport, airgap-bundle
 //   site-only:   Install, BundleServer, airgap-install
 //   COpenSSL <- Integrity <- OCI <- Registry <- ChartResolution <- BuildPipeline <- airgap-bundle
-//   ChartFormat, OCI <- Rendering <- ChartResolution, HelmfileImport, Install
+//   ChartFormat, OCI <- Rendering <- ChartResolution, HelmfileImport (<- airgap-bundle), Install
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
 //   Bundle, Registry, Rendering <- Install <- BundleServer <- airgap-install
 //   CommandOptions, Terminal, ToolVersion <- both executables
@@ -83,7 +83,7 @@ let package = Package(
             ]),
         .target(name: "Terminal"),
         // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Rendering", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
         // Site-only: push, site values, deploy.
         .target(
             name: "Install",
@@ -115,8 +115,7 @@ let package = Package(
             name: "ChartResolution",
             dependencies: ["Rendering", "OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
         // Vendor-only: reads a helmfile (its Go-template subset included) and writes a manifest.
-        .target(
-            name: "HelmfileImport", dependencies: ["ChartResolution", "Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HelmfileImport", dependencies: ["Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
