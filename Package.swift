@@ -2,12 +2,21 @@
 import PackageDescription
 
 // Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
-// Modules depend one way only (see docs/adr/0001-module-layout.md):
-//   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
-//   Charts <- HelmfileImport <- airgap-bundle (vendor side: a helmfile read into a manifest)
+// Modules depend one way only, and every module is of one class (docs/adr/0001-module-layout.md):
+//   shared       both executables may import it; it imports only shared modules.
+//   vendor-only  airgap-bundle's: chart resolution, upstream pulls, packing and signing, the build.
+//   site-only    airgap-install's: push, deploy, serve.
+// The rule: airgap-install's closure holds no vendor-only module, airgap-bundle's no site-only one.
+// Tests/ChartsTests/PackageGraphTests.swift reads this description and holds the rule; its one
+// list classifies every target (a new target goes there too).
+//   shared:      the C libraries, the RecordGitCommit plugin, Integrity, DiskIO, OCI, Registry, TarStream,
+//                ChartFormat, Bundle, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
+//   vendor-only: ChartResolution, BuildPipeline, HelmfileImport, airgap-bundle
+//   site-only:   Install, BundleServer, airgap-install
+//   COpenSSL <- Integrity <- OCI <- Registry <- ChartResolution <- BuildPipeline <- airgap-bundle
+//   ChartFormat, OCI <- Rendering <- ChartResolution, HelmfileImport (<- airgap-bundle), Install
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
-//   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
-//   Bundle, Install <- BundleServer <- airgap-install (site side: serve, node-config)
+//   Bundle, Registry, Rendering <- Install <- BundleServer <- airgap-install
 //   CommandOptions, Terminal, ToolVersion <- both executables
 let package = Package(
     name: "astrago-airgap",
@@ -73,18 +82,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
-        // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
-        // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
-        // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
+        // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
+        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        // Site-only: push, site values, deploy.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
-        // Site side: `serve` (a read-only registry straight from the archive) and node-config.
+        // Site-only: `serve` (a read-only registry straight from the archive) and node-config.
         .target(
             name: "BundleServer",
             dependencies: [
@@ -100,23 +108,28 @@ let package = Package(
             name: "CommandOptions",
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
-        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
-        // Vendor side: reads a helmfile (its Go-template subset included) and writes a manifest.
-        .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
+        // Shared: the Helm engine, image discovery, site-value declarations, values templates.
+        .target(name: "Rendering", dependencies: ["OCI", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+        // Vendor-only: the manifest, chart resolution from repositories, version constraints, chart packing.
+        .target(
+            name: "ChartResolution",
+            dependencies: ["Rendering", "OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+        // Vendor-only: reads a helmfile (its Go-template subset included) and writes a manifest.
+        .target(name: "HelmfileImport", dependencies: ["Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
             dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
-                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
-                "CommandOptions", "HelmfileImport",
+                "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Rendering", "ChartResolution", "ToolVersion",
+                "BuildPipeline", "CommandOptions", "HelmfileImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts", "BundleServer",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Rendering", "BundleServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -129,20 +142,20 @@ let package = Package(
         .testTarget(
             name: "ChartsTests",
             dependencies: [
-                "Charts", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
+                "Rendering", "ChartResolution", "ChartFormat", "Registry", "OCI", "TarStream", "Integrity", "TestSupport", "airgap-bundle",
                 .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(
             name: "HelmfileImportTests",
-            dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
+            dependencies: ["HelmfileImport", "ChartResolution", "Rendering", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [
-                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TarStream", "Terminal", "TestSupport",
-                "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Rendering", "ChartResolution", "TarStream", "Terminal",
+                "TestSupport", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

@@ -28,12 +28,17 @@ ok() { printf '    %s✓%s %s\n' "$GREEN" "$RESET" "$*"; }
 die() { printf '\ndemo: %s\n' "$*" >&2; exit 1; }
 indent() { sed 's/^/      /'; }
 
+# start_registry DIR (a docker-registry on a free loopback port; sets PORT and REGISTRY_PID), the
+# same one the benchmarks use.
+# shellcheck source=../bench/lib/registry.sh
+source "$ROOT/bench/lib/registry.sh"
 REGISTRY_PID=""
+VENDOR_PID=""
 SITE_PID=""
 WORK=""
 cleanup() {
   local pid
-  for pid in "$REGISTRY_PID" "$SITE_PID"; do
+  for pid in "$VENDOR_PID" "$SITE_PID" "$REGISTRY_PID"; do
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -74,40 +79,10 @@ ok "built ${BIN#"$ROOT"/}"
 
 # ------------------------------------------------------------------------------------------------
 step "Starting a throwaway registry on 127.0.0.1"
-# Starts docker-registry on a free loopback port with its data under $WORK/$1; sets STARTED_PID, STARTED_HOST.
-start_registry() {
-  local name="$1" port
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-  mkdir -p "$WORK/$name/data"
-  cat >"$WORK/$name/config.yml" <<EOF
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $WORK/$name/data}
-  delete: {enabled: true}
-  cache: {blobdescriptor: inmemory}
-http: {addr: 127.0.0.1:$port, secret: test-only}
-health: {storagedriver: {enabled: false}}
-EOF
-  # docker-registry reads every REGISTRY_* variable as a config override: pass none of them.
-  local -a unset_args=()
-  local variable
-  for variable in $(compgen -e); do [[ "$variable" == REGISTRY_* ]] && unset_args+=(-u "$variable"); done
-  (cd "$WORK/$name" && exec env "${unset_args[@]}" docker-registry serve config.yml) >"$WORK/$name/log" 2>&1 &
-  STARTED_PID=$!
-  STARTED_HOST="127.0.0.1:$port"
-  for _ in $(seq 1 100); do
-    python3 -c "import urllib.request; urllib.request.urlopen('http://$STARTED_HOST/v2/', timeout=1)" 2>/dev/null && return 0
-    kill -0 "$STARTED_PID" 2>/dev/null || { cat "$WORK/$name/log" >&2; die "docker-registry exited"; }
-    sleep 0.1
-  done
-  cat "$WORK/$name/log" >&2
-  die "docker-registry does not answer on $STARTED_HOST"
-}
-start_registry registry
-REGISTRY_PID="$STARTED_PID"
-REGISTRY="$STARTED_HOST"
-ok "docker-registry answers on http://$REGISTRY (pid $REGISTRY_PID; stopped when the demo ends)"
+start_registry "$WORK/registry"
+VENDOR_PID="$REGISTRY_PID"
+REGISTRY="127.0.0.1:$PORT"
+ok "docker-registry answers on http://$REGISTRY (pid $VENDOR_PID; stopped when the demo ends)"
 
 # ------------------------------------------------------------------------------------------------
 step "Pushing three sample images (made on the fly, a few MB each)"
@@ -229,9 +204,9 @@ ok "a copy with one byte changed is refused:"; indent <"$WORK/tampered.err"
 
 # ------------------------------------------------------------------------------------------------
 step "At the site: pushing every image into an empty registry, straight from the archive"
-start_registry site
-SITE_PID="$STARTED_PID"
-SITE="$STARTED_HOST"
+start_registry "$WORK/site"
+SITE_PID="$REGISTRY_PID"
+SITE="127.0.0.1:$PORT"
 say "a second docker-registry plays the site's Harbor on http://$SITE (no Harbor API: no project to create)"
 printf '    %s$ airgap-install push %s --key bundles/demo-vendor.pub --require-archive-signature \\\n        --registry %s --project astrago --plain-http --state-dir bundles/demo-state%s\n' "$DIM" "$BUNDLE_REL" "$SITE" "$RESET"
 rm -rf "$ROOT/bundles/demo-state"

@@ -1,5 +1,5 @@
 import Bundle
-import Charts
+import ChartResolution
 import Foundation
 import OCI
 import Registry

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 extension HelmfileLoader {
     /// One `releases:` entry: its chart, namespace, labels, values (rendered), and whether this

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// The functions helmfiles use, with Sprig's and helmfile's semantics: `default`, `quote`,
 /// `squote`, `required`, `toYaml`, `indent`, `nindent`, `trim`, `lower`, `upper`, `printf`, and

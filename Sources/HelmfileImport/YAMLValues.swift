@@ -1,5 +1,4 @@
 import ChartFormat
-import Charts
 import Yams
 
 /// Reads helmfile YAML (a helmfile after rendering, an environment's values, a release's inline

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// The ordered steps of a deploy: per enabled component, in bundle order, the exact `helm`
 /// command. Values files are rendered with the site values into the state directory

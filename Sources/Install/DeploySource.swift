@@ -1,8 +1,8 @@
 import Bundle
 import ChartFormat
-import Charts
 import Foundation
 import Integrity
+import Rendering
 
 /// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
 /// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the

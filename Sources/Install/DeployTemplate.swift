@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// What Helm would apply, component by component, without the cluster: each plan step's chart
 /// rendered by `helm template` with the step's rendered values and the same post-renderer

@@ -1,6 +1,6 @@
-import Charts
 import Foundation
 import Integrity
+import Rendering
 
 /// Runs a deploy plan: each selected component in order with `helm upgrade --install`, recorded
 /// in the journal and `deploy-state.json`. Before each selected component its namespace is made

@@ -1,7 +1,7 @@
 import ChartFormat
-import Charts
 import Foundation
 import OCI
+import Rendering
 import Yams
 
 /// Helm's post-renderer: rewrites every image reference of the rendered manifests to where

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// The site's `kubectl` and the kubeconfig it talks to the cluster with: every read and write of
 /// the cluster the installer makes itself (Helm makes the rest) goes through it.

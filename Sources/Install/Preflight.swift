@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// Checks before the first install, each a clear line: the cluster answers and its version is
 /// supported, helm's version is supported, the NFS settings behind the StorageClass are given,

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// Release state of each component as Helm reports it (`helm status -o json`), and uninstalling.
 public enum ReleaseStatus {

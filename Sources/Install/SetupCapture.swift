@@ -1,6 +1,6 @@
 import Bundle
-import Charts
 import Foundation
+import Rendering
 
 /// What `setup` needs from a bundle before it is pushed: while `verify` reads the archive once,
 /// the site-value declarations (`deploy/site-values.json`) and the components' values files are

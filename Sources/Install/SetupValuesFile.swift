@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 import Yams
 
 /// The site values file `setup` fills in, one answer at a time: read what it holds, and write it

@@ -1,6 +1,6 @@
 import ChartFormat
-import Charts
 import Foundation
+import Rendering
 import Yams
 
 /// The site's settings, from the admin's `site.yaml` (nested: `nfs: {server: …}`), checked

@@ -1,4 +1,4 @@
-import Charts
+import Rendering
 
 /// `init-values`: a commented `site.yaml` for the admin to fill in, nested by dotted name. Also
 /// the file `setup` writes after every answer (`filled`): the same comments, the answers given so

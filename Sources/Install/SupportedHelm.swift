@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 
 /// The Helm versions deploy drives, in one place for plan, deploy and preflight: Helm 3 from 3.8
 /// (OCI charts, `--post-renderer-args`) and Helm 4, whose post-renderers are plugins.

@@ -2,11 +2,12 @@ import ArgumentParser
 import BuildPipeline
 import Bundle
 import BundleCommands
-import Charts
+import ChartResolution
 import CommandOptions
 import Foundation
 import OCI
 import Registry
+import Rendering
 import Terminal
 import ToolVersion
 

@@ -1,9 +1,10 @@
 import ArgumentParser
 import BundleCommands
-import Charts
+import ChartResolution
 import CommandOptions
 import Foundation
 import Registry
+import Rendering
 import Terminal
 
 struct ImagesCommand: AsyncParsableCommand {

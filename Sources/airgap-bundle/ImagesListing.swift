@@ -1,4 +1,4 @@
-import Charts
+import ChartResolution
 import Terminal
 
 /// The text listing of `images`: each component with its chart, then its images and where each

@@ -1,6 +1,6 @@
 import ArgumentParser
 import BundleCommands
-import Charts
+import ChartResolution
 import HelmfileImport
 import Terminal
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BundleCommands
-import Charts
 import Foundation
 import Install
+import Rendering
 import Terminal
 
 /// Options every deploy-side command takes: the bundle and the state directory push filled.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BundleCommands
-import Charts
 import Foundation
 import Install
+import Rendering
 import Terminal
 
 /// Step 2 of `setup`: each site value the file does not hold yet, asked in the manifest's order

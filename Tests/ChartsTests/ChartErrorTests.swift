@@ -3,7 +3,8 @@ import Registry
 import TestSupport
 import Testing
 
-@testable import Charts
+@testable import ChartResolution
+@testable import Rendering
 
 /// Failures that used to turn into defaults (an empty values file, an ignored annotation, a chart
 /// taken for absent) are errors or warnings that name the file; helm is waited for without

@@ -1,4 +1,4 @@
-import Charts
+import ChartResolution
 import Foundation
 import Integrity
 import OCI

@@ -1,5 +1,5 @@
-import Charts
 import Foundation
+import Rendering
 import Testing
 
 /// The reading rules on rendered text directly (no Helm): what counts as an image in the forms

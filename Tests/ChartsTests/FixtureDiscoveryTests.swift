@@ -1,6 +1,7 @@
-import Charts
+import ChartResolution
 import Foundation
 import Registry
+import Rendering
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import ChartFormat
-import Charts
+import ChartResolution
 import Foundation
+import Rendering
 import TestSupport
 import Testing
 import Yams

@@ -1,4 +1,5 @@
-import Charts
+import ChartResolution
+import Rendering
 import Testing
 
 @Suite("Chart version constraints as Helm reads them")

@@ -1,5 +1,5 @@
 import ChartFormat
-import Charts
+import Rendering
 import Testing
 
 @testable import HelmfileImport

@@ -1,8 +1,9 @@
 import Bundle
-import Charts
+import ChartResolution
 import Foundation
 import Install
 import OCI
+import Rendering
 import TestSupport
 import Testing
 

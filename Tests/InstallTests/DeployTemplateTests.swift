@@ -1,6 +1,6 @@
-import Charts
 import Foundation
 import Install
+import Rendering
 import TestSupport
 import Testing
 

@@ -1,7 +1,7 @@
-import Charts
 import Foundation
 import Install
 import OCI
+import Rendering
 import Testing
 import Yams
 

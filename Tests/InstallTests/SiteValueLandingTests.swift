@@ -1,7 +1,8 @@
 import ChartFormat
-import Charts
+import ChartResolution
 import Foundation
 import Install
+import Rendering
 import TestSupport
 import Testing
 import Yams

@@ -1,6 +1,6 @@
-import Charts
 import Foundation
 import Install
+import Rendering
 import Testing
 
 @Suite("Site values: the admin's site.yaml checked against the bundle, every problem at once")

@@ -1,4 +1,4 @@
-# Shell functions shared by the benchmarks (source it; the caller defines die):
+# Shell functions shared by the benchmarks and scripts/demo.sh (source it; the caller defines die):
 #   free_port                      prints a free TCP port on 127.0.0.1
 #   start_registry DIR             starts a Debian docker-registry on 127.0.0.1:$PORT (a free port)
 #                                  with its data in DIR/data (kept as it is); sets PORT, REGISTRY_PID

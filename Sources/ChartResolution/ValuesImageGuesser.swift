@@ -1,5 +1,6 @@
 import ChartFormat
 import Foundation
+import Rendering
 import TarStream
 import Yams
 

@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 
 /// A chart version constraint as Helm writes them: exact (`v4.7.0`), comparisons (`>=1.0 <2.0`,
 /// `>=1.0, <2.0`), caret (`^1.2`), tilde (`~1.2.3`), wildcards (`1.2.x`, `*`), hyphen ranges

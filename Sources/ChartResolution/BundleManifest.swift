@@ -1,4 +1,5 @@
 import OCI
+import Rendering
 
 /// A bundle manifest (`manifests/astrago.yaml`): what to bundle, component by component, in
 /// install order. See docs/manifest.md.

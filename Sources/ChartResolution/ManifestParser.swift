@@ -1,6 +1,7 @@
 import ChartFormat
 import Foundation
 import OCI
+import Rendering
 import Yams
 
 /// Reads a bundle manifest with Yams, keeping line marks so every error names file, line and column.

@@ -20,7 +20,17 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
 /// skipped beside `enabled: false`), and Chart.yaml annotations. Documents are loaded with
 /// `BoundedYAML`: one over its limits is skipped, and `warn` says why.
 public enum ImageDiscovery {
-    struct Found: Sendable { var reference: String; var source: String; var testOnly: Bool }
+    /// One finding: chart resolution's values walk (`ValuesImageGuesser`) adds its own.
+    package struct Found: Sendable {
+        package var reference: String
+        package var source: String
+        package var testOnly: Bool
+        package init(reference: String, source: String, testOnly: Bool) {
+            self.reference = reference
+            self.source = source
+            self.testOnly = testOnly
+        }
+    }
 
     /// `warn` hears about documents and Chart.yaml image annotations that cannot be read: they
     /// only add to what rendering finds, so they do not stop discovery, but are not ignored silently.
@@ -73,7 +83,7 @@ public enum ImageDiscovery {
     }
 
     /// Normalizes and merges findings; an image is test-only when every finding is.
-    static func merge(_ found: [Found]) throws -> [DiscoveredImage] {
+    package static func merge(_ found: [Found]) throws -> [DiscoveredImage] {
         var byReference: [String: DiscoveredImage] = [:]
         var order: [String] = []
         for item in found {
@@ -104,7 +114,7 @@ public enum ImageDiscovery {
     ]
 
     /// A value that is plausibly an image reference: a path with a tag or digest, no URL, no spaces.
-    static func looksLikeImage(_ value: String) -> Bool {
+    package static func looksLikeImage(_ value: String) -> Bool {
         guard value.contains("/"), value.contains(":") || value.contains("@"), !value.contains("://"), !value.hasPrefix("/"),
             !value.contains(" ")
         else { return false }

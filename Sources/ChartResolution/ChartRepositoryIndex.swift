@@ -1,5 +1,6 @@
 import ChartFormat
 import Foundation
+import Rendering
 import Yams
 
 /// A Helm chart repository's `index.yaml`: every version of every chart, with archive URLs and digests.
