@@ -9,6 +9,7 @@ import PackageDescription
 //   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
 //   Bundle, Install <- BundleServer <- airgap-install (site side: serve, node-config)
 //   CommandOptions, Terminal, ToolVersion <- both executables
+//   Outcomes (the exit-status table) <- every module whose errors end a command
 let package = Package(
     name: "astrago-airgap",
     products: [
@@ -55,16 +56,18 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DiskIO"),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO"]),
+        // The exit-status table every error type maps into (both sides; no dependencies).
+        .target(name: "Outcomes"),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO", "Outcomes"]),
         // The Helm chart format (Chart.yaml), for packing and for chart resolution alike, and
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "Outcomes"]),
         .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
         .target(
             name: "Registry",
             dependencies: [
-                "OCI", "Integrity",
+                "OCI", "Integrity", "Outcomes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -74,13 +77,13 @@ let package = Package(
             ]),
         .target(name: "Terminal"),
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream", "Outcomes"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", "Outcomes", .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -88,7 +91,7 @@ let package = Package(
         .target(
             name: "BundleServer",
             dependencies: [
-                "Bundle", "Install", "OCI", "Integrity",
+                "Bundle", "Install", "OCI", "Integrity", "Outcomes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -105,7 +108,9 @@ let package = Package(
         .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
-            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Bundle", "Integrity", "OCI", "Outcomes", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [

@@ -112,11 +112,11 @@ public struct Deployer: Sendable {
             // The cluster must be ready for it, and what helm would apply must name only site
             // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
             var refusal = await prepareCluster(for: step, journal: journal)
-            if refusal == nil, !(state.components[step.component].map { $0.status == "deployed" && $0.inputs == inputs } ?? false) {
+            if refusal == nil, !(state.components[step.component].map { $0.status == .deployed && $0.inputs == inputs } ?? false) {
                 refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
             }
             if let message = refusal {
-                state.components[step.component] = .init(status: "failed", inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
+                state.components[step.component] = .init(status: .failed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])
@@ -126,7 +126,7 @@ public struct Deployer: Sendable {
                 failed = step.component
                 continue
             }
-            if let last = state.components[step.component], last.status == "deployed", last.inputs == inputs {
+            if let last = state.components[step.component], last.status == .deployed, last.inputs == inputs {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
                 journal.record("component-unchanged", ["component": step.component])
                 progress("\(label): unchanged")
@@ -149,7 +149,7 @@ public struct Deployer: Sendable {
             let seconds = Date().timeIntervalSince(started)
             let now = ISO8601DateFormatter().string(from: Date())
             if output.status == 0 {
-                state.components[step.component] = .init(status: "deployed", inputs: inputs, time: now)
+                state.components[step.component] = .init(status: .deployed, inputs: inputs, time: now)
                 try state.save(stateDirectory)
                 journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
@@ -159,7 +159,7 @@ public struct Deployer: Sendable {
                 output.stderr = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
                 let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
                 let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
-                state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
+                state.components[step.component] = .init(status: .failed, inputs: inputs, time: now)
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])

@@ -2,6 +2,7 @@ import ChartFormat
 import Charts
 import Foundation
 import OCI
+import Outcomes
 import Yams
 
 /// Helm's post-renderer: rewrites every image reference of the rendered manifests to where
@@ -253,8 +254,9 @@ public struct ImageRewriter: Sendable {
     }
 }
 
-/// The rendered manifests name an image the bundle does not hold, or cannot be read.
-public struct RewriteError: Error, Sendable, CustomStringConvertible {
+/// The rendered manifests name an image the bundle does not hold, or cannot be read (exit status 1).
+public struct RewriteError: ExitStatusError, Sendable {
+    public var exitStatus: ExitStatus { .failed }
     public let message: String
     public var description: String { message }
 }

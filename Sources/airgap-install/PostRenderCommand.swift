@@ -40,12 +40,9 @@ struct PostRenderCommand: ParsableCommand {
             let output = try rewriter.rewrite(String(decoding: input, as: UTF8.self))
             FileHandle.standardOutput.write(Data(output.utf8))
         } catch {
-            let failure: CommandFailure
-            if let rewrite = error as? RewriteError {
-                failure = CommandFailure(
-                    message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(rewrite.message)", exitCode: ExitCode(1))
-            } else {
-                failure = DeployFailure.from(error)
+            var failure = CommandFailure.from(error)
+            if error is RewriteError {
+                failure = CommandFailure("post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(failure.message)", .failed)
             }
             PostRenderer.recordFailure(failure.message, relocation: relocation, component: component)
             throw failure
