@@ -74,7 +74,7 @@ public enum DeployTemplate {
     public static func render(_ step: DeployPlan.Step, source: DeploySource, values: SiteValues, siteTargets: Set<String>) async throws
         -> Rendered
     {
-        PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
+        try PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
         let command = Self.command(for: step)
         let output = try await HelmEngine(executable: command[0]).run(
             Array(command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(source.stateDirectory))

@@ -137,7 +137,7 @@ public struct Deployer: Sendable {
             journal.record(
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
             events(Event(component: step.component, state: .installing, detail: "helm upgrade --install \(step.release)"))
-            PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
+            try PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
             let started = Date()
             var output: HelmEngine.Output
             do {

@@ -44,7 +44,10 @@ struct PostRenderCommand: ParsableCommand {
             if error is RewriteError {
                 failure = CommandFailure("post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(failure.message)", .failed)
             }
-            PostRenderer.recordFailure(failure.message, relocation: relocation, component: component)
+            do { try PostRenderer.recordFailure(failure.message, relocation: relocation, component: component) } catch {
+                // Helm 3 shows this standard error; Helm 4 only that the plugin failed, and deploy finds no report.
+                failure = CommandFailure(message: failure.message + "\n(not recorded for deploy: \(error))", exitCode: failure.exitCode)
+            }
             throw failure
         }
     }
