@@ -64,9 +64,13 @@ public enum PostRenderer {
         var keep: [String] = []
         if let component {
             let indexPath = (path as NSString).deletingLastPathComponent + "/" + BundlePaths.index
-            guard let indexData = try StateFiles.read(indexPath, limit: BundleVerifier.indexLimit).map({ Data($0) }),
-                let index = try? JSONDecoder().decode(BundleIndex.self, from: indexData)
-            else { throw InstallError.io("cannot read the pushed bundle.json beside \(path)") }
+            guard let indexData = try StateFiles.read(indexPath, limit: BundleVerifier.indexLimit).map({ Data($0) }) else {
+                throw InstallError.io("cannot read the pushed bundle.json beside \(path)")
+            }
+            let index: BundleIndex
+            do { index = try JSONDecoder().decode(BundleIndex.self, from: indexData) } catch {
+                throw InstallError.bundle("the pushed bundle.json beside \(path) is not a bundle index: \(error)")
+            }
             guard let entry = index.components.first(where: { $0.name == component }) else {
                 throw InstallError.bundle("the bundle has no component \"\(component)\"")
             }

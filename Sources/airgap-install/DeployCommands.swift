@@ -166,6 +166,7 @@ enum DeployTools {
 
     /// This executable as a Helm post-renderer.
     static func postRenderer(relocation: String) -> [String] {
+        // Without /proc (never on Linux sites), the path this was started by.
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return [me, "post-render", "--relocation", relocation]
     }
