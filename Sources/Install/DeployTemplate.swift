@@ -63,10 +63,7 @@ public enum DeployTemplate {
 
     /// Every pushed image reference (`relocation.json`'s targets).
     public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
-        guard let data = try StateFiles.read(source.relocation).map({ Data($0) }) else { throw InstallError.io("cannot read \(source.relocation)") }
-        do { return Set(try JSONDecoder().decode(RelocationMap.self, from: data).images.map(\.target)) } catch {
-            throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
-        }
+        Set(try RelocationMap.read(source.relocation).images.map(\.target))
     }
 
     /// One step, rendered as deploy's helm would render it (the values files and, for Helm 4, the

@@ -56,11 +56,7 @@ public enum PostRenderer {
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
     /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
     public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
-        guard let data = try StateFiles.read(path).map({ Data($0) }) else { throw InstallError.io("cannot read \(path)") }
-        let relocation: RelocationMap
-        do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
-            throw InstallError.bundle("\(path) is not a relocation map: \(error)")
-        }
+        let relocation = try RelocationMap.read(path)
         var keep: [String] = []
         if let component {
             let indexPath = (path as NSString).deletingLastPathComponent + "/" + BundlePaths.index
