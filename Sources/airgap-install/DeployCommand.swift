@@ -124,12 +124,13 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show each component's Helm release state and whether its workloads are ready, in install order.",
         discussion: """
-            Asks helm status for every component of the bundle and shows the last deploy's record. \
+            Asks helm (helm list --all --output json) for every component's release and shows the \
+            last deploy's record. \
             For each installed release, reads its Deployments, StatefulSets and DaemonSets in its \
             namespace with kubectl (those labelled app.kubernetes.io/instance=RELEASE or annotated \
             meta.helm.sh/release-name: RELEASE) and shows ready against desired replicas. When the \
             cluster cannot be read, readiness is shown as unknown with kubectl's reason.
-            Exit status: 0 reported, 2 usage or I/O error.
+            Exit status: 0 reported, 1 helm could not list the releases, 2 usage or I/O error.
 
             Example:
               airgap-install status astrago-1.0.0.tar.zst --json
