@@ -128,24 +128,10 @@ public struct ImageRewriter: Sendable {
             let name = key.string ?? ""
             if ["metadata", "status"].contains(name) || kind == "Secret" && ["data", "stringData"].contains(name) {
                 pairs.append((key, value))
-            } else if kind == "ConfigMap", name == "data", case .mapping(let data) = value {
-                pairs.append(
-                    (
-                        key,
-                        .mapping(
-                            Node.Mapping(
-                                try data.map { ($0.key, try rewriteData($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
-                                data.mark))
-                    ))
-            } else if kind == "ConfigMap", name == "binaryData", case .mapping(let data) = value {
-                pairs.append(
-                    (
-                        key,
-                        .mapping(
-                            Node.Mapping(
-                                try data.map { ($0.key, try rewriteBinary($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
-                                data.mark))
-                    ))
+            } else if kind == "ConfigMap", ["data", "binaryData"].contains(name), case .mapping(let data) = value {
+                let each = name == "data" ? rewriteData : rewriteBinary
+                let entries = try data.map { ($0.key, try each($0.value, $0.key.string ?? "", owner)) }
+                pairs.append((key, .mapping(Node.Mapping(entries, data.tag, data.style, data.mark))))
             } else {
                 pairs.append((key, rewrite(value, key: name)))
             }
