@@ -9,7 +9,7 @@ import PackageDescription
 // The rule: airgap-install's closure holds no vendor-only module, airgap-bundle's no site-only one.
 // Tests/ChartsTests/PackageGraphTests.swift reads this description and holds the rule; its one
 // list classifies every target (a new target goes there too).
-//   shared:      the C libraries, the RecordGitCommit plugin, Integrity, DiskIO, OCI, Registry, TarStream,
+//   shared:      the C libraries, the RecordGitCommit plugin, Outcomes, Integrity, DiskIO, OCI, Registry, TarStream,
 //                ChartFormat, Bundle, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
 //   vendor-only: ChartResolution, BuildPipeline, HelmfileImport, airgap-bundle
 //   site-only:   Install, BundleServer, airgap-install
@@ -18,6 +18,7 @@ import PackageDescription
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
 //   Bundle, Registry, Rendering <- Install <- BundleServer <- airgap-install
 //   CommandOptions, Terminal, ToolVersion <- both executables
+//   Outcomes (the exit-status table) <- every module whose errors end a command
 let package = Package(
     name: "astrago-airgap",
     products: [
@@ -64,16 +65,18 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DiskIO"),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO"]),
+        // The exit-status table every error type maps into (both sides; no dependencies).
+        .target(name: "Outcomes"),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO", "Outcomes"]),
         // The Helm chart format (Chart.yaml), for packing and for chart resolution alike, and
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "Outcomes"]),
         .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
         .target(
             name: "Registry",
             dependencies: [
-                "OCI", "Integrity",
+                "OCI", "Integrity", "Outcomes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -83,12 +86,13 @@ let package = Package(
             ]),
         .target(name: "Terminal"),
         // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Registry", "OCI", "Bundle", "Integrity", "TarStream", "Outcomes"]),
         // Site-only: push, site values, deploy.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", "Outcomes",
+                .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -96,7 +100,7 @@ let package = Package(
         .target(
             name: "BundleServer",
             dependencies: [
-                "Bundle", "Install", "OCI", "Integrity",
+                "Bundle", "Install", "OCI", "Integrity", "Outcomes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,7 +122,9 @@ let package = Package(
         .target(name: "HelmfileImport", dependencies: ["Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
-            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Bundle", "Integrity", "OCI", "Outcomes", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [

@@ -1,7 +1,8 @@
+import Outcomes
 import TarStream
 
 /// A bundle that cannot be packed, read or trusted — the message names the file, entry or key.
-public struct BundleError: Error, Sendable, CustomStringConvertible {
+public struct BundleError: ExitStatusError, Sendable {
     public enum Kind: Sendable {
         /// The bundle failed verification (tampered, wrong key, malformed): exit status 1.
         case verification
@@ -14,6 +15,7 @@ public struct BundleError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     public let message: String
     public var description: String { message }
+    public var exitStatus: ExitStatus { kind == .verification ? .failed : .usage }
 
     public static func verification(_ message: String) -> BundleError { BundleError(kind: .verification, message: message) }
     public static func usage(_ message: String) -> BundleError { BundleError(kind: .usage, message: message) }

@@ -2,10 +2,12 @@ import ArgumentParser
 import Bundle
 import Foundation
 import OCI
+import Outcomes
 import TarStream
 import Terminal
 
-/// A failure that ends a command with a message and an exit status (1: the work failed, 2: usage or I/O).
+/// A failure that ends a command with a message and an exit status (`ExitStatus`: 1 the work
+/// failed, 2 usage or I/O).
 public struct CommandFailure: Error, CustomStringConvertible {
     public let message: String
     public let exitCode: ExitCode
@@ -16,14 +18,14 @@ public struct CommandFailure: Error, CustomStringConvertible {
         self.exitCode = exitCode
     }
 
-    /// Maps a bundle error to its exit status.
+    public init(_ message: String, _ status: ExitStatus) { self.init(message: message, exitCode: ExitCode(status.rawValue)) }
+
+    /// The one mapping from an error to how its command ends: each error type states its own
+    /// `ExitStatus`; an error that states none (a Foundation or decoding error) is usage or I/O.
     public static func from(_ error: Error) -> CommandFailure {
         if let failure = error as? CommandFailure { return failure }
-        if let bundle = error as? BundleError {
-            return CommandFailure(message: bundle.message, exitCode: ExitCode(bundle.kind == .verification ? 1 : 2))
-        }
-        if let archive = error as? ArchiveError { return from(BundleError.from(archive)) }
-        return CommandFailure(message: "\(error)", exitCode: ExitCode(2))
+        if let known = error as? any ExitStatusError { return CommandFailure(known.description, known.exitStatus) }
+        return CommandFailure("\(error)", .usage)
     }
 }
 
@@ -41,7 +43,8 @@ public enum CommandRunner {
                 try await BlockingWork.run { try parsed.run() }
             }
             exit(0)
-        } catch let failure as CommandFailure {
+        } catch let error where error is CommandFailure || error is any ExitStatusError {
+            let failure = CommandFailure.from(error)
             // Messages quote names from bundles and registries: escape what could drive a terminal.
             ProgressLine.writeStderr("error: \(TerminalText.escaped(failure.message))\n")
             exit(failure.exitCode.rawValue)

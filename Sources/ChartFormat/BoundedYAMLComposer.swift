@@ -78,6 +78,10 @@ final class BoundedYAMLComposer {
         var event = yaml_event_t()
         guard yaml_parser_parse(&parser, &event) == 1 else {
             let problem = parser.problem.map { String(cString: $0) } ?? "unknown problem"
+            // No structured answer exists: libyaml reports its own nesting limit (reached by its
+            // scanner, which reads flow collections ahead of the events we count) as a generic
+            // YAML_PARSER_ERROR whose only distinction is this text. Missing it costs only the
+            // wording: the input is refused as invalid YAML all the same.
             if problem.contains("Maximum nesting level") { throw .tooDeep(limit: limits.maximumDepth) }
             let context = parser.context.map { " " + String(cString: $0) } ?? ""
             throw .invalid(problem + context, line: Int(parser.problem_mark.line) + 1)

@@ -4,8 +4,9 @@ import Foundation
 /// component, and where a failed run stopped. It holds digests and names, never a value.
 public struct DeployState: Codable, Sendable {
     public struct Component: Codable, Sendable {
-        /// `deployed` or `failed`.
-        public var status: String
+        /// How the last deploy of a component ended (its raw value is what the file and `status` show).
+        public enum Status: String, Codable, Sendable { case deployed, failed }
+        public var status: Status
         /// SHA-256 of what was asked of Helm: the command, the chart and the rendered values.
         public var inputs: String
         public var time: String

@@ -63,10 +63,7 @@ public enum DeployTemplate {
 
     /// Every pushed image reference (`relocation.json`'s targets).
     public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
-        guard let data = try StateFiles.read(source.relocation).map({ Data($0) }) else { throw InstallError.io("cannot read \(source.relocation)") }
-        do { return Set(try JSONDecoder().decode(RelocationMap.self, from: data).images.map(\.target)) } catch {
-            throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
-        }
+        Set(try RelocationMap.read(source.relocation).images.map(\.target))
     }
 
     /// One step, rendered as deploy's helm would render it (the values files and, for Helm 4, the
@@ -74,7 +71,7 @@ public enum DeployTemplate {
     public static func render(_ step: DeployPlan.Step, source: DeploySource, values: SiteValues, siteTargets: Set<String>) async throws
         -> Rendered
     {
-        PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
+        try PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
         let command = Self.command(for: step)
         let output = try await HelmEngine(executable: command[0]).run(
             Array(command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(source.stateDirectory))

@@ -109,24 +109,27 @@ public struct Deployer: Sendable {
             }
             events(Event(component: step.component, state: .installing, detail: "namespace \(step.namespace)"))
             let inputs = try digest(step)
-            // The cluster must be ready for it, and what helm would apply must name only site
-            // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
-            var refusal = await prepareCluster(for: step, journal: journal)
-            if refusal == nil, !(state.components[step.component].map { $0.status == "deployed" && $0.inputs == inputs } ?? false) {
-                refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
-            }
-            if let message = refusal {
-                state.components[step.component] = .init(status: "failed", inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
+            func fail(_ message: String, seconds: Double? = nil) throws {
+                state.components[step.component] = .init(status: .failed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
                 try state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])
-                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, message: message))
+                outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
                 progress("\(label): FAILED")
                 events(Event(component: step.component, state: .failed, detail: message))
                 failed = step.component
+            }
+            // The cluster must be ready for it, and what helm would apply must name only site
+            // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
+            var refusal = await prepareCluster(for: step, journal: journal)
+            if refusal == nil, !(state.components[step.component].map { $0.status == .deployed && $0.inputs == inputs } ?? false) {
+                refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
+            }
+            if let message = refusal {
+                try fail(message)
                 continue
             }
-            if let last = state.components[step.component], last.status == "deployed", last.inputs == inputs {
+            if let last = state.components[step.component], last.status == .deployed, last.inputs == inputs {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
                 journal.record("component-unchanged", ["component": step.component])
                 progress("\(label): unchanged")
@@ -137,9 +140,12 @@ public struct Deployer: Sendable {
             journal.record(
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
             events(Event(component: step.component, state: .installing, detail: "helm upgrade --install \(step.release)"))
-            PostRenderer.clearFailure(relocation: source.relocation, component: step.component)
+            do { try PostRenderer.clearFailure(relocation: source.relocation, component: step.component) } catch {
+                try fail(redacted("\(error)"))
+                continue
+            }
             let started = Date()
-            var output: HelmEngine.Output
+            let output: HelmEngine.Output
             do {
                 output = try await HelmEngine(executable: step.command[0]).run(
                     Array(step.command.dropFirst()), environment: step.environment ?? [:], scratch: StateFiles.helmScratch(stateDirectory))
@@ -147,27 +153,16 @@ public struct Deployer: Sendable {
                 output = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
             }
             let seconds = Date().timeIntervalSince(started)
-            let now = ISO8601DateFormatter().string(from: Date())
             if output.status == 0 {
-                state.components[step.component] = .init(status: "deployed", inputs: inputs, time: now)
+                state.components[step.component] = .init(status: .deployed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 try state.save(stateDirectory)
                 journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
                 await reportReadiness(step, helmSeconds: seconds, events: events)
             } else {
-                output.stderr = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
-                let helmMessage = values.redacted(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
-                let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
-                state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
-                state.stoppedAt = step.component
-                try state.save(stateDirectory)
-                journal.record("component-failed", ["component": step.component, "message": message])
-                outcomes.append(
-                    Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
-                progress("\(label): FAILED")
-                events(Event(component: step.component, state: .failed, detail: message))
-                failed = step.component
+                let helmMessage = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
+                try fail(redacted(helmMessage.trimmingCharacters(in: .whitespacesAndNewlines)), seconds: seconds)
             }
         }
         if failed == nil {
@@ -201,9 +196,14 @@ public struct Deployer: Sendable {
             }
             return nil
         } catch {
-            let message = values.redacted("\(error)")
-            return options.pullSecret?.redacted(message) ?? message
+            return redacted("\(error)")
         }
+    }
+
+    /// `text` with every secret value and the pull secret's password replaced by `***`.
+    func redacted(_ text: String) -> String {
+        let message = values.redacted(text)
+        return options.pullSecret?.redacted(message) ?? message
     }
 
     /// Renders the step as its helm would (`helm template`, same values and post-renderer) and
@@ -215,8 +215,7 @@ public struct Deployer: Sendable {
             guard !rendered.imagesNotFromSite.isEmpty else { return nil }
             return DeployTemplate.notFromSiteMessage(component: step.component, images: rendered.imagesNotFromSite)
         } catch {
-            let message = values.redacted("\(error)")
-            return options.pullSecret?.redacted(message) ?? message
+            return redacted("\(error)")
         }
     }
 

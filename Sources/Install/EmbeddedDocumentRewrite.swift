@@ -1,4 +1,5 @@
 import ChartFormat
+import OCI
 import Yams
 
 /// A ConfigMap value that is itself a YAML or JSON document (an operator's `config.yaml`,
@@ -12,7 +13,9 @@ import Yams
 /// limits is an error naming the ConfigMap and key: nothing is passed on unrewritten. One that is
 /// not valid YAML is an error too when its key names a document (`*.yaml`, `*.yml`, `*.json`);
 /// under any other key it is text of another format (a script, an `nginx.conf`), and keeps only
-/// its token rewrites — the output check still reads it as discovery does.
+/// its token rewrites — unless it still names a repository of the bundle afterwards (a joined
+/// image in a document that does not parse, or an image at a tag the bundle does not hold): that
+/// is an error naming the ConfigMap, key and name, as discovery cannot read such text either.
 extension ImageRewriter {
     /// Whether a ConfigMap key names a YAML or JSON document.
     static func keyNamesDocument(_ key: String) -> Bool {
@@ -27,7 +30,13 @@ extension ImageRewriter {
         guard declaredDocument || tokens.contains(":") else { return tokens }
         let documents: [Node]
         do { documents = try BoundedYAML.composeAll(tokens, limits: .embeddedDocument) } catch {
-            if case .invalid = error, !declaredDocument { return tokens }
+            if case .invalid = error, !declaredDocument {
+                guard let left = bundleRepositoryNamed(in: tokens) else { return tokens }
+                throw RewriteError(
+                    message:
+                        "\(place) is not valid YAML (\(error)) and names \(left), an image repository of the bundle, in a form the post-renderer cannot rewrite: nothing was applied"
+                )
+            }
             throw RewriteError(message: "\(place) not read, so its images cannot be rewritten: \(error)")
         }
         var edits: [TextEdit] = []
@@ -36,6 +45,18 @@ extension ImageRewriter {
             Self.differences(document, rewrite(document, key: ""), into: &edits)
         }
         return TextEdit.apply(edits, to: tokens)
+    }
+
+    /// The first token of `text` that names a repository the bundle relocates (`quay.io/acme/app`,
+    /// `quay.io/acme/app:2.0`, or its path `acme/app` written apart from its registry), or nil.
+    func bundleRepositoryNamed(in text: String) -> String? {
+        let tokens = text.split { !($0.isASCII && ($0.isLetter || $0.isNumber || "._/:@-".contains($0))) }.map(String.init)
+        return tokens.first { token in
+            guard token.contains("/") else { return false }  // a bare word (`nginx`) is not taken for an image
+            // A token that is not an image reference is text.
+            if let reference = try? ImageReference(parsing: token), repositories[reference.name] != nil { return true }
+            return repositories.keys.contains { $0.hasSuffix("/" + token) }
+        }
     }
 
     /// The scalars `rewrite` changed, at their place in the text.

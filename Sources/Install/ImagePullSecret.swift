@@ -37,11 +37,9 @@ public struct ImagePullSecret: Sendable {
 
     /// Creates or updates it in `namespace`.
     public func apply(in namespace: String, with kubectl: Kubectl) async throws {
-        let applied = await kubectl.apply(try object(namespace: namespace))
-        guard applied.status == 0 else {
-            throw InstallError.bundle(
-                "cannot apply the image pull secret \(name) in namespace \(namespace) with kubectl: \(redacted(Kubectl.reason(applied)))")
-        }
+        try await kubectl.apply(
+            try object(namespace: namespace), doing: "cannot apply the image pull secret \(name) in namespace \(namespace) with kubectl",
+            redact: redacted)
     }
 
     var basicAuth: String { Data("\(credential.username):\(credential.password)".utf8).base64EncodedString() }

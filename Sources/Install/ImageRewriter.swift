@@ -1,6 +1,7 @@
 import ChartFormat
 import Foundation
 import OCI
+import Outcomes
 import Rendering
 import Yams
 
@@ -31,12 +32,18 @@ public struct ImageRewriter: Sendable {
     /// Added to every pod spec's `imagePullSecrets` (`PodSpecPullSecrets`).
     let imagePullSecret: String?
 
-    public init(relocation: RelocationMap, keep: [String] = [], imagePullSecret: String? = nil) {
+    /// Refuses a relocation entry or kept image that is not an image reference: one left out
+    /// would leave its image unrewritten.
+    public init(relocation: RelocationMap, keep: [String] = [], imagePullSecret: String? = nil) throws {
         self.imagePullSecret = imagePullSecret
         var targets: [String: String] = [:], repositories: [String: String] = [:]
         var targetSet = Set<String>()
-        for entry in relocation.images {
-            guard let source = try? ImageReference(parsing: entry.source), let target = try? ImageReference(parsing: entry.target) else { continue }
+        for (position, entry) in relocation.images.enumerated() {
+            let source: ImageReference, target: ImageReference
+            do { (source, target) = (try ImageReference(parsing: entry.source), try ImageReference(parsing: entry.target)) } catch {
+                throw RewriteError(
+                    message: "relocation.json image \(position + 1) (\(entry.source) to \(entry.target)) is not an image reference: \(error)")
+            }
             targets[source.description] = entry.target
             repositories[source.name] = target.name
             targetSet.insert(target.description)
@@ -48,7 +55,12 @@ public struct ImageRewriter: Sendable {
         self.targets = targets
         self.repositories = repositories
         self.targetSet = targetSet
-        self.kept = Set(keep.compactMap { try? ImageReference(parsing: $0).description })
+        self.kept = Set(
+            try keep.map { image in
+                do { return try ImageReference(parsing: image).description } catch {
+                    throw RewriteError(message: "images.exclude names \(image), which is not an image reference: \(error)")
+                }
+            })
     }
 
     /// The most bytes of rendered manifests one post-render reads (Helm itself cannot store a
@@ -93,6 +105,7 @@ public struct ImageRewriter: Sendable {
         let found: [DiscoveredImage]
         do { found = try ImageDiscovery.discover(renderedManifests: output) } catch { throw RewriteError(message: "\(error)") }
         for image in found where !targetSet.contains(image.reference) && !kept.contains(image.reference) {
+            // Discovery parsed every reference it returns: this cannot fail.
             if let reference = try? ImageReference(parsing: image.reference), repositories.values.contains(reference.name) { continue }
             guard targets[image.reference] == nil else {
                 throw RewriteError(
@@ -115,24 +128,10 @@ public struct ImageRewriter: Sendable {
             let name = key.string ?? ""
             if ["metadata", "status"].contains(name) || kind == "Secret" && ["data", "stringData"].contains(name) {
                 pairs.append((key, value))
-            } else if kind == "ConfigMap", name == "data", case .mapping(let data) = value {
-                pairs.append(
-                    (
-                        key,
-                        .mapping(
-                            Node.Mapping(
-                                try data.map { ($0.key, try rewriteData($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
-                                data.mark))
-                    ))
-            } else if kind == "ConfigMap", name == "binaryData", case .mapping(let data) = value {
-                pairs.append(
-                    (
-                        key,
-                        .mapping(
-                            Node.Mapping(
-                                try data.map { ($0.key, try rewriteBinary($0.value, key: $0.key.string ?? "", owner: owner)) }, data.tag, data.style,
-                                data.mark))
-                    ))
+            } else if kind == "ConfigMap", ["data", "binaryData"].contains(name), case .mapping(let data) = value {
+                let each = name == "data" ? rewriteData : rewriteBinary
+                let entries = try data.map { ($0.key, try each($0.value, $0.key.string ?? "", owner)) }
+                pairs.append((key, .mapping(Node.Mapping(entries, data.tag, data.style, data.mark))))
             } else {
                 pairs.append((key, rewrite(value, key: name)))
             }
@@ -173,7 +172,8 @@ public struct ImageRewriter: Sendable {
         }
     }
 
-    /// A whole value that is an image (`nginx` under `image` too), else each token that is one.
+    /// A whole value that is an image (`nginx` under `image` too), else each token that is one
+    /// (a token that is not an image reference is text, and stays as it is).
     func rewriteString(_ text: String, key: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if key == "image" || key.hasSuffix("Image"), let reference = try? ImageReference(parsing: trimmed),
@@ -253,8 +253,9 @@ public struct ImageRewriter: Sendable {
     }
 }
 
-/// The rendered manifests name an image the bundle does not hold, or cannot be read.
-public struct RewriteError: Error, Sendable, CustomStringConvertible {
+/// The rendered manifests name an image the bundle does not hold, or cannot be read (exit status 1).
+public struct RewriteError: ExitStatusError, Sendable {
+    public var exitStatus: ExitStatus { .failed }
     public let message: String
     public var description: String { message }
 }

@@ -23,10 +23,22 @@ public struct Kubectl: Sendable {
         }
     }
 
+    /// Runs `kubectl ARGUMENTS` and returns its standard output; a failure is `InstallError.tool`
+    /// saying `doing: REASON` (kubectl's last line of error output, through `redact`).
+    @discardableResult
+    public func check(_ arguments: [String], input: [UInt8]? = nil, doing: String, redact: (String) -> String = { $0 }) async throws -> String {
+        let output = await run(arguments, input: input)
+        guard output.status == 0 else {
+            throw InstallError.tool(ToolFailure(doing, command: [executable] + arguments, output: output, redact: redact))
+        }
+        return output.stdout
+    }
+
     /// Creates or updates `object` (JSON) with server-side apply, read from standard input so its
     /// content (a pull secret's password) is never on a command line.
-    public func apply(_ object: [UInt8]) async -> HelmEngine.Output {
-        await run(["apply", "--server-side", "--field-manager", "airgap-install", "--filename", "-"], input: object)
+    public func apply(_ object: [UInt8], doing: String, redact: (String) -> String = { $0 }) async throws {
+        try await check(
+            ["apply", "--server-side", "--field-manager", "airgap-install", "--filename", "-"], input: object, doing: doing, redact: redact)
     }
 
     /// The last line of kubectl's error output (its own summary), or its exit status.

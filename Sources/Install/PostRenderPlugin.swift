@@ -37,7 +37,7 @@ public enum PostRenderPlugin {
         let directory = pluginsDirectory(stateDirectory: stateDirectory) + "/" + name
         try StateFiles.makeDirectory(directory)
         let linkPath = directory + "/" + link
-        try? FileManager.default.removeItem(atPath: linkPath)
+        try? FileManager.default.removeItem(atPath: linkPath)  // an old link; if it stays, creating the new one fails below
         do { try FileManager.default.createSymbolicLink(atPath: linkPath, withDestinationPath: executable) } catch {
             throw InstallError.io("cannot link \(linkPath) to \(executable): \(error.localizedDescription)")
         }

@@ -27,46 +27,51 @@ public enum PostRenderer {
         }
     }
 
-    /// Records `message` at `failureReport` (best effort: Helm 3 shows standard error anyway).
-    public static func recordFailure(_ message: String, relocation: String, component: String?) {
+    /// Records `message` at `failureReport`; `post-render` says on standard error when it cannot.
+    public static func recordFailure(_ message: String, relocation: String, component: String?) throws {
         let path = failureReport(relocation: relocation, component: component)
-        try? StateFiles.makeDirectory((path as NSString).deletingLastPathComponent)
-        try? StateFiles.write(Array(message.utf8), to: path)
+        try StateFiles.makeDirectory((path as NSString).deletingLastPathComponent)
+        try StateFiles.write(Array(message.utf8), to: path)
     }
 
-    /// Forgets a refusal recorded by an earlier run, before helm runs the post-renderer again.
-    public static func clearFailure(relocation: String, component: String?) {
-        try? FileManager.default.removeItem(atPath: failureReport(relocation: relocation, component: component))
+    /// Forgets a refusal recorded by an earlier run, before helm runs the post-renderer again (a
+    /// report that cannot be removed would be shown as this run's reason: an error).
+    public static func clearFailure(relocation: String, component: String?) throws {
+        let path = failureReport(relocation: relocation, component: component)
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw InstallError.io("cannot remove the post-renderer's earlier report \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Helm's message with the post-renderer's recorded refusal added when Helm did not show it
-    /// (Helm 4 does not show a plugin's own words).
+    /// (Helm 4 does not show a plugin's own words), or with why the report cannot be read.
     public static func withRecordedFailure(_ helmMessage: String, relocation: String, component: String?) -> String {
-        guard let refusal = try? StateFiles.read(failureReport(relocation: relocation, component: component)) ?? nil,
-            case let text = String(decoding: refusal, as: UTF8.self), !helmMessage.contains(text)
-        else { return helmMessage }
+        let path = failureReport(relocation: relocation, component: component)
+        let refusal: [UInt8]?
+        do { refusal = try StateFiles.read(path) } catch { return helmMessage + "\n(the post-renderer's report cannot be read: \(error))" }
+        guard let refusal, case let text = String(decoding: refusal, as: UTF8.self), !helmMessage.contains(text) else { return helmMessage }
         return helmMessage + "\n" + text
     }
 
     /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
     /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
     public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
-        guard let data = try StateFiles.read(path).map({ Data($0) }) else { throw InstallError.io("cannot read \(path)") }
-        let relocation: RelocationMap
-        do { relocation = try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
-            throw InstallError.bundle("\(path) is not a relocation map: \(error)")
-        }
+        let relocation = try RelocationMap.read(path)
         var keep: [String] = []
         if let component {
             let indexPath = (path as NSString).deletingLastPathComponent + "/" + BundlePaths.index
-            guard let indexData = try StateFiles.read(indexPath, limit: BundleVerifier.indexLimit).map({ Data($0) }),
-                let index = try? JSONDecoder().decode(BundleIndex.self, from: indexData)
-            else { throw InstallError.io("cannot read the pushed bundle.json beside \(path)") }
+            guard let indexData = try StateFiles.read(indexPath, limit: BundleVerifier.indexLimit).map({ Data($0) }) else {
+                throw InstallError.io("cannot read the pushed bundle.json beside \(path)")
+            }
+            let index: BundleIndex
+            do { index = try JSONDecoder().decode(BundleIndex.self, from: indexData) } catch {
+                throw InstallError.bundle("the pushed bundle.json beside \(path) is not a bundle index: \(error)")
+            }
             guard let entry = index.components.first(where: { $0.name == component }) else {
                 throw InstallError.bundle("the bundle has no component \"\(component)\"")
             }
             keep = entry.excludedImages ?? []
         }
-        return ImageRewriter(relocation: relocation, keep: keep, imagePullSecret: imagePullSecret)
+        return try ImageRewriter(relocation: relocation, keep: keep, imagePullSecret: imagePullSecret)
     }
 }

@@ -31,9 +31,6 @@ extension Preflight {
 
     /// `relocation.json` of `source`.
     public static func relocation(of source: DeploySource) throws -> RelocationMap {
-        guard let data = try StateFiles.read(source.relocation).map({ Data($0) }) else { throw InstallError.io("cannot read \(source.relocation)") }
-        do { return try JSONDecoder().decode(RelocationMap.self, from: data) } catch {
-            throw InstallError.bundle("\(source.relocation) is not a relocation map: \(error)")
-        }
+        try RelocationMap.read(source.relocation)
     }
 }

@@ -1,32 +1,53 @@
 import Foundation
 import Rendering
 
-/// Release state of each component as Helm reports it (`helm status -o json`), and uninstalling.
+/// Release state of each component as Helm reports it, and uninstalling.
 public enum ReleaseStatus {
-    public static let notInstalled = "not installed"
+    /// A release's state: Helm's own (`helm list`'s `status`; Helm 3 and 4 have the same nine),
+    /// or `notInstalled`. The raw values are what `status` prints and its `--json` holds.
+    public enum State: String, Codable, Sendable {
+        case notInstalled = "not installed"
+        case deployed, failed, superseded, uninstalled, uninstalling, unknown
+        case pendingInstall = "pending-install"
+        case pendingUpgrade = "pending-upgrade"
+        case pendingRollback = "pending-rollback"
+    }
 
     public struct Row: Sendable {
         public var component: String
         public var namespace: String
         public var release: String
-        public var status: String
+        public var status: State
     }
 
+    /// One entry of `helm list --output json`.
+    struct Listed: Decodable {
+        var name: String
+        var status: String
+    }
+
+    /// Asks `helm list --all --filter ^RELEASE$ --output json` for each component: an empty list
+    /// is a release that is not installed. (`helm status` says that only in words, "release: not
+    /// found", with the exit status of any other failure.)
     public static func rows(_ source: DeploySource, helm: String) async throws -> [Row] {
         let engine = HelmEngine(executable: helm)
         var rows: [Row] = []
         for component in source.components {
-            let output = try await engine.run(
-                ["status", "--namespace", component.namespace, "--output", "json", "--", component.releaseName],
-                scratch: StateFiles.helmScratch(source.stateDirectory))
-            var status = notInstalled
-            if output.status == 0 {
-                let object = try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
-                status = (object?["info"] as? [String: Any])?["status"] as? String ?? "unknown"
-            } else if !output.stderr.contains("not found") {
-                throw InstallError.bundle(
-                    "helm status \(component.releaseName) failed: \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            let arguments = [
+                "list", "--namespace", component.namespace, "--all", "--filter",
+                "^\(NSRegularExpression.escapedPattern(for: component.releaseName))$", "--output", "json",
+            ]
+            let output = try await engine.run(arguments, scratch: StateFiles.helmScratch(source.stateDirectory))
+            guard output.status == 0 else {
+                throw InstallError.tool(
+                    ToolFailure("helm list \(component.releaseName) failed", command: [helm] + arguments, output: output, wholeOutput: true))
             }
+            let listed: [Listed]
+            do { listed = try JSONDecoder().decode([Listed].self, from: Data(output.stdout.utf8)) } catch {
+                throw InstallError.bundle("helm list \(component.releaseName) printed no list of releases: \(error)")
+            }
+            // A status a later Helm adds reads as Helm's own `unknown`.
+            let status = listed.first { $0.name == component.releaseName }.map { State(rawValue: $0.status) ?? .unknown } ?? .notInstalled
             rows.append(Row(component: component.name, namespace: component.namespace, release: component.releaseName, status: status))
         }
         return rows
@@ -38,12 +59,13 @@ public enum ReleaseStatus {
         var state = try DeployState.load(source.stateDirectory)
         for row in rows {
             journal.record("uninstall-start", ["component": row.component, "namespace": row.namespace])
-            let output = try await HelmEngine(executable: helm).run(
-                ["uninstall", "--namespace", row.namespace, "--wait", "--", row.release], scratch: StateFiles.helmScratch(source.stateDirectory))
+            let arguments = ["uninstall", "--namespace", row.namespace, "--wait", "--", row.release]
+            let output = try await HelmEngine(executable: helm).run(arguments, scratch: StateFiles.helmScratch(source.stateDirectory))
             guard output.status == 0 else {
-                let message = output.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-                journal.record("uninstall-failed", ["component": row.component, "message": message])
-                throw InstallError.bundle("helm uninstall \(row.release) -n \(row.namespace) failed: \(message)")
+                let failure = ToolFailure(
+                    "helm uninstall \(row.release) -n \(row.namespace) failed", command: [helm] + arguments, output: output, wholeOutput: true)
+                journal.record("uninstall-failed", ["component": row.component, "message": failure.stderr])
+                throw InstallError.tool(failure)
             }
             state.components[row.component] = nil
             try state.save(source.stateDirectory)

@@ -33,4 +33,16 @@ public struct RelocationMap: Codable, Sendable, Hashable {
         self.project = project
         self.images = images
     }
+
+    /// The map at `path`, read as a state file (no link followed, size bounded).
+    static func read(_ path: String) throws -> RelocationMap {
+        guard let bytes = try StateFiles.read(path) else { throw InstallError.io("cannot read \(path)") }
+        return try decode(bytes, path: path)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> RelocationMap {
+        do { return try JSONDecoder().decode(RelocationMap.self, from: Data(bytes)) } catch {
+            throw InstallError.bundle("\(path) is not a relocation map: \(error)")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import ChartFormat
 import Foundation
+import Outcomes
 import Rendering
 import Yams
 
@@ -167,7 +168,9 @@ public struct SiteValues: Sendable {
 }
 
 /// `site.yaml` has problems: all of them, by dotted name and description (never a value).
-public struct SiteValuesError: Error, Sendable, CustomStringConvertible {
+/// Site values refused: the work failed (exit status 1).
+public struct SiteValuesError: ExitStatusError, Sendable {
+    public var exitStatus: ExitStatus { .failed }
     public let file: String
     public let problems: [String]
     public var description: String {

@@ -82,10 +82,7 @@ enum StateDirectoryCheck {
         guard let bytes = try StateFiles.read(path) else {
             throw InstallError.bundle("\(state) has no relocation.json: the push of this bundle did not finish; run it again")
         }
-        let map: RelocationMap
-        do { map = try JSONDecoder().decode(RelocationMap.self, from: Data(bytes)) } catch {
-            throw InstallError.bundle("\(path) is not a relocation map: \(error)")
-        }
+        let map = try RelocationMap.decode(bytes, path: path)
         let target = PushTarget(registry: map.registry, project: map.project, harborAPI: "", credential: nil)
         let expected: RelocationMap
         do { expected = BundlePusher.relocationMap(try RelocationPlan(index: index, target: target), index: index, target: target) } catch {

@@ -30,12 +30,14 @@ public enum SupportedHelm {
 
     /// Asks `helm` its version and how it takes a post-renderer; refuses one out of range.
     public static func form(of helm: String) async throws -> PostRendererForm {
+        let arguments = ["version", "--template", "{{.Version}}"]
         let output: HelmEngine.Output
-        do { output = try await HelmEngine(executable: helm).run(["version", "--template", "{{.Version}}"]) } catch {
+        do { output = try await HelmEngine(executable: helm).run(arguments) } catch {
             throw InstallError.io("cannot run \(helm) version: \(error)")
         }
         guard output.status == 0 else {
-            throw InstallError.bundle("\(helm) version failed (\(rangeText)): \(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw InstallError.tool(
+                ToolFailure("\(helm) version failed (\(rangeText))", command: [helm] + arguments, output: output, wholeOutput: true))
         }
         return try form(ofVersion: output.stdout, helm: helm)
     }

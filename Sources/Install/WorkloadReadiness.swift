@@ -43,9 +43,11 @@ public struct WorkloadReadiness: Codable, Sendable, Hashable {
     public static func read(release: String, namespace: String, with kubectl: Kubectl) async -> WorkloadReadiness {
         let output = await kubectl.run(["get", "deployments,statefulsets,daemonsets", "--namespace", namespace, "--output", "json"])
         guard output.status == 0 else { return WorkloadReadiness(workloads: [], error: Kubectl.reason(output)) }
-        guard let list = try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any] else {
-            return WorkloadReadiness(workloads: [], error: "kubectl printed no JSON list")
+        let list: [String: Any]?
+        do { list = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any] } catch {
+            return WorkloadReadiness(workloads: [], error: "kubectl printed no JSON list: \(error.localizedDescription)")
         }
+        guard let list else { return WorkloadReadiness(workloads: [], error: "kubectl printed no JSON list") }
         return WorkloadReadiness(workloads: workloads(in: list, release: release), error: nil)
     }
 

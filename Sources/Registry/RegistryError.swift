@@ -1,3 +1,5 @@
+import Outcomes
+
 /// One entry of a registry's `errors` array (distribution spec).
 public struct RegistryErrorDetail: Sendable, Hashable, Decodable {
     public var code: String
@@ -5,7 +7,7 @@ public struct RegistryErrorDetail: Sendable, Hashable, Decodable {
 }
 
 /// A failed registry operation, naming the registry, what was asked for, and why.
-public struct RegistryError: Error, Sendable, CustomStringConvertible {
+public struct RegistryError: ExitStatusError, Sendable {
     public enum Reason: Sendable {
         /// The host could not be reached (DNS, refused, reset, TLS, timeout).
         case connection(String)
@@ -36,6 +38,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         self.details = details
         self.isTemporary = isTemporary
     }
+
+    /// The registry refused or failed, after retries: the work failed (1).
+    public var exitStatus: ExitStatus { .failed }
 
     public var httpStatus: Int? { if case .status(let code) = reason { return code } else { return nil } }
 

@@ -1,4 +1,5 @@
 import CArchive
+import Outcomes
 
 /// How a bundle archive is compressed.
 public enum Compression: String, Sendable, CaseIterable {
@@ -17,7 +18,7 @@ public enum Compression: String, Sendable, CaseIterable {
 }
 
 /// A failure reading or writing an archive, naming the file.
-public struct ArchiveError: Error, Sendable, CustomStringConvertible {
+public struct ArchiveError: ExitStatusError, Sendable {
     /// What went wrong: the archive's bytes (`damaged`), or reading the file at all (`unreadable`:
     /// missing, not a regular file, permissions, I/O errors).
     public enum Kind: Sendable { case damaged, unreadable }
@@ -25,6 +26,8 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
     public let path: String
     public let message: String
     public var description: String { "\(path): \(message)" }
+    /// Damaged bytes fail verification (1); a file that cannot be read is an I/O problem (2).
+    public var exitStatus: ExitStatus { kind == .unreadable ? .usage : .failed }
     public init(path: String, message: String, kind: Kind = .damaged) {
         self.kind = kind
         self.path = path

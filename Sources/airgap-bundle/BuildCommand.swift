@@ -107,7 +107,7 @@ struct BuildCommand: AsyncParsableCommand {
         } catch {
             progress.line.finish()
             try? await client.shutdown()
-            let failure = BuildInputs.failure(error)
+            let failure = CommandFailure.from(error)
             if json { print(JSONOutput.text(["error": failure.message])) }
             throw failure
         }
@@ -176,7 +176,7 @@ struct LockCommand: AsyncParsableCommand {
         } catch {
             progress.line.finish()
             try? await client.shutdown()
-            throw BuildInputs.failure(error)
+            throw CommandFailure.from(error)
         }
     }
 }

@@ -69,18 +69,6 @@ struct BuildInputs: ParsableArguments {
                 resolver: resolver, helm: HelmEngine(executable: executable, kubeVersion: kubeVersion), siteValues: parsed.siteValues), chosen
         )
     }
-
-    static func failure(_ error: Error) -> CommandFailure {
-        switch error {
-        case let failure as CommandFailure: return failure
-        case let build as BuildError:
-            switch build {
-            case .usage(let message), .io(let message): return CommandFailure(message: message, exitCode: ExitCode(2))
-            case .source(let message), .lock(let message): return CommandFailure(message: message, exitCode: ExitCode(1))
-            }
-        default: return CommandFailure(message: "\(error)", exitCode: ExitCode(1))
-        }
-    }
 }
 
 /// Prints build progress: phases as plain lines, bytes on a terminal's progress line.

@@ -72,8 +72,8 @@ struct DeployCommand: AsyncParsableCommand {
         let names = Set(deploy.components.map(\.name))
         for name in only + skip where !names.contains(name) {
             throw CommandFailure(
-                message: "no component \"\(name)\" in this bundle (its components: \(deploy.components.map(\.name).joined(separator: ", ")))",
-                exitCode: ExitCode(2))
+                "no component \"\(name)\" in this bundle (its components: \(deploy.components.map(\.name).joined(separator: ", ")))",
+                .usage)
         }
         let report: Deployer.Report
         do {
@@ -97,7 +97,7 @@ struct DeployCommand: AsyncParsableCommand {
                 options: .init(cluster: kubectl, pullSecret: pullSecret, only: Set(only), skip: Set(skip), resume: resume))
             let quiet = json
             report = try await deployer.run { line in if !quiet { print(TerminalText.escaped(line)) } }
-        } catch { throw DeployFailure.from(error) }
+        } catch { throw CommandFailure.from(error) }
         if json { print(JSONOutput.text(report)) }
         guard let failed = report.failed, let outcome = report.components.first(where: { $0.component == failed }) else {
             if !json {
@@ -109,12 +109,12 @@ struct DeployCommand: AsyncParsableCommand {
         }
         let release = deploy.components.first { $0.name == failed }?.releaseName ?? failed
         throw CommandFailure(
-            message: """
-                component "\(failed)" failed; nothing after it was run:
-                  \(outcome.message ?? "helm failed")
-                see more: helm status \(release) -n \(outcome.namespace); kubectl get pods -n \(outcome.namespace); \
-                then: airgap-install deploy \(source.bundle) --values \(steps.values) --resume
-                """, exitCode: ExitCode(1))
+            """
+            component "\(failed)" failed; nothing after it was run:
+              \(outcome.message ?? "helm failed")
+            see more: helm status \(release) -n \(outcome.namespace); kubectl get pods -n \(outcome.namespace); \
+            then: airgap-install deploy \(source.bundle) --values \(steps.values) --resume
+            """, .failed)
     }
 }
 
@@ -124,12 +124,13 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Show each component's Helm release state and whether its workloads are ready, in install order.",
         discussion: """
-            Asks helm status for every component of the bundle and shows the last deploy's record. \
+            Asks helm (helm list --all --output json) for every component's release and shows the \
+            last deploy's record. \
             For each installed release, reads its Deployments, StatefulSets and DaemonSets in its \
             namespace with kubectl (those labelled app.kubernetes.io/instance=RELEASE or annotated \
             meta.helm.sh/release-name: RELEASE) and shows ready against desired replicas. When the \
             cluster cannot be read, readiness is shown as unknown with kubectl's reason.
-            Exit status: 0 reported, 2 usage or I/O error.
+            Exit status: 0 reported, 1 helm could not list the releases, 2 usage or I/O error.
 
             Example:
               airgap-install status astrago-1.0.0.tar.zst --json
@@ -154,8 +155,8 @@ struct StatusCommand: AsyncParsableCommand {
         var namespace: String
         var release: String
         /// Helm's status (`deployed`, `failed`, …), or `not installed`.
-        var status: String
-        var lastDeploy: String?
+        var status: ReleaseStatus.State
+        var lastDeploy: DeployState.Component.Status?
         /// Every workload has its desired replicas ready (nil: not installed).
         var ready: Bool?
         var workloads: WorkloadReadiness?
@@ -164,13 +165,13 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let deploy = try source.open()
         let state: DeployState
-        do { state = try DeployState.load(deploy.stateDirectory) } catch { throw DeployFailure.from(error) }
+        do { state = try DeployState.load(deploy.stateDirectory) } catch { throw CommandFailure.from(error) }
         // Without kubectl the release states are still worth showing; readiness is then unknown.
         let kubectl = cluster.kubectl == nil ? try? cluster.cluster() : try cluster.cluster()
         var rows: [Row] = []
         for release in try await ReleaseStatus.rows(deploy, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)) {
             var readiness: WorkloadReadiness?
-            if release.status != ReleaseStatus.notInstalled {
+            if release.status != .notInstalled {
                 if let kubectl {
                     readiness = await WorkloadReadiness.read(release: release.release, namespace: release.namespace, with: kubectl)
                 } else {
@@ -187,10 +188,10 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         for row in rows {
-            let last = row.lastDeploy.map { "; last deploy: \($0)" } ?? ""
+            let last = row.lastDeploy.map { "; last deploy: \($0.rawValue)" } ?? ""
             print(
                 TerminalText.escaped(
-                    "\(row.component) (namespace \(row.namespace)): \(row.status)\(last)\(row.workloads.map { "; \($0.summary)" } ?? "")"))
+                    "\(row.component) (namespace \(row.namespace)): \(row.status.rawValue)\(last)\(row.workloads.map { "; \($0.summary)" } ?? "")"))
         }
     }
 }
@@ -220,7 +221,7 @@ struct UninstallCommand: AsyncParsableCommand {
     func run() async throws {
         let deploy = try source.open()
         let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
-        let installed = try await ReleaseStatus.rows(deploy, helm: helmPath).filter { $0.status != ReleaseStatus.notInstalled }.reversed()
+        let installed = try await ReleaseStatus.rows(deploy, helm: helmPath).filter { $0.status != .notInstalled }.reversed()
         guard !installed.isEmpty else {
             print("nothing to uninstall: no release of this bundle is installed")
             return
@@ -228,11 +229,11 @@ struct UninstallCommand: AsyncParsableCommand {
         if !yes {
             print("uninstall, in this order: \(installed.map(\.component).joined(separator: ", "))? type yes: ", terminator: "")
             guard readLine(strippingNewline: true) == "yes" else {
-                throw CommandFailure(message: "not confirmed: nothing uninstalled", exitCode: ExitCode(1))
+                throw CommandFailure("not confirmed: nothing uninstalled", .failed)
             }
         }
         do {
             try await ReleaseStatus.uninstall(Array(installed), source: deploy, helm: helmPath) { print(TerminalText.escaped($0)) }
-        } catch { throw DeployFailure.from(error) }
+        } catch { throw CommandFailure.from(error) }
     }
 }

@@ -24,21 +24,7 @@ struct DeploySourceOptions: ParsableArguments {
 
     func open() throws -> DeploySource {
         let trusted = try KeyFiles.readPublic(keys)
-        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory, keys: trusted) } catch { throw DeployFailure.from(error) }
-    }
-}
-
-enum DeployFailure {
-    /// 1: the bundle, site values or a component failed; 2: usage or I/O.
-    static func from(_ error: Error) -> CommandFailure {
-        switch error {
-        case let failure as CommandFailure: return failure
-        case let install as InstallError:
-            if case .io(let message) = install { return CommandFailure(message: message, exitCode: ExitCode(2)) }
-            return CommandFailure(message: install.description, exitCode: ExitCode(1))
-        case let values as SiteValuesError: return CommandFailure(message: values.description, exitCode: ExitCode(1))
-        default: return CommandFailure.from(error)
-        }
+        do { return try DeploySource.open(bundle: bundle, stateDirectory: stateDirectory, keys: trusted) } catch { throw CommandFailure.from(error) }
     }
 }
 
@@ -66,13 +52,13 @@ struct InitValuesCommand: ParsableCommand {
     func run() throws {
         let deploy = try source.open()
         guard !FileManager.default.fileExists(atPath: out) else {
-            throw CommandFailure(message: "\(out) exists: it is not overwritten (remove it, or choose another --out)", exitCode: ExitCode(2))
+            throw CommandFailure("\(out) exists: it is not overwritten (remove it, or choose another --out)", .usage)
         }
         let text = SiteValuesTemplate.text(
             bundle: "\(deploy.index.name) \(deploy.index.version)", declarations: deploy.declarations,
             components: deploy.components.map { ($0.name, $0.optional) })
         // 0600 from its first byte, created exclusively: once filled in, it holds the site's secrets.
-        do { try SiteValuesTemplate.write(text, to: out) } catch { throw DeployFailure.from(error) }
+        do { try SiteValuesTemplate.write(text, to: out) } catch { throw CommandFailure.from(error) }
         print("wrote \(out): \(deploy.declarations.count) site values (\(deploy.declarations.filter(\.required).count) required)")
     }
 }
@@ -116,7 +102,7 @@ struct PlanCommand: AsyncParsableCommand {
         let deploy = try source.open()
         let prepared: DeployPlan.Prepared
         do { prepared = try await steps.prepare(deploy, site: try deploy.siteValues(steps.values), login: plannedLogin.login) } catch {
-            throw DeployFailure.from(error)
+            throw CommandFailure.from(error)
         }
         if json {
             print(JSONOutput.text(prepared.plan))
@@ -145,7 +131,7 @@ enum DeployTools {
     static func helm(_ explicit: String?, stateDirectory: String) throws -> String {
         if let explicit {
             guard FileManager.default.isExecutableFile(atPath: explicit) else {
-                throw CommandFailure(message: "--helm \(explicit) is not an executable", exitCode: ExitCode(2))
+                throw CommandFailure("--helm \(explicit) is not an executable", .usage)
             }
             return explicit
         }
@@ -158,7 +144,7 @@ enum DeployTools {
         if FileManager.default.isExecutableFile(atPath: bundled) { return bundled }
         if let found = HelmEngine.locate(nil) { return found }
         throw CommandFailure(
-            message: "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", exitCode: ExitCode(2))
+            "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", .usage)
     }
 
     /// Asks helm its version (refusing one out of range) and prepares the plan in its form.
@@ -180,6 +166,7 @@ enum DeployTools {
 
     /// This executable as a Helm post-renderer.
     static func postRenderer(relocation: String) -> [String] {
+        // Without /proc (never on Linux sites), the path this was started by.
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return [me, "post-render", "--relocation", relocation]
     }
@@ -189,7 +176,7 @@ extension DeployTools {
     static func kubectl(_ explicit: String?) throws -> String {
         if let explicit {
             guard FileManager.default.isExecutableFile(atPath: explicit) else {
-                throw CommandFailure(message: "--kubectl \(explicit) is not an executable", exitCode: ExitCode(2))
+                throw CommandFailure("--kubectl \(explicit) is not an executable", .usage)
             }
             return explicit
         }
@@ -197,6 +184,6 @@ extension DeployTools {
             let candidate = "\(directory)/kubectl"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw CommandFailure(message: "no kubectl: give --kubectl PATH, or put kubectl on PATH", exitCode: ExitCode(2))
+        throw CommandFailure("no kubectl: give --kubectl PATH, or put kubectl on PATH", .usage)
     }
 }

@@ -40,14 +40,14 @@ struct PostRenderCommand: ParsableCommand {
             let output = try rewriter.rewrite(String(decoding: input, as: UTF8.self))
             FileHandle.standardOutput.write(Data(output.utf8))
         } catch {
-            let failure: CommandFailure
-            if let rewrite = error as? RewriteError {
-                failure = CommandFailure(
-                    message: "post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(rewrite.message)", exitCode: ExitCode(1))
-            } else {
-                failure = DeployFailure.from(error)
+            var failure = CommandFailure.from(error)
+            if error is RewriteError {
+                failure = CommandFailure("post-render\(component.map { " (component \"\($0)\")" } ?? ""): \(failure.message)", .failed)
             }
-            PostRenderer.recordFailure(failure.message, relocation: relocation, component: component)
+            do { try PostRenderer.recordFailure(failure.message, relocation: relocation, component: component) } catch {
+                // Helm 3 shows this standard error; Helm 4 only that the plugin failed, and deploy finds no report.
+                failure = CommandFailure(message: failure.message + "\n(not recorded for deploy: \(error))", exitCode: failure.exitCode)
+            }
             throw failure
         }
     }

@@ -47,7 +47,7 @@ struct PreflightCommand: AsyncParsableCommand {
             checks = try await Self.checks(
                 deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
                 login: login, credential: try login.credential(), relocation: try Preflight.relocation(of: deploy))
-        } catch { throw DeployFailure.from(error) }
+        } catch { throw CommandFailure.from(error) }
         try Self.report(checks, json: json, to: .standardOutput, rerun: nil)
     }
 

@@ -128,7 +128,7 @@ struct PushCommand: AsyncParsableCommand {
         } catch {
             progress.finish()
             try? await client.shutdown()
-            let failure = Self.failure(error)
+            let failure = CommandFailure.from(error)
             if json { print(JSONOutput.text(["error": failure.message])) }
             throw failure
         }
@@ -182,18 +182,6 @@ struct PushCommand: AsyncParsableCommand {
         case .existed: return "Harbor project already there"
         case .created: return "Harbor project created, private"
         case .notHarbor: return "no Harbor API: a plain registry, no project to create"
-        }
-    }
-
-    static func failure(_ error: Error) -> CommandFailure {
-        switch error {
-        case let install as InstallError:
-            switch install {
-            case .io(let message): return CommandFailure(message: message, exitCode: ExitCode(2))
-            default: return CommandFailure(message: install.description, exitCode: ExitCode(1))
-            }
-        case let registry as RegistryError: return CommandFailure(message: registry.description, exitCode: ExitCode(1))
-        default: return CommandFailure.from(error)
         }
     }
 }

@@ -99,12 +99,12 @@ struct SetupCommand: AsyncParsableCommand {
     func run() async throws {
         let session = TerminalSession()
         if !session.interactive, !yes {
-            throw CommandFailure(message: refusal, exitCode: ExitCode(2))
+            throw CommandFailure(refusal, .usage)
         }
         if yes, !FileManager.default.fileExists(atPath: values) {
             throw CommandFailure(
-                message: "--yes needs a complete --values FILE: \(values) does not exist (airgap-install init-values writes one)",
-                exitCode: ExitCode(2))
+                "--yes needs a complete --values FILE: \(values) does not exist (airgap-install init-values writes one)",
+                .usage)
         }
         session.guardTerminal(resumeHint: "interrupted: answers already given are saved in \(values); to continue run\n  \(resumeCommand)")
         defer { session.restore() }

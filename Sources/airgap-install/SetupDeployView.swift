@@ -40,7 +40,7 @@ struct SetupDeployView {
         } catch {
             ticker.cancel()
             await ticker.value
-            throw DeployFailure.from(error)
+            throw CommandFailure.from(error)
         }
         // No redraw may land in what is printed next.
         ticker.cancel()
@@ -49,7 +49,7 @@ struct SetupDeployView {
         if let failed = report.failed, let outcome = report.components.first(where: { $0.component == failed }) {
             let release = deploy.components.first { $0.name == failed }?.releaseName ?? failed
             throw CommandFailure(
-                message: TerminalText.escaped(
+                TerminalText.escaped(
                     """
                     component "\(failed)" failed; nothing after it was run:
                       \(outcome.message ?? "helm failed")
@@ -57,7 +57,7 @@ struct SetupDeployView {
                     fix the cause, then resume with setup (it skips what is done):
                       \(command.resumeCommand)
                     or: airgap-install deploy \(SetupCommand.quoted(command.bundle)) --values \(SetupCommand.quoted(command.values)) --state-dir \(SetupCommand.quoted(deploy.stateDirectory)) --resume
-                    """), exitCode: ExitCode(1))
+                    """), .failed)
         }
         return report
     }

@@ -35,7 +35,7 @@ struct SetupFlow {
         }
         let deploy: DeploySource
         do { deploy = try DeploySource.open(bundle: command.bundle, stateDirectory: verified.source.stateDirectory) } catch {
-            throw DeployFailure.from(error)
+            throw CommandFailure.from(error)
         }
         let (prepared, pushedSite) = try await step(5, "Plan", "the exact steps deploy runs, in install order; nothing is changed yet") {
             try await plan(deploy, login: credential != nil)
@@ -97,7 +97,7 @@ struct SetupFlow {
                 keepNewlines: false))
         let state = try command.stateDirectory ?? PushOptions.defaultStateDirectory(name: result.index.name, version: result.index.version)
         do { return Verified(source: try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state)) } catch {
-            throw DeployFailure.from(error)
+            throw CommandFailure.from(error)
         }
     }
 
@@ -109,7 +109,7 @@ struct SetupFlow {
         guard session.interactive, !command.yes, !command.login.passwordStdin, !fromEnvironment else { return try command.login.credential() }
         while true {
             guard let password = LinePrompt.secret("password of \(username) at \(command.registry) (not shown): ", session: session) else {
-                throw CommandFailure(message: "no password given for \(username) at \(command.registry)", exitCode: ExitCode(1))
+                throw CommandFailure("no password given for \(username) at \(command.registry)", .failed)
             }
             if !password.isEmpty { return Credential(username: username, password: password) }
             say("  a password is needed; try again")
@@ -128,9 +128,8 @@ struct SetupFlow {
         }
         if let failed = checks.first(where: { $0.result == .failed }) {
             throw CommandFailure(
-                message:
-                    "preflight failed: \(failed.name): \(failed.detail)\nfix it, then run setup again (answers are kept):\n  \(command.resumeCommand)",
-                exitCode: ExitCode(1))
+                "preflight failed: \(failed.name): \(failed.detail)\nfix it, then run setup again (answers are kept):\n  \(command.resumeCommand)",
+                .failed)
         }
     }
 
@@ -150,7 +149,7 @@ struct SetupFlow {
         } catch {
             bar.finish()
             try? await client.shutdown()
-            throw PushCommand.failure(error)
+            throw CommandFailure.from(error)
         }
         say(
             TerminalText.escaped(
@@ -168,7 +167,7 @@ struct SetupFlow {
                 imagePullSecret: command.imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil), createsPullSecret: login)
             for line in PlanCommand.lines(prepared.plan, valuesFile: command.values) { say(TerminalText.escaped(line)) }
             return (prepared, site)
-        } catch { throw DeployFailure.from(error) }
+        } catch { throw CommandFailure.from(error) }
     }
 
     func summary(_ report: Deployer.Report, deploy: DeploySource, site: SiteValues) {

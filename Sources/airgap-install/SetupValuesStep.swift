@@ -16,13 +16,13 @@ struct SetupValuesStep {
         let bundle = "\(source.index.name) \(source.index.version)"
         let components = source.components.map { ($0.name, $0.optional) }
         var file: SetupValuesFile
-        do { file = try SetupValuesFile.read(command.values, declarations: source.declarations) } catch { throw DeployFailure.from(error) }
+        do { file = try SetupValuesFile.read(command.values, declarations: source.declarations) } catch { throw CommandFailure.from(error) }
         if !command.yes, !file.unknown.isEmpty {
             throw CommandFailure(
-                message: """
-                    \(command.values) holds what is not a site value of this bundle: \(file.unknown.joined(separator: ", ")).
-                    setup writes the file again after every answer and would lose them: remove them (or use another --values file), then run setup again
-                    """, exitCode: ExitCode(1))
+                """
+                \(command.values) holds what is not a site value of this bundle: \(file.unknown.joined(separator: ", ")).
+                setup writes the file again after every answer and would lose them: remove them (or use another --values file), then run setup again
+                """, .failed)
         }
         let needed = source.needed(disabled: file.disabled)
         // A value the file holds but that is not valid (edited by hand) is asked again, with the reason.
@@ -31,7 +31,7 @@ struct SetupValuesStep {
         if !command.yes {
             if !FileManager.default.fileExists(atPath: command.values) {
                 do { try file.write(bundle: bundle, declarations: source.declarations, components: components) } catch {
-                    throw DeployFailure.from(error)
+                    throw CommandFailure.from(error)
                 }
             }
             let held = source.declarations.count - file.unanswered(source.declarations).count - invalid.count
@@ -42,15 +42,15 @@ struct SetupValuesStep {
                 }
                 let text = try ask(declaration, number: number + 1, of: asking.count)
                 do { try file.answer(declaration.name, text, bundle: bundle, declarations: source.declarations, components: components) } catch {
-                    throw DeployFailure.from(error)
+                    throw CommandFailure.from(error)
                 }
                 say(session.styled("  saved in \(command.values)", .dim))
             }
         }
         do { return try source.siteValues(command.values) } catch {
             throw CommandFailure(
-                message: "\(DeployFailure.from(error).message)\nfix \(command.values) (or remove the lines named), then run setup again",
-                exitCode: ExitCode(1))
+                "\(CommandFailure.from(error).message)\nfix \(command.values) (or remove the lines named), then run setup again",
+                .failed)
         }
     }
 
@@ -89,9 +89,8 @@ struct SetupValuesStep {
 
     func endOfInput(_ declaration: SiteValueDeclaration) -> CommandFailure {
         CommandFailure(
-            message:
-                "end of input at \(declaration.name): the answers so far are saved in \(command.values); to continue run\n  \(command.resumeCommand)",
-            exitCode: ExitCode(1))
+            "end of input at \(declaration.name): the answers so far are saved in \(command.values); to continue run\n  \(command.resumeCommand)",
+            .failed)
     }
 
     func say(_ text: String) { session.write(text + "\n") }

@@ -46,9 +46,8 @@ struct TemplateCommand: AsyncParsableCommand {
             let known = Set(prepared.plan.steps.map(\.component))
             for name in only where !known.contains(name) {
                 throw CommandFailure(
-                    message:
-                        "--only \(name): no such enabled component (components: \(prepared.plan.steps.map(\.component).joined(separator: ", ")))",
-                    exitCode: ExitCode(2))
+                    "--only \(name): no such enabled component (components: \(prepared.plan.steps.map(\.component).joined(separator: ", ")))",
+                    .usage)
             }
             let rendered = try await DeployTemplate.render(prepared, source: deploy, values: site, only: Set(only))
             if let output {
@@ -62,7 +61,7 @@ struct TemplateCommand: AsyncParsableCommand {
             let problems = rendered.filter { !$0.imagesNotFromSite.isEmpty }.map {
                 DeployTemplate.notFromSiteMessage(component: $0.component, images: $0.imagesNotFromSite)
             }
-            if !problems.isEmpty { throw CommandFailure(message: problems.joined(separator: "\n"), exitCode: ExitCode(1)) }
-        } catch { throw DeployFailure.from(error) }
+            if !problems.isEmpty { throw CommandFailure(problems.joined(separator: "\n"), .failed) }
+        } catch { throw CommandFailure.from(error) }
     }
 }

@@ -27,7 +27,7 @@ struct ClusterSetupTests {
         let root = try TestPaths.scratch("namespaces")
         let (server, kubeconfig) = try PreflightTests.double(#"{"namespaces": ["default"]}"#, in: root)
         defer { server.stop() }
-        var (kubectl, _) = try Self.recordingKubectl(in: root)
+        var (kubectl, argumentsLog) = try Self.recordingKubectl(in: root)
         kubectl.kubeconfig = kubeconfig
 
         #expect(try await NamespaceSetup.ensure("astrago", with: kubectl) == .created)
@@ -40,6 +40,10 @@ struct ClusterSetupTests {
         #expect(applies.count == 1, "\(requests)")
         #expect(applies.first?.hasPrefix("PATCH /api/v1/namespaces/astrago?fieldManager=airgap-install&fieldValidation=Strict") == true)
         #expect(applies.first?.hasSuffix(" application/apply-patch+yaml") == true)
+        // A missing namespace is kubectl's empty answer to --ignore-not-found (the double answers
+        // 404 NotFound as the API server does), never its error text.
+        let commandLines = try String(contentsOfFile: argumentsLog, encoding: .utf8)
+        #expect(commandLines.contains("get --ignore-not-found --output name -- namespace astrago"), "\(commandLines)")
 
         // A cluster that does not answer is an error naming the namespace, not a create.
         let closed = try ClosedPort()
@@ -47,7 +51,12 @@ struct ClusterSetupTests {
         try PreflightTests.writeKubeconfig(server: "http://127.0.0.1:\(closed.port)", to: nowhere)
         await #expect {
             try await NamespaceSetup.ensure("astrago", with: Kubectl(executable: kubectl.executable, kubeconfig: nowhere))
-        } throws: { "\($0)".contains("cannot read namespace astrago with kubectl") }
+        } throws: { error in
+            // kubectl's failure, structured: the command, its exit status, its error output.
+            guard case .tool(let failure) = error as? InstallError else { return false }
+            return failure.message.contains("cannot read namespace astrago with kubectl") && failure.status != 0
+                && failure.command.contains("--ignore-not-found") && !failure.stderr.isEmpty
+        }
     }
 
     @Test func thePullSecretIsADockerConfigJSONSecretAndThePasswordIsOnNoCommandLine() async throws {

@@ -333,6 +333,14 @@ struct DeployPlanTests {
                 "mpi-operator (namespace mpi-operator): deployed; last deploy: deployed; workloads NOT READY: Deployment/mpi-operator 0/1"),
             "\(statusText.stdout)")
         #expect(statusText.stdout.contains("workloads ready (1: Deployment/astrago-core)"))
+        // Release states come from helm's JSON (`helm list --all --filter ^RELEASE$ -o json`), never
+        // from the words of `helm status`; a helm that cannot list is an error naming the release.
+        let listCalls = try calls().filter { $0.first == "list" }
+        #expect(listCalls.contains { $0.contains("^astrago$") && $0.contains("--all") && $0.contains("json") }, "\(listCalls)")
+        #expect(!(try calls()).contains { $0.first == "status" })
+        let noList = try airgap(
+            "airgap-install", ["status", pushed.bundle, "--helm", "/bin/false", "--state-dir", pushed.state] + clusterFlags, environment: environment)
+        #expect(noList.status == 1 && noList.stderr.contains("error: helm list mpi-operator failed: exit status 1"), "\(noList.stderr)")
         // A cluster that stopped answering: the release states still, readiness unknown with kubectl's reason.
         cluster.stop()
         let blind = try airgap(

@@ -44,7 +44,7 @@ struct ImageRewriterTests {
             bundle: "fixture", registry: "127.0.0.1:5000", project: "astrago",
             images: try (expected.images ?? []).map { .init(source: $0.reference, target: try Self.relocated($0.reference), digest: digest) })
         let before = try ImageDiscovery.discover(renderedManifests: rendered)
-        let rewriter = ImageRewriter(relocation: relocation)
+        let rewriter = try ImageRewriter(relocation: relocation)
         let output = try rewriter.rewrite(rendered)
         let after = try ImageDiscovery.discover(renderedManifests: output)
         #expect(after.count == before.count, "before: \(before.map(\.reference)); after: \(after.map(\.reference))")

@@ -96,7 +96,7 @@ struct YAMLBombInstallTests {
 /// Embedded documents (ConfigMap values) that cannot be read are never passed on unrewritten.
 @Suite("ConfigMap documents the post-renderer cannot read are errors naming the ConfigMap and key")
 struct EmbeddedDocumentRefusalTests {
-    let rewriter = ImageRewriter(
+    let rewriter = try! ImageRewriter(
         relocation: RelocationMap(
             bundle: "b", registry: "h:5000", project: "p",
             images: [
@@ -124,6 +124,23 @@ struct EmbeddedDocumentRefusalTests {
         let output = try rewriter.rewrite(rendered)
         #expect(output.contains("--image=h:5000/p/acme/app:1.0"), "\(output)")
         #expect(!output.contains("quay.io/acme/app:1.0"), "\(output)")
+    }
+
+    @Test func textThatIsNotYAMLButStillNamesARepositoryOfTheBundleIsAnError() {
+        // Before: the joined image below passed through unrewritten (the document does not
+        // parse, so neither the rewriter nor the output check read it) and nodes would pull
+        // quay.io/acme/app from the internet.
+        for (key, text) in [
+            ("settings", "notebook:\n  repository: quay.io/acme/app\n  tag: \"1.0\"\n  extra: [unclosed\n"),
+            ("settings", "app:\n  registry: quay.io\n  repository: acme/app\n  tag: \"1.0\"\n  bad: [indent\n"),
+            ("run.sh", "#!/bin/sh\nexec run --image=quay.io/acme/app:2.0 -- a: [b\n"),
+        ] {
+            #expect {
+                try rewriter.rewrite(YAMLBombInstallTests.configMap([key: text]))
+            } throws: { error in
+                "\(error)".contains("ConfigMap hostile data[\(key)] is not valid YAML") && "\(error)".contains("an image repository of the bundle")
+            }
+        }
     }
 
     @Test func aDocumentOverItsLimitsIsAnErrorUnderAnyKey() {
