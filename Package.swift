@@ -73,14 +73,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        // The one transfer engine (shared): image source and destination protocols, one copy, and
+        // its backings (registry, OCI layout, bundle archive as a stream or by random access).
+        .target(
+            name: "Transfer",
+            dependencies: ["OCI", "Integrity", "Registry", "Bundle", .product(name: "NIOCore", package: "swift-nio")]),
+        // Vendor side: pulls from upstream registries on the transfer engine (platform selection, locked sources).
+        .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer"]),
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "ImagePull", "OCI", "Bundle", "Integrity", "TarStream"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "Transfer", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -110,7 +117,7 @@ let package = Package(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
-                "CommandOptions", "HelmfileImport",
+                "CommandOptions", "HelmfileImport", "ImagePull",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

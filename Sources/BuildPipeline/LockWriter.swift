@@ -1,5 +1,6 @@
 import Charts
 import Foundation
+import ImagePull
 import OCI
 import Registry
 
