@@ -4,9 +4,12 @@ import PackageDescription
 // Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
 //   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
+//   Registry, Bundle <- Transfer (shared: the one transfer engine, its sources, destinations and copy)
+//   Transfer <- ImagePull (vendor only: pulls from upstream registries) <- BuildPipeline, airgap-bundle
+//   Bundle, Transfer <- BundlePacking (vendor only: stage, pack, SBOM, the private signing key) <- BuildPipeline, airgap-bundle
 //   Charts <- HelmfileImport <- airgap-bundle (vendor side: a helmfile read into a manifest)
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
-//   Bundle, Registry <- Install <- airgap-install (site side; never the vendor pipeline)
+//   Bundle, Registry, Transfer <- Install <- airgap-install (site side; never ImagePull, BundlePacking or BuildPipeline)
 //   Bundle, Install <- BundleServer <- airgap-install (site side: serve, node-config)
 //   CommandOptions, Terminal, ToolVersion <- both executables
 let package = Package(
@@ -60,6 +63,12 @@ let package = Package(
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
+        // Vendor side: packing a staged directory into a signed bundle (stage, SBOM, private key).
+        .target(
+            name: "BundlePacking",
+            dependencies: [
+                "Bundle", "OCI", "Integrity", "TarStream", "ChartFormat", "Transfer", "COpenSSL", .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
         .target(
             name: "Registry",
@@ -81,7 +90,9 @@ let package = Package(
         // Vendor side: pulls from upstream registries on the transfer engine (platform selection, locked sources).
         .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer"]),
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "ImagePull", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(
+            name: "BuildPipeline",
+            dependencies: ["Charts", "Registry", "ImagePull", "OCI", "Bundle", "BundlePacking", "Transfer", "Integrity", "TarStream"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
         .target(
@@ -117,7 +128,7 @@ let package = Package(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
-                "CommandOptions", "HelmfileImport", "ImagePull",
+                "CommandOptions", "HelmfileImport", "ImagePull", "BundlePacking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -131,7 +142,7 @@ let package = Package(
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
         .testTarget(
-            name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+            name: "BundleTests", dependencies: ["Bundle", "BundlePacking", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
             exclude: ["Corpus"]),
         .testTarget(
             name: "ChartsTests",
@@ -143,7 +154,7 @@ let package = Package(
             name: "HelmfileImportTests",
             dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
-        .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
+        .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "BundlePacking", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",

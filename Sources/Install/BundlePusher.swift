@@ -132,7 +132,9 @@ public struct BundlePusher: Sendable {
                 from: source, to: RegistryDestination(client: client, homes: plan.blobHomes.mapValues { $0[0] }, attempts: options.attempts),
                 concurrency: options.concurrency, repairPasses: options.repairPasses)
             outcome = try await copy.run(toUpload) { event in
-                if case .repairPass(let pass, let blobs) = event { state.journal.record(.repairPass, ["pass": String(pass), "blobs": String(blobs)]) }
+                if case .repairPass(let pass, let blobs) = event {
+                    state.journal.record(.repairPass, ["pass": String(pass), "blobs": String(blobs)])
+                }
             }
         } catch {
             opened?.journal.record(.pushFailed, ["reason": "\(error)"])
@@ -227,7 +229,8 @@ public struct BundlePusher: Sendable {
             let signed = try verifier.readSignedIndex(archive)
             return signed.signatureVerified ? SignedBundleJSON(index: signed.index, bytes: signed.indexBytes) : nil
         }
-        guard let (index, indexBytes) = (signed ?? nil).map({ ($0.index, $0.bytes) }), let plan = try? RelocationPlan(index: index, target: target) else { return nil }
+        guard let (index, indexBytes) = (signed ?? nil).map({ ($0.index, $0.bytes) }), let plan = try? RelocationPlan(index: index, target: target)
+        else { return nil }
         guard let state = try? options.stateDirectory ?? PushOptions.defaultStateDirectory(name: index.name, version: index.version) else {
             return nil
         }

@@ -14,6 +14,8 @@ public enum TransferEvent: Sendable {
 /// What became of each blob a copy was asked to send.
 public struct CopyOutcome: Sendable {
     public var copied: [Digest: Int64] = [:]
+    /// Blobs the destination took without their bytes passing (`ImageDestination.mountBlob`).
+    public var mounted = Set<Digest>()
     public var failed: [Digest: Error] = [:]
     public init() {}
 }
@@ -54,6 +56,7 @@ public struct BlobCopy<Source: ImageSource, Destination: ImageDestination>: Send
             }
             let done = try await runPass(pending, pass: pass, events: events)
             outcome.copied.merge(done.copied) { $1 }
+            outcome.mounted.formUnion(done.mounted)
             outcome.failed = done.failed
         }
         return outcome
@@ -63,13 +66,28 @@ public struct BlobCopy<Source: ImageSource, Destination: ImageDestination>: Send
         // The first pass runs even with nothing to send: a source may verify or keep more than blobs.
         guard !blobs.isEmpty || pass == 0 else { return CopyOutcome() }
         let record = Mutex(CopyOutcome())
-        let destination = self.destination
-        try await source.readBlobs(blobs, pass: pass, concurrency: concurrency) { blob, body in
+        let destination = self.destination, source = self.source
+        // Mounted where the destination can; read from the source otherwise.
+        let mounted = await boundedMap(blobs, limit: concurrency) { blob -> Bool in
+            do { return try await destination.mountBlob(blob, from: source) } catch {
+                record.withLock { $0.failed[blob.digest] = error }
+                events(.blobFailed(blob, error))
+                return true
+            }
+        }
+        let toRead = zip(blobs, mounted).filter { !$0.1 }.map(\.0)
+        record.withLock { state in
+            for (blob, done) in zip(blobs, mounted) where done && state.failed[blob.digest] == nil { state.mounted.insert(blob.digest) }
+        }
+        guard !toRead.isEmpty || pass == 0 else { return record.withLock { $0 } }
+        try await source.readBlobs(toRead, pass: pass, concurrency: concurrency) { blob, body in
             let hashing = !body.checkedBySource && !destination.checksDigests
             let verified = VerifiedBody(body, blob, hashing: hashing) { events(.transferred($0)) }
             do {
                 try await destination.writeBlob(blob, verified.checked)
-                guard verified.ended else { throw TransferError("blob \(blob.digest): the destination stopped reading before the blob's end was checked") }
+                guard verified.ended else {
+                    throw TransferError("blob \(blob.digest): the destination stopped reading before the blob's end was checked")
+                }
                 record.withLock { $0.copied[blob.digest] = blob.size }
                 events(.blobCopied(blob))
             } catch {

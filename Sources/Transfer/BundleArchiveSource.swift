@@ -56,7 +56,9 @@ public struct BundleArchiveSource<Keeper: ArchiveEntryKeeper>: ImageSource {
         let source = self
         // A later pass reads only the blobs that failed: by random access where the format allows.
         var reading = self.reading
-        if pass > 0, case .stream = reading, let archive = try? await BlockingWork.run({ try BundleArchive(path: source.path, keys: source.verifier.keys) }) {
+        if pass > 0, case .stream = reading,
+            let archive = try? await BlockingWork.run({ try BundleArchive(path: source.path, keys: source.verifier.keys) })
+        {
             reading = .randomAccess(archive)
         }
         let chosen = reading

@@ -9,10 +9,15 @@ public protocol ImageDestination: Sendable {
     /// True when `writeBlob` itself hashes every byte and refuses a blob that does not match its
     /// digest (an OCI layout's `BlobWriter`): the copy then hashes nothing a second time.
     var checksDigests: Bool { get }
+    /// Makes a blob of `source` available here without its bytes passing through the copy (a
+    /// hard link from a layout on the same file system); false when it cannot.
+    func mountBlob(_ descriptor: Descriptor, from source: any ImageSource) async throws -> Bool
 }
 
 extension ImageDestination {
     public var checksDigests: Bool { false }
+
+    public func mountBlob(_ descriptor: Descriptor, from source: any ImageSource) async throws -> Bool { false }
 
     /// The blobs among `blobs` the destination holds already, asked `lookups` at a time.
     public func blobsPresent(_ blobs: [Descriptor], lookups: Int) async throws -> Set<Digest> {

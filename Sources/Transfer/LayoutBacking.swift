@@ -17,3 +17,14 @@ public struct LayoutDestination: ImageDestination {
         try await layout.ingest(descriptor, from: body)
     }
 }
+
+/// An OCI image layout as an image source: each blob read from its file, 1 MiB at a time.
+public struct LayoutSource: BlobOpening {
+    public let layout: OCILayout
+
+    public init(layout: OCILayout) { self.layout = layout }
+
+    public func blob(_ descriptor: Descriptor) async throws -> BlobBody {
+        BlobBody(FileChunks(path: layout.blobPath(descriptor.digest)))
+    }
+}

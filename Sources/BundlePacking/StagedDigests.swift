@@ -1,3 +1,4 @@
+import Bundle
 import Dispatch
 import Integrity
 import OCI
