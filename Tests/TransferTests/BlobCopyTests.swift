@@ -20,11 +20,11 @@ struct BlobCopyTests {
 
     @Test func eachSharedBlobIsReadOnceAndEveryByteChecked() async throws {
         let a = Self.randomBytes(3000), b = Self.randomBytes(2500)
-        let lie = Self.randomBytes(2000)
+        let lie = Self.randomBytes(2000), long = Self.randomBytes(2200)
         // c's descriptor names other bytes than the source serves; d's declares fewer bytes than it has.
         let c = Descriptor(mediaType: "application/octet-stream", digest: Digest.of(Self.randomBytes(2000)), size: 2000)
-        let d = Descriptor(mediaType: "application/octet-stream", digest: Digest.of(b), size: 1000)
-        let source = MemorySource([Self.blob(a).digest: a, Self.blob(b).digest: b, c.digest: lie])
+        let d = Descriptor(mediaType: "application/octet-stream", digest: Digest.of(long), size: 1000)
+        let source = MemorySource([Self.blob(a).digest: a, Self.blob(b).digest: b, c.digest: lie, d.digest: long])
         let destination = MemoryDestination()
         let transferred = Mutex<Int64>(0)
         let outcome = try await BlobCopy(from: source, to: destination).run(
