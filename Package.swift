@@ -155,7 +155,9 @@ let package = Package(
             dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(
             name: "TransferTests",
-            dependencies: ["Transfer", "Registry", "OCI", "Integrity", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: [
+                "Transfer", "Registry", "Bundle", "BundlePacking", "OCI", "Integrity", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "BundlePacking", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),

@@ -7,7 +7,7 @@ import OCI
 struct PassSink<Keeper: ArchiveEntryKeeper>: BundleEntrySink {
     private enum Current {
         case none
-        case blob(PieceChannel, buffer: ByteBuffer)
+        case blob(PieceChannel, PieceBuffer)
         case kept
         case skip
     }
@@ -55,7 +55,7 @@ struct PassSink<Keeper: ArchiveEntryKeeper>: BundleEntrySink {
             let channel = PieceChannel(capacity: piecesQueued)
             let receive = self.receive
             receivers.start { await receive(blob, channel.body(naming: "blob \(blob.digest)")) }
-            current = .blob(channel, buffer: ByteBuffer())
+            current = .blob(channel, PieceBuffer(size: pieceSize))
         } else if keeping, try keeper.begin(entry) {
             current = .kept
         } else {
@@ -66,20 +66,11 @@ struct PassSink<Keeper: ArchiveEntryKeeper>: BundleEntrySink {
     mutating func write(_ chunk: UnsafeRawBufferPointer) throws {
         progress(Int64(chunk.count))
         switch current {
-        case .blob(let channel, var buffer):
+        case .blob(let channel, var pieces):
             current = .none  // keep the buffer uniquely referenced while it grows
-            var rest = chunk
-            while !rest.isEmpty {
-                if buffer.capacity == 0 { buffer = ByteBufferAllocator().buffer(capacity: pieceSize) }
-                let take = min(pieceSize - buffer.readableBytes, rest.count)
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
-                rest = UnsafeRawBufferPointer(rebasing: rest[take...])
-                if buffer.readableBytes == pieceSize {
-                    channel.send(.piece(buffer))
-                    buffer = ByteBuffer()
-                }
-            }
-            current = .blob(channel, buffer: buffer)
+            // A receiver that stopped listening (its destination failed) gets nothing more.
+            _ = pieces.append(chunk, to: channel)
+            current = .blob(channel, pieces)
         case .kept:
             try keeper.write(chunk)
         case .none, .skip:
@@ -89,9 +80,8 @@ struct PassSink<Keeper: ArchiveEntryKeeper>: BundleEntrySink {
 
     mutating func finish(_ entry: BundleIndex.Entry) throws {
         switch current {
-        case .blob(let channel, let buffer):
-            if buffer.readableBytes > 0 { channel.send(.piece(buffer)) }
-            channel.send(.end)
+        case .blob(let channel, var pieces):
+            pieces.finish(to: channel)
         case .kept:
             try keeper.finish(entry)
         case .none, .skip:

@@ -102,3 +102,36 @@ final class PieceChannel: Sendable {
         }
     }
 }
+
+/// Bytes gathered into pieces of `size` for a `PieceChannel` (one allocation per piece; a full
+/// piece is handed on at once).
+struct PieceBuffer {
+    let size: Int
+    private var buffer = ByteBuffer()
+
+    init(size: Int) { self.size = size }
+
+    /// Appends `chunk`; hands each full piece to `send`, which returns false when nobody listens.
+    mutating func append(_ chunk: UnsafeRawBufferPointer, to channel: PieceChannel) -> Bool {
+        var rest = chunk
+        while !rest.isEmpty {
+            if buffer.capacity == 0 { buffer = ByteBufferAllocator().buffer(capacity: size) }
+            let take = min(size - buffer.readableBytes, rest.count)
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if buffer.readableBytes == size {
+                let piece = buffer
+                buffer = ByteBuffer()
+                guard channel.send(.piece(piece)) else { return false }
+            }
+        }
+        return true
+    }
+
+    /// Hands on what is left, then the end.
+    mutating func finish(to channel: PieceChannel) {
+        if buffer.readableBytes > 0 { channel.send(.piece(buffer)) }
+        buffer = ByteBuffer()
+        channel.send(.end)
+    }
+}

@@ -1,3 +1,5 @@
+import Bundle
+import BundlePacking
 import Foundation
 import Integrity
 import NIOCore
@@ -96,6 +98,28 @@ struct BlobCopyTests {
         #expect(ranges == ["bytes=300000-"], "\(ranges)")
         let gets = try proxy.requestLog().filter { ($0["path"] as? String)?.contains("/blobs/sha256:") ?? false }
         #expect(gets.count == blobs.count + 1, "each blob fetched once, the broken one resumed once: \(gets.count)")
+    }
+
+    @Test func aBundleArchiveHandsOutOneBlobByRandomAccessChecked() async throws {
+        let stage = try TestPaths.scratch("transfer-stage")
+        let layout = try OCILayout(creatingAt: stage + "/images")
+        let layer = try ImageFactory.randomLayer(size: 2_500_000, directory: stage)
+        try ImageFactory.store(ImageFactory.image(layers: [layer]), in: layout, as: "example/app:1")
+        let key = try SigningKey.generate(.ed25519)
+        let output = try TestPaths.scratch("transfer-bundle") + "/app.tar.zst"
+        var options = PackOptions(builder: .init(name: "airgap-bundle", version: "test"))
+        options.name = "app"
+        options.version = "1.0.0"
+        _ = try BundlePacker.pack(directory: stage, key: key, output: output, options: options)
+        var source = BundleArchiveBlobs(archive: try BundleArchive(path: output, keys: [key.publicKey]))
+        source.pieceSize = 1 << 20
+        let destination = MemoryDestination()
+        let missing = Self.blob(Self.randomBytes(100))
+        let outcome = try await BlobCopy(from: source, to: destination).run([layer.descriptor, missing])
+        #expect(outcome.copied[layer.descriptor.digest] == layer.descriptor.size)
+        #expect(destination.stored(layer.descriptor.digest).map(Digest.of) == layer.descriptor.digest)
+        let refusal = outcome.failed[missing.digest].map { "\($0)" } ?? ""
+        #expect(refusal.contains("holds no blob"), "\(refusal)")
     }
 }
 
