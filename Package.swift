@@ -10,13 +10,14 @@ import PackageDescription
 // Tests/ChartsTests/PackageGraphTests.swift reads this description and holds the rule; its one
 // list classifies every target (a new target goes there too).
 //   shared:      the C libraries, the RecordGitCommit plugin, Outcomes, Integrity, DiskIO, OCI, Registry, TarStream,
-//                ChartFormat, Bundle, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
-//   vendor-only: ChartResolution, BuildPipeline, HelmfileImport, airgap-bundle
+//                ChartFormat, Bundle, Transfer, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
+//   vendor-only: ChartResolution, ImagePull, BundlePacking, BuildPipeline, HelmfileImport, airgap-bundle
 //   site-only:   Install, BundleServer, airgap-install
 //   COpenSSL <- Integrity <- OCI <- Registry <- ChartResolution <- BuildPipeline <- airgap-bundle
+//   Registry, Bundle <- Transfer (the one transfer engine) <- ImagePull, BundlePacking (<- BuildPipeline), Install
 //   ChartFormat, OCI <- Rendering <- ChartResolution, HelmfileImport (<- airgap-bundle), Install
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
-//   Bundle, Registry, Rendering <- Install <- BundleServer <- airgap-install
+//   Bundle, Registry, Transfer, Rendering <- Install <- BundleServer <- airgap-install
 //   CommandOptions, Terminal, ToolVersion <- both executables
 //   Outcomes (the exit-status table) <- every module whose errors end a command
 let package = Package(
@@ -72,6 +73,12 @@ let package = Package(
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
         .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "Outcomes"]),
+        // Vendor-only: packing a staged directory into a signed bundle (stage, SBOM, private key).
+        .target(
+            name: "BundlePacking",
+            dependencies: [
+                "Bundle", "OCI", "Integrity", "TarStream", "ChartFormat", "Transfer", "COpenSSL", .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
         .target(
             name: "Registry",
@@ -85,13 +92,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "Terminal"),
+        // Shared: the one transfer engine: image source and destination protocols, one copy, and
+        // its backings (registry, OCI layout, bundle archive as a stream or by random access).
+        .target(
+            name: "Transfer",
+            dependencies: ["OCI", "Integrity", "Registry", "Bundle", .product(name: "NIOCore", package: "swift-nio")]),
+        // Vendor-only: pulls from upstream registries on the transfer engine (platform selection, locked sources).
+        .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer"]),
         // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["ChartResolution", "Registry", "OCI", "Bundle", "Integrity", "TarStream", "Outcomes"]),
+        .target(
+            name: "BuildPipeline",
+            dependencies: [
+                "ChartResolution", "Registry", "ImagePull", "OCI", "Bundle", "BundlePacking", "Transfer", "Integrity", "TarStream", "Outcomes",
+            ]),
         // Site-only: push, site values, deploy.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", "Outcomes",
+                "Bundle", "Registry", "Transfer", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", "Outcomes",
                 .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -129,7 +147,7 @@ let package = Package(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Rendering", "ChartResolution", "ToolVersion",
-                "BuildPipeline", "CommandOptions", "HelmfileImport",
+                "BuildPipeline", "CommandOptions", "HelmfileImport", "ImagePull", "BundlePacking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -143,7 +161,7 @@ let package = Package(
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
         .testTarget(
-            name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+            name: "BundleTests", dependencies: ["Bundle", "BundlePacking", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
             exclude: ["Corpus"]),
         .testTarget(
             name: "ChartsTests",
@@ -154,8 +172,13 @@ let package = Package(
         .testTarget(
             name: "HelmfileImportTests",
             dependencies: ["HelmfileImport", "ChartResolution", "Rendering", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
+        .testTarget(
+            name: "TransferTests",
+            dependencies: [
+                "Transfer", "Registry", "Bundle", "BundlePacking", "OCI", "Integrity", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
-        .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
+        .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "BundlePacking", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
         .testTarget(
             name: "InstallTests",

@@ -30,9 +30,7 @@ struct BaseBundle: Sendable {
             }
         }
         var layers = Set<Digest>()
-        for entry in index.entries where entry.path.hasPrefix("images/blobs/sha256/") {
-            if let digest = try? Digest("sha256:" + entry.path.dropFirst("images/blobs/sha256/".count)) { layers.insert(digest) }
-        }
+        for entry in index.entries { if let digest = BundlePaths.blobDigest(entry.path) { layers.insert(digest) } }
         return BaseBundle(
             reference: BundleIndex.Base(name: index.name, version: index.version, bundleJSON: SHA256Hasher.hex(of: indexBytes)), layers: layers)
     }

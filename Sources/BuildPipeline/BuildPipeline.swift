@@ -1,4 +1,5 @@
 import Bundle
+import BundlePacking
 import ChartResolution
 import Foundation
 import Integrity
@@ -113,7 +114,7 @@ public struct BuildPipeline: Sendable {
         defer { try? FileManager.default.removeItem(atPath: stage) }  // links only: the cache keeps the data
         let cache = try openCache()
         let base = try options.since.map { try BaseBundle.load($0, verifyingWith: key.publicKey) }
-        let leftOut = try BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage, leavingOut: base?.layers ?? [])
+        let leftOut = try await BundleStage.make(resolution, fetch: fetch, cache: cache, at: stage, leavingOut: base?.layers ?? [])
 
         events(.phase("packing"))
         // The archive can be as large as its content (compressed layers do not shrink), plus margin.

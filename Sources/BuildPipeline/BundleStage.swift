@@ -1,11 +1,15 @@
 import Bundle
+import BundlePacking
 import ChartResolution
 import Foundation
 import OCI
 import Registry
+import Transfer
 
 /// The stage step: a directory laid out as an unpacked bundle, made of hard links into the cache
-/// (a copy only where a link cannot be made), so staging costs no disk and no reading.
+/// (a copy only where a link cannot be made), so staging costs no disk and no reading. The images
+/// go by the transfer engine: a `BlobCopy` from the cache (`LayoutSource`) to the stage's
+/// `images/` (`BundleStageDestination`, which links).
 /// `images/` is an OCI layout of exactly this bundle's images; `charts/` their archives;
 /// `components.json` the install order.
 enum BundleStage {
@@ -13,7 +17,7 @@ enum BundleStage {
     @discardableResult
     static func make(
         _ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String, leavingOut baseLayers: Set<Digest> = []
-    ) throws -> Set<Digest> {
+    ) async throws -> Set<Digest> {
         var leftOut = Set<Digest>()
         let images = directory + "/images"
         do {
@@ -24,6 +28,7 @@ enum BundleStage {
         do { cacheIndex = try cache.readIndex() } catch { throw BuildError.io("cannot read the cache's index.json: \(error)") }
         var entries: [Descriptor] = []
         var linked = Set<Digest>()
+        var blobs: [Descriptor] = []
         for reference in resolution.uniqueImages.map(\.description) {
             guard let pulled = fetch.images[reference],
                 let entry = cacheIndex.manifests.last(where: {
@@ -31,7 +36,11 @@ enum BundleStage {
                 })
             else { throw BuildError.source("image \(reference) is not in the cache after fetching it") }
             entries.append(entry)
-            try linkImage(entry, cache: cache, into: images, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
+            try walkImage(entry, cache: cache, blobs: &blobs, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
+        }
+        let copied = try await BlobCopy(from: LayoutSource(layout: cache), to: BundleStageDestination(root: images)).run(blobs)
+        if let failed = copied.failed.sorted(by: { $0.key.description < $1.key.description }).first {
+            throw BuildError.io("\(failed.value)")
         }
         let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: entries)
         let encoder = JSONEncoder()
@@ -88,13 +97,13 @@ enum BundleStage {
         return leftOut
     }
 
-    /// Links an image's manifests and blobs from the cache (children of an index too).
-    private static func linkImage(
-        _ descriptor: Descriptor, cache: OCILayout, into images: String, linked: inout Set<Digest>, baseLayers: Set<Digest>,
+    /// Lists an image's manifests and blobs in the cache (children of an index too), each once.
+    private static func walkImage(
+        _ descriptor: Descriptor, cache: OCILayout, blobs: inout [Descriptor], linked: inout Set<Digest>, baseLayers: Set<Digest>,
         leftOut: inout Set<Digest>
     ) throws {
         guard linked.insert(descriptor.digest).inserted else { return }
-        try link(cache.blobPath(descriptor.digest), to: images + "/blobs/sha256/" + descriptor.digest.hex)
+        blobs.append(descriptor)
         guard MediaType.isIndex(descriptor.mediaType) || MediaType.isImageManifest(descriptor.mediaType) else { return }
         let document: ManifestDocument
         do { document = try ManifestDocument(bytes: try cache.readBlob(descriptor.digest), declaredType: descriptor.mediaType) } catch {
@@ -103,7 +112,7 @@ enum BundleStage {
         switch document.content {
         case .index(let index):
             for child in index.manifests {
-                try linkImage(child, cache: cache, into: images, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
+                try walkImage(child, cache: cache, blobs: &blobs, linked: &linked, baseLayers: baseLayers, leftOut: &leftOut)
             }
         case .image(let manifest):
             for blob in manifest.blobs where linked.insert(blob.digest).inserted {
@@ -112,20 +121,13 @@ enum BundleStage {
                     leftOut.insert(blob.digest)
                     continue
                 }
-                try link(cache.blobPath(blob.digest), to: images + "/blobs/sha256/" + blob.digest.hex)
+                blobs.append(blob)
             }
         }
     }
 
     /// A hard link, or a copy when the two paths are on different file systems.
     static func link(_ source: String, to destination: String) throws {
-        if Foundation.link(source, destination) == 0 { return }
-        let reason = errno
-        guard reason == EXDEV || reason == EPERM || reason == EMLINK else {
-            throw BuildError.io("cannot link \(source) to \(destination): \(String(cString: strerror(reason)))")
-        }
-        do { try FileManager.default.copyItem(atPath: source, toPath: destination) } catch {
-            throw BuildError.io("cannot copy \(source) to \(destination): \(error.localizedDescription)")
-        }
+        do { try StageLink.link(source, to: destination) } catch { throw BuildError.io(error.message) }
     }
 }

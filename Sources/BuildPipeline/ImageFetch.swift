@@ -1,6 +1,8 @@
 import Foundation
+import ImagePull
 import OCI
 import Registry
+import Synchronization
 
 /// The fetch stage: every image into the persistent cache (an OCI layout): what is there is never
 /// fetched again. With a lock, each image's source is fetched by the lock's digest.
@@ -70,31 +72,11 @@ public struct ImageFetch: Sendable {
 }
 
 /// Totals reported by the puller's events.
-final class FetchTotals: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fetch: Int64 = 0
-    private var present: Int64 = 0
-    func plan(fetch: Int64, present: Int64) {
-        lock.lock()
-        self.fetch = fetch
-        self.present = present
-        lock.unlock()
-    }
-    private var space: DiskSpaceError?
-    func noSpace(_ error: DiskSpaceError) {
-        lock.lock()
-        space = error
-        lock.unlock()
-    }
-    var spaceError: DiskSpaceError? {
-        lock.lock()
-        defer { lock.unlock() }
-        return space
-    }
+final class FetchTotals: Sendable {
+    private let state = Mutex<(fetch: Int64, present: Int64, space: DiskSpaceError?)>((0, 0, nil))
 
-    var values: (Int64, Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (fetch, present)
-    }
+    func plan(fetch: Int64, present: Int64) { state.withLock { ($0.fetch, $0.present) = (fetch, present) } }
+    func noSpace(_ error: DiskSpaceError) { state.withLock { $0.space = error } }
+    var spaceError: DiskSpaceError? { state.withLock { $0.space } }
+    var values: (Int64, Int64) { state.withLock { ($0.fetch, $0.present) } }
 }

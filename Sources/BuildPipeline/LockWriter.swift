@@ -1,5 +1,6 @@
 import ChartResolution
 import Foundation
+import ImagePull
 import OCI
 import Registry
 

@@ -77,7 +77,7 @@ public final class BundleArchive: Sendable {
 
     /// The image blob (or manifest) with `digest`; nil if the bundle does not carry it.
     public func location(ofBlob digest: Digest) -> Location? {
-        locations["images/blobs/\(digest.algorithm)/\(digest.hex)"]
+        locations[BundlePaths.blob(digest)]
     }
 
     /// Hands bytes `range` of the entry (all of it when nil) to `body`, in order. A whole-entry

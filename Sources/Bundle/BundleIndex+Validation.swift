@@ -21,7 +21,7 @@ extension BundleIndex {
 
     /// The first reason this index cannot be trusted as a description of an archive, or nil.
     /// `pack` checks its own index with it too, so it never writes what `verify` refuses.
-    func firstProblem() -> String? {
+    package func firstProblem() -> String? {
         guard BundlePaths.formatVersions.contains(formatVersion) else {
             return
                 "has format version \(formatVersion), which is not supported (this tool reads versions \(BundlePaths.formatVersions.lowerBound) and \(BundlePaths.formatVersions.upperBound))"
@@ -70,7 +70,7 @@ extension BundleIndexSignature {
         }
     }
 
-    static func algorithmName(for type: KeyType) -> String { type == .ed25519 ? "ed25519" : "ecdsa-p256-sha256" }
+    package static func algorithmName(for type: KeyType) -> String { type == .ed25519 ? "ed25519" : "ecdsa-p256-sha256" }
 
     /// Decodes `bundle.json.sig` and insists it is byte for byte what `pack` writes: no extra
     /// keys, no other spacing or order, an algorithm this format uses.

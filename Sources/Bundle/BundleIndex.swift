@@ -76,6 +76,14 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var version: String?
         public var size: Int64
         public var sha256: String
+
+        package init(path: String, name: String?, version: String?, size: Int64, sha256: String) {
+            self.path = path
+            self.name = name
+            self.version = version
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     public struct Image: Codable, Sendable, Hashable {
@@ -95,6 +103,21 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var manifests: [Content]?
         /// Every config and layer blob of the image's manifests, each once.
         public var blobs: [Content]?
+
+        package init(
+            reference: String, digest: Digest, mediaType: String, platforms: [String], size: Int64, sourceReference: String?,
+            manifests: [BundleIndex.Content]?,
+            blobs: [BundleIndex.Content]?
+        ) {
+            self.reference = reference
+            self.digest = digest
+            self.mediaType = mediaType
+            self.platforms = platforms
+            self.size = size
+            self.sourceReference = sourceReference
+            self.manifests = manifests
+            self.blobs = blobs
+        }
     }
 
     /// One manifest or blob of an image, stored at `images/blobs/sha256/<hex>`.
@@ -113,15 +136,43 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         public var path: String
         public var size: Int64
         public var sha256: String
+
+        package init(path: String, size: Int64, sha256: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     public struct Entry: Codable, Sendable, Hashable {
         public var path: String
         public var size: Int64
         public var sha256: String
+
+        package init(path: String, size: Int64, sha256: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 
     /// Total bytes of every entry (uncompressed), `bundle.json` and its signature excluded.
+    package init(
+        formatVersion: Int, name: String, version: String, created: String, builder: Builder, components: [Component], charts: [Chart],
+        images: [Image], files: [File], entries: [Entry]
+    ) {
+        self.formatVersion = formatVersion
+        self.name = name
+        self.version = version
+        self.created = created
+        self.builder = builder
+        self.components = components
+        self.charts = charts
+        self.images = images
+        self.files = files
+        self.entries = entries
+    }
+
     public var entriesSize: Int64 { entries.reduce(0) { $0 + $1.size } }
 }
 
@@ -133,4 +184,10 @@ public struct BundleIndexSignature: Codable, Sendable, Hashable {
     public var keyFingerprint: String
     /// Base64 of the signature bytes over the exact bytes of `bundle.json`.
     public var signature: String
+
+    package init(algorithm: String, keyFingerprint: String, signature: String) {
+        self.algorithm = algorithm
+        self.keyFingerprint = keyFingerprint
+        self.signature = signature
+    }
 }

@@ -26,7 +26,7 @@ public enum BundlePaths {
     public static let stagedComponents = "components.json"
 
     /// Entries `pack` computes itself; a staged directory must not hold them.
-    static let computed: Set<String> = [index, indexSignature, checksums, sbom]
+    public static let computed: Set<String> = [index, indexSignature, checksums, sbom]
 
     /// The format version `pack` writes by default: 2, zstd's seekable format (one frame per
     /// entry, a seek table at the end); 1 is one zstd frame (or gzip, or plain tar).

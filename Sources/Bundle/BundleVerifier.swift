@@ -92,7 +92,7 @@ public struct BundleVerifier: Sendable {
     }
 
     /// `FILE.sig` beside the archive, read (bounded) before it; nil when absent and not required.
-    private func loadDetachedSignature(_ path: String) throws -> [UInt8]? {
+    public func loadDetachedSignature(_ path: String) throws -> [UInt8]? {
         let detached = try DetachedSignature.load(beside: ArchiveParts.logicalPath(path))
         if detached == nil, requireArchiveSignature {
             throw BundleError.verification(

@@ -40,17 +40,7 @@ public struct PassphraseOptions: ParsableArguments {
 
 public enum KeyFiles {
     /// Key files are small; anything larger is not a key.
-    static let sizeLimit = 64 << 10
-
-    public static func readPrivate(_ path: String, passphrase: String?) throws -> SigningKey {
-        let data: [UInt8]
-        do { data = try SmallFile.read(path, limit: sizeLimit) } catch {
-            throw CommandFailure(message: "cannot read the private key \(path): \(error)", exitCode: ExitCode(2))
-        }
-        do { return try SigningKey(pem: data, passphrase: passphrase) } catch {
-            throw CommandFailure(message: "\(path): \(error)", exitCode: ExitCode(2))
-        }
-    }
+    public static let sizeLimit = 64 << 10
 
     public static func readPublic(_ paths: [String]) throws -> [VerifyingKey] {
         try paths.map { path in

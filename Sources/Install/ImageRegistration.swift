@@ -59,7 +59,7 @@ struct ImageRegistration: Sendable {
                     "\(repository.name): the registry would not mount blob \(digest) from \(home.repository); it does not support cross-repository mounts"
                 )
             }
-            journal?.record("blob-mounted", ["digest": digest.description, "repository": repository.name])
+            journal?.record(.blobMounted, ["digest": digest.description, "repository": repository.name])
             return Counts(blobsMounted: 1)
         }
     }
@@ -101,7 +101,7 @@ struct ImageRegistration: Sendable {
                     throw error
                 }
                 counts.tagsPushed += 1
-                journal?.record("tag-pushed", ["image": image.target.description, "digest": image.digest.description])
+                journal?.record(.tagPushed, ["image": image.target.description, "digest": image.digest.description])
             }
         }
         return counts

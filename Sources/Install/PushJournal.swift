@@ -1,11 +1,25 @@
 import Foundation
+import Synchronization
 
-/// `journal.jsonl` in the state directory: one JSON line per step of a push (and later deploy),
-/// appended as it happens, so an admin can see what a run did and where it stopped. It never
-/// holds a credential.
-public final class PushJournal: @unchecked Sendable {
-    private let handle: FileHandle
-    private let lock = NSLock()
+/// `journal.jsonl` in the state directory: one JSON line per step of a push (and of deploy and
+/// uninstall), appended as it happens, so an admin can see what a run did and where it stopped.
+/// It never holds a credential.
+public final class PushJournal: Sendable {
+    /// The steps a push records.
+    public enum PushStep: String, Sendable {
+        case pushStarted = "push-started"
+        case project
+        case randomAccess = "random-access"
+        case repairPass = "repair-pass"
+        case blobMounted = "blob-mounted"
+        case tagPushed = "tag-pushed"
+        case pushFailed = "push-failed"
+        case pushFinished = "push-finished"
+        case fullPass = "full-pass"
+        case alreadyPushed = "already-pushed"
+    }
+
+    private let handle: Mutex<FileHandle>
 
     /// Opens (or creates, 0600) the journal for appending; a symbolic link or anything but a
     /// regular file at `path` is refused, never followed.
@@ -20,8 +34,11 @@ public final class PushJournal: @unchecked Sendable {
             close(fd)
             throw .bundle("the journal \(path) is not a regular file: refused")
         }
-        self.handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        handle = Mutex(FileHandle(fileDescriptor: fd, closeOnDealloc: true))
     }
+
+    /// Appends a push's step.
+    public func record(_ step: PushStep, _ fields: [String: String] = [:]) { record(step.rawValue, fields) }
 
     /// Appends `{"time": …, "event": …, …fields}`.
     public func record(_ event: String, _ fields: [String: String] = [:]) {
@@ -29,10 +46,8 @@ public final class PushJournal: @unchecked Sendable {
         object["event"] = event
         object["time"] = ISO8601DateFormatter().string(from: Date())
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        lock.lock()
-        defer { lock.unlock() }
         // The journal is a record of progress: a full disk here must not fail the push itself,
         // which checks every image against the registry at the end.
-        try? handle.write(contentsOf: data + Data("\n".utf8))
+        handle.withLock { try? $0.write(contentsOf: data + Data("\n".utf8)) }
     }
 }

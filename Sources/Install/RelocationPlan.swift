@@ -64,7 +64,7 @@ public struct RelocationPlan: Sendable {
             }
             let targetReference = ImageReference(registry: target.registry, repository: repository, tag: source.tag, digest: nil)
             for content in (image.manifests ?? []) + (image.blobs ?? []) {
-                let path = "images/blobs/\(content.digest.algorithm)/\(content.digest.hex)"
+                let path = BundlePaths.blob(content.digest)
                 let isBlob = image.blobs?.contains(content) ?? false
                 if entries[path] == nil, isBlob, index.base != nil, content.size >= 0 {
                     expectedAtSite.insert(content.digest)

@@ -5,7 +5,7 @@ import COpenSSL
 /// accepting only low-S (and only minimal DER) means a signed bundle has exactly one signature.
 public enum ECDSASignature {
     /// The low-S form of a DER signature (unchanged when already low).
-    static func lowS(_ der: [UInt8]) throws -> [UInt8] {
+    package static func lowS(_ der: [UInt8]) throws -> [UInt8] {
         try withParsed(der) { signature, r, s, order in
             let half = BN_new(), flipped = BN_new()
             defer { BN_free(half); BN_free(flipped) }

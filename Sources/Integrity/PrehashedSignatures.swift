@@ -7,23 +7,6 @@ import COpenSSL
 /// in OpenSSL 3.0, so for Ed25519 keys the signed message is the 32-byte SHA-256 digest of the
 /// file (verify with `openssl dgst -sha256 -binary -out FILE.sha256 FILE` and
 /// `openssl pkeyutl -verify -rawin -in FILE.sha256 …`; see docs/security-guide.md).
-extension SigningKey {
-    public func sign(sha256Digest digest: [UInt8]) throws -> [UInt8] {
-        precondition(digest.count == 32, "a SHA-256 digest is 32 bytes")
-        if type == .ed25519 { return try sign(digest) }
-        guard let context = EVP_PKEY_CTX_new(key.pointer, nil) else { throw SigningError.openssl("out of memory") }
-        defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_sign_init(context) == 1, EVP_PKEY_CTX_set_signature_md(context, EVP_sha256()) == 1 else {
-            throw SigningError.openssl("cannot start signing")
-        }
-        var length = 0
-        guard EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1 else { throw SigningError.openssl("cannot size the signature") }
-        var signature = [UInt8](repeating: 0, count: length)
-        guard EVP_PKEY_sign(context, &signature, &length, digest, digest.count) == 1 else { throw SigningError.openssl("signing failed") }
-        return try ECDSASignature.lowS(Array(signature.prefix(length)))
-    }
-}
-
 extension VerifyingKey {
     public func verify(_ signature: [UInt8], sha256Digest digest: [UInt8]) -> Bool {
         guard digest.count == 32 else { return false }

@@ -5,7 +5,7 @@ public struct VerifyingKey: Sendable {
     let key: OwnedKey
     public var type: KeyType { key.type! }
 
-    init(key: OwnedKey) { self.key = key }
+    package init(key: OwnedKey) { self.key = key }
 
     /// Reads exactly one PEM `PUBLIC KEY` block: a second key, or anything but white space around
     /// the block, is refused rather than silently ignored. Only P-256 and Ed25519 keys are accepted.
@@ -47,10 +47,10 @@ public struct VerifyingKey: Sendable {
 }
 
 /// An OpenSSL memory BIO.
-final class MemoryBIO {
-    let pointer: OpaquePointer
+package final class MemoryBIO {
+    package let pointer: OpaquePointer
 
-    init(_ bytes: [UInt8]? = nil) throws {
+    package init(_ bytes: [UInt8]? = nil) throws {
         guard let bio = BIO_new(BIO_s_mem()) else { throw SigningError.openssl("out of memory") }
         pointer = bio
         if let bytes, !bytes.isEmpty { _ = BIO_write(bio, bytes, Int32(bytes.count)) }
@@ -58,7 +58,7 @@ final class MemoryBIO {
 
     deinit { BIO_free(pointer) }
 
-    func contents() -> [UInt8] {
+    package func contents() -> [UInt8] {
         var data: UnsafeMutablePointer<CChar>?
         let length = airgap_bio_get_mem_data(pointer, &data)
         guard length > 0, let data else { return [] }

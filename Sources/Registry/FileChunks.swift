@@ -7,14 +7,16 @@ import OCI
 
 /// A file read in 1 MiB `ByteBuffer`s, for streaming request bodies. Each read runs through
 /// `BlockingWork`, off the cooperative thread pool.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
+public struct FileChunks: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
     let path: String
 
-    func makeAsyncIterator() -> Iterator { Iterator(path: path) }
+    public init(path: String) { self.path = path }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(path: path) }
 
     /// Used by one consumer at a time; `Sendable` only so its reads can run through `BlockingWork`.
-    final class Iterator: AsyncIteratorProtocol, @unchecked Sendable {
+    public final class Iterator: AsyncIteratorProtocol, @unchecked Sendable {
         private let path: String
         private var fd: Int32 = -1
         private var done = false
@@ -22,7 +24,7 @@ struct FileChunks: AsyncSequence, Sendable {
         init(path: String) { self.path = path }
         deinit { if fd >= 0 { close(fd) } }
 
-        func next() async throws -> ByteBuffer? {
+        public func next() async throws -> ByteBuffer? {
             if done { return nil }
             return try await BlockingWork.run { try self.readChunk() }
         }

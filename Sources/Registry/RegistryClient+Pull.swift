@@ -65,108 +65,16 @@ extension RegistryClient {
         }
     }
 
-    /// Streams a blob into `layout`, checking size and digest while it arrives. A transfer that
-    /// breaks off resumes with a `Range` request where the registry allows it. Nothing appears in
-    /// the layout unless the whole blob matches its digest and is on disk (`fsync`ed). Disk writes
-    /// run off the cooperative thread pool (`BlockingWork`), about 1 MiB at a time.
+    /// Streams a blob into `layout`, checking size and digest while it arrives (`BlobDownload`
+    /// resumes a transfer that breaks off). Nothing appears in the layout unless the whole blob
+    /// matches its digest and is on disk (`fsync`ed).
     public func fetchBlob(
         _ descriptor: Descriptor, from repository: ImageReference, into layout: OCILayout,
         progress: @escaping @Sendable (Int64) -> Void = { _ in }
     ) async throws {
-        let subject = "\(repository.name): blob \(descriptor.digest)"
-        func contentError(_ why: String) -> RegistryError {
-            RegistryError(registry: repository.registry, subject: subject, reason: .content(why))
-        }
-        func writeError(_ error: BlobWriteError) -> RegistryError {
-            if case .io(let failure) = error {
-                return RegistryError(registry: repository.registry, subject: subject, reason: .storage(failure.description))
-            }
-            return contentError(error.description)
-        }
-        func newWriter() async throws -> BlobWriter {
-            do { return try await BlockingWork.run { try layout.blobWriter(for: descriptor) } } catch let error as FileSystemError {
-                throw RegistryError(registry: repository.registry, subject: subject, reason: .storage(error.description))
-            }
-        }
-        var writer = try await newWriter()
-        var attempt = 0
-        while true {
-            attempt += 1
-            var request = RegistryRequest(
-                host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(descriptor.digest)",
-                scopes: ["repository:\(repository.repository):pull"], subject: subject)
-            let offset = writer.bytesWritten
-            if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
-            let response = try await send(request)
-            if offset > 0 {
-                let resumed =
-                    response.status.code == 206
-                    && response.headers.first(name: "Content-Range")?.hasPrefix("bytes \(offset)-") == true
-                if !resumed {
-                    // The registry sent the whole blob again: start over.
-                    progress(-offset)
-                    writer.discard()
-                    writer = try await newWriter()
-                }
-            }
-            let remaining = descriptor.size - writer.bytesWritten
-            if let length = response.headers.first(name: "Content-Length").flatMap(Int64.init), length != remaining {
-                await drain(response)
-                throw contentError(
-                    length < remaining
-                        ? "the blob is truncated: the registry sends \(length) bytes where \(remaining) are expected (\(descriptor.size) in all)"
-                        : "the registry sends \(length) bytes where the manifest declares \(remaining)")
-            }
-            do {
-                do {
-                    // The whole body within its time limit: a registry that trickles it one byte
-                    // at a time keeps each read under the read timeout, not the transfer.
-                    try await withTimeLimit(seconds: configuration.timeLimit(forBytes: remaining)) { [writer] in
-                        var batch = ChunkBatch()
-                        do {
-                            for try await chunk in response.body {
-                                batch.append(chunk)
-                                progress(Int64(chunk.readableBytes))
-                                if batch.isFull { try await Self.write(batch.take(), to: writer) }
-                            }
-                            try await Self.write(batch.take(), to: writer)
-                        } catch let error as BlobWriteError {
-                            throw error
-                        } catch {
-                            // The bytes that did arrive are good: keep them, so a resume starts after them.
-                            try await Self.write(batch.take(), to: writer)
-                            throw error
-                        }
-                    }
-                } catch let error as BlobWriteError {
-                    throw error
-                } catch {
-                    let (why, temporary) = ConnectionFailure.describe(error)
-                    guard temporary, attempt < configuration.retry.maxAttempts else {
-                        let got = writer.bytesWritten
-                        throw RegistryError(
-                            registry: repository.registry, subject: subject,
-                            reason: .connection(
-                                "the transfer broke off after \(got) of \(descriptor.size) bytes, \(attempt) time(s) (the blob is truncated on the registry, or the connection keeps failing): \(why)"
-                            ),
-                            isTemporary: temporary)
-                    }
-                    try await configuration.retry.sleep(afterAttempt: attempt, retryAfter: nil)
-                    continue
-                }
-                try await BlockingWork.run { [writer] in try writer.commit() }
-            } catch let error as BlobWriteError {
-                throw writeError(error)
-            }
-            return
-        }
-    }
-
-    /// Hashes and writes chunks to a blob file on a blocking-work thread.
-    private static func write(_ chunks: [ByteBuffer], to writer: BlobWriter) async throws {
-        guard !chunks.isEmpty else { return }
-        try await BlockingWork.run {
-            for chunk in chunks { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
+        let download = blobDownload(descriptor, from: repository, progress: progress)
+        do { try await layout.ingest(descriptor, from: download) } catch {
+            throw download.failure(error)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuildPipeline
 import Bundle
 import BundleCommands
+import BundlePacking
 import Foundation
 import Terminal
 import ToolVersion

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BundleCommands
+import BundlePacking
 import Foundation
 import Integrity
 import OCI

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundle
 import BundleCommands
+import BundlePacking
 import Foundation
 import TarStream
 import Terminal

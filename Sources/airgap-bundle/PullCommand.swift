@@ -2,6 +2,7 @@ import ArgumentParser
 import BundleCommands
 import CommandOptions
 import Foundation
+import ImagePull
 import OCI
 import Registry
 import Terminal

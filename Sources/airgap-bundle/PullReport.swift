@@ -1,4 +1,5 @@
 import Foundation
+import ImagePull
 import Registry
 import Terminal
 

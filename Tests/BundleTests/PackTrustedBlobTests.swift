@@ -1,4 +1,5 @@
 import Bundle
+import BundlePacking
 import Foundation
 import Integrity
 import OCI

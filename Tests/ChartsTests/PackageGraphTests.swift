@@ -12,9 +12,9 @@ struct PackageGraphTests {
     /// the same). A new target is added here, to exactly one of the three.
     static let shared: Set<String> = [
         "CArchive", "COpenSSL", "CZstd", "CZlib", "RecordGitCommit", "Outcomes", "Integrity", "DiskIO", "OCI", "Registry", "TarStream",
-        "ChartFormat", "Bundle", "Rendering", "BundleCommands", "CommandOptions", "Terminal", "ToolVersion",
+        "ChartFormat", "Bundle", "Transfer", "Rendering", "BundleCommands", "CommandOptions", "Terminal", "ToolVersion",
     ]
-    static let vendorOnly: Set<String> = ["ChartResolution", "BuildPipeline", "HelmfileImport", "airgap-bundle"]
+    static let vendorOnly: Set<String> = ["ChartResolution", "ImagePull", "BundlePacking", "BuildPipeline", "HelmfileImport", "airgap-bundle"]
     static let siteOnly: Set<String> = ["Install", "BundleServer", "airgap-install"]
 
     /// A target as `swift package dump-package` describes it.

@@ -1,3 +1,4 @@
+import BundlePacking
 import Foundation
 import Integrity
 import TestSupport

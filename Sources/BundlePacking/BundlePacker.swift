@@ -1,3 +1,4 @@
+import Bundle
 import ChartFormat
 import Foundation
 import Integrity
@@ -194,14 +195,5 @@ public enum BundlePacker {
         return String(
             format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec
         )
-    }
-}
-
-/// The one JSON encoding of the format: sorted keys, no escaped slashes, two-space indent.
-enum BundleCodec {
-    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value)) + [0x0a]
     }
 }

@@ -1,3 +1,4 @@
+import Bundle
 import Dispatch
 import Integrity
 import OCI
@@ -16,18 +17,16 @@ struct StagedDigests {
     /// Whether the digest of each file was taken from its name and must be checked while it is written.
     let trustedByName: [Bool]
 
-    static let blobDirectory = BundlePaths.images + "blobs/sha256/"
-
     init(_ staged: StagedDirectory) throws {
         let layoutIsOurs = OCILayout.carriesDurabilityMark(staged.root + "/" + BundlePaths.images)
-        let named = staged.files.map { layoutIsOurs ? Self.blobDigest(named: $0.path) : nil }
+        let named = staged.files.map { layoutIsOurs ? BundlePaths.blobDigest($0.path)?.hex : nil }
         let toHash = staged.files.indices.filter { named[$0] == nil }
         let hashed = try Self.hashAll(toHash.map { staged.files[$0] })
         var hex = named.map { $0 ?? "" }
         for (index, digest) in zip(toHash, hashed) {
             let file = staged.files[index]
             // A blob file must hash to its name in any layout: the bundle would carry a lie.
-            if let name = Self.blobDigest(named: file.path), name != digest {
+            if let name = BundlePaths.blobDigest(file.path)?.hex, name != digest {
                 throw BundleError.usage(
                     "\(file.absolutePath): this blob's content does not hash to its name (it hashes to sha256:\(digest)); the image layout is damaged: pull the image again"
                 )
@@ -36,12 +35,6 @@ struct StagedDigests {
         }
         self.hex = hex
         trustedByName = named.map { $0 != nil }
-    }
-
-    /// The hex digest a staged path names when it is an image blob, `images/blobs/sha256/<hex>`.
-    static func blobDigest(named path: String) -> String? {
-        guard path.hasPrefix(blobDirectory) else { return nil }
-        return (try? Digest(sha256Hex: String(path.dropFirst(blobDirectory.count))))?.hex
     }
 
     /// SHA-256 of every file, one per core at a time.

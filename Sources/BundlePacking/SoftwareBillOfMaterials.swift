@@ -1,3 +1,4 @@
+import Bundle
 import Foundation
 import Integrity
 

@@ -1,3 +1,4 @@
+import Bundle
 import Foundation
 import OCI
 
@@ -45,7 +46,7 @@ enum ImageCatalog {
         _ descriptor: Descriptor, staged: StagedDirectory, image: String, into contents: inout Contents, depth: Int, baseBlobs: Set<Digest>
     ) throws {
         guard depth < 8 else { throw BundleError.usage("image \(image): indexes nest more than 8 deep") }
-        let path = "images/blobs/\(descriptor.digest.algorithm)/\(descriptor.digest.hex)"
+        let path = BundlePaths.blob(descriptor.digest)
         guard let file = staged.file(path) else { throw BundleError.usage("image \(image): \(path) is missing from the layout") }
         guard file.size == descriptor.size else {
             throw BundleError.usage("image \(image): \(path) is \(file.size) bytes, but its descriptor says \(descriptor.size)")
@@ -74,7 +75,7 @@ enum ImageCatalog {
             }
         case .image(let manifest):
             for blob in manifest.blobs {
-                let blobPath = "images/blobs/\(blob.digest.algorithm)/\(blob.digest.hex)"
+                let blobPath = BundlePaths.blob(blob.digest)
                 let inBase = baseBlobs.contains(blob.digest) && staged.file(blobPath) == nil
                 guard inBase || staged.file(blobPath)?.size == blob.size else {
                     throw BundleError.usage("image \(image): blob \(blob.digest) is missing from the layout or has the wrong size")
@@ -87,7 +88,7 @@ enum ImageCatalog {
             // signatures) carry other config types and have no platform.
             let imageConfigTypes = [MediaType.ociConfig, MediaType.dockerConfig]
             if contents.platforms.isEmpty, depth == 0, imageConfigTypes.contains(manifest.config.mediaType),
-                let configFile = staged.file("images/blobs/sha256/\(manifest.config.digest.hex)")
+                let configFile = staged.file(BundlePaths.blob(manifest.config.digest))
             {
                 let config: ImageConfiguration
                 do {

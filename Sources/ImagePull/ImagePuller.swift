@@ -1,9 +1,15 @@
 import Foundation
 import OCI
+import Registry
+import Transfer
 
 /// Pulls images into an OCI image layout: resolves every manifest first, then fetches every
 /// missing blob once (shared layers too) with bounded concurrency, and only then writes the
 /// manifests and `index.json` entries, so the layout never points at content it lacks.
+///
+/// On the transfer engine: the blobs go by one `BlobCopy` from a `RegistrySource` to a
+/// `LayoutDestination`; what is specific to a pull — platform selection, locked sources, the
+/// layout's `index.json` names — is here.
 ///
 /// Platforms: a tag that names a multi-arch index keeps the requested platforms only (in a new
 /// index, its source digest recorded); a reference pinned to a digest keeps exactly what it pins,
@@ -67,15 +73,20 @@ public struct ImagePuller: Sendable {
             .planned(
                 bytesToFetch: bytesToFetch, blobsToFetch: work.count, bytesPresent: present,
                 images: resolved.filter { if case .success = $0 { true } else { false } }.count))
-        let fetchErrors = await boundedMap(work, limit: concurrency) { (blob, reference) -> (Digest, String)? in
-            do {
-                try await client.fetchBlob(blob, from: reference, into: layout) { events(.transferred($0)) }
-                return nil
-            } catch {
-                return (blob.digest, "\(error)")
+        let copy = BlobCopy(
+            from: RegistrySource(client: client, origins: sources.mapValues(\.1)), to: LayoutDestination(layout: layout), concurrency: concurrency)
+        let failedBlobs: [Digest: String]
+        do {
+            let copied = try await copy.run(work.map(\.0)) { event in
+                if case .transferred(let bytes) = event { events(.transferred(bytes)) }
             }
+            failedBlobs = copied.failed.reduce(into: [:]) { failed, blob in
+                let failure = sources[blob.key].map { client.blobDownload($0.0, from: $0.1).failure(blob.value) } ?? blob.value
+                failed[blob.key] = "\(failure)"
+            }
+        } catch {
+            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(error)"))) }
         }
-        let failedBlobs = Dictionary(fetchErrors.compactMap { $0 }, uniquingKeysWith: { first, _ in first })
 
         // 3. Store manifests and name the images, in the order asked.
         var outcomes: [PullOutcome] = []
@@ -242,29 +253,5 @@ extension ImagePuller {
         do { return try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes)).platform } catch {
             throw PullFailure(message: "the image configuration \(config.digest.short) is not valid: \(error.humanDescription)")
         }
-    }
-}
-
-/// Maps `items` with at most `limit` running at once; results keep the input order.
-func boundedMap<Item: Sendable, Output: Sendable>(_ items: [Item], limit: Int, _ transform: @escaping @Sendable (Item) async -> Output) async
-    -> [Output]
-{
-    await withTaskGroup(of: (Int, Output).self) { group in
-        var results = [Output?](repeating: nil, count: items.count)
-        var next = 0
-        while next < min(limit, items.count) {
-            let index = next
-            group.addTask { (index, await transform(items[index])) }
-            next += 1
-        }
-        while let (index, output) = await group.next() {
-            results[index] = output
-            if next < items.count {
-                let index = next
-                group.addTask { (index, await transform(items[index])) }
-                next += 1
-            }
-        }
-        return results.map { $0! }
     }
 }

@@ -1,0 +1,102 @@
+import Bundle
+import Foundation
+import Integrity
+import OCI
+import Registry
+import Transfer
+
+/// What a push learns once bundle.json is trusted, before any byte of the archive is sent.
+struct PreparedPush: Sendable {
+    var projectOutcome: HarborProjectOutcome
+    /// Blobs the registry holds already where they go.
+    var present: Set<Digest>
+    /// Those, plus blobs to be mounted from elsewhere in the registry instead of uploaded.
+    var inPlace: Set<Digest>
+    /// Where to mount each blob from that is in the registry in another repository.
+    var mountSources: [Digest: ImageReference]
+}
+
+extension BundlePusher {
+    /// The project, and which blobs the registry already has (HEAD, many at once): where they
+    /// go, or in another repository that needs them, or (a delta) where the base put them.
+    func prepare(_ plan: RelocationPlan, index: BundleIndex, state: PushState) async throws -> PreparedPush {
+        let projectOutcome = try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
+        state.journal.record(.project, ["project": target.project, "outcome": projectOutcome.rawValue])
+        let blobs = plan.blobSizes.map { Descriptor(mediaType: "application/octet-stream", digest: $0.key, size: $0.value) }
+        let registry = RegistryDestination(client: client, homes: plan.blobHomes.mapValues { $0[0] })
+        let present = try await registry.blobsPresent(blobs, lookups: options.lookupConcurrency)
+        // A blob missing where it goes first may already be in another repository that needs it
+        // (pushed by an earlier bundle): mounted from there instead of uploaded again.
+        var mountSources: [Digest: ImageReference] = [:]
+        for (digest, homes) in plan.blobHomes where !present.contains(digest) && homes.count > 1 {
+            for repository in homes.dropFirst() where try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) {
+                mountSources[digest] = repository
+                break
+            }
+        }
+        var inPlace = present.union(mountSources.keys)
+        if let base = index.base {
+            let fromBase = try await locateBaseLayers(plan, base: base, present: inPlace, state: state.directory)
+            mountSources.merge(fromBase) { first, _ in first }
+            inPlace.formUnion(fromBase.keys)
+        }
+        return PreparedPush(projectOutcome: projectOutcome, present: present, inPlace: inPlace, mountSources: mountSources)
+    }
+
+    /// A delta leaves out the layers its base carried: each must already be in the registry, in
+    /// the repository that needs it or in one of the base's (found through the base's state
+    /// directory, whose bundle.json must be the exact base this delta names). Returns where to
+    /// mount each from; fails, naming what is missing, before anything is uploaded.
+    func locateBaseLayers(
+        _ plan: RelocationPlan, base: BundleIndex.Base, present: Set<Digest>, state: String
+    ) async throws -> [Digest: ImageReference] {
+        let baseState = options.baseStateDirectory ?? ((state as NSString).deletingLastPathComponent + "/\(base.name)-\(base.version)")
+        let candidates = try await BlockingWork.run { try Self.baseLayerHomes(base, baseState: baseState) }
+        let everyRepository = plan.images.map(\.target.repositoryOnly)
+        let missing = plan.expectedAtSite.subtracting(present).sorted { $0.description < $1.description }
+        var found: [Digest: ImageReference] = [:]
+        for digest in missing {
+            for repository in (candidates[digest] ?? []) + everyRepository
+            where try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) {
+                found[digest] = repository
+                break
+            }
+        }
+        let absent = missing.filter { found[$0] == nil }
+        guard absent.isEmpty else {
+            let owner = { (digest: Digest) in
+                plan.images.first { image in plan.blobHomes[digest]?.contains(image.target.repositoryOnly) ?? false }?.source.description ?? "?"
+            }
+            throw InstallError.bundle(
+                "this is a delta of \(base.name) \(base.version): \(absent.count) layer(s) it leaves out are not in \(target.registry)/\(target.project) (e.g. \(absent[0]) of \(owner(absent[0]))); push \(base.name) \(base.version) first"
+            )
+        }
+        return found
+    }
+
+    /// Where the base's push put each of its layers, from the base's state directory (whose
+    /// bundle.json must be the exact base this delta names); empty when there is none.
+    private static func baseLayerHomes(_ base: BundleIndex.Base, baseState: String) throws -> [Digest: [ImageReference]] {
+        var candidates: [Digest: [ImageReference]] = [:]
+        if FileManager.default.fileExists(atPath: baseState + "/bundle.json") {
+            let bytes: [UInt8]
+            do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: baseState + "/bundle.json"))) } catch {
+                throw InstallError.io("cannot read the base's \(baseState)/bundle.json: \(error.localizedDescription)")
+            }
+            guard SHA256Hasher.hex(of: bytes) == base.bundleJSON else {
+                throw InstallError.bundle(
+                    "this delta builds on \(base.name) \(base.version) with bundle.json SHA-256 \(base.bundleJSON), but \(baseState) holds another build of it; push the base this delta was made from"
+                )
+            }
+            let baseIndex = try? JSONDecoder().decode(BundleIndex.self, from: Data(bytes))
+            let relocation = try? JSONDecoder().decode(
+                RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: baseState + "/relocation.json")))
+            let targets = Dictionary((relocation?.images ?? []).map { ($0.source, $0.target) }, uniquingKeysWith: { first, _ in first })
+            for image in baseIndex?.images ?? [] {
+                guard let target = targets[image.reference].flatMap({ try? ImageReference(parsing: $0) }) else { continue }
+                for blob in image.blobs ?? [] { candidates[blob.digest, default: []].append(target.repositoryOnly) }
+            }
+        }
+        return candidates
+    }
+}
