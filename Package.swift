@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "BundleServer",
             dependencies: [
-                "Bundle", "Install", "OCI", "Integrity",
+                "Bundle", "Install", "OCI", "Integrity", "TarStream",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -160,42 +160,43 @@ final class RegistryHTTPHandler: ChannelInboundHandler {
         headers.add(name: "Content-Length", value: "\(range.count)")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         guard request.method == .GET, !range.isEmpty else { return finish(request, context, status: status, bytes: 0, error: nil) }
-        let stream = EntryStream(
-            request: request, status: status, location: location, range: range, sent: 0, check: range == 0..<size ? DigestCheck() : nil)
-        sendPiece(stream, from: range.lowerBound, context: context)
+        let stream = EntryStream(request: request, status: status, read: served.entries.startRead(location, range: range), sent: 0)
+        sendPiece(stream, context: context)
     }
 
     private struct EntryStream {
         var request: HTTPRequestHead
         var status: HTTPResponseStatus
-        var location: BundleArchive.Location
-        var range: Range<Int64>
+        var read: EntryRead
         var sent: Int64
-        var check: DigestCheck?
     }
 
-    /// Reads the piece at `offset` on the pool, writes it, and only then goes on with the next.
-    private func sendPiece(_ stream: EntryStream, from offset: Int64, context: ChannelHandlerContext) {
-        guard offset < stream.range.upperBound else {
+    /// Reads the next piece on the pool (as large as the piece budget allows), writes it, and
+    /// only then goes on with the next.
+    private func sendPiece(_ stream: EntryStream, context: ChannelHandlerContext) {
+        let read = stream.read
+        guard !read.isDone else {
             return finish(stream.request, context, status: stream.status, bytes: stream.sent, error: nil)
         }
-        let end = ServedBundle.pieceEnd(stream.location, offset: offset, limit: stream.range.upperBound)
-        let served = served, location = stream.location, check = stream.check
+        let served = served
+        let granted = served.budget.grant(Int(min(Int64(ServedBundle.largestPiece), read.range.upperBound - read.offset)))
         let piece = served.pool.runIfActive(eventLoop: context.eventLoop) {
-            try served.readPiece(location, offset..<end, check: check)
+            try served.entries.nextPiece(read, maximum: granted)
         }
         piece.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let buffer):
                 context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { written in
+                    served.budget.release(granted)
                     var next = stream
                     next.sent += Int64(buffer.readableBytes)
                     switch written {
-                    case .success: self.sendPiece(next, from: end, context: context)
+                    case .success: self.sendPiece(next, context: context)
                     case .failure(let failure): self.cutOff(next, context, because: "client went away: \(failure)")
                     }
                 }
             case .failure(let failure):
+                served.budget.release(granted)
                 self.cutOff(stream, context, because: "\(failure)")
             }
         }
