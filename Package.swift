@@ -142,7 +142,7 @@ let package = Package(
             name: "InstallTests",
             dependencies: [
                 "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Charts", "TarStream", "Terminal", "TestSupport",
-                "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "BundleServer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
