@@ -3,6 +3,7 @@ import Bundle
 import BundleCommands
 import BundleServer
 import Foundation
+import Install
 import Terminal
 
 /// `airgap-install node-config`: the mirror configuration that makes every node pull through `serve`.
@@ -96,6 +97,12 @@ struct NodeConfigCommand: ParsableCommand {
                 written.append(target)
             }
             chmod(output + "/install.sh", 0o755)
+            // What these files were written for, for `preflight --node-config` (install.sh ignores it).
+            let record = Preflight.NodeConfigRecord(
+                bundle: signed.index.name, runtime: runtime, serve: serve, registry: registry, project: project, afterPush: afterPush)
+            let recordPath = output + "/" + Preflight.NodeConfigRecord.fileName
+            try Data((JSONOutput.text(record) + "\n").utf8).write(to: URL(fileURLWithPath: recordPath), options: .atomic)
+            written.append(recordPath)
             if let caFile {
                 try? FileManager.default.removeItem(atPath: output + "/" + caName)
                 try FileManager.default.copyItem(atPath: caFile, toPath: output + "/" + caName)
