@@ -26,12 +26,12 @@ public final class BundleHTTPServer: Sendable {
         public var pieceBudget: Int
         public var pieceFloor: Int
 
-        /// The defaults keep serve under 150 MB with 50 downloads at once: 48 MiB of cache, 24 MiB
+        /// The defaults keep serve under 150 MB with 50 downloads at once: 40 MiB of cache, 20 MiB
         /// of large pieces plus 256 KiB per connection, 2 × 4 MiB of compressed input and 2
         /// frames being decompressed.
         public init(
             host: String, port: Int, tlsCertificate: String? = nil, tlsKey: String? = nil, readers: Int = 8, decodeSlots: Int = 2,
-            cacheBytes: Int = 48 << 20, pieceBudget: Int = 24 << 20, pieceFloor: Int = 256 << 10
+            cacheBytes: Int = 40 << 20, pieceBudget: Int = 20 << 20, pieceFloor: Int = 256 << 10
         ) {
             self.host = host
             self.port = port

@@ -58,7 +58,10 @@ final class CheckedFrames: VerifiedEntrySource {
         guard let index = table.frameIndex(containing: position), let generation = read.generation else {
             throw ServeError.bundle("\(archive.path): byte \(position) is outside the archive")
         }
-        let (frame, shared) = try checkedFrame(index, location, state, generation: generation)
+        // Keep the frame when others read the entry too, or when this read will come back for
+        // the rest of it (the piece budget gave less than the frame's rest).
+        let rest = min(location.dataOffset + read.range.upperBound, table.decompressedOffsets[index + 1]) - position
+        let (frame, shared) = try checkedFrame(index, location, state, generation: generation, keep: Int64(maximum) < rest)
         let frameStart = table.decompressedOffsets[index]
         let end = min(location.dataOffset + read.range.upperBound, frameStart + Int64(frame.readableBytes))
         let count = min(maximum, Int(end - position))
@@ -89,13 +92,16 @@ final class CheckedFrames: VerifiedEntrySource {
                 return proof.proven ? nil : location.firstFrame + proof.frameDigests.count
             }
             guard let next, next <= last else { return }
-            _ = try checkedFrame(next, location, state, generation: generation)
+            _ = try checkedFrame(next, location, state, generation: generation, keep: false)
         }
     }
 
     /// Frame `index` of `location`'s entry, checked under the proof's `generation`, and whether
-    /// it is shared (in the cache).
-    private func checkedFrame(_ index: Int, _ location: BundleArchive.Location, _ state: EntryState, generation: Int) throws -> (ByteBuffer, Bool) {
+    /// it is shared (in the cache). It is kept in the cache when `keep` or when others read the
+    /// entry now.
+    private func checkedFrame(_ index: Int, _ location: BundleArchive.Location, _ state: EntryState, generation: Int, keep: Bool) throws -> (
+        ByteBuffer, Bool
+    ) {
         let key = location.entry.path
         if let hit = cache.frame(index, entry: key, generation: generation) { return (hit, true) }
         return try state.proof.withLock { proof in
@@ -119,7 +125,7 @@ final class CheckedFrames: VerifiedEntrySource {
             } else {
                 try extend(&proof, with: bytes, digest: digest, frame: index, location)
             }
-            let shared = state.readers.load(ordering: .relaxed) > 1
+            let shared = keep || state.readers.load(ordering: .relaxed) > 1
             if shared { cache.keep(index, bytes: bytes, entry: key, generation: generation) }
             return (bytes, shared)
         }

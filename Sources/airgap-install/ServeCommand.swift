@@ -75,6 +75,16 @@ struct ServeCommand: AsyncParsableCommand {
         let verified: VerifiedBundle
         let archive: BundleArchive
         do {
+            // Format 1 (one zstd frame) has no random access: refused before the long verify.
+            let format = try BundleVerifier(keys: trusted).readSignedIndex(file).index.formatVersion
+            guard format >= 2 else {
+                throw CommandFailure(
+                    message: "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
+                        + "which it can read by random access. Ask the vendor for the bundle packed again without --format 1 "
+                        + "(airgap-bundle pack writes format 2 by default; packing needs the vendor's signing key), "
+                        + "or fill an existing registry with airgap-install push, which reads both formats.",
+                    exitCode: ExitCode(1))
+            }
             verified = try await BlockingWork.run { try BundleVerifier(keys: trusted).verify(file) }
             archive = try BundleArchive(path: file, keys: trusted)
         } catch { throw CommandFailure.from(error) }
