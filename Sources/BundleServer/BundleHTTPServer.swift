@@ -18,20 +18,17 @@ public final class BundleHTTPServer: Sendable {
         /// Threads reading pieces off the event loops (a thread may wait for a frame another is
         /// decompressing, so there are more of them than decompression slots).
         public var readers: Int
-        /// Frames decompressed at once (each slot holds one compressed frame, up to 4 MiB).
+        /// Frames that are not raw decompressed at once (each slot holds one compressed frame, up
+        /// to 4 MiB, and keeps one decompressed frame).
         public var decodeSlots: Int
-        /// Bytes of decompressed frames of hot entries kept (`FrameCache`).
+        /// Bytes of checked chunks of hot entries kept (`FrameCache`).
         public var cacheBytes: Int
-        /// Bytes of pieces read but not yet written before pieces shrink to `pieceFloor`.
-        public var pieceBudget: Int
-        public var pieceFloor: Int
 
-        /// The defaults keep serve under 150 MB with 50 downloads at once: 40 MiB of cache, 20 MiB
-        /// of large pieces plus 256 KiB per connection, 2 × 4 MiB of compressed input and 2
-        /// frames being decompressed.
+        /// The defaults keep serve well under 150 MB with 50 downloads at once: 32 MiB of cache,
+        /// 256 KiB per connection, 2 × (4 MiB of compressed input + a decompressed frame).
         public init(
             host: String, port: Int, tlsCertificate: String? = nil, tlsKey: String? = nil, readers: Int = 8, decodeSlots: Int = 2,
-            cacheBytes: Int = 40 << 20, pieceBudget: Int = 20 << 20, pieceFloor: Int = 256 << 10
+            cacheBytes: Int = 32 << 20
         ) {
             self.host = host
             self.port = port
@@ -40,8 +37,6 @@ public final class BundleHTTPServer: Sendable {
             self.readers = readers
             self.decodeSlots = decodeSlots
             self.cacheBytes = cacheBytes
-            self.pieceBudget = pieceBudget
-            self.pieceFloor = pieceFloor
         }
     }
 
@@ -74,11 +69,10 @@ public final class BundleHTTPServer: Sendable {
             }
         }
         let entries = try CheckedFrames(archive: archive, decodeSlots: configuration.decodeSlots, cacheBytes: configuration.cacheBytes)
-        let budget = PieceBudget(limit: configuration.pieceBudget, floor: max(4096, configuration.pieceFloor))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let pool = NIOThreadPool(numberOfThreads: max(1, configuration.readers))
         pool.start()
-        let served = ServedBundle(archive: archive, repositories: repositories, entries: entries, pool: pool, budget: budget, log: log)
+        let served = ServedBundle(archive: archive, repositories: repositories, entries: entries, pool: pool, log: log)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

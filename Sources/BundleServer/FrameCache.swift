@@ -1,16 +1,18 @@
 import NIOCore
 import Synchronization
 
-/// A small least-recently-used cache of decompressed frames of hot entries (entries more than
-/// one response reads at once, such as base layers every node pulls), so a frame many clients
-/// read at about the same time is decompressed and checked once.
+/// A small least-recently-used cache of buffers keyed by their place in the stream (a chunk's or
+/// a frame's first byte, or a frame index): `CheckedFrames` keeps checked chunks of hot entries
+/// here (entries more than one response reads at once, such as base layers every node pulls), so
+/// a chunk many clients read at about the same time is read and hashed once.
 ///
-/// What it may hold (the safety argument, ADR 0019): only a frame's bytes that matched the
-/// digest the entry's proof recorded for that frame, tagged with the proof's generation. A
-/// generation's recorded digests are either proven (the entry's bytes hashed to `bundle.json`'s
-/// SHA-256) or still being proven; a proof that fails drops its generation's frames from here
-/// (`drop`) before any read can finish under it. So a hit hands out bytes equal to what the
-/// proof hashed, never bytes read after the file changed.
+/// What the chunk cache may hold (the safety argument, ADR 0019): only a chunk's bytes that
+/// matched the digest the entry's proof recorded for that chunk (or were hashed into the chain as
+/// it was recorded), tagged with the entry and the proof's generation. A generation's recorded
+/// digests are either proven (the entry's bytes hashed to `bundle.json`'s SHA-256) or still being
+/// proven; a proof that fails drops its generation's chunks from here (`drop`) before any read can
+/// finish under it. So a hit hands out bytes equal to what the proof hashed, never bytes read
+/// after the file changed.
 final class FrameCache: Sendable {
     struct Frame {
         var bytes: ByteBuffer
@@ -25,13 +27,13 @@ final class FrameCache: Sendable {
         var clock: UInt64 = 0
     }
 
-    /// The most bytes of frames kept.
+    /// The most bytes kept.
     let capacity: Int
     private let state = Mutex(State())
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// Frame `index` as the proof of `entry` in `generation` checked it; nil if not kept.
+    /// The buffer kept at `index` for `entry` in `generation`; nil if none.
     func frame(_ index: Int, entry: String, generation: Int) -> ByteBuffer? {
         state.withLock { state in
             guard var frame = state.frames[index], frame.entry == entry, frame.generation == generation else { return nil }
@@ -42,7 +44,7 @@ final class FrameCache: Sendable {
         }
     }
 
-    /// Keeps frame `index`, dropping the least recently used frames to stay within `capacity`.
+    /// Keeps `bytes` at `index`, dropping the least recently used to stay within `capacity`.
     func keep(_ index: Int, bytes: ByteBuffer, entry: String, generation: Int) {
         guard bytes.readableBytes <= capacity else { return }
         state.withLock { state in
@@ -57,7 +59,7 @@ final class FrameCache: Sendable {
         }
     }
 
-    /// Forgets every frame of `entry` (its proof failed).
+    /// Forgets everything kept for `entry` (its proof failed).
     func drop(entry: String) {
         state.withLock { state in
             for (index, frame) in state.frames where frame.entry == entry {

@@ -171,23 +171,21 @@ final class RegistryHTTPHandler: ChannelInboundHandler {
         var sent: Int64
     }
 
-    /// Reads the next piece on the pool (as large as the piece budget allows), writes it, and
-    /// only then goes on with the next.
+    /// Reads the next piece (at most one 256 KiB chunk) on the pool, writes it, and only then
+    /// goes on with the next.
     private func sendPiece(_ stream: EntryStream, context: ChannelHandlerContext) {
         let read = stream.read
         guard !read.isDone else {
             return finish(stream.request, context, status: stream.status, bytes: stream.sent, error: nil)
         }
         let served = served
-        let granted = served.budget.grant(Int(min(Int64(ServedBundle.largestPiece), read.range.upperBound - read.offset)))
         let piece = served.pool.runIfActive(eventLoop: context.eventLoop) {
-            try served.entries.nextPiece(read, maximum: granted)
+            try served.entries.nextPiece(read, maximum: ServedBundle.largestPiece)
         }
         piece.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let buffer):
                 context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { written in
-                    served.budget.release(granted)
                     var next = stream
                     next.sent += Int64(buffer.readableBytes)
                     switch written {
@@ -196,7 +194,6 @@ final class RegistryHTTPHandler: ChannelInboundHandler {
                     }
                 }
             case .failure(let failure):
-                served.budget.release(granted)
                 self.cutOff(stream, context, because: "\(failure)")
             }
         }

@@ -10,7 +10,7 @@ protocol VerifiedEntrySource: Sendable {
     /// Starts a read of `range` of the entry at `location`.
     func startRead(_ location: BundleArchive.Location, range: Range<Int64>) -> EntryRead
 
-    /// The next piece of `read` (at most `maximum` bytes, never past one frame), on the calling
+    /// The next piece of `read` (at most `maximum` bytes, never past one chunk), on the calling
     /// (pool) thread; the read moves past it. Throws when the archive no longer holds the bytes
     /// `bundle.json` lists: the caller must then cut the response off.
     func nextPiece(_ read: EntryRead, maximum: Int) throws -> ByteBuffer
