@@ -25,7 +25,7 @@ public final class BundleHTTPServer: Sendable {
         public var cacheBytes: Int
 
         /// The defaults keep serve well under 150 MB with 50 downloads at once: 32 MiB of cache,
-        /// 256 KiB per connection, 2 × (4 MiB of compressed input + a decompressed frame).
+        /// 2 × 256 KiB per connection, 2 × (4 MiB of compressed input + a decompressed frame).
         public init(
             host: String, port: Int, tlsCertificate: String? = nil, tlsKey: String? = nil, readers: Int = 8, decodeSlots: Int = 2,
             cacheBytes: Int = 32 << 20
