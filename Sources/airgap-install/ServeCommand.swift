@@ -70,6 +70,12 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        #if os(Linux)
+            // Pieces are allocated on 8 pool threads and freed on the event loops; glibc's default
+            // of an arena per thread keeps each one's high-water mark (bench/serve at 300 MB: peak
+            // RSS 128 MB with the default, 102 MB with 2 arenas). M_ARENA_MAX is -8 in <malloc.h>.
+            _ = glibcMallopt(-8, 2)
+        #endif
         let trusted = try KeyFiles.readPublic(keys)
         let file = file
         let verified: VerifiedBundle
@@ -211,3 +217,9 @@ final class AccessLog: @unchecked Sendable {
         return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
     }
 }
+
+#if os(Linux)
+    /// glibc's `mallopt` (declared in <malloc.h>, which the Glibc module does not import).
+    @_silgen_name("mallopt")
+    private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
