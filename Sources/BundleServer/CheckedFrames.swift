@@ -109,6 +109,7 @@ final class CheckedFrames: VerifiedEntrySource {
         let frameStart = table.decompressedOffsets[frame]
         let from = Int(range.lowerBound - frameStart), to = Int(range.upperBound - frameStart)
         if let segments = raw.segments(frame) {
+            if from == 0 { raw.readAhead(frame) }
             var buffer = ByteBufferAllocator().buffer(capacity: to - from)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: to - from) { destination in
                 for segment in segments where segment.start < to && segment.start + segment.length > from {

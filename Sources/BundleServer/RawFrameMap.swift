@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import TarStream
 
@@ -23,8 +24,27 @@ final class RawFrameMap: Sendable {
 
     private let reader: SeekableReader
     private let known = Mutex<[Int: Known]>([:])
+    /// The archive opened once more, only to ask the kernel to read ahead (nil for a split
+    /// archive, whose parts `reader` opens itself).
+    private let hints: Int32?
 
-    init(reader: SeekableReader) { self.reader = reader }
+    init(reader: SeekableReader) {
+        self.reader = reader
+        let descriptor = open(reader.path, O_RDONLY | O_CLOEXEC)
+        hints = descriptor >= 0 ? descriptor : nil
+    }
+
+    deinit { if let hints { close(hints) } }
+
+    /// Asks the kernel to read frames `index` and the one after it into the page cache now: many
+    /// responses read the archive through one descriptor at interleaved places, which defeats
+    /// the kernel's own read-ahead, and a chunk is only 256 KiB.
+    func readAhead(_ index: Int) {
+        guard let hints else { return }
+        let table = reader.table
+        let start = table.compressedOffsets[index], end = table.compressedOffsets[min(index + 2, table.frames.count)]
+        _ = posix_fadvise(hints, off_t(start), off_t(end - start), Int32(POSIX_FADV_WILLNEED))
+    }
 
     /// The raw segments of frame `index`, or nil if it must be decompressed.
     func segments(_ index: Int) -> [Segment]? {

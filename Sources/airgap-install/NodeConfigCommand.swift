@@ -20,7 +20,9 @@ struct NodeConfigCommand: ParsableCommand {
             image push will put there. For CRI-O a registries.conf.d drop-in with \
             [[registry.mirror]] entries. --after-push puts the site registry first and keeps the \
             bundle server as the fallback. OUTPUT/install.sh installs the files on a node and is \
-            safe to run again; hosts.toml changes need no restart of containerd and no pod restarts.
+            safe to run again; hosts.toml changes need no restart of containerd and no pod restarts. \
+            OUTPUT/node-config.json records what the files were written for (preflight \
+            --node-config OUTPUT checks it against the site registry of the install).
             Only bundle.json is read (its signature checked), not the whole archive.
 
             Examples:

@@ -7,10 +7,10 @@ import Testing
 
 @testable import BundleServer
 
-/// What serve's frame cache may hand out after the archive changed under it (ADR 0019): only
+/// What serve's chunk cache may hand out after the archive changed under it (ADR 0019): only
 /// bytes its proof checked against bundle.json's digest. A blob served whole from the cache is
-/// still the right blob; a frame read from the changed file again is refused, Range reads too.
-@Suite("serve's frame cache and proofs when the archive changes after the start", .serialized)
+/// still the right blob; a chunk read from the changed file again is refused, Range reads too.
+@Suite("serve's cache of checked chunks and its proofs when the archive changes after the start", .serialized)
 struct ServeCacheTests {
     /// A real packed bundle (shared layer of 10 MiB: three frames, one changed byte in the
     /// second), opened twice: once with a cache of 64 MiB, once with none.
