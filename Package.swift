@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "BundleServer",
             dependencies: [
-                "Bundle", "Install", "OCI", "Integrity", "Outcomes",
+                "Bundle", "Install", "OCI", "Integrity", "Outcomes", "TarStream",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -184,7 +184,7 @@ let package = Package(
             name: "InstallTests",
             dependencies: [
                 "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Rendering", "ChartResolution", "TarStream", "Terminal",
-                "TestSupport", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "TestSupport", "BundleServer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

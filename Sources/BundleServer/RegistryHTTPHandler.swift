@@ -5,9 +5,9 @@ import NIOHTTP1
 import OCI
 
 /// Answers the read-only OCI distribution API on one connection. Requests are handled one at a
-/// time (NIO's pipeline handler holds back pipelined ones); a blob is sent a piece at a time, the
-/// next piece read on the pool only after the previous one was written to the socket, so a slow
-/// client holds at most one piece and never a thread.
+/// time (NIO's pipeline handler holds back pipelined ones); a blob is sent a piece at a time, a
+/// piece read on the pool while the one before it is written, and no further, so a slow client
+/// holds at most two pieces and never a thread.
 final class RegistryHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -160,44 +160,54 @@ final class RegistryHTTPHandler: ChannelInboundHandler {
         headers.add(name: "Content-Length", value: "\(range.count)")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         guard request.method == .GET, !range.isEmpty else { return finish(request, context, status: status, bytes: 0, error: nil) }
-        let stream = EntryStream(
-            request: request, status: status, location: location, range: range, sent: 0, check: range == 0..<size ? DigestCheck() : nil)
-        sendPiece(stream, from: range.lowerBound, context: context)
+        let stream = EntryStream(request: request, status: status, read: served.entries.startRead(location, range: range), sent: 0)
+        sendPiece(stream, context: context)
     }
 
     private struct EntryStream {
         var request: HTTPRequestHead
         var status: HTTPResponseStatus
-        var location: BundleArchive.Location
-        var range: Range<Int64>
+        var read: EntryRead
         var sent: Int64
-        var check: DigestCheck?
     }
 
-    /// Reads the piece at `offset` on the pool, writes it, and only then goes on with the next.
-    private func sendPiece(_ stream: EntryStream, from offset: Int64, context: ChannelHandlerContext) {
-        guard offset < stream.range.upperBound else {
+    /// Writes the next piece (at most one 256 KiB chunk), read on the pool; while it is being
+    /// written the one after it is read (`pending`), so a connection holds at most two pieces and
+    /// the socket does not wait for the pool. A piece that fails to read is never written.
+    private func sendPiece(_ stream: EntryStream, pending: EventLoopFuture<ByteBuffer>? = nil, context: ChannelHandlerContext) {
+        guard let piece = pending ?? readPiece(stream.read, context) else {
             return finish(stream.request, context, status: stream.status, bytes: stream.sent, error: nil)
-        }
-        let end = ServedBundle.pieceEnd(stream.location, offset: offset, limit: stream.range.upperBound)
-        let served = served, location = stream.location, check = stream.check
-        let piece = served.pool.runIfActive(eventLoop: context.eventLoop) {
-            try served.readPiece(location, offset..<end, check: check)
         }
         piece.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let buffer):
+                // No read is under way now: the next one may start, overlapping this write.
+                let following = self.readPiece(stream.read, context)
                 context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer)))).assumeIsolated().whenComplete { written in
                     var next = stream
                     next.sent += Int64(buffer.readableBytes)
                     switch written {
-                    case .success: self.sendPiece(next, from: end, context: context)
+                    case .success:
+                        guard let following else {
+                            return self.finish(next.request, context, status: next.status, bytes: next.sent, error: nil)
+                        }
+                        self.sendPiece(next, pending: following, context: context)
                     case .failure(let failure): self.cutOff(next, context, because: "client went away: \(failure)")
                     }
                 }
             case .failure(let failure):
                 self.cutOff(stream, context, because: "\(failure)")
             }
+        }
+    }
+
+    /// Starts reading the next piece of `read` on the pool; nil when it is done. Call only while
+    /// no other read of it is under way.
+    private func readPiece(_ read: EntryRead, _ context: ChannelHandlerContext) -> EventLoopFuture<ByteBuffer>? {
+        guard !read.isDone else { return nil }
+        let entries = served.entries
+        return served.pool.runIfActive(eventLoop: context.eventLoop) {
+            try entries.nextPiece(read, maximum: ServedBundle.largestPiece)
         }
     }
 

@@ -3,6 +3,7 @@ import Bundle
 import BundleCommands
 import BundleServer
 import Foundation
+import Install
 import Terminal
 
 /// `airgap-install node-config`: the mirror configuration that makes every node pull through `serve`.
@@ -19,7 +20,9 @@ struct NodeConfigCommand: ParsableCommand {
             image push will put there. For CRI-O a registries.conf.d drop-in with \
             [[registry.mirror]] entries. --after-push puts the site registry first and keeps the \
             bundle server as the fallback. OUTPUT/install.sh installs the files on a node and is \
-            safe to run again; hosts.toml changes need no restart of containerd and no pod restarts.
+            safe to run again; hosts.toml changes need no restart of containerd and no pod restarts. \
+            OUTPUT/node-config.json records what the files were written for (preflight \
+            --node-config OUTPUT checks it against the site registry of the install).
             Only bundle.json is read (its signature checked), not the whole archive.
 
             Examples:
@@ -96,6 +99,12 @@ struct NodeConfigCommand: ParsableCommand {
                 written.append(target)
             }
             chmod(output + "/install.sh", 0o755)
+            // What these files were written for, for `preflight --node-config` (install.sh ignores it).
+            let record = Preflight.NodeConfigRecord(
+                bundle: signed.index.name, runtime: runtime, serve: serve, registry: registry, project: project, afterPush: afterPush)
+            let recordPath = output + "/" + Preflight.NodeConfigRecord.fileName
+            try Data((JSONOutput.text(record) + "\n").utf8).write(to: URL(fileURLWithPath: recordPath), options: .atomic)
+            written.append(recordPath)
             if let caFile {
                 try? FileManager.default.removeItem(atPath: output + "/" + caName)
                 try FileManager.default.copyItem(atPath: caFile, toPath: output + "/" + caName)

@@ -16,7 +16,10 @@ struct PreflightCommand: AsyncParsableCommand {
             given; GPU nodes exist when the GPU Operator is enabled (a warning only); every image \
             of relocation.json is in the site registry, by digest where push put it (give the \
             registry login push used: --username, --ca-file or --plain-http). Nothing is changed. \
-            deploy runs the same checks before its first install.
+            deploy runs the same checks before its first install. On a site served by \
+            airgap-install serve: --serve URL checks that the bundle server answers (from this \
+            host; a node's own reach cannot be seen from here), and --node-config DIR that \
+            node-config wrote DIR for the registry and project of relocation.json.
             Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
 
             Example:
@@ -39,14 +42,18 @@ struct PreflightCommand: AsyncParsableCommand {
     @Flag(name: .customLong("json"), help: "Print {\"checks\": [{\"name\", \"result\", \"detail\"}]}.")
     var json = false
 
+    @OptionGroup var serving: PreflightServeOptions
+
     func run() async throws {
         let deploy = try source.open()
-        let checks: [Preflight.Check]
+        var checks: [Preflight.Check]
         do {
             let site = try deploy.siteValues(values)
+            let relocation = try Preflight.relocation(of: deploy)
             checks = try await Self.checks(
                 deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
-                login: login, credential: try login.credential(), relocation: try Preflight.relocation(of: deploy))
+                login: login, credential: try login.credential(), relocation: relocation)
+            checks += await serving.checks(relocation: relocation, caFile: login.caFile)
         } catch { throw CommandFailure.from(error) }
         try Self.report(checks, json: json, to: .standardOutput, rerun: nil)
     }

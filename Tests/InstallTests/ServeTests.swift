@@ -155,6 +155,25 @@ struct ServeTests {
         #expect(!Loopback.isListening(port))
     }
 
+    @Test func aFormatOneBundleIsRefusedBeforeTheVerifyWithHowToGetFormatTwo() throws {
+        let fixture = try PushFixture()
+        let formatOne = fixture.root + "/format1.tar.zst"
+        let packed = try airgap(
+            "airgap-bundle",
+            [
+                "pack", fixture.root + "/stage", "--key", fixture.privateKey, "--output", formatOne, "--name", "astrago", "--version", "1.0.0",
+                "--format", "1",
+            ])
+        try #require(packed.status == 0, "\(packed.stderr)")
+        let port = try Loopback.freePort()
+        let result = try airgap("airgap-install", ["serve", formatOne, "--key", fixture.publicKey, "--listen", "127.0.0.1:\(port)"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("is a format-1 bundle"))
+        #expect(result.stderr.contains("without --format 1"))
+        #expect(result.stderr.contains("airgap-install push"))
+        #expect(!Loopback.isListening(port))
+    }
+
     /// 50 clients reading a 24 MiB blob slowly (curl --limit-rate) do not hold up a 51st, which
     /// gets the whole blob while they are all still downloading; serve's peak memory stays under
     /// 150 MB (its VmHWM, read from /proc).

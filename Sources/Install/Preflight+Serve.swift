@@ -1,0 +1,100 @@
+import Foundation
+import Registry
+
+extension Preflight {
+    /// What `node-config` wrote the nodes' files for, kept beside them as `node-config.json`, so
+    /// preflight can tell that the nodes were pointed at the bundle server and site registry this
+    /// install uses.
+    public struct NodeConfigRecord: Codable, Sendable, Equatable {
+        public static let fileName = "node-config.json"
+        public var bundle: String
+        public var runtime: String
+        public var serve: String
+        public var registry: String?
+        public var project: String?
+        public var afterPush: Bool
+
+        public init(bundle: String, runtime: String, serve: String, registry: String?, project: String?, afterPush: Bool) {
+            self.bundle = bundle
+            self.runtime = runtime
+            self.serve = serve
+            self.registry = registry
+            self.project = project
+            self.afterPush = afterPush
+        }
+    }
+
+    /// The bundle server answers `GET /v2/` as a registry, from this host. Whether every node's
+    /// runtime reaches it cannot be told from here (preflight talks to the cluster only through
+    /// kubectl and runs nothing on the nodes): the detail says so.
+    public static func serveCheck(_ url: String, caFile: String?) async -> Check {
+        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host else {
+            return Check(name: "serve", result: .failed, detail: "--serve \"\(url)\" is not http(s)://ADDR:PORT")
+        }
+        let authority = parsed.port.map { "\(host):\($0)" } ?? host
+        let configuration = RegistryConfiguration(
+            insecureHosts: scheme == "http" ? [authority] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: 2, initialDelaySeconds: 0.5),
+            connectTimeoutSeconds: 5, readTimeoutSeconds: 10, userAgent: "airgap-install preflight")
+        let nodes = "(checked from this host only: run `curl \(base)/v2/` on a node to check that it reaches it too)"
+        let client: RegistryClient
+        do { client = try RegistryClient(configuration: configuration) } catch {
+            return Check(name: "serve", result: .failed, detail: "cannot check \(base): \(error)")
+        }
+        let answer: Result<[UInt8], Error>
+        do { answer = .success(try await client.fetchDocument(base + "/v2/", limit: 4096, subject: "the bundle server")) } catch {
+            answer = .failure(error)
+        }
+        try? await client.shutdown()
+        switch answer {
+        case .failure(let error):
+            return Check(
+                name: "serve", result: .failed,
+                detail: "the bundle server does not answer at \(base)/v2/ (is airgap-install serve running there?): \(error)")
+        case .success(let body):
+            guard (try? JSONSerialization.jsonObject(with: Data(body))) is [String: Any] else {
+                return Check(name: "serve", result: .failed, detail: "\(base)/v2/ answered, but not as a registry does \(nodes)")
+            }
+            return Check(name: "serve", result: .ok, detail: "the bundle server answers at \(base) \(nodes)")
+        }
+    }
+
+    /// The files `node-config` wrote into `directory` were written for `registry` and `project`
+    /// (those of this install: relocation.json's) and, given `serve`, for that bundle server. The
+    /// check reads the record; it cannot see what a node installed.
+    public static func nodeConfigCheck(_ directory: String, registry: String, project: String, serve: String?) -> Check {
+        let path = directory + "/" + NodeConfigRecord.fileName
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return Check(
+                name: "node-config", result: .failed,
+                detail: "\(path) does not exist: give the --output folder of airgap-install node-config (written by this version or later)")
+        }
+        guard let record = try? JSONDecoder().decode(NodeConfigRecord.self, from: data) else {
+            return Check(name: "node-config", result: .failed, detail: "\(path) is not a node-config record")
+        }
+        guard let given = record.registry, let givenProject = record.project else {
+            return Check(
+                name: "node-config", result: .failed,
+                detail: "node-config was run without --registry/--project: nodes cannot pull \(registry)/\(project)/... through the bundle server")
+        }
+        guard given == registry, givenProject == project else {
+            return Check(
+                name: "node-config", result: .failed,
+                detail: "node-config was given --registry \(given) --project \(givenProject), but this install uses \(registry)/\(project): "
+                    + "run node-config again with them and install its files on every node")
+        }
+        if let serve, Self.trimmed(serve) != Self.trimmed(record.serve) {
+            return Check(
+                name: "node-config", result: .failed,
+                detail: "node-config pointed the nodes at \(record.serve), not at --serve \(serve): "
+                    + "run node-config again and install its files on every node")
+        }
+        let order = record.afterPush ? "the site registry first, the bundle server as the fallback" : "through the bundle server"
+        return Check(
+            name: "node-config", result: .ok,
+            detail: "\(path): \(record.runtime) files for \(given)/\(givenProject), \(order) at \(record.serve) "
+                + "(what the nodes installed is not checked)")
+    }
+
+    private static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+}
