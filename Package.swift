@@ -96,7 +96,7 @@ let package = Package(
         // its backings (registry, OCI layout, bundle archive as a stream or by random access).
         .target(
             name: "Transfer",
-            dependencies: ["OCI", "Integrity", "Registry", "Bundle", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["OCI", "Integrity", "Registry", "Bundle", "TarStream", .product(name: "NIOCore", package: "swift-nio")]),
         // Vendor-only: pulls from upstream registries on the transfer engine (platform selection, locked sources).
         .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer"]),
         // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "BundleServer",
             dependencies: [
-                "Bundle", "Install", "OCI", "Integrity", "Outcomes", "TarStream",
+                "Bundle", "Install", "OCI", "Integrity", "Outcomes", "Transfer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -184,7 +184,7 @@ let package = Package(
             name: "InstallTests",
             dependencies: [
                 "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Rendering", "ChartResolution", "TarStream", "Terminal",
-                "TestSupport", "BundleServer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "TestSupport", "BundleServer", "Transfer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),

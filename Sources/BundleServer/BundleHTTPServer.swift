@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Transfer
 
 /// The read-only registry over one opened bundle: an NIO HTTP/1.1 server (HTTPS given a
 /// certificate) whose event loops never block; archive reads run on a small thread pool, through
@@ -68,7 +69,12 @@ public final class BundleHTTPServer: Sendable {
                 throw .usage("cannot use --tls-cert \(certificate) and --tls-key \(key): \(error)")
             }
         }
-        let entries = try CheckedFrames(archive: archive, decodeSlots: configuration.decodeSlots, cacheBytes: configuration.cacheBytes)
+        let entries: CheckedFrames
+        do {
+            entries = try CheckedFrames(archive: archive, decodeSlots: configuration.decodeSlots, cacheBytes: configuration.cacheBytes)
+        } catch {
+            throw .bundle(error.message)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let pool = NIOThreadPool(numberOfThreads: max(1, configuration.readers))
         pool.start()

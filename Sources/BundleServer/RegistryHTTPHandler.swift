@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OCI
+import Transfer
 
 /// Answers the read-only OCI distribution API on one connection. Requests are handled one at a
 /// time (NIO's pipeline handler holds back pipelined ones); a blob is sent a piece at a time, a

@@ -2,6 +2,7 @@ import Bundle
 import NIOCore
 import NIOPosix
 import OCI
+import Transfer
 
 /// What every connection of the server shares: the archive, the names it answers, the checked
 /// reads of its entries, the pool that runs them off the event loops, and the access log.

@@ -4,6 +4,7 @@ import Integrity
 import OCI
 import TestSupport
 import Testing
+import Transfer
 
 @testable import BundleServer
 
@@ -85,12 +86,12 @@ struct ServeCacheTests {
         #expect(head == Array(opened.layer[0..<(1 << 20)]))
         var middle: [UInt8] = []
         let changedRange = (size / 2 - 100)..<(size / 2 + 100)
-        #expect(throws: ServeError.self) {
+        #expect(throws: TransferError.self) {
             try Self.readAll(opened.uncached, opened.uncached.startRead(opened.location, range: changedRange), received: &middle)
         }
         #expect(middle.isEmpty, "a Range read handed out changed bytes")
         var whole: [UInt8] = []
-        #expect(throws: ServeError.self) {
+        #expect(throws: TransferError.self) {
             try Self.readAll(opened.uncached, opened.uncached.startRead(opened.location, range: 0..<size), received: &whole)
         }
         #expect(whole.count < opened.layer.count)
@@ -103,7 +104,7 @@ struct ServeCacheTests {
         var tail: [UInt8] = []
         let size = opened.location.entry.size
         // Even a range of unchanged bytes: the entry is proven first, and the proof fails.
-        #expect(throws: ServeError.self) {
+        #expect(throws: TransferError.self) {
             try Self.readAll(opened.uncached, opened.uncached.startRead(opened.location, range: (size - 10)..<size), received: &tail)
         }
         #expect(tail.isEmpty)

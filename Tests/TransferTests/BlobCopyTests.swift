@@ -111,8 +111,7 @@ struct BlobCopyTests {
         options.name = "app"
         options.version = "1.0.0"
         _ = try BundlePacker.pack(directory: stage, key: key, output: output, options: options)
-        var source = BundleArchiveBlobs(archive: try BundleArchive(path: output, keys: [key.publicKey]))
-        source.pieceSize = 1 << 20
+        let source = try CheckedFrames(archive: try BundleArchive(path: output, keys: [key.publicKey]), decodeSlots: 1, cacheBytes: 0)
         let destination = MemoryDestination()
         let missing = Self.blob(Self.randomBytes(100))
         let outcome = try await BlobCopy(from: source, to: destination).run([layer.descriptor, missing])

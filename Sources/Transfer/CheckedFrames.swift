@@ -14,16 +14,16 @@ import TarStream
 /// - a Range read first makes sure the entry is proven (extending the chain to the end if no
 ///   read has yet), so Range responses are checked too;
 /// - chunks of entries several responses read at once are kept in `cache` (checked bytes only).
-final class CheckedFrames: VerifiedEntrySource {
+package final class CheckedFrames: VerifiedEntrySource {
     /// Bytes per chunk: the unit of reading, checking, caching and sending.
-    static let chunkSize = 256 << 10
+    package static let chunkSize = 256 << 10
 
-    let archive: BundleArchive
+    package let archive: BundleArchive
     private let reader: SeekableReader
     private let decoder: FrameDecoder
     private let raw: RawFrameMap
     /// Checked chunks of hot entries (the only bytes handed out without reading the file).
-    let cache: FrameCache
+    package let cache: FrameCache
     /// Decompressed frames that are not raw, unchecked: only a shortcut to their chunks, which
     /// are checked like any read from the file.
     private let decoded: FrameCache
@@ -31,18 +31,18 @@ final class CheckedFrames: VerifiedEntrySource {
 
     /// Opens the archive's frames a second time, for reads of exact byte ranges; its seek table
     /// must cut the stream where `archive`'s entries start.
-    init(archive: BundleArchive, decodeSlots: Int, cacheBytes: Int) throws(ServeError) {
+    package init(archive: BundleArchive, decodeSlots: Int, cacheBytes: Int) throws(TransferError) {
         self.archive = archive
-        do { reader = try SeekableReader(path: archive.path) } catch { throw .bundle("\(archive.path): cannot open for reading: \(error)") }
+        do { reader = try SeekableReader(path: archive.path) } catch { throw TransferError("\(archive.path): cannot open for reading: \(error)") }
         var states: [String: EntryState] = [:]
         for entry in archive.index.entries {
             guard let location = archive.location(of: entry.path) else { continue }
             guard location.firstFrame < reader.table.frames.count, reader.table.decompressedOffsets[location.firstFrame] == location.headerOffset
-            else { throw .bundle("\(archive.path) changed while it was opened: its seek table no longer matches bundle.json") }
+            else { throw TransferError("\(archive.path) changed while it was opened: its seek table no longer matches bundle.json") }
             states[entry.path] = EntryState()
         }
         self.states = states
-        do { decoder = try FrameDecoder(reader: reader, slots: decodeSlots) } catch { throw .bundle("\(archive.path): \(error)") }
+        do { decoder = try FrameDecoder(reader: reader, slots: decodeSlots) } catch { throw TransferError("\(archive.path): \(error)") }
         raw = RawFrameMap(reader: reader)
         cache = FrameCache(capacity: cacheBytes)
         decoded = FrameCache(capacity: decodeSlots * SeekTable.frameSize)
@@ -50,30 +50,30 @@ final class CheckedFrames: VerifiedEntrySource {
 
     private var table: SeekTable { reader.table }
 
-    func startRead(_ location: BundleArchive.Location, range: Range<Int64>) -> EntryRead {
+    package func startRead(_ location: BundleArchive.Location, range: Range<Int64>) -> EntryRead {
         let state = states[location.entry.path]
         state?.readers.add(1, ordering: .relaxed)
         return EntryRead(location: location, range: range) { state?.readers.subtract(1, ordering: .relaxed) }
     }
 
-    func nextPiece(_ read: EntryRead, maximum: Int) throws -> ByteBuffer {
+    package func nextPiece(_ read: EntryRead, maximum: Int) throws -> ByteBuffer {
         let location = read.location
         guard let state = states[location.entry.path], !read.isDone, maximum > 0 else {
-            throw ServeError.bundle("\(archive.path): no bytes left to read of \(location.entry.path)")
+            throw TransferError("\(archive.path): no bytes left to read of \(location.entry.path)")
         }
         if read.generation == nil {
             let generation = state.proof.withLock { $0.generation }
             read.generation = generation
             if !read.isWholeEntry { try prove(location, state, generation: generation) }
         }
-        guard let generation = read.generation else { throw ServeError.bundle("\(archive.path): a read without a generation") }
+        guard let generation = read.generation else { throw TransferError("\(archive.path): a read without a generation") }
         let position = location.dataOffset + read.offset
         let number = Int((position - location.headerOffset) / Int64(Self.chunkSize))
         let (chunk, chunkStart) = try checkedChunk(number, location, state, generation: generation)
         let end = min(location.dataOffset + read.range.upperBound, chunkStart + Int64(chunk.readableBytes))
         let count = min(maximum, Int(end - position))
         guard count > 0, let piece = chunk.getSlice(at: chunk.readerIndex + Int(position - chunkStart), length: count) else {
-            throw ServeError.bundle("\(archive.path): chunk \(number) of \(location.entry.path) does not hold byte \(position) of the stream")
+            throw TransferError("\(archive.path): chunk \(number) of \(location.entry.path) does not hold byte \(position) of the stream")
         }
         read.offset += Int64(count)
         return piece
@@ -143,7 +143,7 @@ final class CheckedFrames: VerifiedEntrySource {
     ) {
         let key = location.entry.path
         guard let (range, frame) = chunkRange(number, location) else {
-            throw ServeError.bundle("\(archive.path): chunk \(number) of \(key) is outside the archive")
+            throw TransferError("\(archive.path): chunk \(number) of \(key) is outside the archive")
         }
         let cacheKey = Int(range.lowerBound)
         if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
@@ -151,7 +151,7 @@ final class CheckedFrames: VerifiedEntrySource {
             guard proof.generation == generation else { throw changed(location, "while it was read") }
             if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
             guard number >= 0, number <= proof.chunkDigests.count else {
-                throw ServeError.bundle("\(archive.path): chunk \(number) of \(key) was asked for before the chunks ahead of it")
+                throw TransferError("\(archive.path): chunk \(number) of \(key) was asked for before the chunks ahead of it")
             }
             let bytes: ByteBuffer
             do { bytes = try readChunk(range, frame: frame) } catch {
@@ -197,7 +197,7 @@ final class CheckedFrames: VerifiedEntrySource {
         let actual = hasher.finalizeHex()
         guard actual == location.entry.sha256 else {
             failed(&proof, key)
-            throw ServeError.bundle(
+            throw TransferError(
                 "\(archive.path): entry \(key) was changed after serve started: its SHA-256 is \(actual), bundle.json says \(location.entry.sha256)")
         }
         proof.hasher = nil
@@ -209,7 +209,7 @@ final class CheckedFrames: VerifiedEntrySource {
         cache.drop(entry: key)
     }
 
-    private func changed(_ location: BundleArchive.Location, _ detail: String) -> ServeError {
-        .bundle("\(archive.path): entry \(location.entry.path) was changed after serve started \(detail)")
+    private func changed(_ location: BundleArchive.Location, _ detail: String) -> TransferError {
+        TransferError("\(archive.path): entry \(location.entry.path) was changed after serve started \(detail)")
     }
 }

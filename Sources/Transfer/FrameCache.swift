@@ -13,7 +13,7 @@ import Synchronization
 /// proven; a proof that fails drops its generation's chunks from here (`drop`) before any read can
 /// finish under it. So a hit hands out bytes equal to what the proof hashed, never bytes read
 /// after the file changed.
-final class FrameCache: Sendable {
+package final class FrameCache: Sendable {
     struct Frame {
         var bytes: ByteBuffer
         var entry: String
@@ -70,5 +70,5 @@ final class FrameCache: Sendable {
     }
 
     /// Bytes held now (for tests).
-    var heldBytes: Int { state.withLock { $0.bytes } }
+    package var heldBytes: Int { state.withLock { $0.bytes } }
 }
