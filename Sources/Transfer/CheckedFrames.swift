@@ -198,7 +198,8 @@ package final class CheckedFrames: VerifiedEntrySource {
         guard actual == location.entry.sha256 else {
             failed(&proof, key)
             throw TransferError(
-                "\(archive.path): entry \(key) was changed after serve started: its SHA-256 is \(actual), bundle.json says \(location.entry.sha256)")
+                "\(archive.path): entry \(key) was changed after the archive was opened: its SHA-256 is \(actual), "
+                    + "bundle.json says \(location.entry.sha256)")
         }
         proof.hasher = nil
         proof.proven = true
@@ -210,6 +211,6 @@ package final class CheckedFrames: VerifiedEntrySource {
     }
 
     private func changed(_ location: BundleArchive.Location, _ detail: String) -> TransferError {
-        TransferError("\(archive.path): entry \(location.entry.path) was changed after serve started \(detail)")
+        TransferError("\(archive.path): entry \(location.entry.path) was changed after the archive was opened \(detail)")
     }
 }

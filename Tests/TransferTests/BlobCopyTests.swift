@@ -100,7 +100,9 @@ struct BlobCopyTests {
         #expect(gets.count == blobs.count + 1, "each blob fetched once, the broken one resumed once: \(gets.count)")
     }
 
-    @Test func aBundleArchiveHandsOutOneBlobByRandomAccessChecked() async throws {
+    /// A packed bundle of one image with one random (so stored raw) layer of 2.5 MB, opened for
+    /// random access through serve's checked chunks.
+    static func packedBundle() throws -> (layer: SyntheticBlob, path: String, source: CheckedFrames) {
         let stage = try TestPaths.scratch("transfer-stage")
         let layout = try OCILayout(creatingAt: stage + "/images")
         let layer = try ImageFactory.randomLayer(size: 2_500_000, directory: stage)
@@ -112,6 +114,11 @@ struct BlobCopyTests {
         options.version = "1.0.0"
         _ = try BundlePacker.pack(directory: stage, key: key, output: output, options: options)
         let source = try CheckedFrames(archive: try BundleArchive(path: output, keys: [key.publicKey]), decodeSlots: 1, cacheBytes: 0)
+        return (layer, output, source)
+    }
+
+    @Test func aBundleArchiveHandsOutOneBlobByRandomAccessChecked() async throws {
+        let (layer, _, source) = try Self.packedBundle()
         let destination = MemoryDestination()
         let missing = Self.blob(Self.randomBytes(100))
         let outcome = try await BlobCopy(from: source, to: destination).run([layer.descriptor, missing])
@@ -119,6 +126,26 @@ struct BlobCopyTests {
         #expect(destination.stored(layer.descriptor.digest).map(Digest.of) == layer.descriptor.digest)
         let refusal = outcome.failed[missing.digest].map { "\($0)" } ?? ""
         #expect(refusal.contains("holds no blob"), "\(refusal)")
+    }
+
+    @Test func aBlobWhoseBytesChangedInTheArchiveAfterItWasOpenedIsRefusedByRandomAccess() async throws {
+        let (layer, path, source) = try Self.packedBundle()
+        guard case .bytes(let bytes) = layer.source else { throw TestSupportError("the layer is not in memory") }
+        // The layer is random, so pack stored it raw: its bytes stand in the file as they are.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let archive = Array(try handle.readToEnd() ?? Data())
+        let probe = Array(bytes[(bytes.count / 2)..<(bytes.count / 2 + 64)])
+        let at = try #require(
+            archive.indices.dropLast(probe.count).first { archive[$0] == probe[0] && Array(archive[$0..<($0 + probe.count)]) == probe })
+        try handle.seek(toOffset: UInt64(at + 10))
+        try handle.write(contentsOf: [archive[at + 10] ^ 0x5A])
+        let destination = MemoryDestination()
+        let outcome = try await BlobCopy(from: source, to: destination).run([layer.descriptor])
+        #expect(outcome.copied[layer.descriptor.digest] == nil)
+        #expect(destination.stored(layer.descriptor.digest) == nil, "the destination kept a blob whose bytes changed")
+        let refusal = outcome.failed[layer.descriptor.digest].map { "\($0)" } ?? ""
+        #expect(refusal.contains("was changed after the archive was opened"), "\(refusal)")
     }
 }
 
