@@ -3,6 +3,7 @@ import PackageDescription
 
 // Linux only (docs/adr/0006-linux-only.md): the tools run on the Linux hosts of Kubernetes sites.
 // Modules depend one way only (see docs/adr/0001-module-layout.md):
+//   System <- OCI, TarStream (plumbing both sides share: atomic writes, processes, locks, blocking pool)
 //   COpenSSL <- Integrity <- OCI <- Registry <- Charts <- BuildPipeline <- airgap-bundle (vendor side)
 //   Charts <- HelmfileImport <- airgap-bundle (vendor side: a helmfile read into a manifest)
 //   CArchive, CZstd, CZlib, Integrity <- TarStream <- ChartFormat <- Bundle <- BundleCommands <- both executables
@@ -54,17 +55,19 @@ let package = Package(
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "DiskIO"),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO"]),
+        // System plumbing, for both sides (ADR XXXX): durable atomic writes, child processes, PATH
+        // lookup, the bounded blocking-work pool, free disk space, state-directory locks.
+        .target(name: "System"),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "System"]),
         // The Helm chart format (Chart.yaml), for packing and for chart resolution alike, and
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat"]),
-        .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "System"]),
+        .target(name: "OCI", dependencies: ["Integrity", "System"]),
         .target(
             name: "Registry",
             dependencies: [
-                "OCI", "Integrity",
+                "OCI", "Integrity", "System",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -74,13 +77,13 @@ let package = Package(
             ]),
         .target(name: "Terminal"),
         // Vendor side: the build pipeline (resolve → lock → fetch → stage → pack).
-        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream"]),
+        .target(name: "BuildPipeline", dependencies: ["Charts", "Registry", "OCI", "Bundle", "Integrity", "TarStream", "System"]),
         // Site side: push (and later deploy). Never imports the vendor pipeline or Charts' resolver.
         // Site side uses Charts only for site-value declarations, values templates, Helm and image discovery.
         .target(
             name: "Install",
             dependencies: [
-                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", .product(name: "Yams", package: "Yams"),
+                "Bundle", "Registry", "OCI", "Integrity", "TarStream", "ChartFormat", "Charts", "System", .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
                 .product(name: "NIOCore", package: "swift-nio"),
             ]),
@@ -100,23 +103,23 @@ let package = Package(
             name: "CommandOptions",
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
-        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", "System", .product(name: "Yams", package: "Yams")]),
         // Vendor side: reads a helmfile (its Go-template subset included) and writes a manifest.
-        .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", "System", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
-            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", "System", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Charts", "ToolVersion", "BuildPipeline",
-                "CommandOptions", "HelmfileImport",
+                "CommandOptions", "HelmfileImport", "System",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "airgap-install",
             dependencies: [
-                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts", "BundleServer",
+                "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Charts", "BundleServer", "System",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -124,7 +127,7 @@ let package = Package(
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
         .testTarget(
-            name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+            name: "BundleTests", dependencies: ["Bundle", "Integrity", "TarStream", "OCI", "System", "TestSupport", "airgap-bundle"],
             exclude: ["Corpus"]),
         .testTarget(
             name: "ChartsTests",
@@ -137,7 +140,8 @@ let package = Package(
             dependencies: ["HelmfileImport", "Charts", "ChartFormat", "Registry", "OCI", "TestSupport", "airgap-bundle"]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "System", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [
@@ -145,7 +149,7 @@ let package = Package(
                 "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
-        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
+        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "System", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import Charts
 import Foundation
 import OCI
 import Registry
+import System
 
 /// The stage step: a directory laid out as an unpacked bundle, made of hard links into the cache
 /// (a copy only where a link cannot be made), so staging costs no disk and no reading.

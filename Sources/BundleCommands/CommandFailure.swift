@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundle
 import Foundation
 import OCI
+import System
 import TarStream
 import Terminal
 

@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 
 /// A chart ready to render: an archive on disk and what it is.
 public struct ResolvedChart: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// The images of one component, as `images` prints them.
 public struct ComponentImages: Sendable, Codable {

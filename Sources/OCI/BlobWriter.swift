@@ -1,5 +1,5 @@
-import DiskIO
 import Integrity
+import System
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// A content-addressed OCI image layout on disk (image-spec `image-layout.md`).
 ///

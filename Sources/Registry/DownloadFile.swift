@@ -1,6 +1,7 @@
 import Integrity
 import NIOCore
 import OCI
+import System
 
 #if canImport(Glibc)
     import Glibc

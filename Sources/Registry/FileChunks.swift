@@ -1,5 +1,6 @@
 import NIOCore
 import OCI
+import System
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
-import DiskIO
 import Dispatch
 import Integrity
 import Synchronization
+import System
 
 #if canImport(Glibc)
     import Glibc

@@ -7,6 +7,7 @@ import CommandOptions
 import Foundation
 import OCI
 import Registry
+import System
 import Terminal
 import ToolVersion
 
@@ -49,7 +50,7 @@ struct BuildInputs: ParsableArguments {
         do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        guard let executable = HelmEngine.locate(helmPath) else {
+        guard let executable = ExecutableLookup.find("helm", explicit: helmPath) else {
             throw CommandFailure(
                 message: helmPath.map { "\($0) is not an executable helm" }
                     ?? "no helm on PATH: build finds images by rendering charts with helm; install helm or give --helm PATH",

@@ -4,6 +4,7 @@ import Charts
 import CommandOptions
 import Foundation
 import Registry
+import System
 import Terminal
 
 struct ImagesCommand: AsyncParsableCommand {
@@ -58,7 +59,7 @@ struct ImagesCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
         var helm: HelmEngine?
-        if let executable = HelmEngine.locate(helmPath) {
+        if let executable = ExecutableLookup.find("helm", explicit: helmPath) {
             helm = HelmEngine(executable: executable, kubeVersion: kubeVersion)
         } else if !noRender {
             throw CommandFailure(

@@ -3,6 +3,7 @@ import BundleCommands
 import Foundation
 import Integrity
 import OCI
+import System
 
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

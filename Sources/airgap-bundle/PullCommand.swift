@@ -4,6 +4,7 @@ import CommandOptions
 import Foundation
 import OCI
 import Registry
+import System
 import Terminal
 
 struct PullCommand: AsyncParsableCommand {

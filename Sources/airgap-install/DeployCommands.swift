@@ -3,6 +3,7 @@ import BundleCommands
 import Charts
 import Foundation
 import Install
+import System
 import Terminal
 
 /// Options every deploy-side command takes: the bundle and the state directory push filled.
@@ -156,7 +157,7 @@ enum DeployTools {
         #endif
         let bundled = stateDirectory + "/files/tools/\(platform)/helm"
         if FileManager.default.isExecutableFile(atPath: bundled) { return bundled }
-        if let found = HelmEngine.locate(nil) { return found }
+        if let found = ExecutableLookup.find("helm") { return found }
         throw CommandFailure(
             message: "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", exitCode: ExitCode(2))
     }
@@ -193,10 +194,7 @@ extension DeployTools {
             }
             return explicit
         }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(directory)/kubectl"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
+        if let found = ExecutableLookup.find("kubectl") { return found }
         throw CommandFailure(message: "no kubectl: give --kubectl PATH, or put kubectl on PATH", exitCode: ExitCode(2))
     }
 }

@@ -4,6 +4,7 @@ import BundleCommands
 import BundleServer
 import Foundation
 import OCI
+import System
 import Terminal
 
 /// `airgap-install serve`: a read-only registry straight from the signed archive, for a site with no registry yet.

@@ -2,6 +2,7 @@ import Bundle
 import Foundation
 import Integrity
 import OCI
+import System
 import TarStream
 import TestSupport
 import Testing

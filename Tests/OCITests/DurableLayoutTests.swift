@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Integrity
 import OCI
+import System
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// Pulls images into an OCI image layout: resolves every manifest first, then fetches every
 /// missing blob once (shared layers too) with bounded concurrency, and only then writes the
