@@ -103,12 +103,16 @@ let package = Package(
             name: "CommandOptions",
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
-        .target(name: "Charts", dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", "System", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Charts",
+            dependencies: ["OCI", "Registry", "Integrity", "TarStream", "ChartFormat", "System", .product(name: "Yams", package: "Yams")]),
         // Vendor side: reads a helmfile (its Go-template subset included) and writes a manifest.
         .target(name: "HelmfileImport", dependencies: ["Charts", "ChartFormat", "OCI", "System", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "BundleCommands",
-            dependencies: ["Bundle", "Integrity", "OCI", "TarStream", "Terminal", "System", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Bundle", "Integrity", "OCI", "TarStream", "Terminal", "System", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [

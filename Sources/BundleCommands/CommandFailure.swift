@@ -30,6 +30,9 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
 /// Runs a root command: `--help` to stdout, usage errors exit 2 (not 64), failures print `error: …`.
 public enum CommandRunner {
+    /// Prints `warning: MESSAGE` on standard error: a failure that changes no result.
+    public static func warn(_ message: String) { ProgressLine.writeStderr("warning: \(TerminalText.escaped(message))\n") }
+
     public static func main(_ root: ParsableCommand.Type) async -> Never {
         do {
             let command = try root.parseAsRoot()

@@ -118,7 +118,7 @@ public struct Deployer: Sendable {
             if let message = refusal {
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
-                try state.save(stateDirectory)
+                try await state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, message: message))
                 progress("\(label): FAILED")
@@ -150,7 +150,7 @@ public struct Deployer: Sendable {
             let now = ISO8601DateFormatter().string(from: Date())
             if output.status == 0 {
                 state.components[step.component] = .init(status: "deployed", inputs: inputs, time: now)
-                try state.save(stateDirectory)
+                try await state.save(stateDirectory)
                 journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
@@ -161,7 +161,7 @@ public struct Deployer: Sendable {
                 let message = options.pullSecret?.redacted(helmMessage) ?? helmMessage
                 state.components[step.component] = .init(status: "failed", inputs: inputs, time: now)
                 state.stoppedAt = step.component
-                try state.save(stateDirectory)
+                try await state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])
                 outcomes.append(
                     Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
@@ -172,7 +172,7 @@ public struct Deployer: Sendable {
         }
         if failed == nil {
             state.stoppedAt = nil
-            try state.save(stateDirectory)
+            try await state.save(stateDirectory)
             journal.record("deploy-done", [:])
         }
         return Report(components: outcomes, failed: failed)

@@ -46,7 +46,7 @@ public enum ReleaseStatus {
                 throw InstallError.bundle("helm uninstall \(row.release) -n \(row.namespace) failed: \(message)")
             }
             state.components[row.component] = nil
-            try state.save(source.stateDirectory)
+            try await state.save(source.stateDirectory)
             journal.record("uninstall-done", ["component": row.component])
             progress("uninstalled: \(row.component) (namespace \(row.namespace))")
         }

@@ -23,7 +23,8 @@ public final class StateDirectoryLock: Sendable {
         guard fd >= 0 else { throw .unusable(.errno("create the lock file", path)) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
-            let failure = errno == EWOULDBLOCK ? StateDirectoryLockError.held(directory: directory, pid: Self.holder(fd)) : .unusable(.errno("lock", path))
+            let failure =
+                errno == EWOULDBLOCK ? StateDirectoryLockError.held(directory: directory, pid: Self.holder(fd)) : .unusable(.errno("lock", path))
             close(fd)
             throw failure
         }

@@ -44,8 +44,28 @@ struct BuildInputs: ParsableArguments {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
     }
 
-    /// Reads the manifest and sets up the client and the image finder.
-    func prepare() throws -> (BundleManifest, RegistryClient, ComponentImageFinder, [Platform]) {
+    /// Runs `body` with the manifest, the image finder, the platforms and the registry client
+    /// (shut down when `body` returns or throws; see `RegistryClient.withClient`).
+    func withPrepared<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (BundleManifest, RegistryClient, ComponentImageFinder, [Platform]) async throws -> Result
+    ) async throws -> Result {
+        let (manifest, helm, platforms) = try prepare()
+        let settings: (configuration: RegistryConfiguration, credentials: CredentialStore)
+        do { settings = try registry.clientSettings() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        return try await RegistryClient.withClient(
+            configuration: settings.configuration, credentials: settings.credentials, shutdownFailed: CommandRunner.warn
+        ) { client in
+            let resolver: ChartResolver
+            do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
+                throw CommandFailure(message: "cannot create the cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(2))
+            }
+            return try await body(manifest, client, ComponentImageFinder(resolver: resolver, helm: helm, siteValues: manifest.siteValues), platforms)
+        }
+    }
+
+    /// Reads the manifest, finds helm and the platforms.
+    private func prepare() throws -> (BundleManifest, HelmEngine, [Platform]) {
         let parsed: BundleManifest
         do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
@@ -56,23 +76,14 @@ struct BuildInputs: ParsableArguments {
                     ?? "no helm on PATH: build finds images by rendering charts with helm; install helm or give --helm PATH",
                 exitCode: ExitCode(2))
         }
-        let client: RegistryClient
-        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        let resolver: ChartResolver
-        do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
-            throw CommandFailure(message: "cannot create the cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(2))
-        }
         let chosen = try platforms.isEmpty ? parsed.platforms : platforms.map { try Platform(parsing: $0) }
-        return (
-            parsed, client,
-            ComponentImageFinder(
-                resolver: resolver, helm: HelmEngine(executable: executable, kubeVersion: kubeVersion), siteValues: parsed.siteValues), chosen
-        )
+        return (parsed, HelmEngine(executable: executable, kubeVersion: kubeVersion), chosen)
     }
 
     static func failure(_ error: Error) -> CommandFailure {
         switch error {
         case let failure as CommandFailure: return failure
+        case let setup as RegistryClientSetupError: return CommandFailure(message: setup.description, exitCode: ExitCode(2))
         case let build as BuildError:
             switch build {
             case .usage(let message), .io(let message): return CommandFailure(message: message, exitCode: ExitCode(2))

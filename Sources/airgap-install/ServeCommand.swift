@@ -100,9 +100,10 @@ struct ServeCommand: AsyncParsableCommand {
         log.started(
             url: url, bundle: "\(archive.index.name) \(archive.index.version)", images: archive.index.images.count, names: repositories.catalog.count)
         if let portFile {
-            let temporary = portFile + ".tmp"
-            try? "\(server.port)\n".write(toFile: temporary, atomically: false, encoding: .utf8)
-            _ = rename(temporary, portFile)
+            do { try PosixFile.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) } catch {
+                await server.stop()
+                throw CommandFailure(message: "cannot write --port-file: \(error)", exitCode: ExitCode(2))
+            }
         }
         await StopSignal.wait()
         await server.stop()
