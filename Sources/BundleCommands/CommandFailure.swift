@@ -64,6 +64,7 @@ public enum CommandRunner {
 }
 
 /// A parsed synchronous command, handed to the thread that runs it (and used only there).
+// @unchecked: `ParsableCommand` is not `Sendable`; the value is handed over once, never shared.
 private struct ParsedCommand: @unchecked Sendable {
     var command: ParsableCommand
     func run() throws {

@@ -27,6 +27,8 @@ public struct SigningError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Owns an OpenSSL `EVP_PKEY`.
+// @unchecked: the pointer is set once and the key is only read after (OpenSSL allows concurrent
+// use of a key that is not changed); an `OpaquePointer` is never `Sendable`.
 final class OwnedKey: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }

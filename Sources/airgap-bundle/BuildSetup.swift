@@ -95,13 +95,9 @@ struct BuildInputs: ParsableArguments {
 }
 
 /// Prints build progress: phases as plain lines, bytes on a terminal's progress line.
-final class BuildProgress: @unchecked Sendable {
+struct BuildProgress: Sendable {
     let line = ProgressLine()
     let quiet: Bool
-    private let lock = NSLock()
-    private var fetching: Int64 = 0
-
-    init(quiet: Bool) { self.quiet = quiet }
 
     func handle(_ event: BuildEvent) {
         switch event {

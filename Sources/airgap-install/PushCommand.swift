@@ -5,6 +5,7 @@ import Foundation
 import Install
 import Integrity
 import Registry
+import Synchronization
 import Terminal
 import ToolVersion
 
@@ -198,18 +199,13 @@ struct PushCommand: AsyncParsableCommand {
 }
 
 /// Turns (total, done) reports into progress-line calls.
-final class ProgressState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total: Int64 = -1
-    private var done: Int64 = 0
+final class ProgressState: Sendable {
+    private let last = Mutex((total: Int64(-1), done: Int64(0)))
 
     func update(total: Int64, done: Int64) -> (start: Bool, delta: Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        let start = total != self.total
-        self.total = total
-        let delta = done - self.done
-        self.done = done
-        return (start, delta)
+        last.withLock { last in
+            defer { last = (total, done) }
+            return (total != last.total, done - last.done)
+        }
     }
 }
