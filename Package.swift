@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "System", "TestSupport"]),
-        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport", "airgap-bundle"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [

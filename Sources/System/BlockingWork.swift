@@ -37,9 +37,11 @@ private final class BlockingPool: Sendable {
 
     init(threads: Int) {
         for number in 1...threads {
-            let thread = Thread { [self] in serve() }
-            thread.name = "blocking-work-\(number)"
-            thread.start()
+            Thread { [self] in
+                // Named from inside: on Linux a name set before `start` is not applied.
+                Thread.current.name = "blocking-work-\(number)"
+                serve()
+            }.start()
         }
     }
 
