@@ -9,10 +9,11 @@ import PackageDescription
 // The rule: airgap-install's closure holds no vendor-only module, airgap-bundle's no site-only one.
 // Tests/ChartsTests/PackageGraphTests.swift reads this description and holds the rule; its one
 // list classifies every target (a new target goes there too).
-//   shared:      the C libraries, the RecordGitCommit plugin, Outcomes, Integrity, DiskIO, OCI, Registry, TarStream,
+//   shared:      the C libraries, the RecordGitCommit plugin, Outcomes, System, Integrity, OCI, Registry, TarStream,
 //                ChartFormat, Bundle, Transfer, Rendering, BundleCommands, CommandOptions, Terminal, ToolVersion
 //   vendor-only: ChartResolution, ImagePull, BundlePacking, BuildPipeline, HelmfileImport, airgap-bundle
 //   site-only:   Install, BundleServer, airgap-install
+//   System <- OCI, TarStream (plumbing both sides share: atomic writes, processes, locks, blocking pool)
 //   COpenSSL <- Integrity <- OCI <- Registry <- ChartResolution <- BuildPipeline <- airgap-bundle
 //   Registry, Bundle <- Transfer (the one transfer engine) <- ImagePull, BundlePacking (<- BuildPipeline), Install
 //   ChartFormat, OCI <- Rendering <- ChartResolution, HelmfileImport (<- airgap-bundle), Install
@@ -65,21 +66,24 @@ let package = Package(
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "DiskIO"),
+        // System plumbing, for both sides (ADR XXXX-system): durable atomic writes, child processes, PATH
+        // lookup, the bounded blocking-work pool, free disk space, state-directory locks.
+        .target(name: "System"),
         // The exit-status table every error type maps into (both sides; no dependencies).
         .target(name: "Outcomes"),
-        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "DiskIO", "Outcomes"]),
+        .target(name: "TarStream", dependencies: ["CArchive", "CZstd", "CZlib", "Integrity", "System", "Outcomes"]),
         // The Helm chart format (Chart.yaml), for packing and for chart resolution alike, and
         // BoundedYAML: the one bounded YAML reader every parser entry point of both sides uses.
         .target(name: "ChartFormat", dependencies: ["TarStream", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "Outcomes"]),
+        .target(name: "Bundle", dependencies: ["OCI", "Integrity", "TarStream", "ChartFormat", "Outcomes", "System"]),
         // Vendor-only: packing a staged directory into a signed bundle (stage, SBOM, private key).
         .target(
             name: "BundlePacking",
             dependencies: [
                 "Bundle", "OCI", "Integrity", "TarStream", "ChartFormat", "Transfer", "COpenSSL", .product(name: "NIOCore", package: "swift-nio"),
+                "System",
             ]),
-        .target(name: "OCI", dependencies: ["Integrity", "DiskIO"]),
+        .target(name: "OCI", dependencies: ["Integrity", "System"]),
         .target(
             name: "Registry",
             dependencies: [
@@ -89,21 +93,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), "System",
             ]),
         .target(name: "Terminal"),
         // Shared: the one transfer engine: image source and destination protocols, one copy, and
         // its backings (registry, OCI layout, bundle archive as a stream or by random access).
         .target(
             name: "Transfer",
-            dependencies: ["OCI", "Integrity", "Registry", "Bundle", "TarStream", .product(name: "NIOCore", package: "swift-nio")]),
+            dependencies: ["OCI", "Integrity", "Registry", "Bundle", "TarStream", .product(name: "NIOCore", package: "swift-nio"), "System"]),
         // Vendor-only: pulls from upstream registries on the transfer engine (platform selection, locked sources).
-        .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer"]),
+        .target(name: "ImagePull", dependencies: ["OCI", "Registry", "Transfer", "System"]),
         // Vendor-only: the build pipeline (resolve → lock → fetch → stage → pack).
         .target(
             name: "BuildPipeline",
             dependencies: [
                 "ChartResolution", "Registry", "ImagePull", "OCI", "Bundle", "BundlePacking", "Transfer", "Integrity", "TarStream", "Outcomes",
+                "System",
             ]),
         // Site-only: push, site values, deploy.
         .target(
@@ -112,7 +117,7 @@ let package = Package(
                 "Bundle", "Registry", "Transfer", "OCI", "Integrity", "TarStream", "ChartFormat", "Rendering", "Outcomes",
                 .product(name: "Yams", package: "Yams"),
                 // ByteBuffer: a blob's pieces go from the archive reader into the request body without another copy.
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), "System",
             ]),
         // Site-only: `serve` (a read-only registry straight from the archive) and node-config.
         .target(
@@ -122,7 +127,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), "System",
             ]),
         .target(name: "ToolVersion", plugins: ["RecordGitCommit"]),
         // Command-line options both executables share (registry flags, credentials, mirrors).
@@ -131,29 +136,34 @@ let package = Package(
             dependencies: ["Registry", "ToolVersion", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "RecordGitCommit", capability: .buildTool()),
         // Shared: the Helm engine, image discovery, site-value declarations, values templates.
-        .target(name: "Rendering", dependencies: ["OCI", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Rendering", dependencies: ["OCI", "ChartFormat", .product(name: "Yams", package: "Yams"), "System"]),
         // Vendor-only: the manifest, chart resolution from repositories, version constraints, chart packing.
         .target(
             name: "ChartResolution",
-            dependencies: ["Rendering", "OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "Rendering", "OCI", "Registry", "Integrity", "TarStream", "ChartFormat", .product(name: "Yams", package: "Yams"), "System",
+            ]),
         // Vendor-only: reads a helmfile (its Go-template subset included) and writes a manifest.
-        .target(name: "HelmfileImport", dependencies: ["Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams")]),
+        .target(name: "HelmfileImport", dependencies: ["Rendering", "ChartFormat", "OCI", .product(name: "Yams", package: "Yams"), "System"]),
         .target(
             name: "BundleCommands",
             dependencies: [
                 "Bundle", "Integrity", "OCI", "Outcomes", "TarStream", "Terminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "System",
             ]),
         .executableTarget(
             name: "airgap-bundle",
             dependencies: [
                 "OCI", "Registry", "Terminal", "Bundle", "BundleCommands", "Integrity", "TarStream", "Rendering", "ChartResolution", "ToolVersion",
                 "BuildPipeline", "CommandOptions", "HelmfileImport", "ImagePull", "BundlePacking",
+                "System",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "airgap-install",
             dependencies: [
                 "OCI", "Terminal", "BundleCommands", "ToolVersion", "Install", "Registry", "Integrity", "Rendering", "BundleServer",
+                "System",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -161,7 +171,8 @@ let package = Package(
             dependencies: ["OCI", "Registry", "Integrity"],
             path: "Tests/TestSupport"),
         .testTarget(
-            name: "BundleTests", dependencies: ["Bundle", "BundlePacking", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle"],
+            name: "BundleTests",
+            dependencies: ["Bundle", "BundlePacking", "Integrity", "TarStream", "OCI", "TestSupport", "airgap-bundle", "System"],
             exclude: ["Corpus"]),
         .testTarget(
             name: "ChartsTests",
@@ -176,18 +187,20 @@ let package = Package(
             name: "TransferTests",
             dependencies: [
                 "Transfer", "Registry", "Bundle", "BundlePacking", "OCI", "Integrity", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "System",
             ]),
         .testTarget(name: "TarStreamTests", dependencies: ["TarStream", "Integrity", "TestSupport"]),
         .testTarget(name: "IntegrityTests", dependencies: ["Integrity", "BundlePacking", "TestSupport"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport", "airgap-bundle"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Integrity", "TestSupport", "System"]),
         .testTarget(
             name: "InstallTests",
             dependencies: [
                 "Install", "Bundle", "Registry", "OCI", "Integrity", "ChartFormat", "Rendering", "ChartResolution", "TarStream", "Terminal",
-                "TestSupport", "BundleServer", "Transfer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"),
+                "TestSupport", "BundleServer", "Transfer", "airgap-install", "airgap-bundle", .product(name: "Yams", package: "Yams"), "System",
             ]),
         .testTarget(name: "BuildTests", dependencies: ["BuildPipeline", "Registry", "OCI", "Integrity", "TestSupport", "airgap-bundle"]),
-        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "TestSupport", "airgap-bundle"]),
+        .testTarget(name: "RegistryTests", dependencies: ["OCI", "Registry", "Integrity", "System", "TestSupport", "airgap-bundle"]),
     ],
     swiftLanguageModes: [.v6]
 )

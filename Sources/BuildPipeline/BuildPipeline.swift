@@ -5,6 +5,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 import TarStream
 
 /// What a build needs besides the manifest.

@@ -1,6 +1,7 @@
 import Foundation
 import Integrity
 import OCI
+import System
 
 /// `MANIFEST.lock` (e.g. `manifests/astrago.yaml.lock`): exactly what a build of the manifest
 /// took — each chart's version and archive digest, each image's source digest (and the digest

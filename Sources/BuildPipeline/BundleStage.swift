@@ -4,6 +4,7 @@ import ChartResolution
 import Foundation
 import OCI
 import Registry
+import System
 import Transfer
 
 /// The stage step: a directory laid out as an unpacked bundle, made of hard links into the cache

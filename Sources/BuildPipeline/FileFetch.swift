@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 
 /// A file or tool ready to stage: where it is on disk and what it is.
 public struct FetchedFile: Sendable {

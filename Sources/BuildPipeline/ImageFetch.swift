@@ -3,6 +3,7 @@ import ImagePull
 import OCI
 import Registry
 import Synchronization
+import System
 
 /// The fetch stage: every image into the persistent cache (an OCI layout): what is there is never
 /// fetched again. With a lock, each image's source is fetched by the lock's digest.

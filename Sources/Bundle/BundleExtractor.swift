@@ -1,6 +1,7 @@
 import Foundation
 import Integrity
 import OCI
+import System
 
 /// Unpacks a bundle while verifying it: every file is written under a temporary directory beside
 /// the target, and that directory is renamed to the target only when the whole bundle verified.

@@ -108,7 +108,8 @@ struct ParallelVerification {
                     }
                     if hashFile {
                         rawQueue.async {
-                            rawHasher.hasher.update(UnsafeRawBufferPointer(frame.buffer)); frame.release()
+                            rawHasher.hasher.withLock { $0.update(UnsafeRawBufferPointer(frame.buffer)) }
+                            frame.release()
                         }
                     }
                     queue.async(group: done) {
@@ -127,7 +128,7 @@ struct ParallelVerification {
             }
             if hashFile {
                 let tail = try file.bytes(at: table.compressedOffsets[table.frames.count], count: table.encodedSize)
-                rawQueue.async { tail.withUnsafeBytes { rawHasher.hasher.update($0) } }
+                rawQueue.async { rawHasher.hasher.withLock { hasher in tail.withUnsafeBytes { hasher.update($0) } } }
             }
         } catch {
             done.wait()
@@ -135,7 +136,7 @@ struct ParallelVerification {
             throw (error as? ArchiveError).map(BundleError.from) ?? error
         }
         done.wait()
-        let digest = rawQueue.sync { hashFile ? rawHasher.hasher.finalize() : nil }
+        let digest = rawQueue.sync { hashFile ? rawHasher.hasher.withLock { $0.finalize() } : nil }
         if let (_, failure) = failures.withLock({ $0.min { $0.key < $1.key } }) { throw BundleError.verification("\(path): \(failure)") }
         return digest
     }
@@ -143,31 +144,35 @@ struct ParallelVerification {
 
 /// One compressed frame in a pooled buffer, shared by its users (the raw hash, the entry's
 /// check); the buffer goes back to the pool when the last is done.
-private final class PooledFrame: @unchecked Sendable {
-    private let whole: UnsafeMutableRawBufferPointer
-    let buffer: UnsafeMutableRawBufferPointer
+private final class PooledFrame: Sendable {
+    /// The pooled buffer's address (a raw pointer is not `Sendable`).
+    private let whole: UInt
+    private let size: Int
     private let pool: BufferPool
     private let users: Mutex<Int>
 
     init(pool: BufferPool, size: Int, users: Int) {
         self.pool = pool
-        whole = pool.take()
-        buffer = UnsafeMutableRawBufferPointer(rebasing: whole[0..<size])
+        whole = UInt(bitPattern: pool.take().baseAddress)
+        self.size = size
         self.users = Mutex(users)
     }
+
+    /// The frame's bytes, at the start of the pooled buffer.
+    var buffer: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: whole), count: size) }
 
     func release() {
         if users.withLock({
             $0 -= 1; return $0 == 0
         }) {
-            pool.give(whole)
+            abandon()
         }
     }
     func abandon() { pool.give(whole) }
 }
 
 /// Buffers of one size, reused; `take` waits while `count` (when not 0) are all in use.
-private final class BufferPool: @unchecked Sendable {
+private final class BufferPool: Sendable {
     private let size: Int
     /// Base addresses of free buffers (raw pointers are not Sendable).
     private let free = Mutex<[UInt]>([])
@@ -190,19 +195,22 @@ private final class BufferPool: @unchecked Sendable {
         return .allocate(byteCount: size, alignment: 16)
     }
 
-    func give(_ buffer: UnsafeMutableRawBufferPointer) {
-        let address = UInt(bitPattern: buffer.baseAddress)
+    func give(_ buffer: UnsafeMutableRawBufferPointer) { give(UInt(bitPattern: buffer.baseAddress)) }
+
+    func give(_ address: UInt) {
         free.withLock { $0.append(address) }
         available?.signal()
     }
 }
 
-/// The SHA-256 of the file's raw bytes, used on one serial queue only.
-private final class RawHash: @unchecked Sendable {
-    let hasher = SHA256Hasher()
+/// The SHA-256 of the file's raw bytes, fed on one serial queue (the lock is never contended).
+private final class RawHash: Sendable {
+    let hasher = Mutex(SHA256Hasher())
 }
 
 /// The checks of one unit, fed its frames in order on its own serial queue.
+// @unchecked: its state is used only on that queue (`feed` in order, then `finish`); frames and
+// output buffers are raw pointers, never `Sendable`.
 private final class UnitCheck: @unchecked Sendable {
     let unit: ParallelVerification.Unit
     let path: String

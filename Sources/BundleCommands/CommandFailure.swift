@@ -3,6 +3,7 @@ import Bundle
 import Foundation
 import OCI
 import Outcomes
+import System
 import TarStream
 import Terminal
 
@@ -31,6 +32,9 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
 /// Runs a root command: `--help` to stdout, usage errors exit 2 (not 64), failures print `error: …`.
 public enum CommandRunner {
+    /// Prints `warning: MESSAGE` on standard error: a failure that changes no result.
+    public static func warn(_ message: String) { ProgressLine.writeStderr("warning: \(TerminalText.escaped(message))\n") }
+
     public static func main(_ root: ParsableCommand.Type) async -> Never {
         do {
             let command = try root.parseAsRoot()
@@ -63,6 +67,7 @@ public enum CommandRunner {
 }
 
 /// A parsed synchronous command, handed to the thread that runs it (and used only there).
+// @unchecked: `ParsableCommand` is not `Sendable`; the value is handed over once, never shared.
 private struct ParsedCommand: @unchecked Sendable {
     var command: ParsableCommand
     func run() throws {

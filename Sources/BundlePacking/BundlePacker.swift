@@ -3,6 +3,7 @@ import ChartFormat
 import Foundation
 import Integrity
 import OCI
+import System
 import TarStream
 
 /// Options of `pack`.

@@ -4,6 +4,7 @@ import Integrity
 import OCI
 import Registry
 import Rendering
+import System
 
 /// A chart ready to render: an archive on disk and what it is.
 public struct ResolvedChart: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Rendering
+import System
 
 /// The images of one component, as `images` prints them.
 public struct ComponentImages: Sendable, Codable {

@@ -65,7 +65,8 @@ public struct RegistryOptions: ParsableArguments {
         )
     }
 
-    public func makeClient(tool: String = "airgap-bundle") throws -> RegistryClient {
+    /// What `RegistryClient.withClient` makes a client from: these flags' configuration and credentials.
+    public func clientSettings(tool: String = "airgap-bundle") throws -> (configuration: RegistryConfiguration, credentials: CredentialStore) {
         var store = try CredentialStore.dockerConfig(path: authFile)
         for entry in credentials {
             if let (host, credential) = parseCredential(entry) { store.set(credential, for: host) }
@@ -74,7 +75,7 @@ public struct RegistryOptions: ParsableArguments {
             insecureHosts: Set(insecureRegistries), caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
             userAgent: "\(tool)/\(ToolVersion.version)")
         configuration.mirrors = mirrorMap
-        return try RegistryClient(configuration: configuration, credentials: store)
+        return (configuration, store)
     }
 
     private func parseCredential(_ entry: String) -> (String, Credential)? {

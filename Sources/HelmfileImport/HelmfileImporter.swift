@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// `airgap-bundle import-helmfile`: reads a helmfile for one environment and writes a manifest
 /// (and its values files) that `images`, `lock` and `build` take as they are.

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Registry
+import System
 import Transfer
 
 /// Pulls images into an OCI image layout: resolves every manifest first, then fetches every

@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 
 /// Whether an earlier push of this very bundle is complete, found without reading the archive
 /// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md).

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// `deploy-state.json` in the state directory: what the last deploys left on the cluster, per
 /// component, and where a failed run stopped. It holds digests and names, never a value.
@@ -25,5 +26,9 @@ public struct DeployState: Codable, Sendable {
         }
     }
 
-    func save(_ stateDirectory: String) throws { try StateFiles.writeJSON(self, to: Self.path(stateDirectory)) }
+    /// Written on `BlockingWork`'s threads: the write `fsync`s, which must not hold a thread of the cooperative pool.
+    func save(_ stateDirectory: String) async throws {
+        let state = self
+        try await BlockingWork.run { try StateFiles.writeJSON(state, to: Self.path(stateDirectory)) }
+    }
 }

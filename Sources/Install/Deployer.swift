@@ -109,10 +109,10 @@ public struct Deployer: Sendable {
             }
             events(Event(component: step.component, state: .installing, detail: "namespace \(step.namespace)"))
             let inputs = try digest(step)
-            func fail(_ message: String, seconds: Double? = nil) throws {
+            func fail(_ message: String, seconds: Double? = nil) async throws {
                 state.components[step.component] = .init(status: .failed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
-                try state.save(stateDirectory)
+                try await state.save(stateDirectory)
                 journal.record("component-failed", ["component": step.component, "message": message])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .failed, seconds: seconds, message: message))
                 progress("\(label): FAILED")
@@ -126,7 +126,7 @@ public struct Deployer: Sendable {
                 refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
             }
             if let message = refusal {
-                try fail(message)
+                try await fail(message)
                 continue
             }
             if let last = state.components[step.component], last.status == .deployed, last.inputs == inputs {
@@ -141,7 +141,7 @@ public struct Deployer: Sendable {
                 "component-start", ["component": step.component, "namespace": step.namespace, "command": step.command.joined(separator: " ")])
             events(Event(component: step.component, state: .installing, detail: "helm upgrade --install \(step.release)"))
             do { try PostRenderer.clearFailure(relocation: source.relocation, component: step.component) } catch {
-                try fail(redacted("\(error)"))
+                try await fail(redacted("\(error)"))
                 continue
             }
             let started = Date()
@@ -155,19 +155,19 @@ public struct Deployer: Sendable {
             let seconds = Date().timeIntervalSince(started)
             if output.status == 0 {
                 state.components[step.component] = .init(status: .deployed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
-                try state.save(stateDirectory)
+                try await state.save(stateDirectory)
                 journal.record("component-done", ["component": step.component, "seconds": String(format: "%.1f", seconds)])
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .installed, seconds: seconds))
                 progress("\(label): installed (\(String(format: "%.1f", seconds)) s)")
                 await reportReadiness(step, helmSeconds: seconds, events: events)
             } else {
                 let helmMessage = PostRenderer.withRecordedFailure(output.stderr, relocation: source.relocation, component: step.component)
-                try fail(redacted(helmMessage.trimmingCharacters(in: .whitespacesAndNewlines)), seconds: seconds)
+                try await fail(redacted(helmMessage.trimmingCharacters(in: .whitespacesAndNewlines)), seconds: seconds)
             }
         }
         if failed == nil {
             state.stoppedAt = nil
-            try state.save(stateDirectory)
+            try await state.save(stateDirectory)
             journal.record("deploy-done", [:])
         }
         return Report(components: outcomes, failed: failed)

@@ -1,5 +1,6 @@
 import Foundation
 import Rendering
+import System
 
 /// The site's `kubectl` and the kubeconfig it talks to the cluster with: every read and write of
 /// the cluster the installer makes itself (Helm makes the rest) goes through it.
@@ -13,15 +14,18 @@ public struct Kubectl: Sendable {
         self.kubeconfig = kubeconfig
     }
 
-    /// Runs `kubectl ARGUMENTS` with a 10 s request timeout; `input` is its standard input. A
-    /// kubectl that cannot be started is an exit status of -1 with the reason as its error output.
-    public func run(_ arguments: [String], input: [UInt8]? = nil) async -> HelmEngine.Output {
+    /// Runs `kubectl ARGUMENTS` with a 10 s request timeout (and stops it after `timeout`); `input`
+    /// is its standard input. A kubectl that cannot be started or finished is an exit status of
+    /// -1 with the reason as its error output.
+    public func run(_ arguments: [String], input: [UInt8]? = nil) async -> ChildProcess.Output {
         let all = (kubeconfig.map { ["--kubeconfig", $0] } ?? []) + ["--request-timeout", "10s"] + arguments
-        // HelmEngine.run is a plain process runner (output to files, awaited without blocking a thread).
-        do { return try await HelmEngine(executable: executable).run(all, input: input) } catch {
-            return HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
+        do { return try await ChildProcess(executable, all, input: input, timeout: Self.timeout).run() } catch {
+            return ChildProcess.Output(status: -1, stdout: "", stderr: "\(error)")
         }
     }
+
+    /// How long one kubectl run may take: each of its requests has 10 s, and it makes a few.
+    static let timeout = Duration.seconds(120)
 
     /// Runs `kubectl ARGUMENTS` and returns its standard output; a failure is `InstallError.tool`
     /// saying `doing: REASON` (kubectl's last line of error output, through `redact`).
@@ -42,7 +46,7 @@ public struct Kubectl: Sendable {
     }
 
     /// The last line of kubectl's error output (its own summary), or its exit status.
-    public static func reason(_ output: HelmEngine.Output) -> String {
+    public static func reason(_ output: ChildProcess.Output) -> String {
         output.stderr.split(separator: "\n").last.map { String($0) } ?? "exit status \(output.status)"
     }
 }

@@ -68,7 +68,7 @@ public enum ReleaseStatus {
                 throw InstallError.tool(failure)
             }
             state.components[row.component] = nil
-            try state.save(source.stateDirectory)
+            try await state.save(source.stateDirectory)
             journal.record("uninstall-done", ["component": row.component])
             progress("uninstalled: \(row.component) (namespace \(row.namespace))")
         }

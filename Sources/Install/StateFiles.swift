@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// Files and directories of the state directory. Everything is private from its first byte:
 /// directories 0700, files 0600 unless asked otherwise. Nothing is followed through a symbolic
@@ -7,30 +8,10 @@ enum StateFiles {
     /// The most bytes a state file read whole may have (`bundle.json` has its own, larger limit).
     static let readLimit = 64 << 20
 
-    /// Atomic write: a temporary name created exclusively (never through a link), fsync, rename,
-    /// fsync of the directory.
+    /// Atomic and durable write (`AtomicFile`: created exclusively with `mode`, never through a
+    /// link; `fsync`, rename, `fsync` of the directory).
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
-        let temporary = path + ".partial-\(getpid())"
-        unlink(temporary)  // a leftover of an earlier run with our pid (unlink never follows a link)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw InstallError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        var failed = false
-        bytes.withUnsafeBytes { buffer in
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; failed = true; return }
-                offset += n
-            }
-        }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard !failed, synced, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw InstallError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 { fsync(directory); close(directory) }
+        do { try PosixFile.writeAtomically(bytes, to: path, mode: mode) } catch { throw InstallError.io(error.description) }
     }
 
     static func writeJSON<Value: Encodable>(_ value: Value, to path: String) throws {

@@ -1,82 +1,70 @@
-import DiskIO
 import Integrity
+import Synchronization
+import System
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// Writes one blob to a temporary file while hashing it, and moves it into place only when its
-/// size and digest match the descriptor: `fsync`, rename, `fsync` of the directory. So a file at a
-/// blob's final name is always whole, even after a crash. A failed or abandoned write leaves
-/// nothing behind.
+/// Writes one blob to an `AtomicFile` (in `ingest/`) while hashing it, and puts it in place only
+/// when its size and digest match the descriptor: `fsync`, rename, `fsync` of the directory. So a
+/// file at a blob's final name is always whole, even after a crash. A failed or abandoned write
+/// leaves nothing behind.
 ///
-/// One writer belongs to one stream. It is `Sendable` only so that its owner can hand the blocking
-/// writes to `BlockingWork`, one call at a time: calls must never overlap.
-public final class BlobWriter: @unchecked Sendable {
+/// One writer belongs to one stream; its state sits behind a lock only so that its owner can hand
+/// the blocking writes to `BlockingWork`, one call at a time.
+public final class BlobWriter: Sendable {
     public let expected: Descriptor
-    public private(set) var bytesWritten: Int64 = 0
-    private let temporaryPath: String
-    private let finalPath: String
-    private let hasher = SHA256Hasher()
-    private var fd: Int32
-    private var finished = false
-    /// Bytes before this offset have been handed to the kernel's writeback (`sync_file_range`).
-    private var writebackStart: Int64 = 0
-
-    init(expected: Descriptor, temporaryPath: String, finalPath: String) throws(FileSystemError) {
-        self.expected = expected
-        self.temporaryPath = temporaryPath
-        self.finalPath = finalPath
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .errno("create", temporaryPath) }
+    private struct State: ~Copyable {
+        let file: AtomicFile
+        let hasher = SHA256Hasher()
+        var written: Int64 = 0
+        /// Bytes before this offset have been handed to the kernel's writeback (`sync_file_range`).
+        var writebackStart: Int64 = 0
     }
+    private let state: Mutex<State>
 
-    deinit { if !finished { discard() } }
+    public var bytesWritten: Int64 { state.withLock { $0.written } }
+
+    init(expected: Descriptor, finalPath: String, temporaryDirectory: String) throws(FileSystemError) {
+        self.expected = expected
+        state = Mutex(State(file: try AtomicFile(finalPath, mode: 0o644, temporaryDirectory: temporaryDirectory)))
+    }
 
     /// Appends bytes. Fails as soon as the blob grows past its declared size.
     public func write(_ buffer: UnsafeRawBufferPointer) throws(BlobWriteError) {
-        guard buffer.count > 0, let base = buffer.baseAddress else { return }
-        if bytesWritten + Int64(buffer.count) > expected.size {
-            throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: bytesWritten + Int64(buffer.count), truncated: false)
-        }
-        hasher.update(base, count: buffer.count)
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, base + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(.errno("write", temporaryPath))
+        guard buffer.count > 0 else { return }
+        // The caller's bytes go into the lock as an address (a raw pointer is never `Sendable`);
+        // the caller keeps them alive for this call.
+        let address = UInt(bitPattern: buffer.baseAddress), count = buffer.count, expected = expected
+        try state.withLock { state throws(BlobWriteError) in
+            let buffer = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: address), count: count)
+            if state.written + Int64(buffer.count) > expected.size {
+                throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: state.written + Int64(buffer.count), truncated: false)
             }
-            offset += n
-        }
-        bytesWritten += Int64(buffer.count)
-        if bytesWritten - writebackStart >= Self.writebackStep {
-            Writeback.start(fd, from: writebackStart, count: bytesWritten - writebackStart)
-            writebackStart = bytesWritten
+            state.hasher.update(buffer)
+            do throws(FileSystemError) { try state.file.write(buffer) } catch { throw .io(error) }
+            state.written += Int64(buffer.count)
+            if state.written - state.writebackStart >= Self.writebackStep {
+                Writeback.start(state.file.descriptor, from: state.writebackStart, count: state.written - state.writebackStart)
+                state.writebackStart = state.written
+            }
         }
     }
 
-    /// Checks size and digest, makes the bytes durable (`fsync`), renames the blob into place and
-    /// makes the new name durable (`fsync` of `blobs/sha256`). Blocks: call it through `BlockingWork`
-    /// from async code.
+    /// Checks size and digest, then commits the file (`fsync`, rename into `blobs/sha256`, `fsync`
+    /// of it). Blocks: call it through `BlockingWork` from async code.
     public func commit() throws(BlobWriteError) {
-        precondition(!finished, "BlobWriter committed twice")
-        defer { if !finished { discard() } }
-        guard bytesWritten == expected.size else {
-            throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: bytesWritten, truncated: true)
+        let expected = expected
+        try state.withLock { state throws(BlobWriteError) in
+            guard state.written == expected.size else {
+                state.file.abandon()
+                throw .sizeMismatch(digest: expected.digest, expected: expected.size, actual: state.written, truncated: true)
+            }
+            // A freshly computed SHA-256 hex string is always a valid digest.
+            let actual = try! Digest(sha256Hex: state.hasher.finalizeHex())
+            guard actual == expected.digest else {
+                state.file.abandon()
+                throw .digestMismatch(expected: expected.digest, actual: actual)
+            }
+            do throws(FileSystemError) { try state.file.commit() } catch { throw .io(error) }
         }
-        // A freshly computed SHA-256 hex string is always a valid digest.
-        let actual = try! Digest(sha256Hex: hasher.finalizeHex())
-        guard actual == expected.digest else { throw .digestMismatch(expected: expected.digest, actual: actual) }
-        guard fsync(fd) == 0 else { throw .io(.errno("fsync", temporaryPath)) }
-        guard close(fd) == 0 else { fd = -1; throw .io(.errno("close", temporaryPath)) }
-        fd = -1
-        guard rename(temporaryPath, finalPath) == 0 else { throw .io(.errno("rename into place", finalPath)) }
-        finished = true
-        // The blob is whole at its final name either way; without this the name may not survive a crash.
-        do { try PosixFile.syncDirectory(containing: finalPath) } catch { throw .io(error) }
     }
 
     /// How much is written before the kernel is asked to start writing it to disk.
@@ -84,11 +72,7 @@ public final class BlobWriter: @unchecked Sendable {
 
     /// Abandons the write and removes the temporary file. A file that cannot be removed stays in
     /// `ingest/`, which is never trusted and is cleared when the layout is next opened.
-    public func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporaryPath)
-        finished = true
-    }
+    public func discard() { state.withLock { $0.file.abandon() } }
 }
 
 /// Why a blob was not accepted.

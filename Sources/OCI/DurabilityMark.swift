@@ -1,5 +1,6 @@
 import Foundation
 import Integrity
+import System
 
 /// The mark that a layout's blob files can be trusted by size: `ingest/durable-layout.json`,
 /// written once every blob in the layout is known to be whole (see docs/adr/0005-durable-writes.md).

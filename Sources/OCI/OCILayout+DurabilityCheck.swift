@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 extension OCILayout {
     /// Whether the layout at `root` carries a valid durability mark (`ingest/durable-layout.json`

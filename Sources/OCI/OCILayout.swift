@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// A content-addressed OCI image layout on disk (image-spec `image-layout.md`).
 ///
@@ -80,8 +81,7 @@ public struct OCILayout: Sendable {
 
     /// A writer that stores a blob streamed in pieces, verified before it appears.
     public func blobWriter(for descriptor: Descriptor) throws(FileSystemError) -> BlobWriter {
-        let temporary = "\(ingestDirectory)/\(descriptor.digest.hex)-\(UInt64.random(in: 0...UInt64.max))"
-        return try BlobWriter(expected: descriptor, temporaryPath: temporary, finalPath: blobPath(descriptor.digest))
+        try BlobWriter(expected: descriptor, finalPath: blobPath(descriptor.digest), temporaryDirectory: ingestDirectory)
     }
 
     /// Stores a small in-memory blob (a manifest or config) after checking it against `descriptor`.

@@ -1,4 +1,5 @@
 import NIOCore
+import System
 
 /// Response body chunks held until about 1 MiB has arrived, then written to disk in one
 /// `BlockingWork` call: one hop off the cooperative thread pool per MiB, instead of a blocking

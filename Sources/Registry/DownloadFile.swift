@@ -1,52 +1,36 @@
 import Integrity
 import NIOCore
-import OCI
+import Synchronization
+import System
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// A file being downloaded to `path`: bytes go to a temporary file beside it and are hashed as
-/// they are written; `commit` makes them durable (`fsync`), renames the file into place and
-/// `fsync`s the directory; `discard` removes the temporary file.
-///
-/// Used by one task at a time. It is `Sendable` only so that its blocking calls can run through
-/// `BlockingWork`; they never overlap.
-final class DownloadFile: @unchecked Sendable {
+/// A file being downloaded to `path`: bytes go to an `AtomicFile` beside it (mode 0644) and are
+/// hashed as they are written; `commit` makes them durable and puts them in place; `discard` (or
+/// dropping it uncommitted) removes the temporary file. Its state sits behind a lock only so
+/// that its blocking calls can run through `BlockingWork`: they never overlap.
+final class DownloadFile: Sendable {
     let path: String
-    private let temporary: String
-    private var fd: Int32
-    private let hasher = SHA256Hasher()
-    private var digestHex: String?
+    private struct State: ~Copyable {
+        let file: AtomicFile
+        let hasher = SHA256Hasher()
+        var digestHex: String?
+    }
+    private let state: Mutex<State>
 
     init(path: String) throws(FileSystemError) {
         self.path = path
-        temporary = path + ".partial-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Self.failure("create", temporary) }
+        state = Mutex(State(file: try AtomicFile(path, mode: 0o644)))
     }
-
-    deinit { if fd >= 0 { discard() } }
 
     /// Hashes and writes chunks on a blocking-work thread.
     func write(_ chunks: [ByteBuffer]) async throws {
         guard !chunks.isEmpty else { return }
-        try await BlockingWork.run { try self.writeNow(chunks) }
-    }
-
-    private func writeNow(_ chunks: [ByteBuffer]) throws(FileSystemError) {
-        for chunk in chunks {
-            try chunk.withUnsafeReadableBytes { (buffer: UnsafeRawBufferPointer) throws(FileSystemError) in
-                guard let base = buffer.baseAddress else { return }
-                hasher.update(buffer)
-                var offset = 0
-                while offset < buffer.count {
-                    let n = Glibc.write(fd, base + offset, buffer.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw Self.failure("write", temporary)
-                    }
-                    offset += n
+        try await BlockingWork.run { () throws(FileSystemError) in
+            try self.state.withLock { state throws(FileSystemError) in
+                for chunk in chunks {
+                    try chunk.withUnsafeReadableBytes { buffer in
+                        state.hasher.update(buffer)
+                        return Result { () throws(FileSystemError) in try state.file.write(buffer) }
+                    }.get()
                 }
             }
         }
@@ -54,29 +38,16 @@ final class DownloadFile: @unchecked Sendable {
 
     /// The SHA-256 of everything written (call once writing is done).
     var sha256Hex: String {
-        if let digestHex { return digestHex }
-        let hex = hasher.finalizeHex()
-        digestHex = hex
-        return hex
+        state.withLock { state in
+            if let hex = state.digestHex { return hex }
+            let hex = state.hasher.finalizeHex()
+            state.digestHex = hex
+            return hex
+        }
     }
 
     /// Blocks: call it through `BlockingWork`.
-    func commit() throws(FileSystemError) {
-        guard fsync(fd) == 0 else { let error = Self.failure("fsync", temporary); discard(); throw error }
-        let closed = close(fd)
-        fd = -1
-        guard closed == 0 else { let error = Self.failure("write", temporary); discard(); throw error }
-        guard rename(temporary, path) == 0 else { let error = Self.failure("rename into place", path); discard(); throw error }
-        try PosixFile.syncDirectory(containing: path)
-    }
+    func commit() throws(FileSystemError) { try state.withLock { state throws(FileSystemError) in try state.file.commit() } }
 
-    /// Removes the temporary file (a file that cannot be removed only wastes space: it is never read).
-    func discard() {
-        if fd >= 0 { close(fd); fd = -1 }
-        unlink(temporary)
-    }
-
-    private static func failure(_ operation: String, _ path: String) -> FileSystemError {
-        FileSystemError(path: path, operation: operation, reason: String(cString: strerror(errno)))
-    }
+    func discard() { state.withLock { $0.file.abandon() } }
 }

@@ -1,5 +1,7 @@
 import NIOCore
 import OCI
+import Synchronization
+import System
 
 #if canImport(Glibc)
     import Glibc
@@ -15,21 +17,27 @@ public struct FileChunks: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator { Iterator(path: path) }
 
-    /// Used by one consumer at a time; `Sendable` only so its reads can run through `BlockingWork`.
-    public final class Iterator: AsyncIteratorProtocol, @unchecked Sendable {
+    /// Used by one consumer at a time; its state sits behind a lock only so that its reads can
+    /// run through `BlockingWork`.
+    public final class Iterator: AsyncIteratorProtocol, Sendable {
         private let path: String
-        private var fd: Int32 = -1
-        private var done = false
+        private struct State {
+            var fd: Int32 = -1
+            var done = false
+        }
+        private let state = Mutex(State())
 
         init(path: String) { self.path = path }
-        deinit { if fd >= 0 { close(fd) } }
+        deinit { state.withLock { if $0.fd >= 0 { close($0.fd) } } }
 
         public func next() async throws -> ByteBuffer? {
-            if done { return nil }
-            return try await BlockingWork.run { try self.readChunk() }
+            if state.withLock({ $0.done }) { return nil }
+            return try await BlockingWork.run { try self.state.withLock { try self.readChunk(&$0) } }
         }
 
-        private func readChunk() throws -> ByteBuffer? {
+        private func readChunk(_ state: inout State) throws -> ByteBuffer? {
+            var fd = state.fd
+            defer { state.fd = fd }
             if fd < 0 {
                 fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw FileSystemReadError(path: path, errno: errno) }
@@ -44,7 +52,12 @@ public struct FileChunks: AsyncSequence, Sendable {
             }
             // A failed read is an error, not the end of the file: a short body would be uploaded as the blob.
             if failure != 0 { throw FileSystemReadError(path: path, errno: failure) }
-            if count == 0 { done = true; close(fd); fd = -1; return nil }
+            if count == 0 {
+                state.done = true
+                close(fd)
+                fd = -1
+                return nil
+            }
             return buffer
         }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import OCI
+import System
 
 extension RegistryClient {
     /// GETs a small document (a chart repository's `index.yaml`) with the client's TLS, credentials

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import OCI
+import System
 
 extension RegistryClient {
     /// The largest manifest we accept (the distribution spec's limit is 4 MiB).

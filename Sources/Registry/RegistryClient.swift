@@ -9,7 +9,7 @@ import OCI
 /// A client for the OCI distribution API: authentication, retries, redirects. Pull and push
 /// operations live in `RegistryClient+Pull.swift` and `RegistryClient+Push.swift`.
 ///
-/// Call `shutdown()` when done; the client owns its connection pool.
+/// Held through `withClient`, which shuts it down (the client owns its connection pool).
 public final class RegistryClient: Sendable {
     public let configuration: RegistryConfiguration
     let http: HTTPClient

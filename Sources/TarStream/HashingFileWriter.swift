@@ -1,7 +1,7 @@
-import DiskIO
 import Dispatch
 import Integrity
 import Synchronization
+import System
 
 #if canImport(Glibc)
     import Glibc
@@ -18,6 +18,8 @@ import Synchronization
 /// page cache (a bundle can be bigger than memory), nor wait behind the kernel's throttling of
 /// buffered writeback. Elsewhere, or if a direct write is refused, it writes through the page
 /// cache and asks the kernel to start writeback every `writebackInterval` bytes.
+// @unchecked: each piece of mutable state is used from one place only (marked below: the caller's
+// thread, `hashQueue`, `writeQueue`), handed over through each slot's `DispatchGroup`; slots are raw buffers.
 final class HashingFileWriter: @unchecked Sendable {
     static let slotSize = 4 << 20
     static let slotCount = 4
@@ -110,6 +112,7 @@ final class HashingFileWriter: @unchecked Sendable {
         return (written, hasher.finalize())
     }
 
+    // @unchecked: a raw pointer is never `Sendable`; the slot is not touched again until both queues left its group.
     private struct Filled: @unchecked Sendable { let bytes: UnsafeRawBufferPointer }
 
     /// Hands the current buffer to the hashing and writing threads, then waits until the next

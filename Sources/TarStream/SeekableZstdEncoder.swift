@@ -11,6 +11,8 @@ import Synchronization
 /// the input, the cut points and the level, never on the number of workers. Memory is fixed:
 /// at most `workers + 1` frames in flight, each with its input and output buffer.
 final class SeekableZstdEncoder {
+    // @unchecked: a job is filled by the encoder, compressed by one worker, and read back only
+    // after its `done` group is waited on (Dispatch orders those accesses); raw buffers are never `Sendable`.
     private final class Job: @unchecked Sendable {
         let input: UnsafeMutableRawBufferPointer
         let output: UnsafeMutableRawBufferPointer

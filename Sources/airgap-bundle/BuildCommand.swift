@@ -88,26 +88,24 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signing = try KeyFiles.readPrivate(key, passphrase: try passphrase.passphrase())
-        let (manifest, client, finder, platforms) = try inputs.prepare()
-        var options = BuildOptions(
-            output: output, cache: inputs.cache, platforms: platforms, builder: .init(name: "airgap-bundle", version: ToolVersion.version))
-        options.locked = locked
-        options.concurrency = inputs.concurrency
-        options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
-        options.since = since
-        options.splitSize = splitSize.flatMap(Self.bytes)
-        options.format = formatOption.format
-        let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: signing, options: options)
         let progress = BuildProgress(quiet: json)
         let report: BuildReport
         do {
-            report = try await pipeline.build { progress.handle($0) }
+            report = try await inputs.withPrepared { manifest, client, finder, platforms in
+                var options = BuildOptions(
+                    output: output, cache: inputs.cache, platforms: platforms, builder: .init(name: "airgap-bundle", version: ToolVersion.version))
+                options.locked = locked
+                options.concurrency = inputs.concurrency
+                options.created = created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+                options.since = since
+                options.splitSize = splitSize.flatMap(Self.bytes)
+                options.format = formatOption.format
+                let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: signing, options: options)
+                return try await pipeline.build { progress.handle($0) }
+            }
             progress.line.finish()
-            // Shutting the client down only closes idle connections: its failure changes no result.
-            try? await client.shutdown()
         } catch {
             progress.line.finish()
-            try? await client.shutdown()
             let failure = CommandFailure.from(error)
             if json { print(JSONOutput.text(["error": failure.message])) }
             throw failure
@@ -161,22 +159,22 @@ struct LockCommand: AsyncParsableCommand {
     @OptionGroup var inputs: BuildInputs
 
     func run() async throws {
-        let (manifest, client, finder, platforms) = try inputs.prepare()
-        let options = BuildOptions(
-            output: "bundles", cache: inputs.cache, platforms: platforms, builder: .init(name: "airgap-bundle", version: ToolVersion.version))
-        // The lock step needs no signing key: only build signs.
-        let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: nil, options: options)
         let progress = BuildProgress(quiet: false)
         do {
-            let (lock, changed) = try await pipeline.lock { progress.handle($0) }
+            let (lock, changed, lockPath) = try await inputs.withPrepared { manifest, client, finder, platforms in
+                let options = BuildOptions(
+                    output: "bundles", cache: inputs.cache, platforms: platforms, builder: .init(name: "airgap-bundle", version: ToolVersion.version))
+                // The lock step needs no signing key: only build signs.
+                let pipeline = BuildPipeline(manifest: manifest, finder: finder, client: client, key: nil, options: options)
+                let (lock, changed) = try await pipeline.lock { progress.handle($0) }
+                return (lock, changed, pipeline.lockPath)
+            }
             progress.line.finish()
-            try? await client.shutdown()
             print(
-                "\(changed ? "wrote" : "unchanged"): \(pipeline.lockPath) (\(lock.components.count) components, \(lock.components.flatMap(\.images).count) images)"
+                "\(changed ? "wrote" : "unchanged"): \(lockPath) (\(lock.components.count) components, \(lock.components.flatMap(\.images).count) images)"
             )
         } catch {
             progress.line.finish()
-            try? await client.shutdown()
             throw CommandFailure.from(error)
         }
     }

@@ -8,6 +8,7 @@ import Foundation
 import OCI
 import Registry
 import Rendering
+import System
 import Terminal
 import ToolVersion
 
@@ -44,41 +45,47 @@ struct BuildInputs: ParsableArguments {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
     }
 
-    /// Reads the manifest and sets up the client and the image finder.
-    func prepare() throws -> (BundleManifest, RegistryClient, ComponentImageFinder, [Platform]) {
+    /// Runs `body` with the manifest, the image finder, the platforms and the registry client
+    /// (shut down when `body` returns or throws; see `RegistryClient.withClient`).
+    func withPrepared<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (BundleManifest, RegistryClient, ComponentImageFinder, [Platform]) async throws -> Result
+    ) async throws -> Result {
+        let (manifest, helm, platforms) = try prepare()
+        let settings: (configuration: RegistryConfiguration, credentials: CredentialStore)
+        do { settings = try registry.clientSettings() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        return try await RegistryClient.withClient(
+            configuration: settings.configuration, credentials: settings.credentials, shutdownFailed: CommandRunner.warn
+        ) { client in
+            let resolver: ChartResolver
+            do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
+                throw CommandFailure(message: "cannot create the cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(2))
+            }
+            return try await body(manifest, client, ComponentImageFinder(resolver: resolver, helm: helm, siteValues: manifest.siteValues), platforms)
+        }
+    }
+
+    /// Reads the manifest, finds helm and the platforms.
+    private func prepare() throws -> (BundleManifest, HelmEngine, [Platform]) {
         let parsed: BundleManifest
         do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        guard let executable = HelmEngine.locate(helmPath) else {
+        guard let executable = ExecutableLookup.find("helm", explicit: helmPath) else {
             throw CommandFailure(
                 message: helmPath.map { "\($0) is not an executable helm" }
                     ?? "no helm on PATH: build finds images by rendering charts with helm; install helm or give --helm PATH",
                 exitCode: ExitCode(2))
         }
-        let client: RegistryClient
-        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        let resolver: ChartResolver
-        do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
-            throw CommandFailure(message: "cannot create the cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(2))
-        }
         let chosen = try platforms.isEmpty ? parsed.platforms : platforms.map { try Platform(parsing: $0) }
-        return (
-            parsed, client,
-            ComponentImageFinder(
-                resolver: resolver, helm: HelmEngine(executable: executable, kubeVersion: kubeVersion), siteValues: parsed.siteValues), chosen
-        )
+        return (parsed, HelmEngine(executable: executable, kubeVersion: kubeVersion), chosen)
     }
 }
 
 /// Prints build progress: phases as plain lines, bytes on a terminal's progress line.
-final class BuildProgress: @unchecked Sendable {
+struct BuildProgress: Sendable {
     let line = ProgressLine()
     let quiet: Bool
-    private let lock = NSLock()
-    private var fetching: Int64 = 0
-
-    init(quiet: Bool) { self.quiet = quiet }
 
     func handle(_ event: BuildEvent) {
         switch event {

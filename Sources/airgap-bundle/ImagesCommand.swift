@@ -5,6 +5,7 @@ import CommandOptions
 import Foundation
 import Registry
 import Rendering
+import System
 import Terminal
 
 struct ImagesCommand: AsyncParsableCommand {
@@ -59,7 +60,7 @@ struct ImagesCommand: AsyncParsableCommand {
             throw CommandFailure(message: "\(error)", exitCode: ExitCode(1))
         } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
         var helm: HelmEngine?
-        if let executable = HelmEngine.locate(helmPath) {
+        if let executable = ExecutableLookup.find("helm", explicit: helmPath) {
             helm = HelmEngine(executable: executable, kubeVersion: kubeVersion)
         } else if !noRender {
             throw CommandFailure(
@@ -67,20 +68,25 @@ struct ImagesCommand: AsyncParsableCommand {
                     ?? "no helm on PATH: images are found by rendering charts with helm; install helm or give --helm PATH (or --no-render to guess from values)",
                 exitCode: ExitCode(2))
         }
-        let client: RegistryClient
-        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
-        // Shutting the client down only closes idle connections: its failure changes no result.
-        defer { Task { try? await client.shutdown() } }
-        let resolver: ChartResolver
-        do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
-            throw CommandFailure(message: "cannot create the chart cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(1))
-        }
-        let finder = ComponentImageFinder(resolver: resolver, helm: helm, siteValues: parsed.siteValues)
-        if helm == nil {
-            ProgressLine.writeStderr("WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
-        }
-        let results = await finder.findEach(parsed.components) { ProgressLine.writeStderr("warning: \(TerminalText.escaped($0))\n") }
-        try? await client.shutdown()
+        let settings: (configuration: RegistryConfiguration, credentials: CredentialStore)
+        do { settings = try registry.clientSettings() } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        let results: [ComponentImages]
+        do {
+            results = try await RegistryClient.withClient(
+                configuration: settings.configuration, credentials: settings.credentials, shutdownFailed: CommandRunner.warn
+            ) { client in
+                let resolver: ChartResolver
+                do { resolver = try ChartResolver(client: client, cacheDirectory: cache) } catch {
+                    throw CommandFailure(message: "cannot create the chart cache \(cache): \(error.localizedDescription)", exitCode: ExitCode(1))
+                }
+                let finder = ComponentImageFinder(resolver: resolver, helm: helm, siteValues: parsed.siteValues)
+                if helm == nil {
+                    ProgressLine.writeStderr(
+                        "WARNING: no helm: images below are GUESSED from values, not rendered; computed images will be missing\n")
+                }
+                return await finder.findEach(parsed.components) { ProgressLine.writeStderr("warning: \(TerminalText.escaped($0))\n") }
+            }
+        } catch { throw CommandFailure.from(error) }
         let failed = results.filter { $0.error != nil }
         if json {
             struct Output: Encodable { var components: [ComponentImages]; var failed: [String] }

@@ -4,6 +4,7 @@ import BundlePacking
 import Foundation
 import Integrity
 import OCI
+import System
 
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

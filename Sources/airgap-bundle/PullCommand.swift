@@ -5,6 +5,7 @@ import Foundation
 import ImagePull
 import OCI
 import Registry
+import System
 import Terminal
 
 struct PullCommand: AsyncParsableCommand {
@@ -74,29 +75,32 @@ struct PullCommand: AsyncParsableCommand {
                     "warning: \(layoutPath)/\(removed) did not hash to its name and was removed; it is fetched again if an image needs it\n")
             }
         }
-        let client: RegistryClient
-        do { client = try registry.makeClient() } catch { throw CommandFailure(message: "\(error)", exitCode: .init(2)) }
-
+        let settings: (configuration: RegistryConfiguration, credentials: CredentialStore)
+        do { settings = try registry.clientSettings() } catch { throw CommandFailure(message: "\(error)", exitCode: .init(2)) }
         let progress = ProgressLine()
-        let puller = ImagePuller(client: client, layout: layout, platforms: platforms, concurrency: concurrency)
-        let layoutRoot = layout.root
-        let outcomes = await puller.pull(
-            references,
-            checkSpace: { needed in try DiskSpace.require(needed + needed / 50 + (64 << 20), at: layoutRoot, for: "fetch the images") }
-        ) { event in
-            switch event {
-            case .planned(let bytes, let blobs, let present, let images):
-                let note = present > 0 ? ", \(ByteCount.format(present)) already present" : ""
-                progress.setTotal(bytes, label: "pulling \(images) image(s), \(blobs) blob(s)\(note):")
-            case .transferred(let bytes):
-                progress.advance(by: bytes)
-            case .imageStored, .imageFailed:
-                break
+        let layoutRoot = layout.root, concurrency = concurrency
+        let outcomes: [PullOutcome]
+        do {
+            outcomes = try await RegistryClient.withClient(
+                configuration: settings.configuration, credentials: settings.credentials, shutdownFailed: CommandRunner.warn
+            ) { client in
+                await ImagePuller(client: client, layout: layout, platforms: platforms, concurrency: concurrency).pull(
+                    references,
+                    checkSpace: { needed in try DiskSpace.require(needed + needed / 50 + (64 << 20), at: layoutRoot, for: "fetch the images") }
+                ) { event in
+                    switch event {
+                    case .planned(let bytes, let blobs, let present, let images):
+                        let note = present > 0 ? ", \(ByteCount.format(present)) already present" : ""
+                        progress.setTotal(bytes, label: "pulling \(images) image(s), \(blobs) blob(s)\(note):")
+                    case .transferred(let bytes):
+                        progress.advance(by: bytes)
+                    case .imageStored, .imageFailed:
+                        break
+                    }
+                }
             }
-        }
+        } catch { throw CommandFailure(message: "\(error)", exitCode: .init(2)) }
         progress.finish()
-        // Every transfer has ended; a failure to close idle connections changes no result.
-        try? await client.shutdown()
 
         let report = PullReport(layout: layoutPath, outcomes: outcomes)
         if json {

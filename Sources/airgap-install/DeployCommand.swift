@@ -69,6 +69,8 @@ struct DeployCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deploy = try source.open()
+        let lock = try StateLocking.lock(deploy.stateDirectory, create: false)
+        defer { lock.release() }
         let names = Set(deploy.components.map(\.name))
         for name in only + skip where !names.contains(name) {
             throw CommandFailure(
@@ -220,6 +222,8 @@ struct UninstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let deploy = try source.open()
+        let lock = try StateLocking.lock(deploy.stateDirectory, create: false)
+        defer { lock.release() }
         let helmPath = try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory)
         let installed = try await ReleaseStatus.rows(deploy, helm: helmPath).filter { $0.status != .notInstalled }.reversed()
         guard !installed.isEmpty else {

@@ -3,6 +3,7 @@ import BundleCommands
 import Foundation
 import Install
 import Rendering
+import System
 import Terminal
 
 /// Options every deploy-side command takes: the bundle and the state directory push filled.
@@ -142,7 +143,7 @@ enum DeployTools {
         #endif
         let bundled = stateDirectory + "/files/tools/\(platform)/helm"
         if FileManager.default.isExecutableFile(atPath: bundled) { return bundled }
-        if let found = HelmEngine.locate(nil) { return found }
+        if let found = ExecutableLookup.find("helm") { return found }
         throw CommandFailure(
             "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", .usage)
     }
@@ -180,10 +181,7 @@ extension DeployTools {
             }
             return explicit
         }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(directory)/kubectl"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
+        if let found = ExecutableLookup.find("kubectl") { return found }
         throw CommandFailure("no kubectl: give --kubectl PATH, or put kubectl on PATH", .usage)
     }
 }

@@ -64,9 +64,11 @@ struct PreflightCommand: AsyncParsableCommand {
         relocation: RelocationMap
     ) async throws -> [Preflight.Check] {
         var checks = await Preflight.run(deploy, values: site, tools: .init(helm: helm, kubectl: cluster.executable, kubeconfig: cluster.kubeconfig))
-        let client = try login.client(for: relocation.registry, credential: credential)
-        checks.append(await Preflight.imagesCheck(relocation, client: client))
-        try? await client.shutdown()
+        let (configuration, store) = login.clientSettings(for: relocation.registry, credential: credential)
+        checks.append(
+            try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) {
+                await Preflight.imagesCheck(relocation, client: $0)
+            })
         return checks
     }
 

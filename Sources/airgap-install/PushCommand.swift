@@ -5,6 +5,7 @@ import Foundation
 import Install
 import Integrity
 import Registry
+import Synchronization
 import Terminal
 import ToolVersion
 
@@ -111,23 +112,23 @@ struct PushCommand: AsyncParsableCommand {
         options.fullPass = fullPass
         options.stateDirectory = stateDirectory
         options.baseStateDirectory = baseStateDirectory
-        let (pusher, client) = try Self.pusher(
-            keys: trusted, registry: registry, project: project, harborAPI: harborAPI, login: login, credential: credential, options: options,
-            timeout: timeout)
+        let lock = try StateLocking.lockForPush(stateDirectory, bundle: file, keys: trusted)
+        defer { lock?.release() }
         let progress = ProgressLine()
         let drawn = ProgressState()
         let report: PushReport
         do {
-            report = try await pusher.push(file) { total, done in
+            report = try await Self.push(
+                file, keys: trusted, registry: registry, project: project, harborAPI: harborAPI, login: login, credential: credential,
+                options: options, timeout: timeout
+            ) { total, done in
                 let (start, delta) = drawn.update(total: total, done: done)
                 if start { progress.setTotal(total, label: "pushing:") }
                 if delta > 0 { progress.advance(by: delta) }
             }
             progress.finish()
-            try? await client.shutdown()
         } catch {
             progress.finish()
-            try? await client.shutdown()
             let failure = CommandFailure.from(error)
             if json { print(JSONOutput.text(["error": failure.message])) }
             throw failure
@@ -157,24 +158,23 @@ struct PushCommand: AsyncParsableCommand {
         }
     }
 
-    /// The pusher (and its registry client, to shut down) push and setup use.
-    static func pusher(
-        keys: [VerifyingKey], registry: String, project: String, harborAPI: String?, login: RegistryLoginOptions, credential: Credential?,
-        options: PushOptions, timeout: Int64 = 60
-    ) throws -> (BundlePusher, RegistryClient) {
+    /// A push with a registry client of its own (`RegistryClient.withClient`: shut down however
+    /// the push ends), as push and setup run it.
+    static func push(
+        _ archive: String, keys: [VerifyingKey], registry: String, project: String, harborAPI: String?, login: RegistryLoginOptions,
+        credential: Credential?, options: PushOptions, timeout: Int64 = 60, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void
+    ) async throws -> PushReport {
         var store = CredentialStore()
         if let credential { store.set(credential, for: registry) }
         let configuration = RegistryConfiguration(
             insecureHosts: login.plainHTTP ? [registry] : [], caFile: login.caFile, retry: RetryPolicy(maxAttempts: options.attempts),
             readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
-        let client: RegistryClient
-        do { client = try RegistryClient(configuration: configuration, credentials: store) } catch {
-            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
-        }
         let target = PushTarget(
             registry: registry, project: project,
             harborAPI: harborAPI ?? "\(login.plainHTTP ? "http" : "https")://\(registry)", credential: credential)
-        return (BundlePusher(client: client, keys: keys, target: target, options: options), client)
+        return try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) { client in
+            try await BundlePusher(client: client, keys: keys, target: target, options: options).push(archive, progress: progress)
+        }
     }
 
     static func words(_ outcome: HarborProjectOutcome) -> String {
@@ -187,18 +187,13 @@ struct PushCommand: AsyncParsableCommand {
 }
 
 /// Turns (total, done) reports into progress-line calls.
-final class ProgressState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total: Int64 = -1
-    private var done: Int64 = 0
+final class ProgressState: Sendable {
+    private let last = Mutex((total: Int64(-1), done: Int64(0)))
 
     func update(total: Int64, done: Int64) -> (start: Bool, delta: Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        let start = total != self.total
-        self.total = total
-        let delta = done - self.done
-        self.done = done
-        return (start, delta)
+        last.withLock { last in
+            defer { last = (total, done) }
+            return (total != last.total, done - last.done)
+        }
     }
 }

@@ -43,14 +43,13 @@ struct RegistryLoginOptions: ParsableArguments {
         return Credential(username: username, password: password)
     }
 
-    /// A client for `registry` with this login.
-    func client(for registry: String, credential: Credential?) throws -> RegistryClient {
+    /// What `RegistryClient.withClient` makes a client for `registry` with this login from.
+    func clientSettings(for registry: String, credential: Credential?) -> (RegistryConfiguration, CredentialStore) {
         var store = CredentialStore()
         if let credential { store.set(credential, for: registry) }
-        let configuration = RegistryConfiguration(
-            insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, userAgent: "airgap-install/\(ToolVersion.version)")
-        do { return try RegistryClient(configuration: configuration, credentials: store) } catch {
-            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
-        }
+        return (
+            RegistryConfiguration(insecureHosts: plainHTTP ? [registry] : [], caFile: caFile, userAgent: "airgap-install/\(ToolVersion.version)"),
+            store
+        )
     }
 }

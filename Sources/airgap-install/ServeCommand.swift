@@ -4,6 +4,8 @@ import BundleCommands
 import BundleServer
 import Foundation
 import OCI
+import Synchronization
+import System
 import Terminal
 
 /// `airgap-install serve`: a read-only registry straight from the signed archive, for a site with no registry yet.
@@ -115,9 +117,10 @@ struct ServeCommand: AsyncParsableCommand {
         log.started(
             url: url, bundle: "\(archive.index.name) \(archive.index.version)", images: archive.index.images.count, names: repositories.catalog.count)
         if let portFile {
-            let temporary = portFile + ".tmp"
-            try? "\(server.port)\n".write(toFile: temporary, atomically: false, encoding: .utf8)
-            _ = rename(temporary, portFile)
+            do { try PosixFile.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) } catch {
+                await server.stop()
+                throw CommandFailure(message: "cannot write --port-file: \(error)", exitCode: ExitCode(2))
+            }
         }
         await StopSignal.wait()
         await server.stop()
@@ -146,44 +149,49 @@ struct ListenAddress {
 /// Waits for SIGTERM or SIGINT.
 enum StopSignal {
     static func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = ResumeOnce(continuation)
-            var sources: [DispatchSourceSignal] = []
-            for number in [SIGTERM, SIGINT] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.resume() }
-                source.resume()
-                sources.append(source)
-            }
-            once.keep(sources)
+        let once = ResumeOnce()
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { once.resume() }
+            source.resume()
+            return source
         }
+        await withCheckedContinuation { once.wait(with: $0) }
+        withExtendedLifetime(sources) {}
     }
 
-    private final class ResumeOnce: @unchecked Sendable {
-        private let lock = NSLock()
-        private var continuation: CheckedContinuation<Void, Never>?
-        private var sources: [DispatchSourceSignal] = []
-        init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-        func keep(_ sources: [DispatchSourceSignal]) {
-            lock.lock()
-            self.sources = sources
-            lock.unlock()
+    /// Resumes its waiter once, at the first signal (one that came before the wait ends it at once).
+    private final class ResumeOnce: Sendable {
+        private struct State {
+            var waiter: CheckedContinuation<Void, Never>?
+            var signalled = false
         }
+        private let state = Mutex(State())
+
+        func wait(with continuation: CheckedContinuation<Void, Never>) {
+            let now = state.withLock { state in
+                if !state.signalled { state.waiter = continuation }
+                return state.signalled
+            }
+            if now { continuation.resume() }
+        }
+
         func resume() {
-            lock.lock()
-            let waiting = continuation
-            continuation = nil
-            lock.unlock()
-            waiting?.resume()
+            let waiter = state.withLock { state in
+                defer { state = State(waiter: nil, signalled: true) }
+                return state.waiter
+            }
+            waiter?.resume()
         }
     }
 }
 
 /// The access log on standard output: a line per request, or a JSON object per line.
-final class AccessLog: @unchecked Sendable {
+final class AccessLog: Sendable {
     private let json: Bool
-    private let lock = NSLock()
+    /// One line at a time on standard output.
+    private let lock = Mutex(())
 
     init(json: Bool) { self.json = json }
 
@@ -206,9 +214,7 @@ final class AccessLog: @unchecked Sendable {
     }
 
     private func emit(_ line: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        lock.withLock { _ in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
     }
 
     private static func encode<Value: Encodable>(_ value: Value) -> String {

@@ -27,6 +27,9 @@ struct SetupFlow {
         try await step(3, "Preflight", "reads the cluster, helm and the settings; changes nothing") {
             try await preflight(verified.source, site: site)
         }
+        // Push and deploy change the state directory: it is locked from here to the end.
+        let lock = try StateLocking.lock(verified.source.stateDirectory, create: true)
+        defer { lock.release() }
         try await step(
             4, "Push",
             "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.source.stateDirectory)"
@@ -137,18 +140,16 @@ struct SetupFlow {
         var options = PushOptions()
         options.stateDirectory = state
         options.requireArchiveSignature = command.requireArchiveSignature
-        let (pusher, client) = try PushCommand.pusher(
-            keys: trusted, registry: command.registry, project: command.project, harborAPI: command.harborAPI, login: command.login,
-            credential: credential, options: options)
         let bar = ProgressBar(label: "pushing", session: session)
         let report: PushReport
         do {
-            report = try await pusher.push(command.bundle) { total, done in bar.update(total: total, done: done) }
+            report = try await PushCommand.push(
+                command.bundle, keys: trusted, registry: command.registry, project: command.project, harborAPI: command.harborAPI,
+                login: command.login, credential: credential, options: options
+            ) { total, done in bar.update(total: total, done: done) }
             bar.finish()
-            try? await client.shutdown()
         } catch {
             bar.finish()
-            try? await client.shutdown()
             throw CommandFailure.from(error)
         }
         say(

@@ -3,6 +3,7 @@ import BundlePacking
 import Foundation
 import Integrity
 import OCI
+import System
 import TarStream
 import TestSupport
 import Testing

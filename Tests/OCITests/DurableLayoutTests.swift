@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Integrity
 import OCI
@@ -89,33 +88,5 @@ struct DurableLayoutTests {
         #expect(try entries(root) == ["blobs", "index.json", "ingest", "oci-layout"])
         #expect(try entries(root + "/ingest") == [String(OCILayout.durabilityMarkPath.split(separator: "/").last!)])
         #expect(try reopened.readIndex().manifests.count == 3)
-    }
-
-    @Test func blockingWorkReturnsAndThrows() async throws {
-        #expect(try await BlockingWork.run { 6 * 7 } == 42)
-        await #expect(throws: FileSystemError.self) {
-            try await BlockingWork.run { throw FileSystemError(path: "/x", operation: "write", reason: "test") }
-        }
-    }
-
-    /// More blocked calls than the cooperative pool has threads, released by a task that needs a
-    /// pool thread to run: this only finishes if the blocked calls are not on the pool.
-    @Test func blockingWorkLeavesTheCooperativePoolFree() async throws {
-        let gate = DispatchSemaphore(value: 0)
-        let blocked = ProcessInfo.processInfo.activeProcessorCount * 2 + 2
-        let released = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for _ in 0..<blocked {
-                group.addTask { try await BlockingWork.run { gate.wait(timeout: .now() + 20) == .success } }
-            }
-            group.addTask {
-                for _ in 0..<blocked { gate.signal() }
-                return true
-            }
-            var all: [Bool] = []
-            for try await result in group { all.append(result) }
-            return all
-        }
-        #expect(released.count == blocked + 1)
-        #expect(released.allSatisfy { $0 }, "a blocked call timed out: the releasing task found no thread")
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 import TestSupport
 import Testing
 

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
     import Glibc
-#elseif canImport(Darwin)
-    import Darwin
 #endif
 
 /// A file-system failure, naming the path.
@@ -18,19 +16,20 @@ public struct FileSystemError: Error, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
-    static func errno(_ operation: String, _ path: String) -> FileSystemError {
+    /// The failure `errno` holds now, naming `path`.
+    public static func errno(_ operation: String, _ path: String) -> FileSystemError {
         FileSystemError(path: path, operation: operation, reason: String(cString: strerror(Glibc.errno)))
     }
 }
 
 /// Small POSIX file operations with errors that name the path.
 public enum PosixFile {
-    /// Creates a directory and its parents (like `mkdir -p`).
-    public static func makeDirectories(_ path: String) throws(FileSystemError) {
+    /// Creates a directory and its parents (like `mkdir -p`), each new one with `mode`.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(FileSystemError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0, Glibc.errno != EEXIST { throw .errno("create directory", current) }
+            if mkdir(current, mode) != 0, Glibc.errno != EEXIST { throw .errno("create directory", current) }
         }
     }
 
@@ -62,32 +61,14 @@ public enum PosixFile {
         }
     }
 
-    /// Writes `bytes` to `path` atomically and durably: a temporary file (beside it, or in
-    /// `temporaryDirectory` on the same file system), `fsync`, rename, then `fsync` of the
-    /// directory. After a crash `path` holds the old bytes or the new ones, never a part. The
-    /// file has `mode` from its creation (0600 for a private key: never chmod-ed afterwards).
+    /// Writes `bytes` to `path` atomically and durably (`AtomicFile`). `mode` is the file's from
+    /// its first byte (0600 for a private key: never chmod-ed afterwards).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, temporaryDirectory: String? = nil, mode: mode_t = 0o644)
         throws(FileSystemError)
     {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let temporary = (temporaryDirectory.map { $0 + "/" + name } ?? path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .errno("create", temporary) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                let error = FileSystemError.errno("write", temporary)
-                close(fd); unlink(temporary)
-                throw error
-            }
-            written += n
-        }
-        if fsync(fd) != 0 { let e = FileSystemError.errno("fsync", temporary); close(fd); unlink(temporary); throw e }
-        if close(fd) != 0 { let e = FileSystemError.errno("write", temporary); unlink(temporary); throw e }
-        guard rename(temporary, path) == 0 else { let e = FileSystemError.errno("rename into place", path); unlink(temporary); throw e }
-        try syncDirectory(containing: path)
+        let file = try AtomicFile(path, mode: mode, temporaryDirectory: temporaryDirectory)
+        try file.write(bytes)
+        try file.commit()
     }
 
     /// `fsync`s the directory that holds `path`, so that a rename or a new name in it survives a crash.
