@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import OCI
+import System
 import Transfer
 
 /// A bundle stage's `images/` being written, as an image destination: a blob from an OCI layout

@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 import Transfer
 
 /// What a push learns once bundle.json is trusted, before any byte of the archive is sent.

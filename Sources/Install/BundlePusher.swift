@@ -3,6 +3,7 @@ import Foundation
 import Integrity
 import OCI
 import Registry
+import System
 import TarStream
 import Transfer
 

@@ -1,5 +1,6 @@
 import NIOCore
 import OCI
+import System
 
 extension OCILayout {
     /// Writes a blob's bytes as they arrive into the layout: about 1 MiB at a time through

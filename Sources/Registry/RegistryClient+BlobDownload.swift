@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import OCI
+import System
 
 extension RegistryClient {
     /// A blob's bytes as they arrive from `repository` (see `BlobDownload`).

@@ -2,6 +2,7 @@ import Bundle
 import Dispatch
 import OCI
 import Synchronization
+import System
 
 /// A bundle archive as an image source: its blobs read either in one verifying pass over the
 /// whole archive (`BundleVerifier`: signature, then every entry against the signed

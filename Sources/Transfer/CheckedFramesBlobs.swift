@@ -1,5 +1,6 @@
 import Bundle
 import OCI
+import System
 
 /// The bundle archive by random access as a source of the copy (the engine's one random-access
 /// backing of a format-2 archive, the reader `serve` answers from): a blob is read whole through
