@@ -66,6 +66,18 @@ public final class FaultProxy: @unchecked Sendable {
 
     public func reset() throws { try post("/__reset", body: Data()) }
 
+    /// The offsets of the `Range: bytes=N-` requests the proxy saw, in order. After a
+    /// `reset_after` cut at C bytes a resume asks from at most C: bytes the proxy wrote just
+    /// before the reset may never reach the client (the RST discards what its socket still held).
+    public func resumeOffsets() throws -> [Int64] {
+        try requestLog().compactMap { $0["range"] as? String }.map { range in
+            guard range.hasPrefix("bytes="), range.hasSuffix("-"), let offset = Int64(range.dropFirst(6).dropLast()) else {
+                throw TestSupportError("not an open-ended Range request: \(range)")
+            }
+            return offset
+        }
+    }
+
     private func post(_ path: String, body: Data) throws {
         let file = directory + "/body.json"
         try body.write(to: URL(fileURLWithPath: file))
