@@ -27,7 +27,9 @@ public struct BundleStageDestination: ImageDestination {
     public func writeBlob(_ descriptor: Descriptor, _ body: BlobBody) async throws {
         let file = LockedAtomicFile(try AtomicFile(path(descriptor.digest), mode: 0o644))
         for try await piece in body {
-            try await BlockingWork.run { try piece.withUnsafeReadableBytes { bytes in Result { () throws(FileSystemError) in try file.write(bytes) } }.get() }
+            try await BlockingWork.run {
+                try piece.withUnsafeReadableBytes { bytes in Result { () throws(FileSystemError) in try file.write(bytes) } }.get()
+            }
         }
         try await BlockingWork.run { try file.commit() }
     }

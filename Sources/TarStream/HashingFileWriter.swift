@@ -37,8 +37,10 @@ final class HashingFileWriter: @unchecked Sendable {
 
     let path: String
     private let fd: Int32
-    /// False for an `AtomicFile`'s descriptor: its owner `fsync`s, closes and commits it.
-    private let ownsDescriptor: Bool
+    /// The `AtomicFile` whose descriptor this writes, if any: its `commit` `fsync`s and closes it.
+    /// Held so that the descriptor stays open while queued writes may still use it: a failed pack
+    /// drops its `AtomicFile`, which closes the descriptor only once this writer is gone too.
+    private let atomicFile: AtomicFile?
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Entered by the hashing and the writing of a slot; the slot may be filled again once both left.
     private let slotBusy: [DispatchGroup]
@@ -65,7 +67,7 @@ final class HashingFileWriter: @unchecked Sendable {
         if fd < 0, Self.directFlag == 0 || !direct || errno == EINVAL { fd = open(path, flags, 0o644) }
         guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot create: \(String(cString: strerror(errno)))", kind: .unreadable) }
         self.fd = fd
-        ownsDescriptor = true
+        atomicFile = nil
         slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
         slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
     }
@@ -75,7 +77,7 @@ final class HashingFileWriter: @unchecked Sendable {
     init(file: AtomicFile, direct: Bool = true) {
         path = file.temporaryPath
         fd = file.descriptor
-        ownsDescriptor = false
+        atomicFile = file
         self.direct = Self.directFlag != 0 && direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | Self.directFlag) == 0
         slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
         slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
@@ -83,7 +85,7 @@ final class HashingFileWriter: @unchecked Sendable {
 
     deinit {
         // Queued work holds this object, so none is pending here.
-        if !closed, ownsDescriptor { close(fd) }
+        if !closed, atomicFile == nil { close(fd) }
         for slot in slots { slot.deallocate() }
     }
 
@@ -118,7 +120,7 @@ final class HashingFileWriter: @unchecked Sendable {
         hashQueue.sync {}
         try throwIfFailed()
         closed = true
-        guard ownsDescriptor else { return (written, hasher.finalize()) }
+        guard atomicFile == nil else { return (written, hasher.finalize()) }
         if fsync(fd) != 0 {
             let reason = String(cString: strerror(errno))
             close(fd)
