@@ -123,20 +123,17 @@ public enum BundlePacker {
             signature: Data(try key.sign(indexBytes)).base64EncodedString())
         let signatureBytes = try BundleCodec.encode(signature)
 
-        // Write to a temporary file beside the output (removed on any failure); rename only
-        // when complete and on disk.
-        let temporary = output + ".partial-\(getpid())"
-        defer { unlink(temporary) }
+        // An `AtomicFile` beside the output (removed on any failure), put in place only when
+        // complete and on disk.
+        let file: AtomicFile
+        do { file = try AtomicFile(output, mode: 0o644) } catch { throw BundleError.io("cannot write \(output): \(error)") }
         let written = try writeArchive(
-            to: temporary, output: output, options: options, seekable: format == 2,
+            into: file, output: output, options: options, seekable: format == 2,
             head: [(BundlePaths.index, indexBytes), (BundlePaths.indexSignature, signatureBytes)],
             content: content)
         let detached = Array((Data(try key.sign(sha256Digest: written.sha256)).base64EncodedString()).utf8)
-        guard rename(temporary, output) == 0 else {
-            throw BundleError.io("cannot move the bundle into place at \(output): \(String(cString: strerror(errno)))")
-        }
         do {
-            try PosixFile.syncDirectory(containing: output)
+            try file.commit()
             try PosixFile.writeAtomically(detached, to: output + ".sig")
         } catch { throw BundleError.io("\(error)") }
         var result = PackResult(
@@ -154,14 +151,14 @@ public enum BundlePacker {
         case trustedBlob(String)
     }
 
-    /// Writes every entry into the archive at `path` and `fsync`s it; returns its size and SHA-256.
+    /// Writes every entry into the archive `file` (not committed); returns its size and SHA-256.
     private static func writeArchive(
-        to path: String, output: String, options: PackOptions, seekable: Bool, head: [(String, [UInt8])],
+        into file: AtomicFile, output: String, options: PackOptions, seekable: Bool, head: [(String, [UInt8])],
         content: [(entry: BundleIndex.Entry, source: Source)]
     ) throws -> TarWriter.Written {
         do {
             let writer = try TarWriter(
-                path: path, compression: options.compression, level: options.compressionLevel, threads: options.threads, seekable: seekable)
+                file: file, compression: options.compression, level: options.compressionLevel, threads: options.threads, seekable: seekable)
             for (name, bytes) in head { try writer.addFile(name, bytes: bytes) }
             for (entry, source) in content {
                 switch source {

@@ -25,21 +25,13 @@ public struct BundleStageDestination: ImageDestination {
     }
 
     public func writeBlob(_ descriptor: Descriptor, _ body: BlobBody) async throws {
-        let target = path(descriptor.digest)
-        let temporary = target + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else { throw TransferError("cannot create \(temporary)") }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        do {
-            for try await piece in body {
-                try await BlockingWork.run { try handle.write(contentsOf: Data(piece.readableBytesView)) }
+        let file = LockedAtomicFile(try AtomicFile(path(descriptor.digest), mode: 0o644))
+        for try await piece in body {
+            try await BlockingWork.run {
+                try piece.withUnsafeReadableBytes { bytes in Result { () throws(FileSystemError) in try file.write(bytes) } }.get()
             }
-            try handle.close()
-            try FileManager.default.moveItem(atPath: temporary, toPath: target)
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
         }
+        try await BlockingWork.run { try file.commit() }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import System
 import TarStream
 
 /// Packages a chart directory deterministically: `NAME/…` entries sorted by path, fixed modes,
@@ -11,15 +12,14 @@ enum ChartPackager {
         try collect(directory, relative: "", ignore: ignore, into: &files)
         for extra in extraCharts { files.append(("charts/" + extra.name, extra.path)) }
         files.sort { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-        let temporary = output + ".partial-\(getpid())"
-        defer { unlink(temporary) }
-        let writer = try TarWriter(path: temporary, compression: .gzip, level: 9)
+        let file = try AtomicFile(output, mode: 0o644)
+        let writer = try TarWriter(file: file, compression: .gzip, level: 9)
         for (relative, absolute) in files {
             let size = (try FileManager.default.attributesOfItem(atPath: absolute)[.size] as? NSNumber)?.int64Value ?? 0
             try writer.addFile("\(name)/\(relative)", contentsOf: absolute, size: size)
         }
         try writer.finish()
-        guard rename(temporary, output) == 0 else { throw ChartError(message: "cannot write \(output)") }
+        do { try file.commit() } catch { throw ChartError(message: "cannot write \(output): \(error.reason)") }
     }
 
     private static func collect(_ directory: String, relative: String, ignore: [String], into files: inout [(String, String)]) throws {

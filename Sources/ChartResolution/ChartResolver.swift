@@ -87,7 +87,7 @@ public struct ChartResolver: Sendable {
         if !layout.hasBlob(layer) { try await client.fetchBlob(layer, from: repository, into: layout) }
         let name = repository.repository.split(separator: "/").last.map(String.init) ?? "chart"
         let target = "\(cacheDirectory)/charts/\(name)-\(tag).tgz"
-        try await BlockingWork.run { try Self.copy(layout.blobPath(layer.digest), to: target) }
+        try await BlockingWork.run { try Self.copy(layout.blobPath(layer.digest), size: layer.size, to: target) }
         return try described(target, sha: layer.digest.hex, source: "\(reference):\(tag)")
     }
 
@@ -124,17 +124,11 @@ public struct ChartResolver: Sendable {
         return false
     }
 
-    /// Copies a file to `target` through a temporary name, so `target` is never half written.
-    private static func copy(_ source: String, to target: String) throws {
-        let temporary = target + ".partial-\(UUID().uuidString.prefix(8))"
-        do { try FileManager.default.copyItem(atPath: source, toPath: temporary) } catch {
-            throw ChartError(message: "cannot copy \(source) to \(temporary): \(error.localizedDescription)")
-        }
-        guard rename(temporary, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            // The rename failed; the temporary copy is only in the way now.
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ChartError(message: "cannot move \(temporary) to \(target): \(reason)")
+    /// Copies a verified blob of `size` bytes to `target` through an `AtomicFile`, so `target` is
+    /// never half written.
+    private static func copy(_ source: String, size: Int64, to target: String) throws {
+        do { try PosixFile.writeAtomically(try PosixFile.readAll(source, limit: Int(clamping: size)), to: target) } catch {
+            throw ChartError(message: "cannot copy \(source) to \(target): \(error)")
         }
     }
 

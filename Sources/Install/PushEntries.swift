@@ -1,6 +1,7 @@
 import Bundle
 import Foundation
 import OCI
+import System
 import Transfer
 
 /// What a push keeps of the archive besides the blobs it uploads: every manifest, in memory, for
@@ -10,7 +11,7 @@ struct PushEntries: ArchiveEntryKeeper {
     private enum Current: Sendable {
         case none
         case manifest(Digest, [UInt8])
-        case file(fd: Int32, temporary: String, final: String)
+        case file(LockedAtomicFile)
     }
 
     let manifests: Set<Digest>
@@ -33,11 +34,8 @@ struct PushEntries: ArchiveEntryKeeper {
         guard entry.path.hasPrefix(BundlePaths.charts) || entry.path.hasPrefix(BundlePaths.files) || entry.path.hasPrefix(BundlePaths.deploy)
         else { return false }
         let final = incoming + "/" + entry.path
-        let temporary = final + ".partial"
         try StateFiles.makeDirectory((final as NSString).deletingLastPathComponent)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw InstallError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        current = .file(fd: fd, temporary: temporary, final: final)
+        do { current = .file(LockedAtomicFile(try AtomicFile(final))) } catch { throw InstallError.io("\(error)") }
         return true
     }
 
@@ -47,16 +45,8 @@ struct PushEntries: ArchiveEntryKeeper {
             current = .none
             bytes.append(contentsOf: chunk)
             current = .manifest(digest, bytes)
-        case .file(let fd, let temporary, _):
-            var offset = 0
-            while offset < chunk.count {
-                let n = Foundation.write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw InstallError.io("cannot write \(temporary): \(String(cString: strerror(errno)))")
-                }
-                offset += n
-            }
+        case .file(let file):
+            do { try file.write(chunk) } catch { throw InstallError.io("\(error)") }
         case .none:
             break
         }
@@ -67,12 +57,8 @@ struct PushEntries: ArchiveEntryKeeper {
         switch current {
         case .manifest(let digest, let bytes):
             manifestBytes[digest] = bytes
-        case .file(let fd, let temporary, let final):
-            let synced = fsync(fd) == 0
-            let closed = close(fd) == 0
-            guard synced, closed, rename(temporary, final) == 0 else {
-                throw InstallError.io("cannot write \(final): \(String(cString: strerror(errno)))")
-            }
+        case .file(let file):
+            do { try file.commit() } catch { throw InstallError.io("cannot write \(file.path): \(error.reason)") }
             stagedFiles.append(entry.path)
         case .none:
             break
@@ -80,10 +66,7 @@ struct PushEntries: ArchiveEntryKeeper {
     }
 
     mutating func abandon() {
-        if case .file(let fd, let temporary, _) = current {
-            close(fd)
-            unlink(temporary)
-        }
+        if case .file(let file) = current { file.abandon() }
         current = .none
     }
 }

@@ -37,6 +37,10 @@ final class HashingFileWriter: @unchecked Sendable {
 
     let path: String
     private let fd: Int32
+    /// The `AtomicFile` whose descriptor this writes, if any: its `commit` `fsync`s and closes it.
+    /// Held so that the descriptor stays open while queued writes may still use it: a failed pack
+    /// drops its `AtomicFile`, which closes the descriptor only once this writer is gone too.
+    private let atomicFile: AtomicFile?
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Entered by the hashing and the writing of a slot; the slot may be filled again once both left.
     private let slotBusy: [DispatchGroup]
@@ -63,13 +67,25 @@ final class HashingFileWriter: @unchecked Sendable {
         if fd < 0, Self.directFlag == 0 || !direct || errno == EINVAL { fd = open(path, flags, 0o644) }
         guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot create: \(String(cString: strerror(errno)))", kind: .unreadable) }
         self.fd = fd
+        atomicFile = nil
+        slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
+        slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
+    }
+
+    /// Writes to `file`'s descriptor (direct I/O where the file system takes it); `finish` leaves
+    /// the `fsync`, the close and the rename to `file.commit()`.
+    init(file: AtomicFile, direct: Bool = true) {
+        path = file.temporaryPath
+        fd = file.descriptor
+        atomicFile = file
+        self.direct = Self.directFlag != 0 && direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | Self.directFlag) == 0
         slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
         slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
     }
 
     deinit {
         // Queued work holds this object, so none is pending here.
-        if !closed { close(fd) }
+        if !closed, atomicFile == nil { close(fd) }
         for slot in slots { slot.deallocate() }
     }
 
@@ -96,13 +112,15 @@ final class HashingFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what is left, waits for both threads, `fsync`s and closes the file.
+    /// Writes what is left, waits for both threads, `fsync`s and closes the file (an `AtomicFile`'s
+    /// is left to its `commit`).
     func finish() throws -> (size: Int64, sha256: [UInt8]) {
         try submit()
         writeQueue.sync {}
         hashQueue.sync {}
         try throwIfFailed()
         closed = true
+        guard atomicFile == nil else { return (written, hasher.finalize()) }
         if fsync(fd) != 0 {
             let reason = String(cString: strerror(errno))
             close(fd)

@@ -1,4 +1,5 @@
 import Integrity
+import System
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +10,8 @@ import Integrity
 /// The compressed bytes are hashed as they are written: `finish` returns the archive's SHA-256
 /// without reading the file again.
 ///
-/// Write to a temporary path and rename when `finish` succeeds; this type does not rename.
+/// Written into an `AtomicFile` (`init(file:)`), the archive appears once `finish` succeeded and
+/// the caller commits the file; this type does not rename.
 public final class TarWriter {
     /// The archive `finish` wrote: its size and the SHA-256 of its bytes.
     public struct Written: Sendable {
@@ -37,6 +39,14 @@ public final class TarWriter {
         self.path = path
         self.seekable = seekable
         output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads, seekable: seekable)
+        buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
+    }
+
+    /// Writes into `file` (bundles and charts: `finish`, then `file.commit()` puts the archive in place).
+    public init(file: AtomicFile, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
+        path = file.temporaryPath
+        self.seekable = seekable
+        output = try CompressedFileWriter(file: file, compression: compression, level: level, threads: threads, seekable: seekable)
         buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
     }
 
@@ -92,7 +102,8 @@ public final class TarWriter {
         try pad(size)
     }
 
-    /// Writes the end-of-archive marker, `fsync`s and closes the file; returns its size and the
+    /// Writes the end-of-archive marker, `fsync`s and closes the file (an `AtomicFile`'s is left to
+    /// its `commit`); returns its size and the
     /// SHA-256 of its bytes, computed as they were written.
     @discardableResult
     public func finish() throws -> Written {
