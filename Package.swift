@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Integrity", dependencies: ["COpenSSL"]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // System plumbing, for both sides (ADR XXXX-system): durable atomic writes, child processes, PATH
+        // System plumbing, for both sides (ADR 0021): durable atomic writes, child processes, PATH
         // lookup, the bounded blocking-work pool, free disk space, state-directory locks.
         .target(name: "System"),
         // The exit-status table every error type maps into (both sides; no dependencies).

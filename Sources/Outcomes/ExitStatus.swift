@@ -1,5 +1,5 @@
 /// How a command that failed ends: the one table of exit statuses, for both executables
-/// (docs/adr/XXXX-outcomes-typed-outcomes.md). 0 is success and is never an error.
+/// (docs/adr/0022-typed-outcomes.md). 0 is success and is never an error.
 public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// The work itself failed: a bundle that does not verify, an image or component that failed,
     /// site values or a state directory refused, helm or kubectl refusing what was asked.
