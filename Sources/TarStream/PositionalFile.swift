@@ -1,3 +1,4 @@
+import CZstd
 import Synchronization
 
 #if canImport(Glibc)
@@ -76,6 +77,25 @@ public final class PositionalFile: Sendable {
             }
             done += n
         }
+    }
+
+    /// Reads exactly `count` bytes at `offset` into `buffer` if the page cache holds them all
+    /// (`preadv2` with `RWF_NOWAIT`: never waits for the disk, so an event loop may call it);
+    /// false if any of them would have to be read from the disk, or the file ends before them.
+    public func readIfCached(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let position = offset + Int64(done)
+            guard position >= 0, position < size else { return false }
+            var part = 0
+            while part + 1 < parts.count, starts[part + 1] <= position { part += 1 }
+            let wanted = min(buffer.count - done, Int(clamping: starts[part + 1] - position))
+            let n = airgap_pread_nowait(try descriptor(part), buffer.baseAddress! + done, wanted, position - starts[part])
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
     }
 
     /// A file read once, front to back, from this size on gives its read pages back every

@@ -8,9 +8,9 @@ import TarStream
 /// - a chunk of a frame of raw zstd blocks (nearly every frame of an image layer) is read with
 ///   `pread` of just its bytes (`RawFrameMap`); a chunk of any other frame is cut out of the
 ///   decompressed frame (a few kept in `decoded`, so a frame is decompressed about once per read);
-/// - a whole-entry read hashes along the entry's `EntryProof` chain (a SHA-256 per chunk, and the
-///   entry's); its last chunk is handed out only once the entry's SHA-256 equals `bundle.json`'s;
-/// - a chunk read from the file again is checked against its recorded digest first;
+/// - a whole-entry read extends the entry's `EntryProof` chain (a keyed tag per chunk, and the
+///   entry's SHA-256); its last chunk is handed out only once that SHA-256 equals `bundle.json`'s;
+/// - a chunk read from the file again is checked against its recorded tag first;
 /// - a Range read first makes sure the entry is proven (extending the chain to the end if no
 ///   read has yet), so Range responses are checked too;
 /// - chunks of entries several responses read at once are kept in `cache` (checked bytes only).
@@ -28,6 +28,8 @@ package final class CheckedFrames: VerifiedEntrySource {
     /// are checked like any read from the file.
     private let decoded: FrameCache
     private let states: [String: EntryState]
+    /// Tags chunks as the chain records them, and again when they are read once more.
+    private let tags = ChunkAuthenticator()
 
     /// Opens the archive's frames a second time, for reads of exact byte ranges; its seek table
     /// must cut the stream where `archive`'s entries start.
@@ -66,10 +68,26 @@ package final class CheckedFrames: VerifiedEntrySource {
             read.generation = generation
             if !read.isWholeEntry { try prove(location, state, generation: generation) }
         }
+        guard let piece = try piece(of: read, state, maximum: maximum, waiting: true) else {
+            throw TransferError("\(archive.path): a read of \(location.entry.path) gave up waiting")
+        }
+        return piece
+    }
+
+    /// The next piece of `read` if it can be had without waiting — its chunk in the cache, or in
+    /// the page cache with its entry's proof free — so an event loop may call it; nil: call
+    /// `nextPiece` on the pool. Never the first piece of a read.
+    package func nextPieceIfReady(_ read: EntryRead, maximum: Int) throws -> ByteBuffer? {
+        guard read.generation != nil, let state = states[read.location.entry.path], !read.isDone, maximum > 0 else { return nil }
+        return try piece(of: read, state, maximum: maximum, waiting: false)
+    }
+
+    private func piece(of read: EntryRead, _ state: EntryState, maximum: Int, waiting: Bool) throws -> ByteBuffer? {
+        let location = read.location
         guard let generation = read.generation else { throw TransferError("\(archive.path): a read without a generation") }
         let position = location.dataOffset + read.offset
         let number = Int((position - location.headerOffset) / Int64(Self.chunkSize))
-        let (chunk, chunkStart) = try checkedChunk(number, location, state, generation: generation)
+        guard let (chunk, chunkStart) = try checkedChunk(number, location, state, generation: generation, waiting: waiting) else { return nil }
         let end = min(location.dataOffset + read.range.upperBound, chunkStart + Int64(chunk.readableBytes))
         let count = min(maximum, Int(end - position))
         guard count > 0, let piece = chunk.getSlice(at: chunk.readerIndex + Int(position - chunkStart), length: count) else {
@@ -97,34 +115,44 @@ package final class CheckedFrames: VerifiedEntrySource {
         while true {
             let next = try state.proof.withLock { proof -> Int? in
                 guard proof.generation == generation else { throw changed(location, "while it was read") }
-                return proof.proven ? nil : proof.chunkDigests.count
+                return proof.proven ? nil : proof.chunkTags.count
             }
             guard let next, next <= last else { return }
             _ = try checkedChunk(next, location, state, generation: generation)
         }
     }
 
-    /// The bytes of chunk `number`, as the file holds them now (unchecked).
-    private func readChunk(_ range: Range<Int64>, frame: Int) throws -> ByteBuffer {
+    /// The bytes of chunk `number`, as the file holds them now (unchecked); nil when not
+    /// `waiting` and the bytes are not at hand (not in the page cache, or a frame to decompress).
+    private func readChunk(_ range: Range<Int64>, frame: Int, waiting: Bool) throws -> ByteBuffer? {
         let frameStart = table.decompressedOffsets[frame]
         let from = Int(range.lowerBound - frameStart), to = Int(range.upperBound - frameStart)
-        if let segments = raw.segments(frame) {
-            if from == 0 { raw.readAhead(frame) }
+        let rawSegments = waiting ? .some(raw.segments(frame)) : raw.scanned(frame)
+        guard let rawSegments else { return nil }
+        if let segments = rawSegments {
+            if waiting, from == 0 { raw.readAhead(frame) }
             var buffer = ByteBufferAllocator().buffer(capacity: to - from)
+            var complete = true
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: to - from) { destination in
-                for segment in segments where segment.start < to && segment.start + segment.length > from {
+                for segment in segments where complete && segment.start < to && segment.start + segment.length > from {
                     let lower = max(from, segment.start), upper = min(to, segment.start + segment.length)
                     let target = UnsafeMutableRawBufferPointer(rebasing: destination[(lower - from)..<(upper - from)])
-                    try reader.file.read(at: segment.fileOffset + Int64(lower - segment.start), into: target)
+                    let offset = segment.fileOffset + Int64(lower - segment.start)
+                    if waiting {
+                        try reader.file.read(at: offset, into: target)
+                    } else {
+                        complete = try reader.file.readIfCached(at: offset, into: target)
+                    }
                 }
                 return to - from
             }
-            return buffer
+            return complete ? buffer : nil
         }
         let whole: ByteBuffer
         if let kept = decoded.frame(frame, entry: "", generation: 0) {
             whole = kept
         } else {
+            guard waiting else { return nil }
             whole = try decoder.decode(frame)
             decoded.keep(frame, bytes: whole, entry: "", generation: 0)
         }
@@ -137,45 +165,63 @@ package final class CheckedFrames: VerifiedEntrySource {
     }
 
     /// Chunk `number` of `location`'s entry, checked under the proof's `generation`, and where it
-    /// starts in the stream.
-    private func checkedChunk(_ number: Int, _ location: BundleArchive.Location, _ state: EntryState, generation: Int) throws -> (
-        ByteBuffer, Int64
-    ) {
+    /// starts in the stream. Not `waiting`: nil instead of waiting for the proof's lock, the disk
+    /// or a decompression.
+    private func checkedChunk(_ number: Int, _ location: BundleArchive.Location, _ state: EntryState, generation: Int, waiting: Bool = true)
+        throws -> (ByteBuffer, Int64)?
+    {
         let key = location.entry.path
         guard let (range, frame) = chunkRange(number, location) else {
             throw TransferError("\(archive.path): chunk \(number) of \(key) is outside the archive")
         }
         let cacheKey = Int(range.lowerBound)
         if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
-        return try state.proof.withLock { proof in
-            guard proof.generation == generation else { throw changed(location, "while it was read") }
-            if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
-            guard number >= 0, number <= proof.chunkDigests.count else {
-                throw TransferError("\(archive.path): chunk \(number) of \(key) was asked for before the chunks ahead of it")
+        if waiting {
+            return try state.proof.withLock {
+                try checkLocked(&$0, number, range, frame: frame, location, state, generation: generation, waiting: true)
             }
-            let bytes: ByteBuffer
-            do { bytes = try readChunk(range, frame: frame) } catch {
-                if !proof.proven { failed(&proof, key) }
-                throw changed(location, "(\(error))")
-            }
-            let digest = bytes.withUnsafeReadableBytes { SHA256Hasher.digest($0) }
-            if number < proof.chunkDigests.count {
-                guard digest == proof.chunkDigests[number] else {
-                    if !proof.proven { failed(&proof, key) }
-                    throw changed(location, "after it was first read: bytes \(range) differ from what was read before")
-                }
-            } else {
-                try extend(&proof, with: bytes, digest: digest, chunk: number, at: range.lowerBound, location)
-            }
-            if state.readers.load(ordering: .relaxed) > 1 { cache.keep(cacheKey, bytes: bytes, entry: key, generation: generation) }
-            return (bytes, range.lowerBound)
         }
+        return try state.proof.withLockIfAvailable {
+            try checkLocked(&$0, number, range, frame: frame, location, state, generation: generation, waiting: false)
+        } ?? nil
+    }
+
+    /// `checkedChunk` under the entry's proof lock (`proof`).
+    private func checkLocked(
+        _ proof: inout EntryProof, _ number: Int, _ range: Range<Int64>, frame: Int, _ location: BundleArchive.Location, _ state: EntryState,
+        generation: Int, waiting: Bool
+    ) throws -> (ByteBuffer, Int64)? {
+        let key = location.entry.path, cacheKey = Int(range.lowerBound)
+        guard proof.generation == generation else { throw changed(location, "while it was read") }
+        if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
+        guard number >= 0, number <= proof.chunkTags.count else {
+            throw TransferError("\(archive.path): chunk \(number) of \(key) was asked for before the chunks ahead of it")
+        }
+        let bytes: ByteBuffer
+        do {
+            guard let read = try readChunk(range, frame: frame, waiting: waiting) else { return nil }
+            bytes = read
+        } catch {
+            if !proof.proven { failed(&proof, key) }
+            throw changed(location, "(\(error))")
+        }
+        let tag = bytes.withUnsafeReadableBytes { tags.tag($0, at: range.lowerBound) }
+        if number < proof.chunkTags.count {
+            guard tag == proof.chunkTags[number] else {
+                if !proof.proven { failed(&proof, key) }
+                throw changed(location, "after it was first read: bytes \(range) differ from what was read before")
+            }
+        } else {
+            try extend(&proof, with: bytes, tag: tag, chunk: number, at: range.lowerBound, location)
+        }
+        if state.readers.load(ordering: .relaxed) > 1 { cache.keep(cacheKey, bytes: bytes, entry: key, generation: generation) }
+        return (bytes, range.lowerBound)
     }
 
     /// Adds chunk `number` (the next one) to the chain; at the entry's last chunk, the entry is
     /// proven or the chain fails.
     private func extend(
-        _ proof: inout EntryProof, with bytes: ByteBuffer, digest: [UInt8], chunk number: Int, at start: Int64, _ location: BundleArchive.Location
+        _ proof: inout EntryProof, with bytes: ByteBuffer, tag: [UInt8], chunk number: Int, at start: Int64, _ location: BundleArchive.Location
     ) throws {
         let key = location.entry.path
         if number == 0 {
@@ -192,7 +238,7 @@ package final class CheckedFrames: VerifiedEntrySource {
                 proof.hasher?.update(UnsafeRawBufferPointer(rebasing: all[Int(dataStart - start)..<Int(dataEnd - start)]))
             }
         }
-        proof.chunkDigests.append(digest)
+        proof.chunkTags.append(tag)
         guard number == lastChunk(location), let hasher = proof.hasher else { return }
         let actual = hasher.finalizeHex()
         guard actual == location.entry.sha256 else {

@@ -46,6 +46,16 @@ final class RawFrameMap: Sendable {
         _ = posix_fadvise(hints, off_t(start), off_t(end - start), Int32(POSIX_FADV_WILLNEED))
     }
 
+    /// Whether frame `index` is known to be raw (its segments), known not to be (`.some(nil)`),
+    /// or not scanned yet (nil): what a caller that must not read the file can learn.
+    func scanned(_ index: Int) -> [Segment]?? {
+        switch known.withLock({ $0[index] }) {
+        case .raw(let segments): return .some(segments)
+        case .compressed: return .some(nil)
+        case nil: return nil
+        }
+    }
+
     /// The raw segments of frame `index`, or nil if it must be decompressed.
     func segments(_ index: Int) -> [Segment]? {
         if let found = known.withLock({ $0[index] }) {

@@ -14,6 +14,10 @@ package protocol VerifiedEntrySource: Sendable {
     /// (pool) thread; the read moves past it. Throws when the archive no longer holds the bytes
     /// `bundle.json` lists: the caller must then cut the response off.
     func nextPiece(_ read: EntryRead, maximum: Int) throws -> ByteBuffer
+
+    /// The next piece of `read` if it is at hand without waiting for a lock, the disk or a
+    /// decompression (an event loop may call it); nil: call `nextPiece` on the pool instead.
+    func nextPieceIfReady(_ read: EntryRead, maximum: Int) throws -> ByteBuffer?
 }
 
 /// One response's read of one entry: where it is, and the proof generation its bytes so far

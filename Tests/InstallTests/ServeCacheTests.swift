@@ -109,4 +109,32 @@ struct ServeCacheTests {
         }
         #expect(tail.isEmpty)
     }
+
+    /// The event loop's read (`nextPieceIfReady`) waits for nothing and checks like the pool's:
+    /// the first piece of a read is never its own, and a chunk of the changed file is refused there too.
+    @Test func theEventLoopsReadOfTheChangedFileIsRefusedLikeThePools() throws {
+        let opened = try Opened()
+        let size = opened.location.entry.size
+        let proving = opened.uncached.startRead(opened.location, range: 0..<size)
+        #expect(try opened.uncached.nextPieceIfReady(proving, maximum: 1 << 20) == nil, "the first piece of a read must go to the pool")
+        var proven: [UInt8] = []
+        try Self.readAll(opened.uncached, proving, received: &proven)
+        #expect(proven == opened.layer)
+
+        // Rewritten in place: the page cache now holds the changed file, so no read waits for the disk.
+        try opened.changeArchive()
+        let again = opened.uncached.startRead(opened.location, range: 0..<size)
+        var received = Array(try opened.uncached.nextPiece(again, maximum: 1 << 20).readableBytesView)
+        var onTheLoop = 0
+        #expect(throws: TransferError.self) {
+            while !again.isDone {
+                let piece = try #require(try opened.uncached.nextPieceIfReady(again, maximum: 1 << 20), "a cached page made the loop wait")
+                received += piece.readableBytesView
+                onTheLoop += 1
+            }
+        }
+        #expect(onTheLoop > 0, "no piece was read on the loop before the changed chunk")
+        #expect(received.count < opened.layer.count)
+        #expect(received == Array(opened.layer[0..<received.count]), "bytes before the refusal must be the signed ones")
+    }
 }
