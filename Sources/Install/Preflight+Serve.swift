@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Registry
 
 extension Preflight {
@@ -28,14 +29,9 @@ extension Preflight {
     /// runtime reaches it cannot be told from here (preflight talks to the cluster only through
     /// kubectl and runs nothing on the nodes): the detail says so.
     public static func serveCheck(_ url: String, caFile: String?) async -> Check {
-        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
-        guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host else {
+        guard let (base, _, configuration) = bundleServer(url, caFile: caFile) else {
             return Check(name: "serve", result: .failed, detail: "--serve \"\(url)\" is not http(s)://ADDR:PORT")
         }
-        let authority = parsed.port.map { "\(host):\($0)" } ?? host
-        let configuration = RegistryConfiguration(
-            insecureHosts: scheme == "http" ? [authority] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: 2, initialDelaySeconds: 0.5),
-            connectTimeoutSeconds: 5, readTimeoutSeconds: 10, userAgent: "airgap-install preflight")
         let nodes = "(checked from this host only: run `curl \(base)/v2/` on a node to check that it reaches it too)"
         let client: RegistryClient
         do { client = try RegistryClient(configuration: configuration) } catch {
@@ -97,4 +93,49 @@ extension Preflight {
     }
 
     private static func trimmed(_ url: String) -> String { url.hasSuffix("/") ? String(url.dropLast()) : url }
+
+    /// `url` without a trailing slash, its HOST[:PORT], and how to talk to it (plain HTTP for
+    /// http://, `caFile` trusted); nil when it is not http(s)://HOST[:PORT].
+    static func bundleServer(_ url: String, caFile: String?) -> (base: String, authority: String, configuration: RegistryConfiguration)? {
+        let base = trimmed(url)
+        guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host else {
+            return nil
+        }
+        let authority = parsed.port.map { "\(host):\($0)" } ?? host
+        let configuration = RegistryConfiguration(
+            insecureHosts: scheme == "http" ? [authority] : [], caFile: caFile, retry: RetryPolicy(maxAttempts: 2, initialDelaySeconds: 0.5),
+            connectTimeoutSeconds: 5, readTimeoutSeconds: 10, userAgent: "airgap-install preflight")
+        return (base, authority, configuration)
+    }
+
+    /// Before push, on an empty site: every image of `relocation.json` that the site registry
+    /// does not hold (`registry`, the registry's own check) answers at the bundle server under the
+    /// name push will give it (`HEAD /v2/PROJECT/x/y/manifests/DIGEST`, the name serve
+    /// `--registry --project` answers), so the nodes pull it through the bundle server until push.
+    public static func imagesCheck(_ relocation: RelocationMap, registry: Check, serve url: String, caFile: String?) async -> Check {
+        guard registry.result != .ok else { return registry }
+        guard let (base, authority, configuration) = bundleServer(url, caFile: caFile) else { return registry }
+        var missing: [String] = []
+        do {
+            try await RegistryClient.withClient(configuration: configuration, shutdownFailed: { _ in }) { client in
+                for image in relocation.images {
+                    let served = try ImageReference(parsing: authority + "/" + (try ImageReference(parsing: image.target)).repository)
+                    if try await client.manifestDigest(image.digest.description, in: served) == nil { missing.append(image.target) }
+                }
+            }
+        } catch {
+            return Check(name: "images", result: .failed, detail: "\(registry.detail); and the bundle server at \(base) cannot be asked: \(error)")
+        }
+        guard missing.isEmpty else {
+            return Check(
+                name: "images", result: .failed,
+                detail:
+                    "\(missing.count) of \(relocation.images.count) images are neither in \(relocation.registry) nor at the bundle server \(base) "
+                    + "(was it started with --registry \(relocation.registry) --project \(relocation.project)?): \(missing.joined(separator: ", "))")
+        }
+        return Check(
+            name: "images", result: .ok,
+            detail: "all \(relocation.images.count) images answer at the bundle server \(base) under their \(relocation.registry) names "
+                + "(not all in \(relocation.registry) yet: the nodes pull through the bundle server until push)")
+    }
 }

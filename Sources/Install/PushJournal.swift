@@ -17,6 +17,8 @@ public final class PushJournal: Sendable {
         case pushFinished = "push-finished"
         case fullPass = "full-pass"
         case alreadyPushed = "already-pushed"
+        /// serve wrote what deploy needs (no images) for the site registry the images will go to.
+        case staged = "staged-for-deploy"
     }
 
     private let handle: Mutex<FileHandle>

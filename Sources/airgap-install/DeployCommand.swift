@@ -30,9 +30,10 @@ struct DeployCommand: AsyncParsableCommand {
             helm only). The pull secret (--image-pull-secret NAME without --username: one the \
             site made) is added to every pod spec by the post-renderer. Values site.yaml gives that nothing installed uses are warnings.
             An empty site (no registry before Harbor, component 7): airgap-install serve the \
-            bundle, node-config on every node, deploy --only the first seven components (their \
-            images are pulled through serve), push into the new Harbor, node-config --after-push, \
-            then deploy the rest; see the site admin guide.
+            bundle with --registry and --project (it writes the state directory deploy reads), \
+            node-config on every node, deploy the first seven components (--skip astrago) with --serve URL \
+            (their images are pulled through serve; the images check accepts serve's), push into \
+            the new Harbor, node-config --after-push, then deploy the rest; see the site admin guide.
             Exit status: 0 deployed, 1 a component, the site values or the helm version failed, 2 usage or I/O error.
 
             Examples:
@@ -40,6 +41,7 @@ struct DeployCommand: AsyncParsableCommand {
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --resume
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --only keycloak --json
               airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --image-pull-secret airgap-registry
+              airgap-install deploy astrago-1.0.0.tar.zst --values site.yaml --serve http://10.0.0.5:5000 --skip astrago
             """)
 
     @OptionGroup var source: DeploySourceOptions
@@ -60,6 +62,8 @@ struct DeployCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("skip"), help: ArgumentHelp("Leave this component out (repeatable).", valueName: "name"))
     var skip: [String] = []
+
+    @OptionGroup var serving: PreflightServeOptions
 
     @Flag(name: .customLong("resume"), help: "Continue a deploy that stopped at a failed component.")
     var resume = false
@@ -87,7 +91,7 @@ struct DeployCommand: AsyncParsableCommand {
             if !skipPreflight {
                 let checks = try await PreflightCommand.checks(
                     deploy, site: site, helm: try steps.helmPath(deploy), cluster: kubectl, login: login,
-                    credential: credential, relocation: relocation)
+                    credential: credential, relocation: relocation, serving: serving)
                 try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
             }
             var pullSecret: ImagePullSecret?

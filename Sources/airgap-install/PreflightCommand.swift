@@ -18,7 +18,8 @@ struct PreflightCommand: AsyncParsableCommand {
             registry login push used: --username, --ca-file or --plain-http). Nothing is changed. \
             deploy runs the same checks before its first install. On a site served by \
             airgap-install serve: --serve URL checks that the bundle server answers (from this \
-            host; a node's own reach cannot be seen from here), and --node-config DIR that \
+            host; a node's own reach cannot be seen from here) and, before push, that every image \
+            not in the site registry yet answers there under its site name; --node-config DIR that \
             node-config wrote DIR for the registry and project of relocation.json.
             Exit status: 0 every check passed (warnings allowed), 1 a check failed, 2 usage or I/O error.
 
@@ -52,24 +53,26 @@ struct PreflightCommand: AsyncParsableCommand {
             let relocation = try Preflight.relocation(of: deploy)
             checks = try await Self.checks(
                 deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
-                login: login, credential: try login.credential(), relocation: relocation)
-            checks += await serving.checks(relocation: relocation, caFile: login.caFile)
+                login: login, credential: try login.credential(), relocation: relocation, serving: serving)
         } catch { throw CommandFailure.from(error) }
         try Self.report(checks, json: json, to: .standardOutput, rerun: nil)
     }
 
-    /// Every check, the registry's last.
+    /// Every check, the images' after the cluster's, then the bundle server's (given `--serve`
+    /// or `--node-config`). With `--serve`, an image not in the site registry yet passes when the
+    /// bundle server answers it under its site name (an empty site, before push).
     static func checks(
         _ deploy: DeploySource, site: SiteValues, helm: String, cluster: Kubectl, login: RegistryLoginOptions, credential: Credential?,
-        relocation: RelocationMap
+        relocation: RelocationMap, serving: PreflightServeOptions
     ) async throws -> [Preflight.Check] {
         var checks = await Preflight.run(deploy, values: site, tools: .init(helm: helm, kubectl: cluster.executable, kubeconfig: cluster.kubeconfig))
         let (configuration, store) = login.clientSettings(for: relocation.registry, credential: credential)
-        checks.append(
-            try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) {
-                await Preflight.imagesCheck(relocation, client: $0)
-            })
-        return checks
+        var images = try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) {
+            await Preflight.imagesCheck(relocation, client: $0)
+        }
+        if let serve = serving.serve { images = await Preflight.imagesCheck(relocation, registry: images, serve: serve, caFile: login.caFile) }
+        checks.append(images)
+        return checks + (await serving.checks(relocation: relocation, caFile: login.caFile))
     }
 
     /// Prints one line per check (or the JSON) and fails on the first failed check.

@@ -3,6 +3,8 @@ import Bundle
 import BundleCommands
 import BundleServer
 import Foundation
+import Install
+import Integrity
 import OCI
 import Synchronization
 import System
@@ -52,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("project"), help: ArgumentHelp("The project push will use in the site registry.", valueName: "name"))
     var project: String?
 
+    @Option(
+        name: .customLong("state-dir"),
+        help: ArgumentHelp(
+            "With --registry: where to write what deploy needs (default /var/lib/airgap-install/NAME-VERSION, as push).", valueName: "dir"))
+    var stateDirectory: String?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate chain.", valueName: "file"))
     var tlsCertificate: String?
 
@@ -68,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard !keys.isEmpty else { throw ValidationError("give the vendor's public key with --key") }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen \"\(listen)\" is not ADDR:PORT (IPv6 as [ADDR]:PORT)") }
         guard (registry == nil) == (project == nil) else { throw ValidationError("--registry and --project go together") }
+        guard stateDirectory == nil || registry != nil else { throw ValidationError("--state-dir is used with --registry and --project") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
     }
 
@@ -82,9 +91,11 @@ struct ServeCommand: AsyncParsableCommand {
         let file = file
         let verified: VerifiedBundle
         let archive: BundleArchive
+        let signed: BundleVerifier.SignedIndex
         do {
             // Format 1 (one zstd frame) has no random access: refused before the long verify.
-            let format = try BundleVerifier(keys: trusted).readSignedIndex(file).index.formatVersion
+            signed = try BundleVerifier(keys: trusted).readSignedIndex(file)
+            let format = signed.index.formatVersion
             guard format >= 2 else {
                 throw CommandFailure(
                     message: "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
@@ -96,9 +107,11 @@ struct ServeCommand: AsyncParsableCommand {
             verified = try await BlockingWork.run { try BundleVerifier(keys: trusted).verify(file) }
             archive = try BundleArchive(path: file, keys: trusted)
         } catch { throw CommandFailure.from(error) }
-        guard archive.index == verified.index else {
+        guard archive.index == verified.index, signed.index == verified.index else {
             throw CommandFailure(message: "\(file) changed while it was being opened: verify it again", exitCode: ExitCode(1))
         }
+        var staged: String?
+        if let registry, let project { staged = try await stageForDeploy(archive, indexBytes: signed.indexBytes, keys: trusted, registry, project) }
         let site = registry.flatMap { registry in project.map { ServedRepositories.SiteName(registry: registry, project: $0) } }
         let repositories: ServedRepositories
         do { repositories = try ServedRepositories(index: archive.index, site: site) } catch {
@@ -115,7 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
         let scheme = tlsCertificate == nil ? "http" : "https"
         let url = "\(scheme)://\(address.bracketedHost):\(server.port)"
         log.started(
-            url: url, bundle: "\(archive.index.name) \(archive.index.version)", images: archive.index.images.count, names: repositories.catalog.count)
+            url: url, bundle: "\(archive.index.name) \(archive.index.version)", images: archive.index.images.count, names: repositories.catalog.count,
+            stateDirectory: staged)
         if let portFile {
             do { try PosixFile.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) } catch {
                 await server.stop()
@@ -125,6 +139,39 @@ struct ServeCommand: AsyncParsableCommand {
         await StopSignal.wait()
         await server.stop()
         log.stopped()
+    }
+}
+
+extension ServeCommand {
+    /// Writes what deploy needs into the state directory (`DeployStaging`) under its lock, so
+    /// components deploy before the site registry exists. Returns the directory; nil when a push
+    /// holds its lock (said on standard error).
+    func stageForDeploy(_ archive: BundleArchive, indexBytes: [UInt8], keys: [VerifyingKey], _ registry: String, _ project: String)
+        async throws -> String?
+    {
+        let directory: String
+        do {
+            directory = try stateDirectory ?? PushOptions.defaultStateDirectory(name: archive.index.name, version: archive.index.version)
+        } catch { throw CommandFailure.from(error) }
+        let lock: StateDirectoryLock
+        do {
+            try PosixFile.makeDirectories(directory, mode: 0o700)
+            lock = try StateDirectoryLock(directory: directory)
+        } catch let error as StateDirectoryLockError {
+            // A push running there (serve beside a push, for a faster first install) writes the same files.
+            guard case .held = error else { throw CommandFailure(message: error.description, exitCode: ExitCode(2)) }
+            FileHandle.standardError.write(Data("deploy files not written: \(error.description); the push writes them\n".utf8))
+            return nil
+        } catch {
+            throw CommandFailure(
+                message: "cannot create the state directory \(directory): \(error) (choose another with --state-dir)", exitCode: ExitCode(2))
+        }
+        defer { lock.release() }
+        let target = PushTarget(registry: registry, project: project, harborAPI: "", credential: nil)
+        do { _ = try await DeployStaging.stage(archive, indexBytes: indexBytes, keys: keys, target: target, stateDirectory: directory) } catch {
+            throw CommandFailure.from(error)
+        }
+        return directory
     }
 }
 
@@ -199,14 +246,20 @@ final class AccessLog: Sendable {
         emit(json ? Self.encode(record) : TerminalText.escaped(record.line, keepNewlines: false))
     }
 
-    func started(url: String, bundle: String, images: Int, names: Int) {
+    /// `stateDirectory`: where the files deploy needs were written (`--registry`).
+    func started(url: String, bundle: String, images: Int, names: Int, stateDirectory: String?) {
         struct Start: Encodable {
             var event = "listening"
             var url: String
             var bundle: String
             var images: Int
+            var stateDirectory: String?
         }
-        emit(json ? Self.encode(Start(url: url, bundle: bundle, images: images)) : "serving \(bundle): \(images) images (\(names) names) at \(url)")
+        let staged = stateDirectory.map { "; deploy files and relocation.json in \($0) (deploy can run before push)" } ?? ""
+        emit(
+            json
+                ? Self.encode(Start(url: url, bundle: bundle, images: images, stateDirectory: stateDirectory))
+                : "serving \(bundle): \(images) images (\(names) names) at \(url)\(staged)")
     }
 
     func stopped() {

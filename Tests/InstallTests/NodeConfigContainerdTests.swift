@@ -33,7 +33,8 @@ struct NodeConfigContainerdTests {
         // Nothing listens at the site registry's address: it does not exist yet.
         let site = "127.0.0.1:\(try Loopback.freePort())"
         let serve = try ServeProcess(
-            bundle: bundle.bundle, key: bundle.publicKey, extra: ["--registry", site, "--project", "astrago"], directory: bundle.root)
+            bundle: bundle.bundle, key: bundle.publicKey,
+            extra: ["--registry", site, "--project", "astrago", "--state-dir", bundle.root + "/serve-state"], directory: bundle.root)
         let hosts = bundle.root + "/node-config"
         let written = try airgap(
             "airgap-install",
@@ -77,7 +78,8 @@ struct NodeConfigContainerdTests {
         let port = try Loopback.freePort()
         let site = "127.0.0.1:\(port)"
         let serve = try ServeProcess(
-            bundle: bundle.bundle, key: bundle.publicKey, extra: ["--registry", site, "--project", "astrago"], directory: bundle.root)
+            bundle: bundle.bundle, key: bundle.publicKey,
+            extra: ["--registry", site, "--project", "astrago", "--state-dir", bundle.root + "/serve-state"], directory: bundle.root)
         let registry = try RegistryServer(.plainHTTP, port: port)
         let pushed = try airgap(
             "airgap-install",

@@ -25,7 +25,8 @@ struct ServeTests {
     @Test func skopeoAndPullCopyEveryImageByOriginalAndSiteNameWithEqualDigests() throws {
         let fixture = try PushFixture()
         let serve = try ServeProcess(
-            bundle: fixture.bundle, key: fixture.publicKey, extra: ["--registry", "harbor.site.test:443", "--project", "astrago", "--json"],
+            bundle: fixture.bundle, key: fixture.publicKey,
+            extra: ["--registry", "harbor.site.test:443", "--project", "astrago", "--state-dir", fixture.root + "/serve-state", "--json"],
             directory: fixture.root)
         for (source, digest) in fixture.images {
             let name = try Self.servedName(source, digest: digest)
