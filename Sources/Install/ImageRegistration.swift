@@ -120,18 +120,25 @@ struct ImageRegistration: Sendable {
 
     /// Runs `body` for every item, at most `concurrency` at once, adding up the counts.
     private func bounded<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async throws -> Counts) async throws -> Counts {
-        try await withThrowingTaskGroup(of: Counts.self) { group in
-            var pending = items[...]
-            var total = Counts()
-            for _ in 0..<max(1, concurrency) {
-                guard let item = pending.popFirst() else { break }
-                group.addTask { try await body(item) }
-            }
-            while let counts = try await group.next() {
-                total = total + counts
-                if let item = pending.popFirst() { group.addTask { try await body(item) } }
-            }
-            return total
+        try await boundedRun(items, limit: concurrency, body).reduce(Counts(), +)
+    }
+}
+
+/// Runs `body` for every item, at most `limit` at once; the results in the order they end. The
+/// first error stops the rest.
+func boundedRun<Item: Sendable, Output: Sendable>(
+    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
+) async throws -> [Output] {
+    try await withThrowingTaskGroup(of: Output.self) { group in
+        var pending = items[...], results: [Output] = []
+        for _ in 0..<max(1, limit) {
+            guard let item = pending.popFirst() else { break }
+            group.addTask { try await body(item) }
         }
+        while let output = try await group.next() {
+            results.append(output)
+            if let item = pending.popFirst() { group.addTask { try await body(item) } }
+        }
+        return results
     }
 }

@@ -63,7 +63,7 @@ struct PreflightCommand: AsyncParsableCommand {
         _ deploy: DeploySource, site: SiteValues, helm: String, cluster: Kubectl, login: RegistryLoginOptions, credential: Credential?,
         relocation: RelocationMap
     ) async throws -> [Preflight.Check] {
-        var checks = await Preflight.run(deploy, values: site, tools: .init(helm: helm, kubectl: cluster.executable, kubeconfig: cluster.kubeconfig))
+        var checks = await Preflight.run(deploy, values: site, helm: helm, cluster: cluster)
         let (configuration, store) = login.clientSettings(for: relocation.registry, credential: credential)
         checks.append(
             try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) {

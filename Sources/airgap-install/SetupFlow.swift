@@ -122,7 +122,7 @@ struct SetupFlow {
     func preflight(_ source: DeploySource, site: SiteValues) async throws {
         let helm = try DeployTools.helm(command.helm, stateDirectory: source.stateDirectory)
         let kubectl = try command.cluster.cluster()
-        let checks = await Preflight.run(source, values: site, tools: .init(helm: helm, kubectl: kubectl.executable, kubeconfig: kubectl.kubeconfig))
+        let checks = await Preflight.run(source, values: site, helm: helm, cluster: kubectl)
         for check in checks {
             let style: TerminalSession.Style = check.result == .ok ? .green : (check.result == .warning ? .yellow : .red)
             say(
