@@ -91,8 +91,9 @@ struct DeployCommand: AsyncParsableCommand {
                 try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
             }
             var pullSecret: ImagePullSecret?
-            if let credential, let name = steps.pullSecretName(login: true) {
-                pullSecret = ImagePullSecret(name: name, registry: relocation.registry, credential: credential)
+            if let credential {
+                pullSecret = ImagePullSecret(
+                    name: steps.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: credential)
             }
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared,

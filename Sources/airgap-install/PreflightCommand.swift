@@ -86,9 +86,7 @@ struct PreflightCommand: AsyncParsableCommand {
         }
         output.write(Data(text.utf8))
         if let failed = checks.first(where: { $0.result == .failed }) {
-            throw CommandFailure(
-                message: "preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")",
-                exitCode: ExitCode(1))
+            throw CommandFailure("preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")", .failed)
         }
     }
 }

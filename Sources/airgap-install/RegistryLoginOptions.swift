@@ -31,14 +31,13 @@ struct RegistryLoginOptions: ParsableArguments {
         guard let username else { return nil }
         if passwordStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw CommandFailure(message: "--password-stdin: standard input held no password", exitCode: ExitCode(2))
+                throw CommandFailure("--password-stdin: standard input held no password", .usage)
             }
             return Credential(username: username, password: line)
         }
         guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
             throw CommandFailure(
-                message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD",
-                exitCode: ExitCode(2))
+                "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD", .usage)
         }
         return Credential(username: username, password: password)
     }

@@ -87,22 +87,21 @@ struct ServeCommand: AsyncParsableCommand {
             let format = try BundleVerifier(keys: trusted).readSignedIndex(file).index.formatVersion
             guard format >= 2 else {
                 throw CommandFailure(
-                    message: "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
+                    "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
                         + "which it can read by random access. Ask the vendor for the bundle packed again without --format 1 "
                         + "(airgap-bundle pack writes format 2 by default; packing needs the vendor's signing key), "
-                        + "or fill an existing registry with airgap-install push, which reads both formats.",
-                    exitCode: ExitCode(1))
+                        + "or fill an existing registry with airgap-install push, which reads both formats.", .failed)
             }
             verified = try await BlockingWork.run { try BundleVerifier(keys: trusted).verify(file) }
             archive = try BundleArchive(path: file, keys: trusted)
         } catch { throw CommandFailure.from(error) }
         guard archive.index == verified.index else {
-            throw CommandFailure(message: "\(file) changed while it was being opened: verify it again", exitCode: ExitCode(1))
+            throw CommandFailure("\(file) changed while it was being opened: verify it again", .failed)
         }
         let site = registry.flatMap { registry in project.map { ServedRepositories.SiteName(registry: registry, project: $0) } }
         let repositories: ServedRepositories
         do { repositories = try ServedRepositories(index: archive.index, site: site) } catch {
-            throw CommandFailure(message: error.description, exitCode: ExitCode(1))
+            throw CommandFailure(error.description, .failed)
         }
         let address = ListenAddress(listen)!
         let log = AccessLog(json: json)
@@ -111,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             server = try await BundleHTTPServer.start(
                 archive: archive, repositories: repositories,
                 configuration: .init(host: address.host, port: address.port, tlsCertificate: tlsCertificate, tlsKey: tlsKey), log: log.write)
-        } catch { throw CommandFailure(message: error.description, exitCode: ExitCode(2)) }
+        } catch { throw CommandFailure(error.description, .usage) }
         let scheme = tlsCertificate == nil ? "http" : "https"
         let url = "\(scheme)://\(address.bracketedHost):\(server.port)"
         log.started(
@@ -119,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let portFile {
             do { try PosixFile.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) } catch {
                 await server.stop()
-                throw CommandFailure(message: "cannot write --port-file: \(error)", exitCode: ExitCode(2))
+                throw CommandFailure("cannot write --port-file: \(error)", .usage)
             }
         }
         await StopSignal.wait()

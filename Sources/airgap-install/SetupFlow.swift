@@ -165,7 +165,7 @@ struct SetupFlow {
             let site = try deploy.siteValues(command.values)
             let prepared = try await DeployTools.prepare(
                 deploy, values: site, valuesFile: command.values, helm: command.helm, timeout: command.timeout,
-                imagePullSecret: command.imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil), createsPullSecret: login)
+                imagePullSecret: command.imagePullSecret, login: login)
             for line in PlanCommand.lines(prepared.plan, valuesFile: command.values) { say(TerminalText.escaped(line)) }
             return (prepared, site)
         } catch { throw CommandFailure.from(error) }

@@ -16,11 +16,10 @@ enum StateLocking {
             if create { try PosixFile.makeDirectories(directory, mode: 0o700) }
             return try StateDirectoryLock(directory: directory)
         } catch let error as StateDirectoryLockError {
-            if case .held = error { throw CommandFailure(message: error.description, exitCode: ExitCode(1)) }
-            throw CommandFailure(message: error.description, exitCode: ExitCode(2))
+            if case .held = error { throw CommandFailure(error.description, .failed) }
+            throw CommandFailure(error.description, .usage)
         } catch {
-            throw CommandFailure(
-                message: "cannot create the state directory \(directory): \(error) (choose another with --state-dir)", exitCode: ExitCode(2))
+            throw CommandFailure("cannot create the state directory \(directory): \(error) (choose another with --state-dir)", .usage)
         }
     }
 
