@@ -226,24 +226,18 @@ public struct ImageRewriter: Sendable {
             let parts = target.name.split(separator: "/")
             set("repository", parts.dropLast().joined(separator: "/"))
             set("image", String(parts.last!))
-        } else if let repository = field("repository") {
-            let registry = field("registry")
-            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + repository + suffix) else { return }
-            if registry != nil {
-                set("registry", target.registry)
-                set("repository", target.repository)
-            } else {
-                set("repository", target.name)
-            }
-        } else if let image = field("image"), !image.contains("@"), !(image.split(separator: "/").last ?? "").contains(":") {
-            let registry = field("registry")
-            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + image + suffix) else { return }
-            if registry != nil {
-                set("registry", target.registry)
-                set("image", target.repository)
-            } else {
-                set("image", target.name)
-            }
+            return
+        }
+        // The repository, else an image without its own tag or digest, joined after the registry.
+        let image = field("image").flatMap { !$0.contains("@") && !($0.split(separator: "/").last ?? "").contains(":") ? $0 : nil }
+        guard let (key, name) = field("repository").map({ ("repository", $0) }) ?? image.map({ ("image", $0) }) else { return }
+        let registry = field("registry")
+        guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + name + suffix) else { return }
+        if registry != nil {
+            set("registry", target.registry)
+            set(key, target.repository)
+        } else {
+            set(key, target.name)
         }
     }
 

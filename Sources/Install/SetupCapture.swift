@@ -65,26 +65,12 @@ extension DeploySource {
     /// kept: declarations, components and the site values each component's values files take.
     /// Charts are not there yet: only `Preflight.run` and the site values may use it before push.
     public static func beforePush(index: BundleIndex, kept: [String: [UInt8]], stateDirectory: String) throws -> DeploySource {
-        var declarations: [SiteValueDeclaration] = []
-        if let data = kept[BundlePaths.siteValues] {
-            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(data)) } catch {
-                throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
-            }
-        }
-        var components: [Component] = []
-        for entry in index.components {
-            var uses = Set<String>()
-            for file in entry.values ?? [] {
+        let declarations = try declarations(kept[BundlePaths.siteValues])
+        let components = try index.components.map { entry in
+            try Component(entry, namespace: entry.namespace ?? entry.name, chart: entry.chart ?? "", stateDirectory: stateDirectory) { file in
                 guard let data = kept[file] else { throw InstallError.bundle("the bundle lists \(file) but holds no such entry") }
-                do { uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name)) } catch {
-                    throw InstallError.bundle("\(error)")
-                }
+                return (file, data)
             }
-            components.append(
-                Component(
-                    name: entry.name, namespace: entry.namespace ?? entry.name, releaseName: entry.releaseName ?? entry.name,
-                    optional: entry.optional ?? false, chart: stateDirectory + "/" + (entry.chart ?? ""),
-                    values: (entry.values ?? []).map { stateDirectory + "/" + $0 }, uses: uses, excludedImages: entry.excludedImages ?? []))
         }
         return DeploySource(stateDirectory: stateDirectory, index: index, declarations: declarations, components: components)
     }

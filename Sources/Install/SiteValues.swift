@@ -60,6 +60,32 @@ public struct SiteValues: Sendable {
         var given: [String: (text: String, line: Int)] = [:]
         var invalid = Set<String>()
         var disabled = Set<String>()
+        /// Walks nested maps down to leaves, by dotted name.
+        func collect(_ node: Node, path: String, line: Int) {
+            if let mapping = node.mapping {
+                if let declaration = declared[path] {
+                    problems.append("\(path) (line \(line)) must be a single value, not a mapping: \(declaration.description)")
+                    invalid.insert(path)
+                    return
+                }
+                if mapping.isEmpty, !declared.keys.contains(where: { $0.hasPrefix(path + ".") }) {
+                    problems.append("\(path) (line \(line)) is not a site value of this bundle")
+                }
+                for (key, value) in mapping { collect(value, path: path + "." + (key.string ?? ""), line: key.mark?.line ?? line) }
+            } else if let scalar = node.scalar {
+                guard declared[path] != nil else {
+                    problems.append("\(path) (line \(line)) is not a site value of this bundle")
+                    return
+                }
+                if scalar.string.isEmpty, scalar.style == .plain {
+                    return  // `nfs: {server: }` is a value not given yet (init-values writes them so)
+                }
+                given[path] = (scalar.string, line)
+            } else {
+                problems.append("\(path) (line \(line)) must be a single value, not a list")
+                invalid.insert(path)
+            }
+        }
         if let root {
             guard let mapping = root.mapping else { throw SiteValuesError(file: file, problems: ["the file must be a mapping (nfs: {server: …})"]) }
             for (key, value) in mapping {
@@ -67,7 +93,7 @@ public struct SiteValues: Sendable {
                 if name == "components" {
                     disabled = readComponents(value, components: components, problems: &problems)
                 } else {
-                    collect(value, path: name, line: key.mark?.line ?? 0, declared: declared, into: &given, invalid: &invalid, problems: &problems)
+                    collect(value, path: name, line: key.mark?.line ?? 0)
                 }
             }
         }
@@ -100,40 +126,6 @@ public struct SiteValues: Sendable {
         var result = SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
         result.unusedWarnings = unused
         return result
-    }
-
-    /// Walks nested maps down to leaves, by dotted name.
-    private static func collect(
-        _ node: Node, path: String, line: Int, declared: [String: SiteValueDeclaration], into given: inout [String: (text: String, line: Int)],
-        invalid: inout Set<String>, problems: inout [String]
-    ) {
-        if let mapping = node.mapping {
-            if declared[path] != nil {
-                problems.append("\(path) (line \(line)) must be a single value, not a mapping: \(declared[path]!.description)")
-                invalid.insert(path)
-                return
-            }
-            if mapping.isEmpty, !declared.keys.contains(where: { $0.hasPrefix(path + ".") }) {
-                problems.append("\(path) (line \(line)) is not a site value of this bundle")
-            }
-            for (key, value) in mapping {
-                collect(
-                    value, path: path + "." + (key.string ?? ""), line: key.mark?.line ?? line, declared: declared, into: &given,
-                    invalid: &invalid, problems: &problems)
-            }
-        } else if let scalar = node.scalar {
-            guard declared[path] != nil else {
-                problems.append("\(path) (line \(line)) is not a site value of this bundle")
-                return
-            }
-            if scalar.string.isEmpty, scalar.style == .plain {
-                return  // `nfs: {server: }` is a value not given yet (init-values writes them so)
-            }
-            given[path] = (scalar.string, line)
-        } else {
-            problems.append("\(path) (line \(line)) must be a single value, not a list")
-            invalid.insert(path)
-        }
     }
 
     private static func readComponents(_ node: Node, components: [(name: String, optional: Bool)], problems: inout [String]) -> Set<String> {
