@@ -6,15 +6,10 @@ import Registry
 import System
 
 /// Whether an earlier push of this very bundle is complete, found without reading the archive
-/// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md).
-///
-/// Complete means: the state directory holds the same `bundle.json` bytes (so that push got to
-/// its end), the `relocation.json` this push would write, and every chart, file and deploy entry
-/// with the size and SHA-256 bundle.json records; and the registry answers every manifest of
-/// every image at its digest, every tag with the image's digest, and every blob in every
-/// repository that needs it with its digest and size. Anything missing sends the push through
-/// its normal pass, which uploads only what the registry lacks (with today's single-frame
-/// archive it still reads the archive through to find those blobs).
+/// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md): the state
+/// directory holds the same `bundle.json`, this push's `relocation.json` and every chart, file and
+/// deploy entry as signed; the registry has every manifest, tag and blob where it belongs.
+/// Anything missing sends the push through its normal pass.
 struct CompletedPush: Sendable {
     let client: RegistryClient
     let plan: RelocationPlan
@@ -60,10 +55,8 @@ struct CompletedPush: Sendable {
 
     private struct Mismatch: Error { let reason: String }
 
-    /// Every manifest at its digest, every tag at its image's digest, and every blob in every
-    /// repository that needs it (`HEAD`, `concurrency` at once). A registry refuses a manifest
-    /// whose blobs it lacks, but a blob can still go missing from its storage afterwards (a disk
-    /// repaired from a backup, a garbage collection gone wrong): so each blob is asked for too.
+    /// `HEAD` of every manifest, tag and blob where it belongs, `concurrency` at once. Blobs too:
+    /// one can go missing after its manifest was accepted (a restored disk, a bad garbage collection).
     private func firstMismatch() async throws -> String? {
         let client = self.client
         typealias Lookup = @Sendable () async throws -> String?

@@ -2,10 +2,8 @@ import Bundle
 import OCI
 import Registry
 
-/// The last step of a push, after the whole archive verified and every blob is in: blobs shared
-/// by several repositories are mounted where they are missing, then each image's manifests
-/// (children of an index first), then its tag; finally every image is looked up again and its
-/// digest compared with the bundle's.
+/// The last step of a push, once all verified and every blob is in: shared blobs mounted where
+/// missing, each image's manifests (children first) and tag, then every image checked again.
 struct ImageRegistration: Sendable {
     struct Counts: Sendable {
         var blobsMounted = 0

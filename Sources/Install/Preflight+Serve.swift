@@ -2,9 +2,7 @@ import Foundation
 import Registry
 
 extension Preflight {
-    /// What `node-config` wrote the nodes' files for, kept beside them as `node-config.json`, so
-    /// preflight can tell that the nodes were pointed at the bundle server and site registry this
-    /// install uses.
+    /// What `node-config` wrote the nodes' files for (`node-config.json` beside them).
     public struct NodeConfigRecord: Codable, Sendable, Equatable {
         public static let fileName = "node-config.json"
         public var bundle: String
@@ -24,9 +22,8 @@ extension Preflight {
         }
     }
 
-    /// The bundle server answers `GET /v2/` as a registry, from this host. Whether every node's
-    /// runtime reaches it cannot be told from here (preflight talks to the cluster only through
-    /// kubectl and runs nothing on the nodes): the detail says so.
+    /// The bundle server answers `GET /v2/` as a registry, from this host (not necessarily from the
+    /// nodes: the detail says so).
     public static func serveCheck(_ url: String, caFile: String?) async -> Check {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host else {
@@ -59,9 +56,7 @@ extension Preflight {
         }
     }
 
-    /// The files `node-config` wrote into `directory` were written for `registry` and `project`
-    /// (those of this install: relocation.json's) and, given `serve`, for that bundle server. The
-    /// check reads the record; it cannot see what a node installed.
+    /// `node-config`'s record in `directory` names this install's `registry` and `project` (and `serve`).
     public static func nodeConfigCheck(_ directory: String, registry: String, project: String, serve: String?) -> Check {
         let path = directory + "/" + NodeConfigRecord.fileName
         guard let data = FileManager.default.contents(atPath: path) else {

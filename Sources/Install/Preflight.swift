@@ -1,10 +1,8 @@
 import Foundation
 import Rendering
 
-/// Checks before the first install, each a clear line: the cluster answers and its version is
-/// supported, helm's version is supported, the NFS settings behind the StorageClass are given,
-/// and GPU nodes exist where the GPU Operator is enabled (a warning); and (`imagesCheck`) every
-/// image of `relocation.json` is in the site registry. The cluster is only read, with `kubectl`.
+/// Checks before the first install, a line each: cluster and helm versions, the NFS settings, GPU
+/// nodes for the GPU Operator (a warning), and (`imagesCheck`) the images. Nothing is changed.
 public enum Preflight {
     /// Kubernetes versions the components of this release are known to install on.
     public static let kubernetes = (lowest: SemanticVersion(1, 24, 0), below: SemanticVersion(1, 36, 0))
@@ -73,8 +71,7 @@ public enum Preflight {
         return Check(name: "storage", result: .ok, detail: "StorageClass from \(given.joined(separator: ", "))")
     }
 
-    /// Nodes that show an NVIDIA GPU: capacity `nvidia.com/gpu`, or the labels the GPU Operator
-    /// and Node Feature Discovery put on them.
+    /// Nodes with capacity `nvidia.com/gpu` or the GPU Operator's or Node Feature Discovery's labels.
     public static func gpuCheck(nodesJSON: String) -> Check {
         let object = try? JSONSerialization.jsonObject(with: Data(nodesJSON.utf8)) as? [String: Any]
         let items = object?["items"] as? [[String: Any]] ?? []

@@ -2,13 +2,11 @@ import Bundle
 import OCI
 
 /// Where every image of a bundle goes in the site registry, and which blobs and manifests each
-/// target repository needs — computed from the signed `bundle.json` alone, before any byte of the
-/// archive's content is read, so blobs can be uploaded as they stream past.
+/// repository needs, from the signed `bundle.json` alone (before the archive is read).
 ///
-/// Naming: `docker.io/bitnami/keycloak:22.0.5` → `HOST/PROJECT/bitnami/keycloak:22.0.5`. When two
-/// source registries hold the same repository path (`quay.io/x/y` and `docker.io/x/y`), every
-/// clashing image keeps its registry as a first path component (`HOST/PROJECT/quay.io/x/y`), so no
-/// image overwrites another; the rule depends only on the bundle, so `deploy` finds the same names.
+/// `docker.io/bitnami/keycloak:22.0.5` → `HOST/PROJECT/bitnami/keycloak:22.0.5`; when two source
+/// registries hold the same path (`quay.io/x/y`, `docker.io/x/y`), each keeps its registry as a
+/// first component (`HOST/PROJECT/quay.io/x/y`). The rule depends only on the bundle.
 public struct RelocationPlan: Sendable {
     public struct Image: Sendable {
         /// The reference as the bundle lists it (the name charts use).
@@ -25,7 +23,6 @@ public struct RelocationPlan: Sendable {
     public var blobHomes: [Digest: [ImageReference]]
     /// Every manifest digest with its media type and size (bytes are taken from the archive).
     public var manifests: [Digest: BundleIndex.Content]
-    /// The size of every blob.
     public var blobSizes: [Digest: Int64]
     /// A delta's layers that are not in the archive: its base (pushed earlier) carried them.
     public var expectedAtSite: Set<Digest>

@@ -4,9 +4,8 @@ import Outcomes
 import Rendering
 import Yams
 
-/// The site's settings, from the admin's `site.yaml` (nested: `nfs: {server: …}`), checked
-/// against the bundle's declarations: every value given, defaulted or missing is known by its
-/// dotted name. `components: {NAME: {enabled: false}}` switches an optional component off.
+/// The admin's `site.yaml` (nested: `nfs: {server: …}`) checked against the bundle's declarations,
+/// by dotted name; `components: {NAME: {enabled: false}}` switches an optional component off.
 public struct SiteValues: Sendable {
     /// Dotted name → text, for every declared value given or defaulted.
     public private(set) var values: [String: String]
@@ -14,27 +13,20 @@ public struct SiteValues: Sendable {
     public let secretNames: Set<String>
     /// Optional components the site switched off.
     public let disabledComponents: Set<String>
-    /// Values `site.yaml` gives that nothing installed uses (no component's values files take
-    /// them, or only switched-off ones do), by dotted name and line — never by value. Warnings,
-    /// not errors: the value is harmless, and an admin may switch a component back on. (A name
-    /// the bundle does not declare at all is an error.)
+    /// Values given that nothing installed uses (or only switched-off components), by name and
+    /// line, never by value: warnings, as a component may be switched back on.
     public var unusedWarnings: [String] = []
 
-    /// The value of `name`, or nil when it is not set.
     public func value(_ name: String) -> String? { values[name] }
 
-    /// `text` (Helm's words, say) with every secret value replaced by `***`, longest first so
-    /// that one secret inside another leaves nothing behind.
+    /// `text` with every secret value replaced by `***`, longest first (a secret inside another).
     public func redacted(_ text: String) -> String {
         let secrets = secretNames.compactMap { values[$0] }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         return secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 
-    /// Reads and checks `file`. Every problem is collected and reported at once
-    /// (`SiteValuesError`), by dotted name and description, never by value.
-    /// - Parameters:
-    ///   - uses: for each component, the site values its values files take; a required value
-    ///     that only switched-off components use need not be given.
+    /// Reads and checks `file`, every problem at once (`SiteValuesError`), never by value. `uses`:
+    /// each component's site values (a required one only switched-off components use is not).
     public static func load(
         _ file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], uses: [String: Set<String>]
     ) throws -> SiteValues {
@@ -159,8 +151,7 @@ public struct SiteValues: Sendable {
     }
 }
 
-/// `site.yaml` has problems: all of them, by dotted name and description (never a value).
-/// Site values refused: the work failed (exit status 1).
+/// `site.yaml`'s problems, by dotted name and description (never a value); exit status 1.
 public struct SiteValuesError: ExitStatusError, Sendable {
     public var exitStatus: ExitStatus { .failed }
     public let file: String

@@ -2,13 +2,10 @@ import Bundle
 import Foundation
 import Integrity
 
-/// What every site command that reads the state directory (deploy, template, plan, preflight,
-/// status, uninstall, init-values) checks first, against the signed `bundle.json` push verified:
-/// the directory is this user's and no one else can write in it; no state file is a symbolic
-/// link; every chart, values file and the site-value declarations (which values are secret
-/// included) have the size and SHA-256 `bundle.json` gives them; and `relocation.json` is
-/// exactly the map push writes for the bundle's images and the registry and project it names.
-/// A mismatch is an error naming the file.
+/// What every command reading the state directory checks first, against the signed `bundle.json`:
+/// the directory is this user's and writable by no one else; no state file is a link; charts,
+/// values files and site-value declarations have their signed size and SHA-256; `relocation.json`
+/// is exactly what push writes for the registry and project it names. Errors name the file.
 enum StateDirectoryCheck {
     /// Files of the state directory no command follows through a link.
     static let stateFiles = [BundlePaths.index, "relocation.json", "journal.jsonl", "deploy-state.json", "deploy", "charts"]
@@ -75,8 +72,7 @@ enum StateDirectoryCheck {
         }
     }
 
-    /// `relocation.json` as push wrote it for this bundle: the same images, digests and targets,
-    /// under the registry and project it names.
+    /// `relocation.json` exactly as push writes it for this bundle, registry and project.
     static func relocation(_ state: String, index: BundleIndex) throws -> RelocationMap {
         let path = state + "/relocation.json"
         guard let bytes = try StateFiles.read(path) else {

@@ -1,12 +1,9 @@
 import Foundation
 
-/// Whether a release's workloads are ready: its Deployments, StatefulSets and DaemonSets in its
-/// namespace — those labelled `app.kubernetes.io/instance=RELEASE` or annotated
-/// `meta.helm.sh/release-name: RELEASE` (what Helm puts on everything it installs) — with ready
-/// against desired replicas, read with `kubectl get … --output json`.
+/// Ready against desired replicas of a release's Deployments, StatefulSets and DaemonSets (those
+/// labelled `app.kubernetes.io/instance=RELEASE` or annotated `meta.helm.sh/release-name: RELEASE`).
 public struct WorkloadReadiness: Codable, Sendable, Hashable {
     public struct Workload: Codable, Sendable, Hashable {
-        /// `Deployment/web`.
         public var name: String
         public var ready: Int
         public var desired: Int
