@@ -145,44 +145,19 @@ struct ListenAddress {
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
+/// Waits for SIGTERM or SIGINT (one that came before the wait ends it at once).
 enum StopSignal {
     static func wait() async {
-        let once = ResumeOnce()
+        let (signals, received) = AsyncStream<Void>.makeStream()
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { once.resume() }
+            source.setEventHandler { received.yield() }
             source.resume()
             return source
         }
-        await withCheckedContinuation { once.wait(with: $0) }
+        for await _ in signals { break }
         withExtendedLifetime(sources) {}
-    }
-
-    /// Resumes its waiter once, at the first signal (one that came before the wait ends it at once).
-    private final class ResumeOnce: Sendable {
-        private struct State {
-            var waiter: CheckedContinuation<Void, Never>?
-            var signalled = false
-        }
-        private let state = Mutex(State())
-
-        func wait(with continuation: CheckedContinuation<Void, Never>) {
-            let now = state.withLock { state in
-                if !state.signalled { state.waiter = continuation }
-                return state.signalled
-            }
-            if now { continuation.resume() }
-        }
-
-        func resume() {
-            let waiter = state.withLock { state in
-                defer { state = State(waiter: nil, signalled: true) }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
 

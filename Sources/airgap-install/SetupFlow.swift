@@ -21,23 +21,23 @@ struct SetupFlow {
         let (site, credential) = try await step(
             2, "Site values", "asks for every value \(command.values) does not hold yet; the file is saved after every answer"
         ) {
-            let site = try SetupValuesStep(command: command, session: session, source: verified.source).run()
+            let site = try SetupValuesStep(command: command, session: session, source: verified).run()
             return (site, try registryCredential())
         }
         try await step(3, "Preflight", "reads the cluster, helm and the settings; changes nothing") {
-            try await preflight(verified.source, site: site)
+            try await preflight(verified, site: site)
         }
         // Push and deploy change the state directory: it is locked from here to the end.
-        let lock = try StateLocking.lock(verified.source.stateDirectory, create: true)
+        let lock = try StateLocking.lock(verified.stateDirectory, create: true)
         defer { lock.release() }
         try await step(
             4, "Push",
-            "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.source.stateDirectory)"
+            "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.stateDirectory)"
         ) {
-            try await push(trusted, credential: credential, state: verified.source.stateDirectory)
+            try await push(trusted, credential: credential, state: verified.stateDirectory)
         }
         let deploy: DeploySource
-        do { deploy = try DeploySource.open(bundle: command.bundle, stateDirectory: verified.source.stateDirectory) } catch {
+        do { deploy = try DeploySource.open(bundle: command.bundle, stateDirectory: verified.stateDirectory) } catch {
             throw CommandFailure.from(error)
         }
         let (prepared, pushedSite) = try await step(5, "Plan", "the exact steps deploy runs, in install order; nothing is changed yet") {
@@ -78,11 +78,7 @@ struct SetupFlow {
 
     func say(_ text: String) { session.write(text + "\n") }
 
-    struct Verified {
-        var source: DeploySource
-    }
-
-    func verify(_ trusted: [VerifyingKey]) throws -> Verified {
+    func verify(_ trusted: [VerifyingKey]) throws -> DeploySource {
         let bar = ProgressBar(label: "verifying", session: session)
         var capture = SetupCapture { total, done in bar.update(total: total, done: done) }
         let result: VerifiedBundle
@@ -99,7 +95,7 @@ struct SetupFlow {
                 "verified: \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked))",
                 keepNewlines: false))
         let state = try command.stateDirectory ?? PushOptions.defaultStateDirectory(name: result.index.name, version: result.index.version)
-        do { return Verified(source: try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state)) } catch {
+        do { return try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state) } catch {
             throw CommandFailure.from(error)
         }
     }
