@@ -70,7 +70,7 @@ public struct ImageRewriter: Sendable {
         guard size <= Self.maximumInputBytes else {
             throw RewriteError(message: "the rendered manifests are \(size) bytes, over the limit of \(Self.maximumInputBytes) bytes")
         }
-        let documents = Self.documents(text)
+        let documents = ImageDiscovery.splitDocuments(text)
         guard documents.count <= Self.maximumDocuments else {
             throw RewriteError(message: "the rendered manifests hold \(documents.count) documents, over the limit of \(Self.maximumDocuments)")
         }
@@ -232,11 +232,6 @@ public struct ImageRewriter: Sendable {
         } else {
             set(key, target.name)
         }
-    }
-
-    /// `helm template` output split into (source path, document): the one splitter discovery uses.
-    static func documents(_ text: String) -> [(String?, String)] {
-        ImageDiscovery.splitDocuments(text).map { ($0.source, $0.text) }
     }
 }
 

@@ -27,8 +27,4 @@ extension Preflight {
         }
         return Check(name: "images", result: .ok, detail: "all \(relocation.images.count) images are in \(relocation.registry)")
     }
-
-    public static func relocation(of source: DeploySource) throws -> RelocationMap {
-        try RelocationMap.read(source.relocation)
-    }
 }

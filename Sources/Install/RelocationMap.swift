@@ -35,7 +35,7 @@ public struct RelocationMap: Codable, Sendable, Hashable {
     }
 
     /// The map at `path`, read as a state file (no link followed, size bounded).
-    static func read(_ path: String) throws -> RelocationMap {
+    public static func read(_ path: String) throws -> RelocationMap {
         guard let bytes = try StateFiles.read(path) else { throw InstallError.io("cannot read \(path)") }
         return try decode(bytes, path: path)
     }

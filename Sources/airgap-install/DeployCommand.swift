@@ -83,7 +83,7 @@ struct DeployCommand: AsyncParsableCommand {
             let credential = try login.credential()
             let prepared = try await steps.prepare(deploy, site: site, login: credential != nil)
             let kubectl = try cluster.cluster()
-            let relocation = try Preflight.relocation(of: deploy)
+            let relocation = try RelocationMap.read(deploy.relocation)
             if !skipPreflight {
                 let checks = try await PreflightCommand.checks(
                     deploy, site: site, helm: try steps.helmPath(deploy), cluster: kubectl, login: login,

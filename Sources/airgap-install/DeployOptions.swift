@@ -49,8 +49,7 @@ struct ClusterOptions: ParsableArguments {
     func cluster() throws -> Kubectl { Kubectl(executable: try DeployTools.kubectl(kubectl), kubeconfig: kubeconfig) }
 }
 
-/// `--username` for commands that only show or render what deploy would do (plan, template): the
-/// registry account deploy will be given, so the image pull secret appears; no password is read.
+/// `--username` for plan and template: the pull secret appears as deploy will make it; no password is read.
 struct PlannedLoginOptions: ParsableArguments {
     @Option(
         name: .customLong("username"),

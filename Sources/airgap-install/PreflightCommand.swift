@@ -49,7 +49,7 @@ struct PreflightCommand: AsyncParsableCommand {
         var checks: [Preflight.Check]
         do {
             let site = try deploy.siteValues(values)
-            let relocation = try Preflight.relocation(of: deploy)
+            let relocation = try RelocationMap.read(deploy.relocation)
             checks = try await Self.checks(
                 deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
                 login: login, credential: try login.credential(), relocation: relocation)

@@ -157,8 +157,7 @@ struct PushCommand: AsyncParsableCommand {
         }
     }
 
-    /// A push with a registry client of its own (`RegistryClient.withClient`: shut down however
-    /// the push ends), as push and setup run it.
+    /// A push with a registry client of its own, shut down however it ends (push and setup).
     static func push(
         _ archive: String, keys: [VerifyingKey], registry: String, project: String, harborAPI: String?, login: RegistryLoginOptions,
         credential: Credential?, options: PushOptions, timeout: Int64 = 60, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void

@@ -4,8 +4,7 @@ import Foundation
 import Registry
 import ToolVersion
 
-/// The site registry login and transport: push, and deploy and preflight (for the pull secret and
-/// for checking the images, at the registry push used, from relocation.json).
+/// The site registry login and transport (push; deploy and preflight, for the pull secret and images).
 struct RegistryLoginOptions: ParsableArguments {
     @Option(
         name: .customLong("username"),

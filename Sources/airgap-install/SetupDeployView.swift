@@ -14,7 +14,7 @@ struct SetupDeployView {
     ) async throws -> Deployer.Report {
         var pullSecret: ImagePullSecret?
         if let credential {
-            let relocation = try Preflight.relocation(of: deploy)
+            let relocation = try RelocationMap.read(deploy.relocation)
             pullSecret = ImagePullSecret(
                 name: command.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: credential)
         }

@@ -100,8 +100,7 @@ struct SetupFlow {
         }
     }
 
-    /// The registry login: --username's password from AIRGAP_REGISTRY_PASSWORD or
-    /// --password-stdin, else (in a terminal) asked for, never shown.
+    /// The registry login, its password asked for (never shown) when neither flag nor environment gives it.
     func registryCredential() throws -> Credential? {
         guard let username = command.login.username else { return nil }
         let fromEnvironment = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"].map { !$0.isEmpty } ?? false
