@@ -107,17 +107,14 @@ public struct SiteValues: Sendable {
             }
         }
         guard problems.isEmpty else { throw SiteValuesError(file: file, problems: problems) }
-        var unused: [String] = []
-        for (name, given) in given.sorted(by: { $0.value.line < $1.value.line }) where !needed.contains(name) {
+        let unused = given.sorted(by: { $0.value.line < $1.value.line }).filter { !needed.contains($0.key) }.map { name, given in
             let users = components.filter { uses[$0.name]?.contains(name) == true }.map(\.name)
-            unused.append(
-                users.isEmpty
-                    ? "\(name) (line \(given.line)) is given but no component of this bundle uses it"
-                    : "\(name) (line \(given.line)) is given but only switched-off components use it (\(users.joined(separator: ", ")))")
+            return users.isEmpty
+                ? "\(name) (line \(given.line)) is given but no component of this bundle uses it"
+                : "\(name) (line \(given.line)) is given but only switched-off components use it (\(users.joined(separator: ", ")))"
         }
-        var result = SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
-        result.unusedWarnings = unused
-        return result
+        return SiteValues(
+            values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled, unusedWarnings: unused)
     }
 
     private static func readComponents(_ node: Node, components: [(name: String, optional: Bool)], problems: inout [String]) -> Set<String> {
