@@ -22,11 +22,7 @@ struct CompletedPush: Sendable {
     /// Nil when the earlier push is complete; otherwise why the full pass is needed.
     func missing() async -> String? {
         if let reason = missingState() { return reason }
-        do {
-            return try await firstMismatch()
-        } catch {
-            return "the registry could not be asked: \(error)"
-        }
+        do { return try await firstMismatch() } catch { return "the registry could not be asked: \(error)" }
     }
 
     private func missingState() -> String? {

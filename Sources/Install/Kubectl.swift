@@ -40,9 +40,4 @@ public struct Kubectl: Sendable {
         try await check(
             ["apply", "--server-side", "--field-manager", "airgap-install", "--filename", "-"], input: object, doing: doing, redact: redact)
     }
-
-    /// The last line of kubectl's error output (its own summary), or its exit status.
-    public static func reason(_ output: ChildProcess.Output) -> String {
-        output.stderr.split(separator: "\n").last.map { String($0) } ?? "exit status \(output.status)"
-    }
 }

@@ -25,7 +25,7 @@ extension Preflight {
     /// The bundle server answers `GET /v2/` as a registry, from this host (not necessarily from the
     /// nodes: the detail says so).
     public static func serveCheck(_ url: String, caFile: String?) async -> Check {
-        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        let base = trimmed(url)
         guard let parsed = URL(string: base), let scheme = parsed.scheme, ["http", "https"].contains(scheme), let host = parsed.host else {
             return Check(name: "serve", result: .failed, detail: "--serve \"\(url)\" is not http(s)://ADDR:PORT")
         }
@@ -78,7 +78,7 @@ extension Preflight {
                 detail: "node-config was given --registry \(given) --project \(givenProject), but this install uses \(registry)/\(project): "
                     + "run node-config again with them and install its files on every node")
         }
-        if let serve, Self.trimmed(serve) != Self.trimmed(record.serve) {
+        if let serve, trimmed(serve) != trimmed(record.serve) {
             return Check(
                 name: "node-config", result: .failed,
                 detail: "node-config pointed the nodes at \(record.serve), not at --serve \(serve): "

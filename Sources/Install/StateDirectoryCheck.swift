@@ -29,9 +29,8 @@ enum StateDirectoryCheck {
         }
     }
 
-    /// Every check above except the ownership (see `ownership`); returns the checked relocation map.
-    @discardableResult
-    static func check(_ state: String, index: BundleIndex) throws -> RelocationMap {
+    /// Every check above except the ownership (see `ownership`).
+    static func check(_ state: String, index: BundleIndex) throws {
         for name in stateFiles {
             if let problem = StateFiles.linkProblem(state + "/" + name) { throw InstallError.bundle(problem) }
         }
@@ -55,7 +54,7 @@ enum StateDirectoryCheck {
             }
             try checkFile(file, against: entry)
         }
-        return try relocation(state, index: index)
+        try checkRelocation(state, index: index)
     }
 
     /// `file` has the size and SHA-256 of `entry`, and is a regular file reached without a link.
@@ -73,7 +72,7 @@ enum StateDirectoryCheck {
     }
 
     /// `relocation.json` exactly as push writes it for this bundle, registry and project.
-    static func relocation(_ state: String, index: BundleIndex) throws -> RelocationMap {
+    static func checkRelocation(_ state: String, index: BundleIndex) throws {
         let path = state + "/relocation.json"
         guard let bytes = try StateFiles.read(path) else {
             throw InstallError.bundle("\(state) has no relocation.json: the push of this bundle did not finish; run it again")
@@ -85,7 +84,7 @@ enum StateDirectoryCheck {
             throw InstallError.bundle(
                 "\(path) names registry \(map.registry) and project \(map.project), where this bundle cannot be pushed: \(error)")
         }
-        guard map != expected else { return map }
+        guard map != expected else { return }
         let found = Set(map.images), wanted = Set(expected.images)
         let why: String
         if map.bundle != expected.bundle {

@@ -74,17 +74,8 @@ struct PreflightCommand: AsyncParsableCommand {
 
     /// Prints one line per check (or the JSON) and fails on the first failed check.
     static func report(_ checks: [Preflight.Check], json: Bool, to output: FileHandle, rerun: String?) throws {
-        var text = ""
-        if json {
-            text = JSONOutput.text(["checks": checks]) + "\n"
-        } else {
-            for check in checks {
-                text +=
-                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)")
-                    + "\n"
-            }
-        }
-        output.write(Data(text.utf8))
+        let lines = checks.map { "\($0.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\($0.name): \($0.detail)" }
+        output.write(Data((json ? JSONOutput.text(["checks": checks]) + "\n" : lines.map { TerminalText.escaped($0) + "\n" }.joined()).utf8))
         if let failed = checks.first(where: { $0.result == .failed }) {
             throw CommandFailure("preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")", .failed)
         }
