@@ -18,16 +18,15 @@ struct PreparedPush: Sendable {
 }
 
 extension BundlePusher {
-    /// The project, and which blobs the registry already has (HEAD, many at once): where they
-    /// go, or in another repository that needs them, or (a delta) where the base put them.
+    /// The project, and which blobs the registry has: where they go, in another repository that
+    /// needs them, or (a delta) where the base put them.
     func prepare(_ plan: RelocationPlan, index: BundleIndex, state: PushState) async throws -> PreparedPush {
         let projectOutcome = try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
         state.journal.record(.project, ["project": target.project, "outcome": projectOutcome.rawValue])
         let blobs = plan.blobSizes.map { Descriptor(mediaType: "application/octet-stream", digest: $0.key, size: $0.value) }
         let registry = RegistryDestination(client: client, homes: plan.blobHomes.mapValues { $0[0] })
         let present = try await registry.blobsPresent(blobs, lookups: options.lookupConcurrency)
-        // A blob missing where it goes first may already be in another repository that needs it
-        // (pushed by an earlier bundle): mounted from there instead of uploaded again.
+        // One pushed by an earlier bundle into another repository that needs it is mounted, not uploaded.
         var mountSources: [Digest: ImageReference] = [:]
         for (digest, homes) in plan.blobHomes where !present.contains(digest) && homes.count > 1 {
             mountSources[digest] = try await firstHolder(of: digest, plan: plan, among: homes.dropFirst())
@@ -51,9 +50,8 @@ extension BundlePusher {
         return nil
     }
 
-    /// A delta leaves out the layers its base carried: each must already be in the registry, in
-    /// the repository that needs it or in one of the base's (`baseLayerHomes`). Returns where to
-    /// mount each from; fails, naming what is missing, before anything is uploaded.
+    /// Where to mount each layer a delta leaves out from (a repository that needs it, or one of the
+    /// base's); fails, naming what is missing, before anything is uploaded.
     func locateBaseLayers(
         _ plan: RelocationPlan, base: BundleIndex.Base, present: Set<Digest>, state: String
     ) async throws -> [Digest: ImageReference] {
@@ -75,8 +73,8 @@ extension BundlePusher {
         return found
     }
 
-    /// Where the base's push put each of its layers, from the base's state directory (whose
-    /// bundle.json must be the exact base this delta names); empty when there is none.
+    /// Where the base's push put each layer, from its state directory (whose bundle.json must be the
+    /// exact base named); empty without one.
     private static func baseLayerHomes(_ base: BundleIndex.Base, baseState: String) throws -> [Digest: [ImageReference]] {
         guard FileManager.default.fileExists(atPath: baseState + "/bundle.json") else { return [:] }
         let bytes: [UInt8]

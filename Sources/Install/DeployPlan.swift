@@ -39,7 +39,6 @@ public struct DeployPlan: Sendable, Codable {
         public var postRenderer: [String]
         /// How this helm takes it (`SupportedHelm.form(of:)`).
         public var postRendererForm: SupportedHelm.PostRendererForm
-        /// See `Step.imagePullSecret`.
         public var imagePullSecret: String?
         /// deploy creates (or updates) `imagePullSecret` in each namespace: it has the login.
         public var createsPullSecret: Bool

@@ -4,9 +4,8 @@ import Foundation
 import Integrity
 import Rendering
 
-/// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
-/// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the
-/// admin names — whose `bundle.json` must be byte for byte the one push verified.
+/// What deploy works from: the state directory `push` filled, for the bundle the admin names
+/// (whose `bundle.json` must be byte for byte the one push verified).
 public struct DeploySource: Sendable {
     public struct Component: Sendable {
         public var name: String
@@ -47,9 +46,8 @@ public struct DeploySource: Sendable {
     public var components: [Component]
     public var relocation: String { stateDirectory + "/relocation.json" }
 
-    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version),
-    /// checked against the bundle's `bundle.json` (`StateDirectoryCheck`). With `keys`, that
-    /// `bundle.json`'s signature is verified with them again (push verified it once).
+    /// The state directory for `bundle`, checked against its `bundle.json` (`StateDirectoryCheck`),
+    /// whose signature is verified again with `keys` when given.
     public static func open(bundle: String, stateDirectory: String?, keys: [VerifyingKey] = []) throws -> DeploySource {
         let signed: BundleVerifier.SignedIndex
         do { signed = try BundleVerifier(keys: keys).readSignedIndex(bundle) } catch let error as BundleError

@@ -122,8 +122,7 @@ struct ImageRegistration: Sendable {
     }
 }
 
-/// Runs `body` for every item, at most `limit` at once; the results in the order they end. The
-/// first error stops the rest.
+/// Runs `body` for every item, at most `limit` at once; results in the order they end, the first error stopping the rest.
 func boundedRun<Item: Sendable, Output: Sendable>(
     _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
 ) async throws -> [Output] {

@@ -1,8 +1,7 @@
 import Foundation
 import OCI
 
-/// `relocation.json` in the state directory: where `push` put every image, for `deploy` to
-/// rewrite the images Helm renders.
+/// `relocation.json`: where `push` put every image, for the post-renderer.
 public struct RelocationMap: Codable, Sendable, Hashable {
     public struct Entry: Codable, Sendable, Hashable {
         /// The reference as the bundle (and the charts) name it: `docker.io/bitnami/keycloak:22.0.5`.

@@ -90,10 +90,8 @@ struct DeployCommand: AsyncParsableCommand {
                     credential: credential, relocation: relocation)
                 try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
             }
-            var pullSecret: ImagePullSecret?
-            if let credential {
-                pullSecret = ImagePullSecret(
-                    name: steps.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: credential)
+            let pullSecret = credential.map {
+                ImagePullSecret(name: steps.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: $0)
             }
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared,
