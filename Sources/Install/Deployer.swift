@@ -27,7 +27,6 @@ public struct Deployer: Sendable {
         }
     }
 
-    /// What happened to each component.
     public struct Outcome: Codable, Sendable, Hashable {
         public enum Result: String, Codable, Sendable { case installed, unchanged, skipped, failed, notRun }
         public var component: String

@@ -61,7 +61,6 @@ public struct ImageRewriter: Sendable {
     /// The most bytes of rendered manifests one post-render reads (Helm itself cannot store a
     /// release whose manifests compress to more than 1 MiB, about 10 MB of YAML).
     public static let maximumInputBytes = 32 << 20
-    /// The most documents one post-render reads.
     public static let maximumDocuments = 10_000
 
     /// Rewrites `helm template` output, each document read within `BoundedYAML.Limits.renderedManifest`.

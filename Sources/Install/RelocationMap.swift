@@ -20,7 +20,6 @@ public struct RelocationMap: Codable, Sendable, Hashable {
 
     public var apiVersion = "airgap.astrago.io/v1"
     public var kind = "RelocationMap"
-    /// The bundle the images came from.
     public var bundle: String
     public var registry: String
     public var project: String

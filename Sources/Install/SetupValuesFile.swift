@@ -8,7 +8,6 @@ public struct SetupValuesFile: Sendable {
     public let path: String
     /// Dotted name → text, for every declared value the file gives (an empty plain scalar is not given).
     public private(set) var given: [String: String]
-    /// Optional components the file switches off.
     public private(set) var disabled: Set<String>
     /// Keys that are not site values of the bundle, by name and line: setup refuses rather than drop them.
     public private(set) var unknown: [String] = []

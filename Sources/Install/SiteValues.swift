@@ -11,7 +11,6 @@ public struct SiteValues: Sendable {
     public private(set) var values: [String: String]
     /// The names of secret values: never printed, logged or journaled.
     public let secretNames: Set<String>
-    /// Optional components the site switched off.
     public let disabledComponents: Set<String>
     /// Values given that nothing installed uses (or only switched-off components), by name and
     /// line, never by value: warnings, as a component may be switched back on.
