@@ -18,22 +18,18 @@ struct PreparedPush: Sendable {
 }
 
 extension BundlePusher {
-    /// The project, and which blobs the registry already has (HEAD, many at once): where they
-    /// go, or in another repository that needs them, or (a delta) where the base put them.
+    /// The project, and which blobs the registry has: where they go, in another repository that
+    /// needs them, or (a delta) where the base put them.
     func prepare(_ plan: RelocationPlan, index: BundleIndex, state: PushState) async throws -> PreparedPush {
         let projectOutcome = try await client.ensureHarborProject(target.project, apiBase: target.harborAPI, credential: target.credential)
         state.journal.record(.project, ["project": target.project, "outcome": projectOutcome.rawValue])
         let blobs = plan.blobSizes.map { Descriptor(mediaType: "application/octet-stream", digest: $0.key, size: $0.value) }
         let registry = RegistryDestination(client: client, homes: plan.blobHomes.mapValues { $0[0] })
         let present = try await registry.blobsPresent(blobs, lookups: options.lookupConcurrency)
-        // A blob missing where it goes first may already be in another repository that needs it
-        // (pushed by an earlier bundle): mounted from there instead of uploaded again.
+        // One pushed by an earlier bundle into another repository that needs it is mounted, not uploaded.
         var mountSources: [Digest: ImageReference] = [:]
         for (digest, homes) in plan.blobHomes where !present.contains(digest) && homes.count > 1 {
-            for repository in homes.dropFirst() where try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) {
-                mountSources[digest] = repository
-                break
-            }
+            mountSources[digest] = try await firstHolder(of: digest, plan: plan, among: homes.dropFirst())
         }
         var inPlace = present.union(mountSources.keys)
         if let base = index.base {
@@ -44,10 +40,18 @@ extension BundlePusher {
         return PreparedPush(projectOutcome: projectOutcome, present: present, inPlace: inPlace, mountSources: mountSources)
     }
 
-    /// A delta leaves out the layers its base carried: each must already be in the registry, in
-    /// the repository that needs it or in one of the base's (found through the base's state
-    /// directory, whose bundle.json must be the exact base this delta names). Returns where to
-    /// mount each from; fails, naming what is missing, before anything is uploaded.
+    /// The first of `repositories` that holds `digest` (`HEAD`, one at a time), or nil.
+    private func firstHolder(of digest: Digest, plan: RelocationPlan, among repositories: some Sequence<ImageReference>) async throws
+        -> ImageReference?
+    {
+        for repository in repositories where try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) {
+            return repository
+        }
+        return nil
+    }
+
+    /// Where to mount each layer a delta leaves out from (a repository that needs it, or one of the
+    /// base's); fails, naming what is missing, before anything is uploaded.
     func locateBaseLayers(
         _ plan: RelocationPlan, base: BundleIndex.Base, present: Set<Digest>, state: String
     ) async throws -> [Digest: ImageReference] {
@@ -56,13 +60,7 @@ extension BundlePusher {
         let everyRepository = plan.images.map(\.target.repositoryOnly)
         let missing = plan.expectedAtSite.subtracting(present).sorted { $0.description < $1.description }
         var found: [Digest: ImageReference] = [:]
-        for digest in missing {
-            for repository in (candidates[digest] ?? []) + everyRepository
-            where try await client.blobExists(digest, size: plan.blobSizes[digest], in: repository) {
-                found[digest] = repository
-                break
-            }
-        }
+        for digest in missing { found[digest] = try await firstHolder(of: digest, plan: plan, among: (candidates[digest] ?? []) + everyRepository) }
         let absent = missing.filter { found[$0] == nil }
         guard absent.isEmpty else {
             let owner = { (digest: Digest) in
@@ -75,28 +73,26 @@ extension BundlePusher {
         return found
     }
 
-    /// Where the base's push put each of its layers, from the base's state directory (whose
-    /// bundle.json must be the exact base this delta names); empty when there is none.
+    /// Where the base's push put each layer, from its state directory (whose bundle.json must be the
+    /// exact base named); empty without one.
     private static func baseLayerHomes(_ base: BundleIndex.Base, baseState: String) throws -> [Digest: [ImageReference]] {
+        guard FileManager.default.fileExists(atPath: baseState + "/bundle.json") else { return [:] }
+        let bytes: [UInt8]
+        do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: baseState + "/bundle.json"))) } catch {
+            throw InstallError.io("cannot read the base's \(baseState)/bundle.json: \(error.localizedDescription)")
+        }
+        guard SHA256Hasher.hex(of: bytes) == base.bundleJSON else {
+            throw InstallError.bundle(
+                "this delta builds on \(base.name) \(base.version) with bundle.json SHA-256 \(base.bundleJSON), but \(baseState) holds another build of it; push the base this delta was made from"
+            )
+        }
+        let baseIndex = try? JSONDecoder().decode(BundleIndex.self, from: Data(bytes))
+        let relocation = try? JSONDecoder().decode(RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: baseState + "/relocation.json")))
+        let targets = Dictionary((relocation?.images ?? []).map { ($0.source, $0.target) }, uniquingKeysWith: { first, _ in first })
         var candidates: [Digest: [ImageReference]] = [:]
-        if FileManager.default.fileExists(atPath: baseState + "/bundle.json") {
-            let bytes: [UInt8]
-            do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: baseState + "/bundle.json"))) } catch {
-                throw InstallError.io("cannot read the base's \(baseState)/bundle.json: \(error.localizedDescription)")
-            }
-            guard SHA256Hasher.hex(of: bytes) == base.bundleJSON else {
-                throw InstallError.bundle(
-                    "this delta builds on \(base.name) \(base.version) with bundle.json SHA-256 \(base.bundleJSON), but \(baseState) holds another build of it; push the base this delta was made from"
-                )
-            }
-            let baseIndex = try? JSONDecoder().decode(BundleIndex.self, from: Data(bytes))
-            let relocation = try? JSONDecoder().decode(
-                RelocationMap.self, from: Data(contentsOf: URL(fileURLWithPath: baseState + "/relocation.json")))
-            let targets = Dictionary((relocation?.images ?? []).map { ($0.source, $0.target) }, uniquingKeysWith: { first, _ in first })
-            for image in baseIndex?.images ?? [] {
-                guard let target = targets[image.reference].flatMap({ try? ImageReference(parsing: $0) }) else { continue }
-                for blob in image.blobs ?? [] { candidates[blob.digest, default: []].append(target.repositoryOnly) }
-            }
+        for image in baseIndex?.images ?? [] {
+            guard let target = targets[image.reference].flatMap({ try? ImageReference(parsing: $0) }) else { continue }
+            for blob in image.blobs ?? [] { candidates[blob.digest, default: []].append(target.repositoryOnly) }
         }
         return candidates
     }

@@ -6,15 +6,10 @@ import Registry
 import System
 
 /// Whether an earlier push of this very bundle is complete, found without reading the archive
-/// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md).
-///
-/// Complete means: the state directory holds the same `bundle.json` bytes (so that push got to
-/// its end), the `relocation.json` this push would write, and every chart, file and deploy entry
-/// with the size and SHA-256 bundle.json records; and the registry answers every manifest of
-/// every image at its digest, every tag with the image's digest, and every blob in every
-/// repository that needs it with its digest and size. Anything missing sends the push through
-/// its normal pass, which uploads only what the registry lacks (with today's single-frame
-/// archive it still reads the archive through to find those blobs).
+/// past its signed `bundle.json` (docs/adr/0012-rerun-without-reading-the-archive.md): the state
+/// directory holds the same `bundle.json`, this push's `relocation.json` and every chart, file and
+/// deploy entry as signed; the registry has every manifest, tag and blob where it belongs.
+/// Anything missing sends the push through its normal pass.
 struct CompletedPush: Sendable {
     let client: RegistryClient
     let plan: RelocationPlan
@@ -27,11 +22,7 @@ struct CompletedPush: Sendable {
     /// Nil when the earlier push is complete; otherwise why the full pass is needed.
     func missing() async -> String? {
         if let reason = missingState() { return reason }
-        do {
-            return try await firstMismatch()
-        } catch {
-            return "the registry could not be asked: \(error)"
-        }
+        do { return try await firstMismatch() } catch { return "the registry could not be asked: \(error)" }
     }
 
     private func missingState() -> String? {
@@ -58,51 +49,35 @@ struct CompletedPush: Sendable {
         return nil
     }
 
-    /// One thing the registry must answer for: a manifest or tag (`HEAD` on the manifest, its
-    /// digest compared), or a blob in one repository that needs it (`HEAD` by digest, digest and
-    /// size compared).
-    private enum Lookup: Sendable {
-        case manifest(ImageReference, reference: String, digest: Digest)
-        case blob(ImageReference, digest: Digest, size: Int64?)
-    }
+    private struct Mismatch: Error { let reason: String }
 
-    /// Every manifest at its digest, every tag at its image's digest, and every blob in every
-    /// repository that needs it (`HEAD`, `concurrency` at once). A registry refuses a manifest
-    /// whose blobs it lacks, but a blob can still go missing from its storage afterwards (a disk
-    /// repaired from a backup, a garbage collection gone wrong): so each blob is asked for too.
+    /// `HEAD` of every manifest, tag and blob where it belongs, `concurrency` at once. Blobs too:
+    /// one can go missing after its manifest was accepted (a restored disk, a bad garbage collection).
     private func firstMismatch() async throws -> String? {
+        let client = self.client
+        typealias Lookup = @Sendable () async throws -> String?
+        func manifest(_ repository: ImageReference, _ reference: String, _ digest: Digest) -> Lookup {
+            {
+                let found = try await client.manifestDigest(reference, in: repository)
+                return found == digest ? nil : "\(repository.name):\(reference) resolves to \(found?.description ?? "nothing"), not \(digest)"
+            }
+        }
         let manifests = plan.images.flatMap { image in
-            image.manifests.map { Lookup.manifest(image.target.repositoryOnly, reference: $0.digest.description, digest: $0.digest) }
-                + (image.target.tag.map { [Lookup.manifest(image.target.repositoryOnly, reference: $0, digest: image.digest)] } ?? [])
+            image.manifests.map { manifest(image.target.repositoryOnly, $0.digest.description, $0.digest) }
+                + (image.target.tag.map { [manifest(image.target.repositoryOnly, $0, image.digest)] } ?? [])
         }
         let blobs = plan.blobHomes.sorted { $0.key.description < $1.key.description }.flatMap { digest, repositories in
-            repositories.map { Lookup.blob($0, digest: digest, size: plan.blobSizes[digest]) }
-        }
-        let client = self.client
-        return try await withThrowingTaskGroup(of: String?.self) { group in
-            var pending = (manifests + blobs)[...]
-            func next(_ group: inout ThrowingTaskGroup<String?, Error>) {
-                guard let lookup = pending.popFirst() else { return }
-                group.addTask {
-                    switch lookup {
-                    case .manifest(let repository, let reference, let digest):
-                        let found = try await client.manifestDigest(reference, in: repository)
-                        return found == digest ? nil : "\(repository.name):\(reference) resolves to \(found?.description ?? "nothing"), not \(digest)"
-                    case .blob(let repository, let digest, let size):
-                        let found = try await client.blobExists(digest, size: size, in: repository)
-                        return found ? nil : "\(repository.name) lacks blob \(digest)"
-                    }
+            repositories.map { repository -> Lookup in
+                { [size = plan.blobSizes[digest]] in
+                    try await client.blobExists(digest, size: size, in: repository) ? nil : "\(repository.name) lacks blob \(digest)"
                 }
             }
-            for _ in 0..<max(1, concurrency) { next(&group) }
-            while let result = try await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-                next(&group)
+        }
+        do {
+            _ = try await boundedRun(manifests + blobs, limit: concurrency) { lookup in
+                if let reason = try await lookup() { throw Mismatch(reason: reason) }
             }
             return nil
-        }
+        } catch let mismatch as Mismatch { return mismatch.reason }
     }
 }

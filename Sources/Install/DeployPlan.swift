@@ -1,24 +1,21 @@
 import Foundation
 import Rendering
 
-/// The ordered steps of a deploy: per enabled component, in bundle order, the exact `helm`
-/// command. Values files are rendered with the site values into the state directory
-/// (`deploy/rendered/COMPONENT/…`, mode 0600: they may hold secrets) and passed by path, so no
-/// value — secret or not — is ever on a command line, in a plan or in the journal.
+/// The ordered steps of a deploy: per enabled component, the exact `helm` command. Values files
+/// are rendered into `deploy/rendered/COMPONENT/` (0600) and passed by path, so no value is ever
+/// on a command line, in a plan or in the journal.
 public struct DeployPlan: Sendable, Codable {
     public struct Step: Sendable, Codable, Hashable {
         public var component: String
         public var namespace: String
         public var release: String
-        /// What is done on the cluster before `command`, one line each: the namespace is made
-        /// to exist, and the image pull secret is applied when there is one.
+        /// What is done on the cluster before `command` (namespace, pull secret), a line each.
         public var clusterSteps: [String]
         public var command: [String]
         /// Added to helm's environment: `HELM_PLUGINS` for Helm 4's post-renderer plugin.
         public var environment: [String: String]?
-        /// The image pull secret every rewritten pod spec names (deploy creates it in `namespace`
-        /// when given the registry login, else the site made it); nil when the site registry needs
-        /// no credentials to pull.
+        /// The image pull secret every rewritten pod spec names (made by deploy with the registry
+        /// login, else by the site); nil: the site registry needs no credentials.
         public var imagePullSecret: String?
     }
 
@@ -38,12 +35,10 @@ public struct DeployPlan: Sendable, Codable {
         public var helm: String
         /// `--timeout` per component, in Helm's duration form.
         public var timeout: String
-        /// The post-renderer: the executable and its arguments (`airgap-install post-render
-        /// --relocation FILE`); each step adds `[--image-pull-secret NAME] --component NAME`.
+        /// `airgap-install post-render --relocation FILE`; each step adds `[--image-pull-secret NAME] --component NAME`.
         public var postRenderer: [String]
         /// How this helm takes it (`SupportedHelm.form(of:)`).
         public var postRendererForm: SupportedHelm.PostRendererForm
-        /// See `Step.imagePullSecret`.
         public var imagePullSecret: String?
         /// deploy creates (or updates) `imagePullSecret` in each namespace: it has the login.
         public var createsPullSecret: Bool

@@ -4,9 +4,8 @@ import Foundation
 import Integrity
 import Rendering
 
-/// What deploy works from: the state directory `push` filled (the verified `bundle.json`,
-/// charts, `deploy/` values and site-value declarations, `relocation.json`), for the bundle the
-/// admin names — whose `bundle.json` must be byte for byte the one push verified.
+/// What deploy works from: the state directory `push` filled, for the bundle the admin names
+/// (whose `bundle.json` must be byte for byte the one push verified).
 public struct DeploySource: Sendable {
     public struct Component: Sendable {
         public var name: String
@@ -21,6 +20,24 @@ public struct DeploySource: Sendable {
         public var uses: Set<String>
         /// Images its charts name that are never pulled (the manifest's `images.exclude`).
         public var excludedImages: [String]
+
+        /// `entry` with its files in `stateDirectory`; `read` gives a values file's bytes and the
+        /// name errors give it, by its path in the bundle.
+        init(
+            _ entry: BundleIndex.Component, namespace: String, chart: String, stateDirectory: String,
+            read: (String) throws -> (file: String, bytes: [UInt8])
+        ) throws {
+            values = (entry.values ?? []).map { stateDirectory + "/" + $0 }
+            uses = []
+            for path in entry.values ?? [] {
+                let (file, bytes) = try read(path)
+                do { uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: bytes, as: UTF8.self), file: file).map(\.name)) } catch {
+                    throw InstallError.bundle("\(error)")
+                }
+            }
+            (name, self.namespace, releaseName, optional) = (entry.name, namespace, entry.releaseName ?? entry.name, entry.optional ?? false)
+            (self.chart, excludedImages) = (stateDirectory + "/" + chart, entry.excludedImages ?? [])
+        }
     }
 
     public var stateDirectory: String
@@ -29,9 +46,8 @@ public struct DeploySource: Sendable {
     public var components: [Component]
     public var relocation: String { stateDirectory + "/relocation.json" }
 
-    /// The state directory for `bundle` (`--state-dir`, else the default for its name and version),
-    /// checked against the bundle's `bundle.json` (`StateDirectoryCheck`). With `keys`, that
-    /// `bundle.json`'s signature is verified with them again (push verified it once).
+    /// The state directory for `bundle`, checked against its `bundle.json` (`StateDirectoryCheck`),
+    /// whose signature is verified again with `keys` when given.
     public static func open(bundle: String, stateDirectory: String?, keys: [VerifyingKey] = []) throws -> DeploySource {
         let signed: BundleVerifier.SignedIndex
         do { signed = try BundleVerifier(keys: keys).readSignedIndex(bundle) } catch let error as BundleError
@@ -57,35 +73,29 @@ public struct DeploySource: Sendable {
     }
 
     static func load(stateDirectory state: String, index: BundleIndex) throws -> DeploySource {
-        var declarations: [SiteValueDeclaration] = []
-        if let data = try StateFiles.read(state + "/" + BundlePaths.siteValues) {
-            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(data)) } catch {
-                throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
-            }
-        }
+        let declarations = try declarations(StateFiles.read(state + "/" + BundlePaths.siteValues))
         guard !index.components.isEmpty else { throw InstallError.bundle("the bundle lists no components to deploy (it was packed without build)") }
-        var components: [Component] = []
-        for entry in index.components {
+        let components = try index.components.map { entry in
             guard let chart = entry.chart, let namespace = entry.namespace else {
                 throw InstallError.bundle("component \"\(entry.name)\" of the bundle has no chart or namespace")
             }
-            let values = (entry.values ?? []).map { state + "/" + $0 }
-            var uses = Set<String>()
-            for file in values {
+            return try Component(entry, namespace: namespace, chart: chart, stateDirectory: state) { path in
+                let file = state + "/" + path
                 guard let bytes = try StateFiles.read(file, limit: BoundedYAML.Limits.chartValues.maximumBytes) else {
                     throw InstallError.io("cannot read \(file)")
                 }
-                let data = Data(bytes)
-                do {
-                    uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name))
-                } catch { throw InstallError.bundle("\(error)") }
+                return (file, bytes)
             }
-            components.append(
-                Component(
-                    name: entry.name, namespace: namespace, releaseName: entry.releaseName ?? entry.name, optional: entry.optional ?? false,
-                    chart: state + "/" + chart, values: values, uses: uses, excludedImages: entry.excludedImages ?? []))
         }
         return DeploySource(stateDirectory: state, index: index, declarations: declarations, components: components)
+    }
+
+    /// The declarations of `deploy/site-values.json` (none when the bundle has no such entry).
+    static func declarations(_ bytes: [UInt8]?) throws -> [SiteValueDeclaration] {
+        guard let bytes else { return [] }
+        do { return try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(bytes)) } catch {
+            throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
+        }
     }
 
     /// Reads and checks the admin's site values against this bundle.

@@ -1,8 +1,8 @@
 import Foundation
 import System
 
-/// `deploy-state.json` in the state directory: what the last deploys left on the cluster, per
-/// component, and where a failed run stopped. It holds digests and names, never a value.
+/// `deploy-state.json`: per component what the last deploy left, and where a failed run stopped
+/// (digests and names, never a value).
 public struct DeployState: Codable, Sendable {
     public struct Component: Codable, Sendable {
         /// How the last deploy of a component ended (its raw value is what the file and `status` show).

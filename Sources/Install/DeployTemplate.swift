@@ -1,19 +1,16 @@
 import Foundation
 import Rendering
 
-/// What Helm would apply, component by component, without the cluster: each plan step's chart
-/// rendered by `helm template` with the step's rendered values and the same post-renderer
-/// (`airgap-install post-render`), exactly as `helm upgrade --install` renders it in deploy. For
-/// a site admin's or a security team's review before anything changes, like `helmfile template`.
+/// What Helm would apply, component by component, without the cluster: each step's chart through
+/// `helm template` with its values and post-renderer, as deploy's `helm upgrade --install` renders it.
 public enum DeployTemplate {
     public struct Rendered: Sendable, Codable, Hashable {
         public var component: String
         public var namespace: String
         /// The manifests, after the post-renderer (they hold secret values where the chart puts them).
         public var manifests: String
-        /// Images in `manifests` that do not come from the site registry, with where they are:
-        /// Helm 3 never passes a chart's hooks through the post-renderer (helm/helm#7891), so a
-        /// hook's image stays as the chart wrote it. Empty when every image is a pushed target.
+        /// Images in `manifests` not from the site registry, with where they are: Helm 3 never
+        /// post-renders a chart's hooks (helm/helm#7891).
         public var imagesNotFromSite: [String]
     }
 
@@ -43,17 +40,12 @@ public enum DeployTemplate {
         return result
     }
 
-    /// Renders every step of `prepared` (all of them when `only` is empty). Writes the rendered
-    /// values files (0600) and, for Helm 4, the post-renderer plugin into the state directory, as
-    /// deploy does. A failed render throws with Helm's words, site secrets replaced by `***`.
+    /// Renders the steps of `prepared` (all when `only` is empty), staged as deploy stages them. A
+    /// failed render throws with Helm's words, site secrets replaced by `***`.
     public static func render(
         _ prepared: DeployPlan.Prepared, source: DeploySource, values: SiteValues, only: Set<String> = []
     ) async throws -> [Rendered] {
-        try DeployPlan.writeRendered(prepared.renderedFiles)
-        if let executable = prepared.pluginExecutable {
-            try PostRenderPlugin.install(stateDirectory: source.stateDirectory, executable: executable)
-        }
-        let targets = try siteTargets(source)
+        let targets = try stage(prepared, source: source)
         var rendered: [Rendered] = []
         for step in prepared.plan.steps where only.isEmpty || only.contains(step.component) {
             rendered.append(try await render(step, source: source, values: values, siteTargets: targets))
@@ -61,13 +53,15 @@ public enum DeployTemplate {
         return rendered
     }
 
-    /// Every pushed image reference (`relocation.json`'s targets).
-    public static func siteTargets(_ source: DeploySource) throws -> Set<String> {
-        Set(try RelocationMap.read(source.relocation).images.map(\.target))
+    /// What helm needs in the state directory before it renders (the values files, Helm 4's
+    /// plugin); returns every pushed image reference (`relocation.json`'s targets).
+    static func stage(_ prepared: DeployPlan.Prepared, source: DeploySource) throws -> Set<String> {
+        try DeployPlan.writeRendered(prepared.renderedFiles)
+        if let executable = prepared.pluginExecutable { try PostRenderPlugin.install(stateDirectory: source.stateDirectory, executable: executable) }
+        return Set(try RelocationMap.read(source.relocation).images.map(\.target))
     }
 
-    /// One step, rendered as deploy's helm would render it (the values files and, for Helm 4, the
-    /// plugin must be in place).
+    /// One step, rendered as deploy's helm would render it (after `stage`).
     public static func render(_ step: DeployPlan.Step, source: DeploySource, values: SiteValues, siteTargets: Set<String>) async throws
         -> Rendered
     {
@@ -100,8 +94,7 @@ public enum DeployTemplate {
             + ". Helm 3 does not pass a chart's hooks through post-renderers (helm/helm#7891); Helm 4 does: give --helm a Helm 4 (or bundle one as a tool), or switch that hook off in the component's values"
     }
 
-    /// Writes each component's manifests to `DIRECTORY/NN-COMPONENT.yaml` (install order; mode
-    /// 0600, as they may hold secrets) and returns the paths.
+    /// Writes each component's manifests to `DIRECTORY/NN-COMPONENT.yaml` (0600: they may hold secrets).
     public static func write(_ rendered: [Rendered], to directory: String) throws -> [String] {
         try StateFiles.makeDirectory(directory)
         var paths: [String] = []

@@ -2,12 +2,10 @@ import Foundation
 import Integrity
 import Rendering
 
-/// Runs a deploy plan: each selected component in order with `helm upgrade --install`, recorded
-/// in the journal and `deploy-state.json`. Before each selected component its namespace is made
-/// to exist and the image pull secret (if any) is applied in it — both idempotent, so done on
-/// every run. A component whose inputs (command, chart, rendered values) equal those of its last
-/// successful install is left alone, so a rerun of a finished deploy changes nothing; a failure
-/// stops the run, and `resume` continues from that component.
+/// Runs a deploy plan: each selected component in order with `helm upgrade --install`, journaled
+/// and recorded in `deploy-state.json`, after its namespace and pull secret (idempotent: every
+/// run). A component whose inputs (command, chart, rendered values) are those of its last
+/// install is left alone; a failure stops the run, and `resume` continues from it.
 public struct Deployer: Sendable {
     public struct Options: Sendable {
         /// Only these components (none: all).
@@ -18,8 +16,7 @@ public struct Deployer: Sendable {
         public var cluster: Kubectl
         /// Applied in every namespace before its component (nil: none).
         public var pullSecret: ImagePullSecret?
-        /// After helm installed a component, read its workloads' readiness (`WorkloadReadiness`)
-        /// and report it in the `waitingForWorkloads` and `ready` events.
+        /// Read a component's workloads (`WorkloadReadiness`) once helm installed it, for the events.
         public var readWorkloads = false
         public init(cluster: Kubectl, pullSecret: ImagePullSecret? = nil, only: Set<String> = [], skip: Set<String> = [], resume: Bool = false) {
             self.cluster = cluster
@@ -30,7 +27,6 @@ public struct Deployer: Sendable {
         }
     }
 
-    /// What happened to each component.
     public struct Outcome: Codable, Sendable, Hashable {
         public enum Result: String, Codable, Sendable { case installed, unchanged, skipped, failed, notRun }
         public var component: String
@@ -72,10 +68,9 @@ public struct Deployer: Sendable {
         self.options = options
     }
 
-    /// Runs it; `progress` hears one line per component as it starts and ends. A failure is in
-    /// the report (`failed`), not thrown: only I/O and a refused start throw.
-    /// `events` hears every change of a component's state, in order; first every component of
-    /// the plan as `waiting` (and each switched-off one as `skipped`).
+    /// Runs it; `progress` hears a line per component as it starts and ends, `events` every change
+    /// of state (first each component `waiting`, each switched-off one `skipped`). A failed
+    /// component is in the report, not thrown: only I/O and a refused start throw.
     public func run(progress: @Sendable (String) -> Void = { _ in }, events: @Sendable (Event) -> Void = { _ in }) async throws -> Report {
         let stateDirectory = source.stateDirectory
         var state = try DeployState.load(stateDirectory)
@@ -84,9 +79,7 @@ public struct Deployer: Sendable {
                 "the last deploy stopped at component \"\(stopped)\": run deploy --resume to continue from it (components already installed with the same inputs are left alone)"
             )
         }
-        try DeployPlan.writeRendered(prepared.renderedFiles)
-        if let executable = prepared.pluginExecutable { try PostRenderPlugin.install(stateDirectory: stateDirectory, executable: executable) }
-        let siteTargets = try DeployTemplate.siteTargets(source)
+        let siteTargets = try DeployTemplate.stage(prepared, source: source)
         let journal = try PushJournal(path: stateDirectory + "/journal.jsonl")
         journal.record("deploy-start", ["bundle": "\(source.index.name) \(source.index.version)", "resume": "\(options.resume)"])
         var outcomes: [Outcome] = []
@@ -109,6 +102,7 @@ public struct Deployer: Sendable {
             }
             events(Event(component: step.component, state: .installing, detail: "namespace \(step.namespace)"))
             let inputs = try digest(step)
+            let unchanged = state.components[step.component].map { $0.status == .deployed && $0.inputs == inputs } ?? false
             func fail(_ message: String, seconds: Double? = nil) async throws {
                 state.components[step.component] = .init(status: .failed, inputs: inputs, time: ISO8601DateFormatter().string(from: Date()))
                 state.stoppedAt = step.component
@@ -122,14 +116,12 @@ public struct Deployer: Sendable {
             // The cluster must be ready for it, and what helm would apply must name only site
             // images (Helm 3 never post-renders hooks); otherwise it fails before helm runs.
             var refusal = await prepareCluster(for: step, journal: journal)
-            if refusal == nil, !(state.components[step.component].map { $0.status == .deployed && $0.inputs == inputs } ?? false) {
-                refusal = await imagesOutsideSite(step, siteTargets: siteTargets)
-            }
+            if refusal == nil, !unchanged { refusal = await imagesOutsideSite(step, siteTargets: siteTargets) }
             if let message = refusal {
                 try await fail(message)
                 continue
             }
-            if let last = state.components[step.component], last.status == .deployed, last.inputs == inputs {
+            if unchanged {
                 outcomes.append(Outcome(component: step.component, namespace: step.namespace, result: .unchanged))
                 journal.record("component-unchanged", ["component": step.component])
                 progress("\(label): unchanged")
@@ -206,9 +198,8 @@ public struct Deployer: Sendable {
         return options.pullSecret?.redacted(message) ?? message
     }
 
-    /// Renders the step as its helm would (`helm template`, same values and post-renderer) and
-    /// returns why it must not be installed: a render failure, or images outside the site
-    /// registry. nil when every image is a pushed one.
+    /// Why the step must not be installed, rendered as its helm would: a render failure or images
+    /// outside the site registry; nil when every image is a pushed one.
     func imagesOutsideSite(_ step: DeployPlan.Step, siteTargets: Set<String>) async -> String? {
         do {
             let rendered = try await DeployTemplate.render(step, source: source, values: values, siteTargets: siteTargets)

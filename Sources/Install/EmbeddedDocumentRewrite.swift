@@ -2,20 +2,15 @@ import ChartFormat
 import OCI
 import Yams
 
-/// A ConfigMap value that is itself a YAML or JSON document (an operator's `config.yaml`,
-/// `defaults.json`): its image tokens are replaced as in any string, then images it joins from
-/// `registry`/`repository`/`image`/`tag` fields are rewritten in place — only the characters of
-/// those values change; comments, quoting, order and spacing stay byte for byte. A joined field
-/// that cannot be found at its place in the text (a value folded over lines) is left, and the
-/// output check then refuses the image, naming the ConfigMap, key and image.
+/// A ConfigMap value that is itself a YAML or JSON document (`config.yaml`, `defaults.json`): its
+/// image tokens are replaced as in any string, then images it joins from `registry`/`repository`/
+/// `image`/`tag` fields are rewritten in place, byte for byte around them (a field folded over
+/// lines is left, and the output check refuses its image).
 ///
-/// A value is read as a document within `BoundedYAML.Limits.embeddedDocument`. One over those
-/// limits is an error naming the ConfigMap and key: nothing is passed on unrewritten. One that is
-/// not valid YAML is an error too when its key names a document (`*.yaml`, `*.yml`, `*.json`);
-/// under any other key it is text of another format (a script, an `nginx.conf`), and keeps only
-/// its token rewrites — unless it still names a repository of the bundle afterwards (a joined
-/// image in a document that does not parse, or an image at a tag the bundle does not hold): that
-/// is an error naming the ConfigMap, key and name, as discovery cannot read such text either.
+/// Read within `BoundedYAML.Limits.embeddedDocument`; over them is an error naming the ConfigMap
+/// and key. Invalid YAML is an error under a key naming a document (`*.yaml`, `*.yml`, `*.json`);
+/// under any other key it is text (a script, an `nginx.conf`) that keeps its token rewrites,
+/// unless it still names a repository of the bundle: discovery cannot read that either.
 extension ImageRewriter {
     /// Whether a ConfigMap key names a YAML or JSON document.
     static func keyNamesDocument(_ key: String) -> Bool {
@@ -47,8 +42,8 @@ extension ImageRewriter {
         return TextEdit.apply(edits, to: tokens)
     }
 
-    /// The first token of `text` that names a repository the bundle relocates (`quay.io/acme/app`,
-    /// `quay.io/acme/app:2.0`, or its path `acme/app` written apart from its registry), or nil.
+    /// The first token of `text` naming a repository the bundle relocates (`quay.io/acme/app`, with
+    /// a tag, or its path `acme/app` alone), or nil.
     func bundleRepositoryNamed(in text: String) -> String? {
         let tokens = text.split { !($0.isASCII && ($0.isLetter || $0.isNumber || "._/:@-".contains($0))) }.map(String.init)
         return tokens.first { token in
@@ -83,8 +78,7 @@ struct TextEdit {
     var old: String
     var new: String
 
-    /// Applies the edits from the last to the first; an edit whose `old` is not on its line
-    /// is not made.
+    /// Applies the edits from the last to the first; one whose `old` is not on its line is not made.
     static func apply(_ edits: [TextEdit], to text: String) -> String {
         guard !edits.isEmpty else { return text }
         var scalars = Array(text.unicodeScalars)

@@ -1,9 +1,8 @@
 import Foundation
 import Registry
 
-/// The `kubernetes.io/dockerconfigjson` Secret that lets a namespace's pods pull from a private
-/// project of the site registry. It is applied with kubectl from standard input; the password is
-/// never on a command line, and kubectl's errors are shown with it (plain or base64) replaced.
+/// The `kubernetes.io/dockerconfigjson` Secret for pulling from a private site registry project,
+/// applied from standard input; kubectl's errors are shown with the password replaced.
 public struct ImagePullSecret: Sendable {
     public static let defaultName = "airgap-registry"
 
@@ -19,7 +18,6 @@ public struct ImagePullSecret: Sendable {
         self.credential = credential
     }
 
-    /// The Secret object for `namespace`, as JSON.
     public func object(namespace: String) throws -> [UInt8] {
         let auths = [
             "auths": [
@@ -35,7 +33,6 @@ public struct ImagePullSecret: Sendable {
         return Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
-    /// Creates or updates it in `namespace`.
     public func apply(in namespace: String, with kubectl: Kubectl) async throws {
         try await kubectl.apply(
             try object(namespace: namespace), doing: "cannot apply the image pull secret \(name) in namespace \(namespace) with kubectl",

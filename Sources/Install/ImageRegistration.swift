@@ -2,10 +2,8 @@ import Bundle
 import OCI
 import Registry
 
-/// The last step of a push, after the whole archive verified and every blob is in: blobs shared
-/// by several repositories are mounted where they are missing, then each image's manifests
-/// (children of an index first), then its tag; finally every image is looked up again and its
-/// digest compared with the bundle's.
+/// The last step of a push, once all verified and every blob is in: shared blobs mounted where
+/// missing, each image's manifests (children first) and tag, then every image checked again.
 struct ImageRegistration: Sendable {
     struct Counts: Sendable {
         var blobsMounted = 0
@@ -120,18 +118,24 @@ struct ImageRegistration: Sendable {
 
     /// Runs `body` for every item, at most `concurrency` at once, adding up the counts.
     private func bounded<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async throws -> Counts) async throws -> Counts {
-        try await withThrowingTaskGroup(of: Counts.self) { group in
-            var pending = items[...]
-            var total = Counts()
-            for _ in 0..<max(1, concurrency) {
-                guard let item = pending.popFirst() else { break }
-                group.addTask { try await body(item) }
-            }
-            while let counts = try await group.next() {
-                total = total + counts
-                if let item = pending.popFirst() { group.addTask { try await body(item) } }
-            }
-            return total
+        try await boundedRun(items, limit: concurrency, body).reduce(Counts(), +)
+    }
+}
+
+/// Runs `body` for every item, at most `limit` at once; results in the order they end, the first error stopping the rest.
+func boundedRun<Item: Sendable, Output: Sendable>(
+    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
+) async throws -> [Output] {
+    try await withThrowingTaskGroup(of: Output.self) { group in
+        var pending = items[...], results: [Output] = []
+        for _ in 0..<max(1, limit) {
+            guard let item = pending.popFirst() else { break }
+            group.addTask { try await body(item) }
         }
+        while let output = try await group.next() {
+            results.append(output)
+            if let item = pending.popFirst() { group.addTask { try await body(item) } }
+        }
+        return results
     }
 }

@@ -5,20 +5,16 @@ import Outcomes
 import Rendering
 import Yams
 
-/// Helm's post-renderer: rewrites every image reference of the rendered manifests to where
-/// `push` put it (`relocation.json`). Every string outside `metadata`, `status` and Secret data
-/// is read token by token, and a token that is exactly an image of the bundle (normalized: `nginx`
-/// in a container's `image` is `docker.io/library/nginx`) is replaced: container images, `--flag=REF`
-/// arguments, `*_IMAGE` variables, custom resource fields, references inside ConfigMap text
-/// (and images joined inside ConfigMap YAML/JSON documents, in place: `rewriteEmbedded`).
-/// Maps that join an image from `registry`/`repository`/`image`/`tag`/`version` siblings (as
-/// discovery reads them) get their registry and repository parts rewritten, keeping the tag; a
-/// tag the bundle does not hold is accepted there when the repository is in the bundle (NVIDIA's
-/// operator appends the node OS to the driver tag).
+/// Helm's post-renderer: rewrites every image of the rendered manifests to where `push` put it
+/// (`relocation.json`). Every string outside `metadata`, `status` and Secret data is read token by
+/// token; a token that is exactly an image of the bundle (normalized: `nginx` under `image` is
+/// `docker.io/library/nginx`) is replaced, and so are images joined inside ConfigMap documents
+/// (`rewriteEmbedded`). Maps joining an image from `registry`/`repository`/`image`/`tag`/`version`
+/// siblings get registry and repository rewritten, keeping the tag, which may be one the bundle
+/// does not hold (NVIDIA's operator appends the node OS to the driver tag).
 ///
-/// Afterwards the output is read with the same discovery as `airgap-bundle images`: every image
-/// it finds must point into the site registry, except the component's `images.exclude`
-/// (never pulled, by the manifest's word). Anything else fails, naming the image and where it is:
+/// The output is then read with the discovery `airgap-bundle images` uses: every image must be in
+/// the site registry or in the component's `images.exclude`; anything else fails, naming it, so
 /// nothing reaches the cluster that would pull from the internet.
 public struct ImageRewriter: Sendable {
     /// Normalized source reference → target.
@@ -32,8 +28,7 @@ public struct ImageRewriter: Sendable {
     /// Added to every pod spec's `imagePullSecrets` (`PodSpecPullSecrets`).
     let imagePullSecret: String?
 
-    /// Refuses a relocation entry or kept image that is not an image reference: one left out
-    /// would leave its image unrewritten.
+    /// Refuses a relocation entry or kept image that is not an image reference (it would be left unrewritten).
     public init(relocation: RelocationMap, keep: [String] = [], imagePullSecret: String? = nil) throws {
         self.imagePullSecret = imagePullSecret
         var targets: [String: String] = [:], repositories: [String: String] = [:]
@@ -66,17 +61,15 @@ public struct ImageRewriter: Sendable {
     /// The most bytes of rendered manifests one post-render reads (Helm itself cannot store a
     /// release whose manifests compress to more than 1 MiB, about 10 MB of YAML).
     public static let maximumInputBytes = 32 << 20
-    /// The most documents one post-render reads.
     public static let maximumDocuments = 10_000
 
-    /// Rewrites `text` (`helm template` output: documents separated by `---`), each document
-    /// read within `BoundedYAML.Limits.renderedManifest`.
+    /// Rewrites `helm template` output, each document read within `BoundedYAML.Limits.renderedManifest`.
     public func rewrite(_ text: String) throws -> String {
         let size = text.utf8.count
         guard size <= Self.maximumInputBytes else {
             throw RewriteError(message: "the rendered manifests are \(size) bytes, over the limit of \(Self.maximumInputBytes) bytes")
         }
-        let documents = Self.documents(text)
+        let documents = ImageDiscovery.splitDocuments(text)
         guard documents.count <= Self.maximumDocuments else {
             throw RewriteError(message: "the rendered manifests hold \(documents.count) documents, over the limit of \(Self.maximumDocuments)")
         }
@@ -172,8 +165,7 @@ public struct ImageRewriter: Sendable {
         }
     }
 
-    /// A whole value that is an image (`nginx` under `image` too), else each token that is one
-    /// (a token that is not an image reference is text, and stays as it is).
+    /// A whole value that is an image (`nginx` under `image` too), else each token that is one.
     func rewriteString(_ text: String, key: String) -> String {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if key == "image" || key.hasSuffix("Image"), let reference = try? ImageReference(parsing: trimmed),
@@ -226,30 +218,19 @@ public struct ImageRewriter: Sendable {
             let parts = target.name.split(separator: "/")
             set("repository", parts.dropLast().joined(separator: "/"))
             set("image", String(parts.last!))
-        } else if let repository = field("repository") {
-            let registry = field("registry")
-            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + repository + suffix) else { return }
-            if registry != nil {
-                set("registry", target.registry)
-                set("repository", target.repository)
-            } else {
-                set("repository", target.name)
-            }
-        } else if let image = field("image"), !image.contains("@"), !(image.split(separator: "/").last ?? "").contains(":") {
-            let registry = field("registry")
-            guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + image + suffix) else { return }
-            if registry != nil {
-                set("registry", target.registry)
-                set("image", target.repository)
-            } else {
-                set("image", target.name)
-            }
+            return
         }
-    }
-
-    /// `helm template` output split into (source path, document): the one splitter discovery uses.
-    static func documents(_ text: String) -> [(String?, String)] {
-        ImageDiscovery.splitDocuments(text).map { ($0.source, $0.text) }
+        // The repository, else an image without its own tag or digest, joined after the registry.
+        let image = field("image").flatMap { !$0.contains("@") && !($0.split(separator: "/").last ?? "").contains(":") ? $0 : nil }
+        guard let (key, name) = field("repository").map({ ("repository", $0) }) ?? image.map({ ("image", $0) }) else { return }
+        let registry = field("registry")
+        guard let target = targetRepository((registry.map { "\($0)/" } ?? "") + name + suffix) else { return }
+        if registry != nil {
+            set("registry", target.registry)
+            set(key, target.repository)
+        } else {
+            set(key, target.name)
+        }
     }
 }
 

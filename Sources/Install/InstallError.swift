@@ -3,7 +3,7 @@ import Rendering
 
 /// Why a site command failed — the message names the image, registry, file or value.
 public enum InstallError: ExitStatusError, Sendable {
-    /// The bundle cannot be used as it is (it verified, but is not something we can install).
+    /// The bundle verified but cannot be installed as it is.
     case bundle(String)
     /// The site registry refused or failed (after retries).
     case registry(String)
@@ -14,7 +14,6 @@ public enum InstallError: ExitStatusError, Sendable {
     /// helm or kubectl failed: what it was asked, how it ended and what it said.
     case tool(ToolFailure)
 
-    /// A file that cannot be read or written is 2; everything else is a failure of the work (1).
     public var exitStatus: ExitStatus {
         if case .io = self { return .usage }
         return .failed
@@ -39,8 +38,7 @@ public struct ToolFailure: Sendable, Hashable {
     /// Its error output, trimmed (secrets replaced by `***` where the caller knows them).
     public var stderr: String
 
-    /// `doing: REASON`, where REASON is the last line of the error output (kubectl's own summary;
-    /// `wholeOutput`: all of it, as helm's errors are read) or the exit status.
+    /// `doing: REASON`: the last line of the error output (`wholeOutput`: all of it, for helm) or the exit status.
     public init(_ doing: String, command: [String], output: HelmEngine.Output, wholeOutput: Bool = false, redact: (String) -> String = { $0 }) {
         let stderr = redact(output.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         let reason = wholeOutput ? stderr : stderr.split(separator: "\n").last.map(String.init) ?? ""

@@ -1,9 +1,7 @@
 import Foundation
 
-/// Makes sure a component's namespace exists before Helm installs into it: `kubectl get
-/// namespace --ignore-not-found` (no output: missing; any failure is an error, never read for
-/// its words), and when it is missing a server-side apply of a bare Namespace. Running it again
-/// changes nothing.
+/// Makes a component's namespace exist: `kubectl get --ignore-not-found` (no output: missing; a
+/// failure is an error, never read for its words), then a server-side apply of a bare Namespace.
 public enum NamespaceSetup {
     public enum Outcome: String, Sendable { case existed, created }
 

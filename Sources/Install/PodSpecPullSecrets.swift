@@ -1,8 +1,6 @@
 import Yams
 
-/// Adds an image pull secret to the pod spec of a workload the post-renderer hands on, so that a
-/// private site registry project can be pulled from: `imagePullSecrets: [{name: NAME}]`, after
-/// the entries the chart already gives, never twice.
+/// Adds `imagePullSecrets: [{name: NAME}]` to each workload's pod spec, after the chart's own, never twice.
 enum PodSpecPullSecrets {
     /// Where each kind keeps its pod spec.
     static let podSpecPaths: [String: [String]] = [

@@ -3,8 +3,7 @@ import Foundation
 
 /// `airgap-install post-render`: what Helm runs between rendering and applying.
 public enum PostRenderer {
-    /// Where `post-render` leaves why it refused, for deploy to show: Helm 4 does not pass a
-    /// post-renderer plugin's standard error on (only "plugin … exited with error").
+    /// Where `post-render` leaves why it refused, for deploy: Helm 4 does not show a plugin's standard error.
     public static func failureReport(relocation: String, component: String?) -> String {
         // A component name that is not a DNS-1123 label (it comes from the command line) never
         // becomes a path: the report stays inside the state directory.
@@ -12,8 +11,7 @@ public enum PostRenderer {
         return (relocation as NSString).deletingLastPathComponent + "/deploy/post-render-failures/\(name).txt"
     }
 
-    /// What Helm rendered, read from `handle` no further than `ImageRewriter.maximumInputBytes`:
-    /// more is refused once it is seen, so a flood costs at most that much memory.
+    /// What Helm rendered, refused once past `ImageRewriter.maximumInputBytes` (a flood costs no more).
     public static func readInput(_ handle: FileHandle) throws -> Data {
         let limit = ImageRewriter.maximumInputBytes
         var input = Data()
@@ -34,8 +32,7 @@ public enum PostRenderer {
         try StateFiles.write(Array(message.utf8), to: path)
     }
 
-    /// Forgets a refusal recorded by an earlier run, before helm runs the post-renderer again (a
-    /// report that cannot be removed would be shown as this run's reason: an error).
+    /// Forgets an earlier run's refusal before helm runs again (one that stays would be an error).
     public static func clearFailure(relocation: String, component: String?) throws {
         let path = failureReport(relocation: relocation, component: component)
         guard unlink(path) == 0 || errno == ENOENT else {
@@ -43,8 +40,7 @@ public enum PostRenderer {
         }
     }
 
-    /// Helm's message with the post-renderer's recorded refusal added when Helm did not show it
-    /// (Helm 4 does not show a plugin's own words), or with why the report cannot be read.
+    /// Helm's message with the recorded refusal added when Helm did not show it, or why it cannot be read.
     public static func withRecordedFailure(_ helmMessage: String, relocation: String, component: String?) -> String {
         let path = failureReport(relocation: relocation, component: component)
         let refusal: [UInt8]?
@@ -53,8 +49,8 @@ public enum PostRenderer {
         return helmMessage + "\n" + text
     }
 
-    /// The rewriter for `component`, from `relocation.json` and the verified `bundle.json` beside
-    /// it (for the component's `images.exclude`); `imagePullSecret` goes into every pod spec.
+    /// The rewriter for `component` from `relocation.json` and the pushed `bundle.json` beside it
+    /// (its `images.exclude`); `imagePullSecret` goes into every pod spec.
     public static func rewriter(relocation path: String, component: String?, imagePullSecret: String? = nil) throws -> ImageRewriter {
         let relocation = try RelocationMap.read(path)
         var keep: [String] = []

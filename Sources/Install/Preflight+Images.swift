@@ -3,8 +3,7 @@ import OCI
 import Registry
 
 extension Preflight {
-    /// Every image of `relocation.json` is in the site registry: its manifest, by digest, at the
-    /// place push put it (`HEAD /v2/REPOSITORY/manifests/DIGEST`). A missing image is named.
+    /// Every image of `relocation.json` is in the site registry by digest (`HEAD` of its manifest).
     public static func imagesCheck(_ relocation: RelocationMap, client: RegistryClient) async -> Check {
         var missing: [String] = []
         for image in relocation.images {
@@ -27,10 +26,5 @@ extension Preflight {
             )
         }
         return Check(name: "images", result: .ok, detail: "all \(relocation.images.count) images are in \(relocation.registry)")
-    }
-
-    /// `relocation.json` of `source`.
-    public static func relocation(of source: DeploySource) throws -> RelocationMap {
-        try RelocationMap.read(source.relocation)
     }
 }

@@ -3,9 +3,7 @@ import OCI
 import Registry
 
 extension Preflight {
-    /// What `node-config` wrote the nodes' files for, kept beside them as `node-config.json`, so
-    /// preflight can tell that the nodes were pointed at the bundle server and site registry this
-    /// install uses.
+    /// What `node-config` wrote the nodes' files for (`node-config.json` beside them).
     public struct NodeConfigRecord: Codable, Sendable, Equatable {
         public static let fileName = "node-config.json"
         public var bundle: String
@@ -25,9 +23,8 @@ extension Preflight {
         }
     }
 
-    /// The bundle server answers `GET /v2/` as a registry, from this host. Whether every node's
-    /// runtime reaches it cannot be told from here (preflight talks to the cluster only through
-    /// kubectl and runs nothing on the nodes): the detail says so.
+    /// The bundle server answers `GET /v2/` as a registry, from this host (not necessarily from the
+    /// nodes: the detail says so).
     public static func serveCheck(_ url: String, caFile: String?) async -> Check {
         guard let (base, _, configuration) = bundleServer(url, caFile: caFile) else {
             return Check(name: "serve", result: .failed, detail: "--serve \"\(url)\" is not http(s)://ADDR:PORT")
@@ -55,9 +52,7 @@ extension Preflight {
         }
     }
 
-    /// The files `node-config` wrote into `directory` were written for `registry` and `project`
-    /// (those of this install: relocation.json's) and, given `serve`, for that bundle server. The
-    /// check reads the record; it cannot see what a node installed.
+    /// `node-config`'s record in `directory` names this install's `registry` and `project` (and `serve`).
     public static func nodeConfigCheck(_ directory: String, registry: String, project: String, serve: String?) -> Check {
         let path = directory + "/" + NodeConfigRecord.fileName
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -79,7 +74,7 @@ extension Preflight {
                 detail: "node-config was given --registry \(given) --project \(givenProject), but this install uses \(registry)/\(project): "
                     + "run node-config again with them and install its files on every node")
         }
-        if let serve, Self.trimmed(serve) != Self.trimmed(record.serve) {
+        if let serve, trimmed(serve) != trimmed(record.serve) {
             return Check(
                 name: "node-config", result: .failed,
                 detail: "node-config pointed the nodes at \(record.serve), not at --serve \(serve): "

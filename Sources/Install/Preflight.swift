@@ -1,15 +1,11 @@
 import Foundation
 import Rendering
 
-/// Checks before the first install, each a clear line: the cluster answers and its version is
-/// supported, helm's version is supported, the NFS settings behind the StorageClass are given,
-/// and GPU nodes exist where the GPU Operator is enabled (a warning); and (`imagesCheck`) every
-/// image of `relocation.json` is in the site registry. The cluster is only read, with `kubectl`.
+/// Checks before the first install, a line each: cluster and helm versions, the NFS settings, GPU
+/// nodes for the GPU Operator (a warning), and (`imagesCheck`) the images. Nothing is changed.
 public enum Preflight {
     /// Kubernetes versions the components of this release are known to install on.
     public static let kubernetes = (lowest: SemanticVersion(1, 24, 0), below: SemanticVersion(1, 36, 0))
-    /// The Helm versions plan and deploy drive (`SupportedHelm`: one definition for all three).
-    public static let helm = SupportedHelm.range
 
     public struct Check: Codable, Sendable, Hashable {
         public enum Result: String, Codable, Sendable { case ok, warning, failed }
@@ -18,45 +14,30 @@ public enum Preflight {
         public var detail: String
     }
 
-    public struct Tools: Sendable {
-        public var helm: String
-        public var kubectl: String
-        public var kubeconfig: String?
-        public init(helm: String, kubectl: String, kubeconfig: String?) {
-            self.helm = helm
-            self.kubectl = kubectl
-            self.kubeconfig = kubeconfig
-        }
-    }
-
-    public static func run(_ source: DeploySource, values: SiteValues, tools: Tools) async -> [Check] {
-        let cluster = Kubectl(executable: tools.kubectl, kubeconfig: tools.kubeconfig)
-        func kubectl(_ arguments: [String]) async -> HelmEngine.Output { await cluster.run(arguments) }
+    public static func run(_ source: DeploySource, values: SiteValues, helm: String, cluster: Kubectl) async -> [Check] {
         var checks: [Check] = []
-        let version = await kubectl(["version", "--output", "json"])
+        let version = await cluster.run(["version", "--output", "json"])
         let server = (try? JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: Any])?["serverVersion"] as? [String: Any]
         let reachable = server != nil
         if let text = server?["gitVersion"] as? String {
-            checks.append(versionCheck("cluster", "Kubernetes", text, range: kubernetes, extra: ""))
+            checks.append(versionCheck("cluster", "Kubernetes", text, range: kubernetes))
         } else {
             let reason = version.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(version.status)"
             checks.append(Check(name: "cluster", result: .failed, detail: "the cluster does not answer kubectl: \(reason)"))
         }
         let helmVersion: HelmEngine.Output
-        do { helmVersion = try await HelmEngine(executable: tools.helm).run(["version", "--template", "{{.Version}}"]) } catch {
+        do { helmVersion = try await HelmEngine(executable: helm).run(["version", "--template", "{{.Version}}"]) } catch {
             helmVersion = HelmEngine.Output(status: -1, stdout: "", stderr: "\(error)")
         }
         if helmVersion.status == 0 {
             checks.append(
-                versionCheck(
-                    "helm", "helm", helmVersion.stdout.trimmingCharacters(in: .whitespacesAndNewlines), range: helm,
-                    extra: ""))
+                versionCheck("helm", "helm", helmVersion.stdout.trimmingCharacters(in: .whitespacesAndNewlines), range: SupportedHelm.range))
         } else {
-            checks.append(Check(name: "helm", result: .failed, detail: "\(tools.helm) version failed: \(helmVersion.stderr)"))
+            checks.append(Check(name: "helm", result: .failed, detail: "\(helm) version failed: \(helmVersion.stderr)"))
         }
         checks.append(storageCheck(source, values: values))
         if source.components.contains(where: { $0.name == "gpu-operator" }), !values.disabledComponents.contains("gpu-operator"), reachable {
-            let nodes = await kubectl(["get", "nodes", "--output", "json"])
+            let nodes = await cluster.run(["get", "nodes", "--output", "json"])
             checks.append(
                 nodes.status == 0
                     ? gpuCheck(nodesJSON: nodes.stdout)
@@ -67,16 +48,14 @@ public enum Preflight {
         return checks
     }
 
-    static func versionCheck(
-        _ name: String, _ what: String, _ text: String, range: (lowest: SemanticVersion, below: SemanticVersion), extra: String
-    ) -> Check {
+    static func versionCheck(_ name: String, _ what: String, _ text: String, range: (lowest: SemanticVersion, below: SemanticVersion)) -> Check {
         let supported = "supported: \(range.lowest) up to below \(range.below)"
         guard let version = SemanticVersion(text) else {
             return Check(name: name, result: .failed, detail: "\(what) reports version \"\(text)\", which is not a version (\(supported))")
         }
         let plain = SemanticVersion(version.major, version.minor, version.patch)
         guard plain >= range.lowest, plain < range.below else {
-            return Check(name: name, result: .failed, detail: "\(what) \(text) is not supported (\(supported))\(plain >= range.below ? extra : "")")
+            return Check(name: name, result: .failed, detail: "\(what) \(text) is not supported (\(supported))")
         }
         return Check(name: name, result: .ok, detail: "\(what) \(text) (\(supported))")
     }
@@ -92,8 +71,7 @@ public enum Preflight {
         return Check(name: "storage", result: .ok, detail: "StorageClass from \(given.joined(separator: ", "))")
     }
 
-    /// Nodes that show an NVIDIA GPU: capacity `nvidia.com/gpu`, or the labels the GPU Operator
-    /// and Node Feature Discovery put on them.
+    /// Nodes with capacity `nvidia.com/gpu` or the GPU Operator's or Node Feature Discovery's labels.
     public static func gpuCheck(nodesJSON: String) -> Check {
         let object = try? JSONSerialization.jsonObject(with: Data(nodesJSON.utf8)) as? [String: Any]
         let items = object?["items"] as? [[String: Any]] ?? []

@@ -4,9 +4,8 @@ import OCI
 import System
 import Transfer
 
-/// What a push keeps of the archive besides the blobs it uploads: every manifest, in memory, for
-/// registration after the whole archive verified; charts, files and deploy entries, written
-/// under the incoming directory (moved into the state directory only after the push).
+/// What a push keeps besides blobs: manifests in memory, for registration once all verified;
+/// charts, files and deploy entries under the incoming directory.
 struct PushEntries: ArchiveEntryKeeper {
     private enum Current: Sendable {
         case none

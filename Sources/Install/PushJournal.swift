@@ -1,11 +1,9 @@
 import Foundation
 import Synchronization
 
-/// `journal.jsonl` in the state directory: one JSON line per step of a push (and of deploy and
-/// uninstall), appended as it happens, so an admin can see what a run did and where it stopped.
-/// It never holds a credential.
+/// `journal.jsonl` in the state directory: a JSON line per step of push, deploy and uninstall, as it
+/// happens, never a credential.
 public final class PushJournal: Sendable {
-    /// The steps a push records.
     public enum PushStep: String, Sendable {
         case pushStarted = "push-started"
         case project
@@ -23,8 +21,7 @@ public final class PushJournal: Sendable {
 
     private let handle: Mutex<FileHandle>
 
-    /// Opens (or creates, 0600) the journal for appending; a symbolic link or anything but a
-    /// regular file at `path` is refused, never followed.
+    /// Opens (or creates, 0600) the journal for appending; anything but a regular file is refused.
     public init(path: String) throws(InstallError) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else {
@@ -39,7 +36,6 @@ public final class PushJournal: Sendable {
         handle = Mutex(FileHandle(fileDescriptor: fd, closeOnDealloc: true))
     }
 
-    /// Appends a push's step.
     public func record(_ step: PushStep, _ fields: [String: String] = [:]) { record(step.rawValue, fields) }
 
     /// Appends `{"time": …, "event": …, …fields}`.

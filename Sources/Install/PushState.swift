@@ -1,7 +1,6 @@
 import Foundation
 
-/// A push's state directory, opened once bundle.json is trusted: created private, its journal,
-/// and the incoming directory where charts and files land during the pass.
+/// A push's state directory, opened once bundle.json is trusted.
 struct PushState: Sendable {
     let directory: String
     /// Charts and files land here during the pass, and move into the state directory after it.
@@ -29,8 +28,7 @@ struct PushState: Sendable {
         try? FileManager.default.removeItem(atPath: incoming)
     }
 
-    /// Moves verified charts and files into the state directory, and keeps the verified bundle.json.
-    /// Blocks: call it through `BlockingWork`.
+    /// Moves verified charts and files in, and keeps bundle.json. Blocks: call it through `BlockingWork`.
     func installIncoming(files: [String], indexBytes: [UInt8]) throws {
         for path in files {
             let destination = directory + "/" + path

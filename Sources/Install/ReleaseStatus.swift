@@ -3,8 +3,7 @@ import Rendering
 
 /// Release state of each component as Helm reports it, and uninstalling.
 public enum ReleaseStatus {
-    /// A release's state: Helm's own (`helm list`'s `status`; Helm 3 and 4 have the same nine),
-    /// or `notInstalled`. The raw values are what `status` prints and its `--json` holds.
+    /// Helm's own state (`helm list`'s `status`), or `notInstalled`; raw values as `status` prints them.
     public enum State: String, Codable, Sendable {
         case notInstalled = "not installed"
         case deployed, failed, superseded, uninstalled, uninstalling, unknown
@@ -20,15 +19,13 @@ public enum ReleaseStatus {
         public var status: State
     }
 
-    /// One entry of `helm list --output json`.
     struct Listed: Decodable {
         var name: String
         var status: String
     }
 
-    /// Asks `helm list --all --filter ^RELEASE$ --output json` for each component: an empty list
-    /// is a release that is not installed. (`helm status` says that only in words, "release: not
-    /// found", with the exit status of any other failure.)
+    /// `helm list --all --filter ^RELEASE$` per component: an empty list is not installed (`helm
+    /// status` says so only in words).
     public static func rows(_ source: DeploySource, helm: String) async throws -> [Row] {
         let engine = HelmEngine(executable: helm)
         var rows: [Row] = []

@@ -1,8 +1,7 @@
 import Foundation
 import OCI
 
-/// `relocation.json` in the state directory: where `push` put every image, for `deploy` to
-/// rewrite the images Helm renders.
+/// `relocation.json`: where `push` put every image, for the post-renderer.
 public struct RelocationMap: Codable, Sendable, Hashable {
     public struct Entry: Codable, Sendable, Hashable {
         /// The reference as the bundle (and the charts) name it: `docker.io/bitnami/keycloak:22.0.5`.
@@ -21,7 +20,6 @@ public struct RelocationMap: Codable, Sendable, Hashable {
 
     public var apiVersion = "airgap.astrago.io/v1"
     public var kind = "RelocationMap"
-    /// The bundle the images came from.
     public var bundle: String
     public var registry: String
     public var project: String
@@ -35,7 +33,7 @@ public struct RelocationMap: Codable, Sendable, Hashable {
     }
 
     /// The map at `path`, read as a state file (no link followed, size bounded).
-    static func read(_ path: String) throws -> RelocationMap {
+    public static func read(_ path: String) throws -> RelocationMap {
         guard let bytes = try StateFiles.read(path) else { throw InstallError.io("cannot read \(path)") }
         return try decode(bytes, path: path)
     }

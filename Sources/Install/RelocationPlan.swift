@@ -2,13 +2,11 @@ import Bundle
 import OCI
 
 /// Where every image of a bundle goes in the site registry, and which blobs and manifests each
-/// target repository needs — computed from the signed `bundle.json` alone, before any byte of the
-/// archive's content is read, so blobs can be uploaded as they stream past.
+/// repository needs, from the signed `bundle.json` alone (before the archive is read).
 ///
-/// Naming: `docker.io/bitnami/keycloak:22.0.5` → `HOST/PROJECT/bitnami/keycloak:22.0.5`. When two
-/// source registries hold the same repository path (`quay.io/x/y` and `docker.io/x/y`), every
-/// clashing image keeps its registry as a first path component (`HOST/PROJECT/quay.io/x/y`), so no
-/// image overwrites another; the rule depends only on the bundle, so `deploy` finds the same names.
+/// `docker.io/bitnami/keycloak:22.0.5` → `HOST/PROJECT/bitnami/keycloak:22.0.5`; when two source
+/// registries hold the same path (`quay.io/x/y`, `docker.io/x/y`), each keeps its registry as a
+/// first component (`HOST/PROJECT/quay.io/x/y`). The rule depends only on the bundle.
 public struct RelocationPlan: Sendable {
     public struct Image: Sendable {
         /// The reference as the bundle lists it (the name charts use).
@@ -20,15 +18,14 @@ public struct RelocationPlan: Sendable {
         public var manifests: [BundleIndex.Content]
     }
 
-    public var images: [Image]
+    public var images: [Image] = []
     /// For each blob: the repositories that need it, the first being where it is uploaded.
-    public var blobHomes: [Digest: [ImageReference]]
+    public var blobHomes: [Digest: [ImageReference]] = [:]
     /// Every manifest digest with its media type and size (bytes are taken from the archive).
-    public var manifests: [Digest: BundleIndex.Content]
-    /// The size of every blob.
-    public var blobSizes: [Digest: Int64]
+    public var manifests: [Digest: BundleIndex.Content] = [:]
+    public var blobSizes: [Digest: Int64] = [:]
     /// A delta's layers that are not in the archive: its base (pushed earlier) carried them.
-    public var expectedAtSite: Set<Digest>
+    public var expectedAtSite: Set<Digest> = []
 
     /// The most bytes one manifest may have (the distribution spec's limit).
     public static let manifestLimit: Int64 = 4 << 20
@@ -51,9 +48,6 @@ public struct RelocationPlan: Sendable {
         // Repository paths claimed by more than one source registry keep their registry name.
         var registriesByPath: [String: Set<String>] = [:]
         for (_, source) in sources { registriesByPath[source.repository, default: []].insert(source.registry) }
-        var images: [Image] = [], blobHomes: [Digest: [ImageReference]] = [:], manifests: [Digest: BundleIndex.Content] = [:]
-        var blobSizes: [Digest: Int64] = [:]
-        var expectedAtSite = Set<Digest>()
         for (image, source) in sources {
             let clash = (registriesByPath[source.repository]?.count ?? 0) > 1
             let path = clash ? Self.pathComponent(forRegistry: source.registry) + "/" + source.repository : source.repository
@@ -89,11 +83,6 @@ public struct RelocationPlan: Sendable {
             }
             images.append(Image(source: source, target: targetReference, digest: image.digest, manifests: image.manifests ?? []))
         }
-        self.images = images
-        self.blobHomes = blobHomes
-        self.manifests = manifests
-        self.blobSizes = blobSizes
-        self.expectedAtSite = expectedAtSite
     }
 
     /// A registry host as a repository path component: lowercase, `:` (a port) as `-`.

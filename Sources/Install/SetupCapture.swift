@@ -2,15 +2,12 @@ import Bundle
 import Foundation
 import Rendering
 
-/// What `setup` needs from a bundle before it is pushed: while `verify` reads the archive once,
-/// the site-value declarations (`deploy/site-values.json`) and the components' values files are
-/// kept (bounded: 1 MiB each, 16 MiB in all), and the bytes read are reported for a progress bar.
-/// Nothing kept is used unless the whole bundle verified.
+/// What `setup` needs before the push, kept while `verify` reads the archive: the site-value
+/// declarations and the values files (1 MiB each, 16 MiB in all), used only once all verified.
 public struct SetupCapture: BundleEntrySink {
     public static let entryLimit = 1 << 20
     public static let totalLimit = 16 << 20
 
-    /// Bundle path → bytes of the entries kept.
     public private(set) var kept: [String: [UInt8]] = [:]
     private var wanted = Set<String>()
     private var current: String?
@@ -61,36 +58,20 @@ public struct SetupCapture: BundleEntrySink {
 }
 
 extension DeploySource {
-    /// The bundle as deploy will see it once pushed, from a verified index and what `SetupCapture`
-    /// kept: declarations, components and the site values each component's values files take.
-    /// Charts are not there yet: only `Preflight.run` and the site values may use it before push.
+    /// The bundle as deploy will see it once pushed, from what `SetupCapture` kept. No charts yet:
+    /// only `Preflight.run` and the site values may use it before the push.
     public static func beforePush(index: BundleIndex, kept: [String: [UInt8]], stateDirectory: String) throws -> DeploySource {
-        var declarations: [SiteValueDeclaration] = []
-        if let data = kept[BundlePaths.siteValues] {
-            do { declarations = try JSONDecoder().decode([SiteValueDeclaration].self, from: Data(data)) } catch {
-                throw InstallError.bundle("\(BundlePaths.siteValues) of the bundle is not a list of site values: \(error)")
-            }
-        }
-        var components: [Component] = []
-        for entry in index.components {
-            var uses = Set<String>()
-            for file in entry.values ?? [] {
+        let declarations = try declarations(kept[BundlePaths.siteValues])
+        let components = try index.components.map { entry in
+            try Component(entry, namespace: entry.namespace ?? entry.name, chart: entry.chart ?? "", stateDirectory: stateDirectory) { file in
                 guard let data = kept[file] else { throw InstallError.bundle("the bundle lists \(file) but holds no such entry") }
-                do { uses.formUnion(try ValuesTemplate.expressions(in: String(decoding: data, as: UTF8.self), file: file).map(\.name)) } catch {
-                    throw InstallError.bundle("\(error)")
-                }
+                return (file, data)
             }
-            components.append(
-                Component(
-                    name: entry.name, namespace: entry.namespace ?? entry.name, releaseName: entry.releaseName ?? entry.name,
-                    optional: entry.optional ?? false, chart: stateDirectory + "/" + (entry.chart ?? ""),
-                    values: (entry.values ?? []).map { stateDirectory + "/" + $0 }, uses: uses, excludedImages: entry.excludedImages ?? []))
         }
         return DeploySource(stateDirectory: stateDirectory, index: index, declarations: declarations, components: components)
     }
 
-    /// Which declared values this site needs: those a switched-on component uses, or no component
-    /// names (as `SiteValues` decides what is required).
+    /// The declared values a switched-on component uses, or none does (as `SiteValues` decides).
     public func needed(disabled: Set<String>) -> Set<String> {
         let used = Set(components.flatMap(\.uses))
         let needed = Set(components.filter { !disabled.contains($0.name) }.flatMap(\.uses))

@@ -2,21 +2,17 @@ import Foundation
 import Rendering
 import Yams
 
-/// The site values file `setup` fills in, one answer at a time: read what it holds, and write it
-/// again (atomically, readable by its owner only from its first byte) after every answer, so an
+/// The site values file `setup` fills in, written again (atomic, 0600) after every answer, so an
 /// interrupted setup resumes at the next value it does not hold.
 public struct SetupValuesFile: Sendable {
     public let path: String
     /// Dotted name → text, for every declared value the file gives (an empty plain scalar is not given).
     public private(set) var given: [String: String]
-    /// Optional components the file switches off.
     public private(set) var disabled: Set<String>
-    /// Keys the file holds that are not site values of the bundle (nor `components.NAME.enabled`),
-    /// by dotted name and line: setup rewrites the file, so it refuses rather than drop them.
+    /// Keys that are not site values of the bundle, by name and line: setup refuses rather than drop them.
     public private(set) var unknown: [String] = []
 
-    /// Reads `path` (a missing file holds nothing). Names the file does not declare are kept out
-    /// here; `plan` and `deploy` report them.
+    /// Reads `path` (a missing file holds nothing).
     public static func read(_ path: String, declarations: [SiteValueDeclaration]) throws -> SetupValuesFile {
         guard FileManager.default.fileExists(atPath: path) else { return SetupValuesFile(path: path, given: [:], disabled: [], unknown: []) }
         guard let data = FileManager.default.contents(atPath: path) else { throw InstallError.io("cannot read the site values \(path)") }
@@ -57,7 +53,7 @@ public struct SetupValuesFile: Sendable {
         return SetupValuesFile(path: path, given: given, disabled: disabled, unknown: unknown)
     }
 
-    /// Records `text` for `name` and writes the whole file again (atomic, 0600, then synced).
+    /// Records `text` for `name` and writes the whole file again.
     public mutating func answer(
         _ name: String, _ text: String, bundle: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)]
     ) throws {

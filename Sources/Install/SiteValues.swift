@@ -4,37 +4,28 @@ import Outcomes
 import Rendering
 import Yams
 
-/// The site's settings, from the admin's `site.yaml` (nested: `nfs: {server: …}`), checked
-/// against the bundle's declarations: every value given, defaulted or missing is known by its
-/// dotted name. `components: {NAME: {enabled: false}}` switches an optional component off.
+/// The admin's `site.yaml` (nested: `nfs: {server: …}`) checked against the bundle's declarations,
+/// by dotted name; `components: {NAME: {enabled: false}}` switches an optional component off.
 public struct SiteValues: Sendable {
     /// Dotted name → text, for every declared value given or defaulted.
     public private(set) var values: [String: String]
     /// The names of secret values: never printed, logged or journaled.
     public let secretNames: Set<String>
-    /// Optional components the site switched off.
     public let disabledComponents: Set<String>
-    /// Values `site.yaml` gives that nothing installed uses (no component's values files take
-    /// them, or only switched-off ones do), by dotted name and line — never by value. Warnings,
-    /// not errors: the value is harmless, and an admin may switch a component back on. (A name
-    /// the bundle does not declare at all is an error.)
+    /// Values given that nothing installed uses (or only switched-off components), by name and
+    /// line, never by value: warnings, as a component may be switched back on.
     public var unusedWarnings: [String] = []
 
-    /// The value of `name`, or nil when it is not set.
     public func value(_ name: String) -> String? { values[name] }
 
-    /// `text` (Helm's words, say) with every secret value replaced by `***`, longest first so
-    /// that one secret inside another leaves nothing behind.
+    /// `text` with every secret value replaced by `***`, longest first (a secret inside another).
     public func redacted(_ text: String) -> String {
         let secrets = secretNames.compactMap { values[$0] }.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         return secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 
-    /// Reads and checks `file`. Every problem is collected and reported at once
-    /// (`SiteValuesError`), by dotted name and description, never by value.
-    /// - Parameters:
-    ///   - uses: for each component, the site values its values files take; a required value
-    ///     that only switched-off components use need not be given.
+    /// Reads and checks `file`, every problem at once (`SiteValuesError`), never by value. `uses`:
+    /// each component's site values (a required one only switched-off components use is not).
     public static func load(
         _ file: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], uses: [String: Set<String>]
     ) throws -> SiteValues {
@@ -60,6 +51,32 @@ public struct SiteValues: Sendable {
         var given: [String: (text: String, line: Int)] = [:]
         var invalid = Set<String>()
         var disabled = Set<String>()
+        /// Walks nested maps down to leaves, by dotted name.
+        func collect(_ node: Node, path: String, line: Int) {
+            if let mapping = node.mapping {
+                if let declaration = declared[path] {
+                    problems.append("\(path) (line \(line)) must be a single value, not a mapping: \(declaration.description)")
+                    invalid.insert(path)
+                    return
+                }
+                if mapping.isEmpty, !declared.keys.contains(where: { $0.hasPrefix(path + ".") }) {
+                    problems.append("\(path) (line \(line)) is not a site value of this bundle")
+                }
+                for (key, value) in mapping { collect(value, path: path + "." + (key.string ?? ""), line: key.mark?.line ?? line) }
+            } else if let scalar = node.scalar {
+                guard declared[path] != nil else {
+                    problems.append("\(path) (line \(line)) is not a site value of this bundle")
+                    return
+                }
+                if scalar.string.isEmpty, scalar.style == .plain {
+                    return  // `nfs: {server: }` is a value not given yet (init-values writes them so)
+                }
+                given[path] = (scalar.string, line)
+            } else {
+                problems.append("\(path) (line \(line)) must be a single value, not a list")
+                invalid.insert(path)
+            }
+        }
         if let root {
             guard let mapping = root.mapping else { throw SiteValuesError(file: file, problems: ["the file must be a mapping (nfs: {server: …})"]) }
             for (key, value) in mapping {
@@ -67,7 +84,7 @@ public struct SiteValues: Sendable {
                 if name == "components" {
                     disabled = readComponents(value, components: components, problems: &problems)
                 } else {
-                    collect(value, path: name, line: key.mark?.line ?? 0, declared: declared, into: &given, invalid: &invalid, problems: &problems)
+                    collect(value, path: name, line: key.mark?.line ?? 0)
                 }
             }
         }
@@ -89,51 +106,14 @@ public struct SiteValues: Sendable {
             }
         }
         guard problems.isEmpty else { throw SiteValuesError(file: file, problems: problems) }
-        var unused: [String] = []
-        for (name, given) in given.sorted(by: { $0.value.line < $1.value.line }) where !needed.contains(name) {
+        let unused = given.sorted(by: { $0.value.line < $1.value.line }).filter { !needed.contains($0.key) }.map { name, given in
             let users = components.filter { uses[$0.name]?.contains(name) == true }.map(\.name)
-            unused.append(
-                users.isEmpty
-                    ? "\(name) (line \(given.line)) is given but no component of this bundle uses it"
-                    : "\(name) (line \(given.line)) is given but only switched-off components use it (\(users.joined(separator: ", ")))")
+            return users.isEmpty
+                ? "\(name) (line \(given.line)) is given but no component of this bundle uses it"
+                : "\(name) (line \(given.line)) is given but only switched-off components use it (\(users.joined(separator: ", ")))"
         }
-        var result = SiteValues(values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled)
-        result.unusedWarnings = unused
-        return result
-    }
-
-    /// Walks nested maps down to leaves, by dotted name.
-    private static func collect(
-        _ node: Node, path: String, line: Int, declared: [String: SiteValueDeclaration], into given: inout [String: (text: String, line: Int)],
-        invalid: inout Set<String>, problems: inout [String]
-    ) {
-        if let mapping = node.mapping {
-            if declared[path] != nil {
-                problems.append("\(path) (line \(line)) must be a single value, not a mapping: \(declared[path]!.description)")
-                invalid.insert(path)
-                return
-            }
-            if mapping.isEmpty, !declared.keys.contains(where: { $0.hasPrefix(path + ".") }) {
-                problems.append("\(path) (line \(line)) is not a site value of this bundle")
-            }
-            for (key, value) in mapping {
-                collect(
-                    value, path: path + "." + (key.string ?? ""), line: key.mark?.line ?? line, declared: declared, into: &given,
-                    invalid: &invalid, problems: &problems)
-            }
-        } else if let scalar = node.scalar {
-            guard declared[path] != nil else {
-                problems.append("\(path) (line \(line)) is not a site value of this bundle")
-                return
-            }
-            if scalar.string.isEmpty, scalar.style == .plain {
-                return  // `nfs: {server: }` is a value not given yet (init-values writes them so)
-            }
-            given[path] = (scalar.string, line)
-        } else {
-            problems.append("\(path) (line \(line)) must be a single value, not a list")
-            invalid.insert(path)
-        }
+        return SiteValues(
+            values: values, secretNames: Set(declarations.filter(\.secret).map(\.name)), disabledComponents: disabled, unusedWarnings: unused)
     }
 
     private static func readComponents(_ node: Node, components: [(name: String, optional: Bool)], problems: inout [String]) -> Set<String> {
@@ -167,8 +147,7 @@ public struct SiteValues: Sendable {
     }
 }
 
-/// `site.yaml` has problems: all of them, by dotted name and description (never a value).
-/// Site values refused: the work failed (exit status 1).
+/// `site.yaml`'s problems, by dotted name and description (never a value); exit status 1.
 public struct SiteValuesError: ExitStatusError, Sendable {
     public var exitStatus: ExitStatus { .failed }
     public let file: String

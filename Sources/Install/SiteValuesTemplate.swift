@@ -1,12 +1,8 @@
 import Rendering
 
-/// `init-values`: a commented `site.yaml` for the admin to fill in, nested by dotted name. Also
-/// the file `setup` writes after every answer (`filled`): the same comments, the answers given so
-/// far, and every other value left empty (not given yet), so a rerun asks for those only.
+/// `init-values`: a commented `site.yaml` to fill in, nested by dotted name; with `filled`, the
+/// file `setup` writes after every answer (other values left empty: not given yet).
 public enum SiteValuesTemplate {
-    /// - Parameters:
-    ///   - filled: nil: defaults filled in (`init-values`); else only these values are written.
-    ///   - disabled: optional components written as `enabled: false`.
     public static func text(
         bundle: String, declarations: [SiteValueDeclaration], components: [(name: String, optional: Bool)], filled: [String: String]? = nil,
         disabled: Set<String> = []
@@ -54,8 +50,7 @@ public enum SiteValuesTemplate {
         try StateFiles.createExclusive(Array(text.utf8), at: path)
     }
 
-    /// `NFS server (hostname: a host name … or an IP address, REQUIRED)`: the description, the
-    /// type with what it accepts (the check plan, deploy and setup make), required, secret.
+    /// `NFS server (hostname: a host name … or an IP address, REQUIRED)`.
     public static func note(_ declaration: SiteValueDeclaration) -> String {
         var note = "\(declaration.description) (\(declaration.type.rawValue)"
         if declaration.type != .string || declaration.pattern != nil { note += ": \(declaration.expectation)" }

@@ -2,13 +2,10 @@ import Bundle
 import Foundation
 import Integrity
 
-/// What every site command that reads the state directory (deploy, template, plan, preflight,
-/// status, uninstall, init-values) checks first, against the signed `bundle.json` push verified:
-/// the directory is this user's and no one else can write in it; no state file is a symbolic
-/// link; every chart, values file and the site-value declarations (which values are secret
-/// included) have the size and SHA-256 `bundle.json` gives them; and `relocation.json` is
-/// exactly the map push writes for the bundle's images and the registry and project it names.
-/// A mismatch is an error naming the file.
+/// What every command reading the state directory checks first, against the signed `bundle.json`:
+/// the directory is this user's and writable by no one else; no state file is a link; charts,
+/// values files and site-value declarations have their signed size and SHA-256; `relocation.json`
+/// is exactly what push writes for the registry and project it names. Errors name the file.
 enum StateDirectoryCheck {
     /// Files of the state directory no command follows through a link.
     static let stateFiles = [BundlePaths.index, "relocation.json", "journal.jsonl", "deploy-state.json", "deploy", "charts"]
@@ -32,9 +29,8 @@ enum StateDirectoryCheck {
         }
     }
 
-    /// Every check above except the ownership (see `ownership`); returns the checked relocation map.
-    @discardableResult
-    static func check(_ state: String, index: BundleIndex) throws -> RelocationMap {
+    /// Every check above except the ownership (see `ownership`).
+    static func check(_ state: String, index: BundleIndex) throws {
         for name in stateFiles {
             if let problem = StateFiles.linkProblem(state + "/" + name) { throw InstallError.bundle(problem) }
         }
@@ -58,7 +54,7 @@ enum StateDirectoryCheck {
             }
             try checkFile(file, against: entry)
         }
-        return try relocation(state, index: index)
+        try checkRelocation(state, index: index)
     }
 
     /// `file` has the size and SHA-256 of `entry`, and is a regular file reached without a link.
@@ -75,9 +71,8 @@ enum StateDirectoryCheck {
         }
     }
 
-    /// `relocation.json` as push wrote it for this bundle: the same images, digests and targets,
-    /// under the registry and project it names.
-    static func relocation(_ state: String, index: BundleIndex) throws -> RelocationMap {
+    /// `relocation.json` exactly as push writes it for this bundle, registry and project.
+    static func checkRelocation(_ state: String, index: BundleIndex) throws {
         let path = state + "/relocation.json"
         guard let bytes = try StateFiles.read(path) else {
             throw InstallError.bundle("\(state) has no relocation.json: the push of this bundle did not finish; run it again")
@@ -89,7 +84,7 @@ enum StateDirectoryCheck {
             throw InstallError.bundle(
                 "\(path) names registry \(map.registry) and project \(map.project), where this bundle cannot be pushed: \(error)")
         }
-        guard map != expected else { return map }
+        guard map != expected else { return }
         let found = Set(map.images), wanted = Set(expected.images)
         let why: String
         if map.bundle != expected.bundle {

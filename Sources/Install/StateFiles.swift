@@ -1,15 +1,13 @@
 import Foundation
 import System
 
-/// Files and directories of the state directory. Everything is private from its first byte:
-/// directories 0700, files 0600 unless asked otherwise. Nothing is followed through a symbolic
-/// link: a link planted where a state file belongs is refused, never written through.
+/// Files and directories of the state directory: private from the first byte (0700, 0600 unless
+/// asked otherwise); a link planted where a state file belongs is refused, never followed.
 enum StateFiles {
     /// The most bytes a state file read whole may have (`bundle.json` has its own, larger limit).
     static let readLimit = 64 << 20
 
-    /// Atomic and durable write (`AtomicFile`: created exclusively with `mode`, never through a
-    /// link; `fsync`, rename, `fsync` of the directory).
+    /// Atomic and durable write (`AtomicFile`).
     static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         do { try PosixFile.writeAtomically(bytes, to: path, mode: mode) } catch { throw InstallError.io(error.description) }
     }
@@ -22,8 +20,8 @@ enum StateFiles {
         try write(Array(data) + [0x0a], to: path)
     }
 
-    /// Creates `bytes` at `path` only if nothing is there (not even a link), mode `mode` from
-    /// the first byte. Not atomic: for files a person asked for (`init-values --out`).
+    /// Creates `bytes` at `path` only if nothing is there (not even a link); not atomic: for files
+    /// a person asked for (`init-values --out`).
     static func createExclusive(_ bytes: [UInt8], at path: String, mode: mode_t = 0o600) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw InstallError.io("cannot create \(path): \(String(cString: strerror(errno)))") }

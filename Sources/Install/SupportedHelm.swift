@@ -1,14 +1,11 @@
 import Foundation
 import Rendering
 
-/// The Helm versions deploy drives, in one place for plan, deploy and preflight: Helm 3 from 3.8
-/// (OCI charts, `--post-renderer-args`) and Helm 4, whose post-renderers are plugins.
+/// The Helm versions plan, deploy and preflight drive: 3 from 3.8 (OCI charts, `--post-renderer-args`) and 4.
 public enum SupportedHelm {
     public static let range = (lowest: SemanticVersion(3, 8, 0), below: SemanticVersion(5, 0, 0))
-    /// `supported: 3.8.0 up to below 5.0.0`, the words every refusal uses.
     public static var rangeText: String { "supported: \(range.lowest) up to below \(range.below)" }
 
-    /// How this Helm takes a post-renderer.
     public enum PostRendererForm: String, Sendable, Codable {
         /// Helm 3: `--post-renderer EXECUTABLE`.
         case executable

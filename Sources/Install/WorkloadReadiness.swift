@@ -1,12 +1,9 @@
 import Foundation
 
-/// Whether a release's workloads are ready: its Deployments, StatefulSets and DaemonSets in its
-/// namespace — those labelled `app.kubernetes.io/instance=RELEASE` or annotated
-/// `meta.helm.sh/release-name: RELEASE` (what Helm puts on everything it installs) — with ready
-/// against desired replicas, read with `kubectl get … --output json`.
+/// Ready against desired replicas of a release's Deployments, StatefulSets and DaemonSets (those
+/// labelled `app.kubernetes.io/instance=RELEASE` or annotated `meta.helm.sh/release-name: RELEASE`).
 public struct WorkloadReadiness: Codable, Sendable, Hashable {
     public struct Workload: Codable, Sendable, Hashable {
-        /// `Deployment/web`.
         public var name: String
         public var ready: Int
         public var desired: Int
@@ -42,7 +39,11 @@ public struct WorkloadReadiness: Codable, Sendable, Hashable {
 
     public static func read(release: String, namespace: String, with kubectl: Kubectl) async -> WorkloadReadiness {
         let output = await kubectl.run(["get", "deployments,statefulsets,daemonsets", "--namespace", namespace, "--output", "json"])
-        guard output.status == 0 else { return WorkloadReadiness(workloads: [], error: Kubectl.reason(output)) }
+        // kubectl's own summary is the last line of its error output.
+        guard output.status == 0 else {
+            return WorkloadReadiness(
+                workloads: [], error: output.stderr.split(separator: "\n").last.map(String.init) ?? "exit status \(output.status)")
+        }
         let list: [String: Any]?
         do { list = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any] } catch {
             return WorkloadReadiness(workloads: [], error: "kubectl printed no JSON list: \(error.localizedDescription)")

@@ -87,16 +87,15 @@ struct DeployCommand: AsyncParsableCommand {
             let credential = try login.credential()
             let prepared = try await steps.prepare(deploy, site: site, login: credential != nil)
             let kubectl = try cluster.cluster()
-            let relocation = try Preflight.relocation(of: deploy)
+            let relocation = try RelocationMap.read(deploy.relocation)
             if !skipPreflight {
                 let checks = try await PreflightCommand.checks(
                     deploy, site: site, helm: try steps.helmPath(deploy), cluster: kubectl, login: login,
                     credential: credential, relocation: relocation, serving: serving)
                 try PreflightCommand.report(checks, json: false, to: json ? .standardError : .standardOutput, rerun: "or deploy --skip-preflight")
             }
-            var pullSecret: ImagePullSecret?
-            if let credential, let name = steps.pullSecretName(login: true) {
-                pullSecret = ImagePullSecret(name: name, registry: relocation.registry, credential: credential)
+            let pullSecret = credential.map {
+                ImagePullSecret(name: steps.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: $0)
             }
             let deployer = Deployer(
                 source: deploy, values: site, prepared: prepared,

@@ -127,15 +127,10 @@ struct PlanCommand: AsyncParsableCommand {
     }
 }
 
-/// Where deploy finds helm and itself.
+/// Where deploy finds helm, kubectl and itself.
 enum DeployTools {
     static func helm(_ explicit: String?, stateDirectory: String) throws -> String {
-        if let explicit {
-            guard FileManager.default.isExecutableFile(atPath: explicit) else {
-                throw CommandFailure("--helm \(explicit) is not an executable", .usage)
-            }
-            return explicit
-        }
+        if let explicit = try executable(explicit, flag: "helm") { return explicit }
         #if arch(arm64)
             let platform = "linux-arm64"
         #else
@@ -148,10 +143,25 @@ enum DeployTools {
             "no helm: give --helm PATH, or put helm on PATH (the bundle carries none for \(platform))", .usage)
     }
 
-    /// Asks helm its version (refusing one out of range) and prepares the plan in its form.
+    static func kubectl(_ explicit: String?) throws -> String {
+        if let explicit = try executable(explicit, flag: "kubectl") { return explicit }
+        if let found = ExecutableLookup.find("kubectl") { return found }
+        throw CommandFailure("no kubectl: give --kubectl PATH, or put kubectl on PATH", .usage)
+    }
+
+    /// `--FLAG PATH` when given: it must be an executable.
+    private static func executable(_ explicit: String?, flag: String) throws -> String? {
+        guard let explicit else { return nil }
+        guard FileManager.default.isExecutableFile(atPath: explicit) else {
+            throw CommandFailure("--\(flag) \(explicit) is not an executable", .usage)
+        }
+        return explicit
+    }
+
+    /// Asks helm its version (refusing one out of range) and prepares the plan in its form; with
+    /// `login`, deploy creates the pull secret (named `imagePullSecret`, else the default).
     static func prepare(
-        _ deploy: DeploySource, values: SiteValues, valuesFile: String, helm: String?, timeout: String, imagePullSecret: String?,
-        createsPullSecret: Bool
+        _ deploy: DeploySource, values: SiteValues, valuesFile: String, helm: String?, timeout: String, imagePullSecret: String?, login: Bool
     ) async throws -> DeployPlan.Prepared {
         for warning in values.unusedWarnings {
             FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(valuesFile): \(warning)\n").utf8))
@@ -162,7 +172,7 @@ enum DeployTools {
             deploy, values: values,
             options: DeployPlan.Options(
                 helm: helmPath, timeout: timeout, postRenderer: postRenderer(relocation: deploy.relocation), postRendererForm: form,
-                imagePullSecret: imagePullSecret, createsPullSecret: createsPullSecret))
+                imagePullSecret: imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil), createsPullSecret: login))
     }
 
     /// This executable as a Helm post-renderer.
@@ -170,18 +180,5 @@ enum DeployTools {
         // Without /proc (never on Linux sites), the path this was started by.
         let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return [me, "post-render", "--relocation", relocation]
-    }
-}
-
-extension DeployTools {
-    static func kubectl(_ explicit: String?) throws -> String {
-        if let explicit {
-            guard FileManager.default.isExecutableFile(atPath: explicit) else {
-                throw CommandFailure("--kubectl \(explicit) is not an executable", .usage)
-            }
-            return explicit
-        }
-        if let found = ExecutableLookup.find("kubectl") { return found }
-        throw CommandFailure("no kubectl: give --kubectl PATH, or put kubectl on PATH", .usage)
     }
 }

@@ -30,17 +30,11 @@ struct DeployStepOptions: ParsableArguments {
         }
     }
 
-    /// The pull secret's name: `--image-pull-secret`, else the default when there is a registry login.
-    func pullSecretName(login: Bool) -> String? { imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil) }
-
     func helmPath(_ deploy: DeploySource) throws -> String { try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory) }
 
-    /// The plan for `deploy` in the form its helm takes (warnings for unused site values);
-    /// with `login`, deploy creates the pull secret.
     func prepare(_ deploy: DeploySource, site: SiteValues, login: Bool) async throws -> DeployPlan.Prepared {
         try await DeployTools.prepare(
-            deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: pullSecretName(login: login),
-            createsPullSecret: login)
+            deploy, values: site, valuesFile: values, helm: helm, timeout: timeout, imagePullSecret: imagePullSecret, login: login)
     }
 }
 
@@ -55,8 +49,7 @@ struct ClusterOptions: ParsableArguments {
     func cluster() throws -> Kubectl { Kubectl(executable: try DeployTools.kubectl(kubectl), kubeconfig: kubeconfig) }
 }
 
-/// `--username` for commands that only show or render what deploy would do (plan, template): the
-/// registry account deploy will be given, so the image pull secret appears; no password is read.
+/// `--username` for plan and template: the pull secret appears as deploy will make it; no password is read.
 struct PlannedLoginOptions: ParsableArguments {
     @Option(
         name: .customLong("username"),

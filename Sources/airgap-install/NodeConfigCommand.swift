@@ -87,7 +87,7 @@ struct NodeConfigCommand: ParsableCommand {
         let options = NodeConfig.Options(runtime: kind, serve: serve, site: site, plainHTTP: plainHTTP, caPath: nodeCA, afterPush: afterPush)
         let config: NodeConfig
         do { config = try NodeConfig(index: signed.index, options: options) } catch {
-            throw CommandFailure(message: error.description, exitCode: ExitCode(1))
+            throw CommandFailure(error.description, .failed)
         }
         var written: [String] = []
         do {
@@ -111,7 +111,7 @@ struct NodeConfigCommand: ParsableCommand {
                 written.append(output + "/" + caName)
             }
         } catch {
-            throw CommandFailure(message: "cannot write \(output): \(error.localizedDescription)", exitCode: ExitCode(2))
+            throw CommandFailure("cannot write \(output): \(error.localizedDescription)", .usage)
         }
         if json {
             print(JSONOutput.text(["files": written, "nodeDirectory": [config.nodeDirectory]]))

@@ -50,7 +50,7 @@ struct PreflightCommand: AsyncParsableCommand {
         var checks: [Preflight.Check]
         do {
             let site = try deploy.siteValues(values)
-            let relocation = try Preflight.relocation(of: deploy)
+            let relocation = try RelocationMap.read(deploy.relocation)
             checks = try await Self.checks(
                 deploy, site: site, helm: try DeployTools.helm(helm, stateDirectory: deploy.stateDirectory), cluster: try cluster.cluster(),
                 login: login, credential: try login.credential(), relocation: relocation, serving: serving)
@@ -65,7 +65,7 @@ struct PreflightCommand: AsyncParsableCommand {
         _ deploy: DeploySource, site: SiteValues, helm: String, cluster: Kubectl, login: RegistryLoginOptions, credential: Credential?,
         relocation: RelocationMap, serving: PreflightServeOptions
     ) async throws -> [Preflight.Check] {
-        var checks = await Preflight.run(deploy, values: site, tools: .init(helm: helm, kubectl: cluster.executable, kubeconfig: cluster.kubeconfig))
+        var checks = await Preflight.run(deploy, values: site, helm: helm, cluster: cluster)
         let (configuration, store) = login.clientSettings(for: relocation.registry, credential: credential)
         var images = try await RegistryClient.withClient(configuration: configuration, credentials: store, shutdownFailed: CommandRunner.warn) {
             await Preflight.imagesCheck(relocation, client: $0)
@@ -77,21 +77,10 @@ struct PreflightCommand: AsyncParsableCommand {
 
     /// Prints one line per check (or the JSON) and fails on the first failed check.
     static func report(_ checks: [Preflight.Check], json: Bool, to output: FileHandle, rerun: String?) throws {
-        var text = ""
-        if json {
-            text = JSONOutput.text(["checks": checks]) + "\n"
-        } else {
-            for check in checks {
-                text +=
-                    TerminalText.escaped("\(check.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(check.name): \(check.detail)")
-                    + "\n"
-            }
-        }
-        output.write(Data(text.utf8))
+        let lines = checks.map { "\($0.result.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\($0.name): \($0.detail)" }
+        output.write(Data((json ? JSONOutput.text(["checks": checks]) + "\n" : lines.map { TerminalText.escaped($0) + "\n" }.joined()).utf8))
         if let failed = checks.first(where: { $0.result == .failed }) {
-            throw CommandFailure(
-                message: "preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")",
-                exitCode: ExitCode(1))
+            throw CommandFailure("preflight failed: \(failed.name): \(failed.detail)\(rerun.map { "; fix it and run again (\($0))" } ?? "")", .failed)
         }
     }
 }

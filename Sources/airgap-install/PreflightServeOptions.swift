@@ -1,8 +1,7 @@
 import ArgumentParser
 import Install
 
-/// preflight's checks of the empty-site flow (issue 18): the bundle server answers, and the node
-/// files node-config wrote name this install's site registry.
+/// preflight's checks of the empty-site flow (issue 18): serve answers, node-config named this registry.
 struct PreflightServeOptions: ParsableArguments {
     @Option(
         name: .customLong("serve"),

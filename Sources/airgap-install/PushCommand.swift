@@ -7,7 +7,6 @@ import Integrity
 import Registry
 import Synchronization
 import Terminal
-import ToolVersion
 
 /// `airgap-install push`: verify a bundle and push every image into the site's Harbor in one pass.
 struct PushCommand: AsyncParsableCommand {
@@ -158,17 +157,14 @@ struct PushCommand: AsyncParsableCommand {
         }
     }
 
-    /// A push with a registry client of its own (`RegistryClient.withClient`: shut down however
-    /// the push ends), as push and setup run it.
+    /// A push with a registry client of its own, shut down however it ends (push and setup).
     static func push(
         _ archive: String, keys: [VerifyingKey], registry: String, project: String, harborAPI: String?, login: RegistryLoginOptions,
         credential: Credential?, options: PushOptions, timeout: Int64 = 60, progress: @escaping @Sendable (_ total: Int64, _ done: Int64) -> Void
     ) async throws -> PushReport {
-        var store = CredentialStore()
-        if let credential { store.set(credential, for: registry) }
-        let configuration = RegistryConfiguration(
-            insecureHosts: login.plainHTTP ? [registry] : [], caFile: login.caFile, retry: RetryPolicy(maxAttempts: options.attempts),
-            readTimeoutSeconds: timeout, userAgent: "airgap-install/\(ToolVersion.version)")
+        var (configuration, store) = login.clientSettings(for: registry, credential: credential)
+        configuration.retry = RetryPolicy(maxAttempts: options.attempts)
+        configuration.readTimeoutSeconds = timeout
         let target = PushTarget(
             registry: registry, project: project,
             harborAPI: harborAPI ?? "\(login.plainHTTP ? "http" : "https")://\(registry)", credential: credential)

@@ -4,8 +4,7 @@ import Foundation
 import Registry
 import ToolVersion
 
-/// The site registry login and transport: push, and deploy and preflight (for the pull secret and
-/// for checking the images, at the registry push used, from relocation.json).
+/// The site registry login and transport (push; deploy and preflight, for the pull secret and images).
 struct RegistryLoginOptions: ParsableArguments {
     @Option(
         name: .customLong("username"),
@@ -31,14 +30,13 @@ struct RegistryLoginOptions: ParsableArguments {
         guard let username else { return nil }
         if passwordStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw CommandFailure(message: "--password-stdin: standard input held no password", exitCode: ExitCode(2))
+                throw CommandFailure("--password-stdin: standard input held no password", .usage)
             }
             return Credential(username: username, password: line)
         }
         guard let password = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"], !password.isEmpty else {
             throw CommandFailure(
-                message: "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD",
-                exitCode: ExitCode(2))
+                "--username \(username) needs a password: --password-stdin, or the environment variable AIRGAP_REGISTRY_PASSWORD", .usage)
         }
         return Credential(username: username, password: password)
     }

@@ -98,24 +98,23 @@ struct ServeCommand: AsyncParsableCommand {
             let format = signed.index.formatVersion
             guard format >= 2 else {
                 throw CommandFailure(
-                    message: "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
+                    "\(file) is a format-\(format) bundle (one zstd frame): serve reads only format 2 (seekable), "
                         + "which it can read by random access. Ask the vendor for the bundle packed again without --format 1 "
                         + "(airgap-bundle pack writes format 2 by default; packing needs the vendor's signing key), "
-                        + "or fill an existing registry with airgap-install push, which reads both formats.",
-                    exitCode: ExitCode(1))
+                        + "or fill an existing registry with airgap-install push, which reads both formats.", .failed)
             }
             verified = try await BlockingWork.run { try BundleVerifier(keys: trusted).verify(file) }
             archive = try BundleArchive(path: file, keys: trusted)
         } catch { throw CommandFailure.from(error) }
         guard archive.index == verified.index, signed.index == verified.index else {
-            throw CommandFailure(message: "\(file) changed while it was being opened: verify it again", exitCode: ExitCode(1))
+            throw CommandFailure("\(file) changed while it was being opened: verify it again", .failed)
         }
         var staged: String?
         if let registry, let project { staged = try await stageForDeploy(archive, indexBytes: signed.indexBytes, keys: trusted, registry, project) }
         let site = registry.flatMap { registry in project.map { ServedRepositories.SiteName(registry: registry, project: $0) } }
         let repositories: ServedRepositories
         do { repositories = try ServedRepositories(index: archive.index, site: site) } catch {
-            throw CommandFailure(message: error.description, exitCode: ExitCode(1))
+            throw CommandFailure(error.description, .failed)
         }
         let address = ListenAddress(listen)!
         let log = AccessLog(json: json)
@@ -124,7 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
             server = try await BundleHTTPServer.start(
                 archive: archive, repositories: repositories,
                 configuration: .init(host: address.host, port: address.port, tlsCertificate: tlsCertificate, tlsKey: tlsKey), log: log.write)
-        } catch { throw CommandFailure(message: error.description, exitCode: ExitCode(2)) }
+        } catch { throw CommandFailure(error.description, .usage) }
         let scheme = tlsCertificate == nil ? "http" : "https"
         let url = "\(scheme)://\(address.bracketedHost):\(server.port)"
         log.started(
@@ -133,7 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let portFile {
             do { try PosixFile.writeAtomically(Array("\(server.port)\n".utf8), to: portFile) } catch {
                 await server.stop()
-                throw CommandFailure(message: "cannot write --port-file: \(error)", exitCode: ExitCode(2))
+                throw CommandFailure("cannot write --port-file: \(error)", .usage)
             }
         }
         await StopSignal.wait()
@@ -159,12 +158,11 @@ extension ServeCommand {
             lock = try StateDirectoryLock(directory: directory)
         } catch let error as StateDirectoryLockError {
             // A push running there (serve beside a push, for a faster first install) writes the same files.
-            guard case .held = error else { throw CommandFailure(message: error.description, exitCode: ExitCode(2)) }
+            guard case .held = error else { throw CommandFailure(error.description, .usage) }
             FileHandle.standardError.write(Data("deploy files not written: \(error.description); the push writes them\n".utf8))
             return nil
         } catch {
-            throw CommandFailure(
-                message: "cannot create the state directory \(directory): \(error) (choose another with --state-dir)", exitCode: ExitCode(2))
+            throw CommandFailure("cannot create the state directory \(directory): \(error) (choose another with --state-dir)", .usage)
         }
         defer { lock.release() }
         let target = PushTarget(registry: registry, project: project, harborAPI: "", credential: nil)
@@ -193,44 +191,19 @@ struct ListenAddress {
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
+/// Waits for SIGTERM or SIGINT (one that came before the wait ends it at once).
 enum StopSignal {
     static func wait() async {
-        let once = ResumeOnce()
+        let (signals, received) = AsyncStream<Void>.makeStream()
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { once.resume() }
+            source.setEventHandler { received.yield() }
             source.resume()
             return source
         }
-        await withCheckedContinuation { once.wait(with: $0) }
+        for await _ in signals { break }
         withExtendedLifetime(sources) {}
-    }
-
-    /// Resumes its waiter once, at the first signal (one that came before the wait ends it at once).
-    private final class ResumeOnce: Sendable {
-        private struct State {
-            var waiter: CheckedContinuation<Void, Never>?
-            var signalled = false
-        }
-        private let state = Mutex(State())
-
-        func wait(with continuation: CheckedContinuation<Void, Never>) {
-            let now = state.withLock { state in
-                if !state.signalled { state.waiter = continuation }
-                return state.signalled
-            }
-            if now { continuation.resume() }
-        }
-
-        func resume() {
-            let waiter = state.withLock { state in
-                defer { state = State(waiter: nil, signalled: true) }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
 

@@ -4,9 +4,7 @@ import Foundation
 import Install
 import Terminal
 
-/// `airgap-install setup`: the whole install, guided, in a terminal — the same steps as the
-/// scripted commands (verify, init-values, preflight, push, plan, deploy), asking only what
-/// they take as flags and files.
+/// `airgap-install setup`: the scripted commands' steps, guided, in a terminal.
 struct SetupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "setup",

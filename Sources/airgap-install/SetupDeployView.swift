@@ -12,11 +12,10 @@ struct SetupDeployView {
     func run(
         _ deploy: DeploySource, site: SiteValues, prepared: DeployPlan.Prepared, cluster: Kubectl, credential: Credential?, command: SetupCommand
     ) async throws -> Deployer.Report {
-        var pullSecret: ImagePullSecret?
-        if let credential {
-            let relocation = try Preflight.relocation(of: deploy)
-            pullSecret = ImagePullSecret(
-                name: command.imagePullSecret ?? ImagePullSecret.defaultName, registry: relocation.registry, credential: credential)
+        let pullSecret = try credential.map {
+            ImagePullSecret(
+                name: command.imagePullSecret ?? ImagePullSecret.defaultName, registry: try RelocationMap.read(deploy.relocation).registry,
+                credential: $0)
         }
         // A rerun of setup continues a deploy that stopped; components installed with the same inputs are left alone.
         var options = Deployer.Options(cluster: cluster, pullSecret: pullSecret, resume: true)

@@ -21,23 +21,23 @@ struct SetupFlow {
         let (site, credential) = try await step(
             2, "Site values", "asks for every value \(command.values) does not hold yet; the file is saved after every answer"
         ) {
-            let site = try SetupValuesStep(command: command, session: session, source: verified.source).run()
+            let site = try SetupValuesStep(command: command, session: session, source: verified).run()
             return (site, try registryCredential())
         }
         try await step(3, "Preflight", "reads the cluster, helm and the settings; changes nothing") {
-            try await preflight(verified.source, site: site)
+            try await preflight(verified, site: site)
         }
         // Push and deploy change the state directory: it is locked from here to the end.
-        let lock = try StateLocking.lock(verified.source.stateDirectory, create: true)
+        let lock = try StateLocking.lock(verified.stateDirectory, create: true)
         defer { lock.release() }
         try await step(
             4, "Push",
-            "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.source.stateDirectory)"
+            "uploads every image into \(command.registry)/\(command.project); charts and the journal go to \(verified.stateDirectory)"
         ) {
-            try await push(trusted, credential: credential, state: verified.source.stateDirectory)
+            try await push(trusted, credential: credential, state: verified.stateDirectory)
         }
         let deploy: DeploySource
-        do { deploy = try DeploySource.open(bundle: command.bundle, stateDirectory: verified.source.stateDirectory) } catch {
+        do { deploy = try DeploySource.open(bundle: command.bundle, stateDirectory: verified.stateDirectory) } catch {
             throw CommandFailure.from(error)
         }
         let (prepared, pushedSite) = try await step(5, "Plan", "the exact steps deploy runs, in install order; nothing is changed yet") {
@@ -78,11 +78,7 @@ struct SetupFlow {
 
     func say(_ text: String) { session.write(text + "\n") }
 
-    struct Verified {
-        var source: DeploySource
-    }
-
-    func verify(_ trusted: [VerifyingKey]) throws -> Verified {
+    func verify(_ trusted: [VerifyingKey]) throws -> DeploySource {
         let bar = ProgressBar(label: "verifying", session: session)
         var capture = SetupCapture { total, done in bar.update(total: total, done: done) }
         let result: VerifiedBundle
@@ -99,13 +95,12 @@ struct SetupFlow {
                 "verified: \(result.index.name) \(result.index.version), signed by \(result.signerFingerprint), \(result.entriesChecked) entries, \(ByteCount.format(result.bytesChecked))",
                 keepNewlines: false))
         let state = try command.stateDirectory ?? PushOptions.defaultStateDirectory(name: result.index.name, version: result.index.version)
-        do { return Verified(source: try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state)) } catch {
+        do { return try DeploySource.beforePush(index: result.index, kept: capture.kept, stateDirectory: state) } catch {
             throw CommandFailure.from(error)
         }
     }
 
-    /// The registry login: --username's password from AIRGAP_REGISTRY_PASSWORD or
-    /// --password-stdin, else (in a terminal) asked for, never shown.
+    /// The registry login, its password asked for (never shown) when neither flag nor environment gives it.
     func registryCredential() throws -> Credential? {
         guard let username = command.login.username else { return nil }
         let fromEnvironment = ProcessInfo.processInfo.environment["AIRGAP_REGISTRY_PASSWORD"].map { !$0.isEmpty } ?? false
@@ -122,7 +117,7 @@ struct SetupFlow {
     func preflight(_ source: DeploySource, site: SiteValues) async throws {
         let helm = try DeployTools.helm(command.helm, stateDirectory: source.stateDirectory)
         let kubectl = try command.cluster.cluster()
-        let checks = await Preflight.run(source, values: site, tools: .init(helm: helm, kubectl: kubectl.executable, kubeconfig: kubectl.kubeconfig))
+        let checks = await Preflight.run(source, values: site, helm: helm, cluster: kubectl)
         for check in checks {
             let style: TerminalSession.Style = check.result == .ok ? .green : (check.result == .warning ? .yellow : .red)
             say(
@@ -165,7 +160,7 @@ struct SetupFlow {
             let site = try deploy.siteValues(command.values)
             let prepared = try await DeployTools.prepare(
                 deploy, values: site, valuesFile: command.values, helm: command.helm, timeout: command.timeout,
-                imagePullSecret: command.imagePullSecret ?? (login ? ImagePullSecret.defaultName : nil), createsPullSecret: login)
+                imagePullSecret: command.imagePullSecret, login: login)
             for line in PlanCommand.lines(prepared.plan, valuesFile: command.values) { say(TerminalText.escaped(line)) }
             return (prepared, site)
         } catch { throw CommandFailure.from(error) }

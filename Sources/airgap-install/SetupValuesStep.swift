@@ -5,8 +5,7 @@ import Install
 import Rendering
 import Terminal
 
-/// Step 2 of `setup`: each site value the file does not hold yet, asked in the manifest's order
-/// and checked at once; the file is written after every answer.
+/// Step 2 of `setup`: each site value the file does not hold yet, asked, checked and saved in turn.
 struct SetupValuesStep {
     let command: SetupCommand
     let session: TerminalSession
