@@ -97,9 +97,7 @@ public struct BuildPipeline: Sendable {
 
     /// Resolves and fetches, then writes the lock (no bundle): `airgap-bundle lock`.
     public func lock(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> (BundleLock, changed: Bool) {
-        let (resolution, fetch, lock, changed) = try await resolveAndFetch(events: events)
-        _ = resolution
-        _ = fetch
+        let (_, _, lock, changed) = try await resolveAndFetch(events: events)
         return (lock, changed)
     }
 

@@ -44,7 +44,6 @@ public struct ImageFetch: Sendable {
                 totals.plan(fetch: bytes, present: present)
                 events(.fetchPlanned(bytes: bytes, fromCache: present))
             case .transferred(let bytes): events(.fetched(bytes))
-            case .imageStored, .imageFailed: break
             }
         }
         var images: [String: PulledImage] = [:]

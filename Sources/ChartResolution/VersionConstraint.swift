@@ -36,12 +36,9 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
         self.text = text
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw VersionConstraintError(input: text, reason: "it is empty") }
-        var groups: [[Comparator]] = []
-        for alternative in trimmed.components(separatedBy: "||") {
-            let group = try Self.parseGroup(alternative.trimmingCharacters(in: .whitespaces), whole: text)
-            groups.append(group)
+        alternatives = try trimmed.components(separatedBy: "||").map { alternative throws(VersionConstraintError) in
+            try Self.parseGroup(alternative.trimmingCharacters(in: .whitespaces), whole: text)
         }
-        alternatives = groups
     }
 
     public func matches(_ version: SemanticVersion) -> Bool {

@@ -104,10 +104,6 @@ public struct ImagePuller: Sendable {
                     }
                 }
             }
-            switch outcome {
-            case .success(let image): events(.imageStored(image))
-            case .failure(let failure): events(.imageFailed(reference: reference.description, message: failure.message))
-            }
             outcomes.append(PullOutcome(reference: reference, result: outcome))
         }
         return outcomes

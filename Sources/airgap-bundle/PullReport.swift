@@ -1,4 +1,3 @@
-import Foundation
 import ImagePull
 import Registry
 import Terminal
@@ -28,11 +27,5 @@ struct PullReport: Encodable {
             if let source = image.sourceIndexDigest { line += "  (filtered from index \(source.short))" }
             return line + "\n"
         }.joined()
-    }
-
-    func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 }
