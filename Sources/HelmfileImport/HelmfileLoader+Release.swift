@@ -51,12 +51,12 @@ extension HelmfileLoader {
                 ("Name", .string(name)), ("Namespace", .string(namespace)), ("Chart", .string(chartText)),
                 ("Labels", .map(labels.map { ($0.key, .string($0.value)) })),
             ])
-            for (index, item) in (try state.listIn(entry, "values", release: name)).enumerated() {
+            for (index, item) in (try state.list("values", of: (name, entry))).enumerated() {
                 files.append(try valuesFile(item, index: index, release: release, values: values, directory: directory, fail: fail))
             }
         }
         var needs: [String] = []
-        for item in try state.listIn(entry, "needs", release: name) {
+        for item in try state.list("needs", of: (name, entry)) {
             guard case .string(let need) = item else { throw fail("needs: entries are release names") }
             needs.append(need)
         }
@@ -132,16 +132,5 @@ extension HelmfileLoader {
                 "chart \(text) is read as a local folder (helmfile's rule for names that are not repo/name) but \(standardized) has no Chart.yaml")
         }
         return .local(standardized)
-    }
-}
-
-extension HelmfileState {
-    /// A list field of a release (nil or missing: empty).
-    func listIn(_ entry: TemplateValue, _ key: String, release: String) throws -> [TemplateValue] {
-        switch entry[key] {
-        case nil, .null?: return []
-        case .list(let items)?: return items
-        default: throw HelmfileImportError(file: file, line: 0, "release \(release): \(key): must be a list")
-        }
     }
 }

@@ -91,13 +91,7 @@ struct TemplateLexer {
     }
 
     private func find(_ needle: String, in chars: [Unicode.Scalar], from start: Int) -> Int? {
-        let pattern = Array(needle.unicodeScalars)
-        var index = start
-        while index + pattern.count <= chars.count {
-            if Array(chars[index..<(index + pattern.count)]) == pattern { return index }
-            index += 1
-        }
-        return nil
+        chars[start...].firstRange(of: Array(needle.unicodeScalars))?.lowerBound
     }
 
     private func lexToken(_ chars: [Unicode.Scalar], at start: Int, line: Int) throws -> (Token, Int) {

@@ -141,13 +141,7 @@ struct TemplateParser {
                 index += 1
                 commands[commands.count - 1].append(chain(.parenthesized(inner), tokens, &index))
             case .dot: commands[commands.count - 1].append(.field(variable: nil, path: []))
-            case .field(let name):
-                var path = [name]
-                while index < tokens.count, case .field(let next) = tokens[index].kind {
-                    path.append(next)
-                    index += 1
-                }
-                commands[commands.count - 1].append(.field(variable: nil, path: path))
+            case .field(let name): commands[commands.count - 1].append(chain(.field(variable: nil, path: [name]), tokens, &index))
             case .variable(let name): commands[commands.count - 1].append(chain(.field(variable: name, path: []), tokens, &index))
             case .identifier(let word):
                 switch word {

@@ -13,12 +13,9 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
     public var testOnly: Bool
 }
 
-/// Finds images in rendered Kubernetes manifests (`RenderedDocumentReader`): pod templates of
-/// every kind (containers, initContainers, ephemeralContainers), images handed to operators in
-/// container args and env vars, in ConfigMaps (`ConfigMapImages`) and in custom resources of any
-/// kind (`ImageFields`: `image`/`*Image` fields, `repository`/`image`/`tag`/`version` siblings,
-/// skipped beside `enabled: false`), and Chart.yaml annotations. Documents are loaded with
-/// `BoundedYAML`: one over its limits is skipped, and `warn` says why.
+/// Finds images in rendered Kubernetes manifests (where: `RenderedDocumentReader`) and in
+/// Chart.yaml annotations. Documents are loaded with `BoundedYAML`: one over its limits is
+/// skipped, and `warn` says why.
 public enum ImageDiscovery {
     /// One finding: chart resolution's values walk (`ValuesImageGuesser`) adds its own.
     package struct Found: Sendable {
