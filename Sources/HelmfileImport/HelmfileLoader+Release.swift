@@ -55,10 +55,9 @@ extension HelmfileLoader {
                 files.append(try valuesFile(item, index: index, release: release, values: values, directory: directory, fail: fail))
             }
         }
-        var needs: [String] = []
-        for item in try state.list("needs", of: (name, entry)) {
+        let needs = try state.list("needs", of: (name, entry)).map { item in
             guard case .string(let need) = item else { throw fail("needs: entries are release names") }
-            needs.append(need)
+            return need
         }
         return ImportedRelease(
             name: name, namespace: namespace, chart: chart, values: files, labels: labels, optional: entry["condition"] != nil, offReason: offReason,

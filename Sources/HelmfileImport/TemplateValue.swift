@@ -69,9 +69,7 @@ public indirect enum TemplateValue: Sendable, Equatable {
     /// Keys sorted, as Go ranges over and prints a map.
     var sortedPairs: [(key: String, value: TemplateValue)] {
         guard case .map(let pairs) = self else { return [] }
-        var seen: [String: TemplateValue] = [:]
-        for pair in pairs { seen[pair.key] = pair.value }
-        return seen.keys.sorted().map { ($0, seen[$0]!) }
+        return Dictionary(pairs.map { ($0.key, $0.value) }) { _, last in last }.sorted { $0.key < $1.key }
     }
 
     /// What `{{ value }}` prints (fmt's `%v`): `<no value>` for nil, `map[a:1]`, `[a b]`.

@@ -82,7 +82,6 @@ public enum ImageDiscovery {
     /// Normalizes and merges findings; an image is test-only when every finding is.
     package static func merge(_ found: [Found]) throws -> [DiscoveredImage] {
         var byReference: [String: DiscoveredImage] = [:]
-        var order: [String] = []
         for item in found {
             let normalized: String
             do { normalized = try ImageReference(parsing: item.reference).description } catch {
@@ -94,10 +93,9 @@ public enum ImageDiscovery {
                 byReference[normalized] = existing
             } else {
                 byReference[normalized] = DiscoveredImage(reference: normalized, sources: [item.source], testOnly: item.testOnly)
-                order.append(normalized)
             }
         }
-        return order.sorted().compactMap { byReference[$0] }
+        return byReference.values.sorted { $0.reference < $1.reference }
     }
 
     static let coreKinds: Set<String> = [
