@@ -259,18 +259,14 @@ public enum ManifestParser {
         if !installed, reason == nil {
             throw reader.error(map["installed"], "\(context) is switched off (installed: false) without a reason", hint: "add reason: why it is off")
         }
-        var values: [String] = []
-        if let list = map["values"] {
-            for item in try reader.sequence(list, "values") {
-                let path = try reader.scalar(item, "a values file")
-                let absolute = path.hasPrefix("/") ? path : base + "/" + path
-                guard FileManager.default.fileExists(atPath: absolute) else {
-                    throw reader.error(
-                        item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file"
-                    )
-                }
-                values.append(absolute)
+        let values = try (map["values"].map { try reader.sequence($0, "values") } ?? []).map { item in
+            let path = try reader.scalar(item, "a values file")
+            let absolute = path.hasPrefix("/") ? path : base + "/" + path
+            guard FileManager.default.fileExists(atPath: absolute) else {
+                throw reader.error(
+                    item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file")
             }
+            return absolute
         }
         var extra: [ImageReference] = [], exclude: [String] = []
         if let images = map["images"] {

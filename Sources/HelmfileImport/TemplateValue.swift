@@ -16,15 +16,9 @@ public indirect enum TemplateValue: Sendable, Equatable {
     /// and `| quote` when the helmfile's template applied them.
     public struct SiteValueUse: Sendable, Equatable {
         public var name: String
-        public var quoted: Bool
+        public var quoted = false
         /// `default`'s argument as our values template writes it (`"x"`, `3`, `true`).
         public var defaultLiteral: String?
-
-        public init(name: String, quoted: Bool = false, defaultLiteral: String? = nil) {
-            self.name = name
-            self.quoted = quoted
-            self.defaultLiteral = defaultLiteral
-        }
 
         /// The text our values template reads at the site.
         public var template: String {
