@@ -187,13 +187,12 @@ public enum ManifestParser {
                 let map = try reader.mapping(item, what, allowed: isTool ? ["name", "platform", "source", "sha256"] : ["name", "source", "sha256"])
                 let name = try reader.string(map, "name", in: what)
                 let sourceText = try reader.string(map, "source", in: what)
-                var sha256: String?
-                if let node = map["sha256"] {
+                let sha256 = try map["sha256"].map { node in
                     let text = try reader.scalar(node, "a SHA-256").lowercased()
                     guard text.count == 64, text.allSatisfy(\.isHexDigit) else {
                         throw reader.error(node, "sha256 must be 64 hex digits", hint: "sha256sum FILE prints it")
                     }
-                    sha256 = text
+                    return text
                 }
                 let source: BundleManifest.BundledFile.Source
                 if sourceText.hasPrefix("https://") || sourceText.hasPrefix("http://") {

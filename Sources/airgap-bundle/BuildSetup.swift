@@ -65,7 +65,6 @@ struct BuildInputs: ParsableArguments {
         }
     }
 
-    /// Reads the manifest, finds helm and the platforms.
     private func prepare() throws -> (BundleManifest, HelmEngine, [Platform]) {
         let parsed: BundleManifest
         do { parsed = try ManifestParser.load(manifest) } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
