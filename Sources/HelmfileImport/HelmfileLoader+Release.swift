@@ -17,17 +17,12 @@ extension HelmfileLoader {
         guard let chartText = try text(entry["chart"], "chart", fail) else { throw fail("no chart") }
         let version = try text(entry["version"], "version", fail)
         let chart = try Self.chart(chartText, version: version, base: directory, repositories: repositories, fail: fail)
-        var labels: [(key: String, value: String)] = state.top["commonLabels"]?.sortedPairs.map { ($0.key, $0.value.printed) } ?? []
-        for (key, value) in entry["labels"]?.sortedPairs ?? [] {
-            labels.removeAll { $0.key == key }
-            labels.append((key, value.printed))
+        // The release's own labels and Helm settings replace the file's, and come last.
+        func overriding(_ base: [(key: String, value: String)], _ own: [(key: String, value: String)]) -> [(key: String, value: String)] {
+            base.filter { pair in !own.contains { $0.key == pair.key } } + own
         }
-        var settings = state.helmDefaults()
-        for key in HelmfileState.helmSettings {
-            guard let value = entry[key] else { continue }
-            settings.removeAll { $0.key == key }
-            settings.append((key, value.printed))
-        }
+        let labels = overriding(state.top["commonLabels"]?.printedPairs ?? [], entry["labels"]?.printedPairs ?? [])
+        let settings = overriding(state.helmDefaults(), HelmfileState.helmSettings.compactMap { key in entry[key].map { (key, $0.printed) } })
         var offReason: String?
         if let condition = try text(entry["condition"], "condition", fail) {
             switch ValuesMerge.lookup(condition.split(separator: ".").map(String.init), in: values) {

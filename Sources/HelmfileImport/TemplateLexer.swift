@@ -102,12 +102,9 @@ struct TemplateLexer {
             while end < chars.count, isName(chars[end]) { end += 1 }
             return (String(String.UnicodeScalarView(chars[index..<end])), end)
         }
+        let punctuation: [Unicode.Scalar: Token.Kind] = ["|": .pipe, "(": .leftParen, ")": .rightParen, ",": .comma, "=": .assign]
+        if let kind = punctuation[c] { return (Token(kind: kind, line: line), start + 1) }
         switch c {
-        case "|": return (Token(kind: .pipe, line: line), start + 1)
-        case "(": return (Token(kind: .leftParen, line: line), start + 1)
-        case ")": return (Token(kind: .rightParen, line: line), start + 1)
-        case ",": return (Token(kind: .comma, line: line), start + 1)
-        case "=": return (Token(kind: .assign, line: line), start + 1)
         case ":":
             guard start + 1 < chars.count, chars[start + 1] == "=" else { break }
             return (Token(kind: .declare, line: line), start + 2)

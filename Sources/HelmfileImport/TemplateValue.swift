@@ -66,6 +66,9 @@ public indirect enum TemplateValue: Sendable, Equatable {
         return Dictionary(pairs.map { ($0.key, $0.value) }) { _, last in last }.sorted { $0.key < $1.key }
     }
 
+    /// `sortedPairs` with each value printed.
+    var printedPairs: [(key: String, value: String)] { sortedPairs.map { ($0.key, $0.value.printed) } }
+
     /// What `{{ value }}` prints (fmt's `%v`): `<no value>` for nil, `map[a:1]`, `[a b]`.
     var printed: String {
         switch self {
