@@ -29,9 +29,8 @@ struct BaseBundle: Sendable {
                     ? BuildError.usage("--since \(path): \(error.message)") : BuildError.io("--since \(path): \(error.message)")
             }
         }
-        var layers = Set<Digest>()
-        for entry in index.entries { if let digest = BundlePaths.blobDigest(entry.path) { layers.insert(digest) } }
         return BaseBundle(
-            reference: BundleIndex.Base(name: index.name, version: index.version, bundleJSON: SHA256Hasher.hex(of: indexBytes)), layers: layers)
+            reference: BundleIndex.Base(name: index.name, version: index.version, bundleJSON: SHA256Hasher.hex(of: indexBytes)),
+            layers: Set(index.entries.compactMap { BundlePaths.blobDigest($0.path) }))
     }
 }

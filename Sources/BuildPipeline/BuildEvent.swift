@@ -4,7 +4,5 @@ public enum BuildEvent: Sendable {
     case componentResolved(name: String, chart: String, images: Int)
     case fetchPlanned(bytes: Int64, fromCache: Int64)
     case fetched(Int64)
-    case packing(bytes: Int64)
-    case packed(Int64)
     case note(String)
 }

@@ -97,9 +97,7 @@ public struct BuildPipeline: Sendable {
 
     /// Resolves and fetches, then writes the lock (no bundle): `airgap-bundle lock`.
     public func lock(events: @escaping @Sendable (BuildEvent) -> Void) async throws -> (BundleLock, changed: Bool) {
-        let (resolution, fetch, lock, changed) = try await resolveAndFetch(events: events)
-        _ = resolution
-        _ = fetch
+        let (_, _, lock, changed) = try await resolveAndFetch(events: events)
         return (lock, changed)
     }
 
@@ -146,12 +144,11 @@ public struct BuildPipeline: Sendable {
         if let splitSize = options.splitSize, packed.archiveSize > splitSize {
             do { parts = try ArchiveSplitter.split(archive, partSize: splitSize) } catch { throw BuildError.io("cannot split \(archive): \(error)") }
             // sha256sum -c checks each part as it came off the disk; the .sig covers the whole.
-            checksumLines = ""
-            for part in parts {
-                let hex: String
-                do { hex = try SHA256Hasher.hashFile(atPath: part).hex } catch { throw BuildError.io("cannot read \(part): \(error)") }
-                checksumLines += "\(hex)  \((part as NSString).lastPathComponent)\n"
-            }
+            checksumLines = try parts.map { part in
+                do { return "\(try SHA256Hasher.hashFile(atPath: part).hex)  \((part as NSString).lastPathComponent)\n" } catch {
+                    throw BuildError.io("cannot read \(part): \(error)")
+                }
+            }.joined()
         }
         do { try PosixFile.writeAtomically(Array(checksumLines.utf8), to: checksum) } catch {
             throw BuildError.io("cannot write \(checksum): \(error)")

@@ -68,14 +68,12 @@ public struct BundleLock: Codable, Sendable, Equatable {
         }
     }
 
-    public func encoded() throws -> [UInt8] {
+    public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self)) + [0x0a]
-    }
-
-    public func write(to path: String) throws {
-        do { try PosixFile.writeAtomically(try encoded(), to: path) } catch { throw BuildError.io("cannot write the lock file \(path): \(error)") }
+        do { try PosixFile.writeAtomically(Array(try encoder.encode(self)) + [0x0a], to: path) } catch {
+            throw BuildError.io("cannot write the lock file \(path): \(error)")
+        }
     }
 
     public func component(_ name: String) -> Component? { components.first { $0.name == name } }

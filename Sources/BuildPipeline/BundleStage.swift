@@ -15,9 +15,8 @@ import Transfer
 /// `components.json` the install order.
 enum BundleStage {
     /// Returns the layers left out because a delta's base carried them (`leavingOut`).
-    @discardableResult
     static func make(
-        _ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String, leavingOut baseLayers: Set<Digest> = []
+        _ resolution: Resolution, fetch: ImageFetch, cache: OCILayout, at directory: String, leavingOut baseLayers: Set<Digest>
     ) async throws -> Set<Digest> {
         var leftOut = Set<Digest>()
         let images = directory + "/images"
@@ -91,10 +90,10 @@ enum BundleStage {
             }
             try link(file.path, to: destination)
         }
-        do {
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            try PosixFile.writeAtomically(Array(try encoder.encode(components)) + [0x0a], to: directory + "/" + BundlePaths.stagedComponents)
-        } catch { throw BuildError.io("cannot write components.json: \(error)") }
+        let componentsPath = directory + "/" + BundlePaths.stagedComponents
+        do { try PosixFile.writeAtomically(Array(try encoder.encode(components)) + [0x0a], to: componentsPath) } catch {
+            throw BuildError.io("cannot write components.json: \(error)")
+        }
         return leftOut
     }
 

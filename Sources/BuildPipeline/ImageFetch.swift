@@ -18,12 +18,10 @@ public struct ImageFetch: Sendable {
         _ references: [ImageReference], client: RegistryClient, cache: OCILayout, platforms: [Platform], lock: BundleLock?, concurrency: Int,
         events: @escaping @Sendable (BuildEvent) -> Void
     ) async throws -> ImageFetch {
-        var lockedSources: [ImageReference: Digest] = [:]
-        if let lock {
-            for image in lock.components.flatMap(\.images) {
-                if let reference = try? ImageReference(parsing: image.reference) { lockedSources[reference] = image.source }
-            }
-        }
+        let lockedImages = lock?.components.flatMap(\.images) ?? []
+        let lockedSources = Dictionary(
+            lockedImages.compactMap { image in (try? ImageReference(parsing: image.reference)).map { ($0, image.source) } }
+        ) { _, last in last }
         let totals = FetchTotals()
         let puller = ImagePuller(client: client, layout: cache, platforms: platforms, concurrency: concurrency)
         let cacheRoot = cache.root
@@ -44,7 +42,6 @@ public struct ImageFetch: Sendable {
                 totals.plan(fetch: bytes, present: present)
                 events(.fetchPlanned(bytes: bytes, fromCache: present))
             case .transferred(let bytes): events(.fetched(bytes))
-            case .imageStored, .imageFailed: break
             }
         }
         var images: [String: PulledImage] = [:]
@@ -59,12 +56,9 @@ public struct ImageFetch: Sendable {
         guard failures.isEmpty else {
             throw BuildError.source("\(failures.count) image(s) could not be fetched:\n  " + failures.joined(separator: "\n  "))
         }
-        if let lock {
-            for locked in lock.components.flatMap(\.images) {
-                guard let pulled = images[locked.reference] else { continue }
-                guard pulled.digest == locked.stored else {
-                    throw BuildError.lock("image \(locked.reference): this build stores \(pulled.digest), the lock says \(locked.stored)")
-                }
+        for locked in lockedImages {
+            if let pulled = images[locked.reference], pulled.digest != locked.stored {
+                throw BuildError.lock("image \(locked.reference): this build stores \(pulled.digest), the lock says \(locked.stored)")
             }
         }
         let (fetched, present) = totals.values

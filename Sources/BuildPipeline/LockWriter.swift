@@ -23,13 +23,11 @@ enum LockWriter {
                         platforms: try platformDigests(pulled, cache: cache))
                 })
         }
-        let created = previous?.created ?? Int64(Date().timeIntervalSince1970)
-        var lock = BundleLock(
-            name: resolution.manifest.name, version: resolution.manifest.version, platforms: platforms.map(\.description), created: created,
+        // A lock rewritten keeps its creation time, so rebuilding it changes nothing.
+        return BundleLock(
+            name: resolution.manifest.name, version: resolution.manifest.version, platforms: platforms.map(\.description),
+            created: previous?.created ?? Int64(Date().timeIntervalSince1970),
             components: components, files: files.isEmpty ? nil : files.map { BundleLock.File(name: $0.name, sha256: $0.sha256) })
-        // A lock that says the same keeps its creation time, so rebuilding it changes nothing.
-        if let previous, previous.name == lock.name, previous.version == lock.version { lock.created = previous.created }
-        return lock
     }
 
     /// Platform → manifest digest of a stored index (nil for a single manifest).
@@ -40,8 +38,6 @@ enum LockWriter {
             throw BuildError.io("cannot read \(image.digest) from the cache: \(error)")
         }
         guard case .index(let index) = document.content else { return nil }
-        var result: [String: Digest] = [:]
-        for entry in index.manifests { if let platform = entry.platform { result[platform.description] = entry.digest } }
-        return result
+        return Dictionary(index.manifests.compactMap { entry in entry.platform.map { ($0.description, entry.digest) } }) { _, last in last }
     }
 }

@@ -61,14 +61,9 @@ public struct Resolution: Sendable {
             do { found = try await finder.findWithChart(component, chart: source, warn: warn) } catch {
                 throw BuildError.source("\(error)")
             }
-            var images: [ImageReference] = []
-            var testOnly: [String] = []
-            for image in found.images.images {
-                if image.testOnly {
-                    testOnly.append(image.reference)
-                    continue
-                }
-                do { images.append(try ImageReference(parsing: image.reference)) } catch {
+            let testOnly = found.images.images.filter(\.testOnly).map(\.reference)
+            let images = try found.images.images.filter { !$0.testOnly }.map { image in
+                do { return try ImageReference(parsing: image.reference) } catch {
                     throw BuildError.source("component \"\(component.name)\": \(error)")
                 }
             }

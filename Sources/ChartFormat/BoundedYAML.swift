@@ -29,19 +29,6 @@ public enum BoundedYAML {
         /// Scalar bytes counting every use of an alias again: the size of the result written out.
         public var maximumExpandedBytes: Int
 
-        /// Limits with every field given.
-        public init(
-            maximumBytes: Int, maximumDepth: Int, maximumDocuments: Int, maximumNodes: Int, maximumExpandedNodes: Int,
-            maximumExpandedBytes: Int
-        ) {
-            self.maximumBytes = maximumBytes
-            self.maximumDepth = maximumDepth
-            self.maximumDocuments = maximumDocuments
-            self.maximumNodes = maximumNodes
-            self.maximumExpandedNodes = maximumExpandedNodes
-            self.maximumExpandedBytes = maximumExpandedBytes
-        }
-
         /// A document inside a ConfigMap value or a chart annotation.
         public static let embeddedDocument = Limits(
             maximumBytes: 1 << 20, maximumDepth: 64, maximumDocuments: 100, maximumNodes: 200_000, maximumExpandedNodes: 1_000_000,

@@ -38,7 +38,6 @@ final class BoundedYAMLComposer {
         Tag(name.map(Tag.Name.init(rawValue:)) ?? .implicit, .default, constructor)
     }
 
-    /// Every document of `text`.
     static func composeAll(_ text: String, limits: BoundedYAML.Limits) throws(BoundedYAML.Refusal) -> [Node] {
         let composer = BoundedYAMLComposer(limits: limits)
         var text = text
@@ -93,7 +92,6 @@ final class BoundedYAMLComposer {
         YAMLMark.make(line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
     }
 
-    /// Counts one node made of `bytes` scalar bytes.
     private func count(bytes: Int) throws(BoundedYAML.Refusal) {
         madeNodes += 1
         expandedNodes += 1

@@ -39,14 +39,6 @@ public struct BundleManifest: Sendable {
         /// For tools: the platform the binary runs on (only tools of the build's platforms are bundled).
         public var platform: Platform?
         public var line: Int
-
-        public init(name: String, source: Source, sha256: String?, platform: Platform?, line: Int) {
-            self.name = name
-            self.source = source
-            self.sha256 = sha256
-            self.platform = platform
-            self.line = line
-        }
     }
 
     public struct Component: Sendable {

@@ -12,34 +12,6 @@ public struct ChartRepositoryIndex: Sendable, Decodable {
         public var urls: [String]
         /// SHA-256 hex of the chart archive.
         public var digest: String?
-
-        /// One mapping of `entries.NAME[]`, each field looked at once.
-        init(node: Node, source: String) throws {
-            guard let mapping = node.mapping else { throw ChartError(message: "\(source) holds an entry that is not a mapping") }
-            var name: String?, version: String?, appVersion: String?, digest: String?, urls: [String]?
-            for (key, value) in mapping {
-                switch key.string {
-                case "name": name = value.string
-                case "version": version = value.string
-                case "appVersion": appVersion = value.string
-                case "digest": digest = value.string
-                case "urls": urls = value.sequence?.compactMap(\.string)
-                default: continue
-                }
-            }
-            guard let name, let version, let urls else {
-                throw ChartError(message: "\(source) holds an entry without a name, version or urls (line \(node.mark?.line ?? 0))")
-            }
-            self.init(name: name, version: version, appVersion: appVersion, urls: urls, digest: digest)
-        }
-
-        init(name: String, version: String, appVersion: String?, urls: [String], digest: String?) {
-            self.name = name
-            self.version = version
-            self.appVersion = appVersion
-            self.urls = urls
-            self.digest = digest
-        }
     }
 
     public var apiVersion: String?
@@ -102,4 +74,26 @@ public struct ChartError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { message }
     public init(message: String) { self.message = message }
+}
+
+extension ChartRepositoryIndex.Entry {
+    /// One mapping of `entries.NAME[]`, each field looked at once.
+    init(node: Node, source: String) throws {
+        guard let mapping = node.mapping else { throw ChartError(message: "\(source) holds an entry that is not a mapping") }
+        var name: String?, version: String?, appVersion: String?, digest: String?, urls: [String]?
+        for (key, value) in mapping {
+            switch key.string {
+            case "name": name = value.string
+            case "version": version = value.string
+            case "appVersion": appVersion = value.string
+            case "digest": digest = value.string
+            case "urls": urls = value.sequence?.compactMap(\.string)
+            default: continue
+            }
+        }
+        guard let name, let version, let urls else {
+            throw ChartError(message: "\(source) holds an entry without a name, version or urls (line \(node.mark?.line ?? 0))")
+        }
+        self.init(name: name, version: version, appVersion: appVersion, urls: urls, digest: digest)
+    }
 }

@@ -27,7 +27,6 @@ public struct ChartResolver: Sendable {
     public let cacheDirectory: String
 
     static let helmChartLayer = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-    static let helmConfig = "application/vnd.cncf.helm.config.v1+json"
 
     public init(client: RegistryClient, cacheDirectory: String) throws {
         self.client = client

@@ -100,8 +100,7 @@ public struct ComponentImageFinder: Sendable {
         do { chart = try await resolver.resolve(source ?? component.chart) } catch {
             throw ChartError(message: "component \"\(component.name)\": \(error)")
         }
-        var found: [ImageDiscovery.Found]
-        var images: [DiscoveredImage]
+        var found: [ImageDiscovery.Found] = [], images: [DiscoveredImage] = []
         if let helm {
             let directory = try PrivateScratch(in: FileManager.default.temporaryDirectory.path)
             // Only scratch space: a directory left behind in TMPDIR changes no result.
@@ -117,12 +116,10 @@ public struct ComponentImageFinder: Sendable {
             } catch {
                 throw ChartError(message: "component \"\(component.name)\": \(error)")
             }
-            found = []
         } else {
             do { found = try await BlockingWork.run { try ValuesImageGuesser.guess(chart: chart, valuesFiles: component.values) } } catch {
                 throw ChartError(message: "component \"\(component.name)\": \(error)")
             }
-            images = []
         }
         for extra in component.extraImages { found.append(.init(reference: extra.description, source: "images.extra", testOnly: false)) }
         let extraImages = try ImageDiscovery.merge(found)

@@ -55,10 +55,10 @@ public enum ManifestParser {
                 do { platforms.append(try Platform(parsing: text)) } catch { throw reader.error(item, error.description, hint: nil) }
             }
         }
-        let base = (file as NSString).deletingLastPathComponent
+        let folder = (file as NSString).deletingLastPathComponent, base = folder.isEmpty ? "." : folder
         var components: [BundleManifest.Component] = []
         for item in try reader.sequence(try reader.required(top, "components", in: "the manifest"), "components") {
-            let component = try parseComponent(item, reader: &reader, base: base.isEmpty ? "." : base)
+            let component = try parseComponent(item, reader: &reader, base: base)
             if let first = components.first(where: { $0.name == component.name }) {
                 throw reader.error(
                     item, "component \"\(component.name)\" is declared twice (first on line \(first.line))", hint: "give each component a unique name"
@@ -73,7 +73,7 @@ public enum ManifestParser {
             file: file, name: name, version: version, platforms: platforms.isEmpty ? [.linuxAMD64] : platforms,
             components: components.filter(\.installed))
         manifest.switchedOff = components.filter { !$0.installed }
-        manifest.files = try parseFiles(top, reader: &reader, base: base.isEmpty ? "." : base)
+        manifest.files = try parseFiles(top, reader: &reader, base: base)
         manifest.siteValues = try top["siteValues"].map { try parseSiteValues($0, reader: &reader) } ?? []
         try checkTemplates(manifest)
         return manifest
@@ -129,12 +129,7 @@ public enum ManifestParser {
                 }
                 type = parsed
             }
-            func flag(_ field: String) throws -> Bool {
-                guard let node = map[field] else { return false }
-                guard let flag = node.bool else { throw reader.error(node, "\(field) of \(what) must be true or false", hint: nil) }
-                return flag
-            }
-            let required = try flag("required"), secret = try flag("secret")
+            let required = try reader.flag(map, "required", of: what), secret = try reader.flag(map, "secret", of: what)
             var declaration = SiteValueDeclaration(
                 name: name, description: description, type: type, required: false, defaultValue: nil, secret: secret)
             try readConstraints(map, into: &declaration, what: what, reader: &reader)
@@ -192,13 +187,12 @@ public enum ManifestParser {
                 let map = try reader.mapping(item, what, allowed: isTool ? ["name", "platform", "source", "sha256"] : ["name", "source", "sha256"])
                 let name = try reader.string(map, "name", in: what)
                 let sourceText = try reader.string(map, "source", in: what)
-                var sha256: String?
-                if let node = map["sha256"] {
+                let sha256 = try map["sha256"].map { node in
                     let text = try reader.scalar(node, "a SHA-256").lowercased()
                     guard text.count == 64, text.allSatisfy(\.isHexDigit) else {
                         throw reader.error(node, "sha256 must be 64 hex digits", hint: "sha256sum FILE prints it")
                     }
-                    sha256 = text
+                    return text
                 }
                 let source: BundleManifest.BundledFile.Source
                 if sourceText.hasPrefix("https://") || sourceText.hasPrefix("http://") {
@@ -257,33 +251,21 @@ public enum ManifestParser {
                 map["releaseName"], "\(context): the release name \"\(releaseName)\" is not one Helm accepts",
                 hint: "lowercase letters, digits, '-' and '.', at most 53")
         }
-        var optional = false
-        if let value = map["optional"] {
-            guard let flag = value.bool else { throw reader.error(value, "optional must be true or false", hint: nil) }
-            optional = flag
-        }
+        let optional = try reader.flag(map, "optional")
         let chart = try parseChart(try reader.required(map, "chart", in: context), reader: &reader, base: base, context: context)
-        var installed = true
-        if let value = map["installed"] {
-            guard let flag = value.bool else { throw reader.error(value, "installed must be true or false", hint: nil) }
-            installed = flag
-        }
+        let installed = try reader.flag(map, "installed", absent: true)
         let reason = try map["reason"].map { try reader.scalar($0, "reason") }
         if !installed, reason == nil {
             throw reader.error(map["installed"], "\(context) is switched off (installed: false) without a reason", hint: "add reason: why it is off")
         }
-        var values: [String] = []
-        if let list = map["values"] {
-            for item in try reader.sequence(list, "values") {
-                let path = try reader.scalar(item, "a values file")
-                let absolute = path.hasPrefix("/") ? path : base + "/" + path
-                guard FileManager.default.fileExists(atPath: absolute) else {
-                    throw reader.error(
-                        item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file"
-                    )
-                }
-                values.append(absolute)
+        let values = try (map["values"].map { try reader.sequence($0, "values") } ?? []).map { item in
+            let path = try reader.scalar(item, "a values file")
+            let absolute = path.hasPrefix("/") ? path : base + "/" + path
+            guard FileManager.default.fileExists(atPath: absolute) else {
+                throw reader.error(
+                    item, "the values file \(path) does not exist (looked at \(absolute))", hint: "values paths are relative to the manifest file")
             }
+            return absolute
         }
         var extra: [ImageReference] = [], exclude: [String] = []
         if let images = map["images"] {
@@ -392,6 +374,13 @@ struct NodeReader {
             throw ManifestError(file: file, line: anchor?.line ?? 0, column: anchor?.column ?? 0, message: "\(what) is missing \"\(key)\"", hint: nil)
         }
         return node
+    }
+
+    /// `key`'s true or false (`absent` when it is not given).
+    func flag(_ map: [String: Node], _ key: String, of what: String? = nil, absent: Bool = false) throws -> Bool {
+        guard let node = map[key] else { return absent }
+        guard let flag = node.bool else { throw error(node, key + (what.map { " of \($0)" } ?? "") + " must be true or false", hint: nil) }
+        return flag
     }
 
     func string(_ map: [String: Node], _ key: String, in what: String) throws -> String {

@@ -9,8 +9,7 @@ import Yams
 /// every source says so.
 enum ValuesImageGuesser {
     static func guess(chart: ResolvedChart, valuesFiles: [String]) throws -> [ImageDiscovery.Found] {
-        var merged: [String: Any] = [:]
-        if let defaults = try defaultValues(chart.archive) { merged = defaults }
+        var merged = try defaultValues(chart.archive) ?? [:]
         for file in valuesFiles {
             let text: String
             do { text = String(decoding: try BoundedYAML.readFile(file, limits: .chartValues), as: UTF8.self) } catch {

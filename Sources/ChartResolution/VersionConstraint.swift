@@ -36,12 +36,9 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
         self.text = text
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { throw VersionConstraintError(input: text, reason: "it is empty") }
-        var groups: [[Comparator]] = []
-        for alternative in trimmed.components(separatedBy: "||") {
-            let group = try Self.parseGroup(alternative.trimmingCharacters(in: .whitespaces), whole: text)
-            groups.append(group)
+        alternatives = try trimmed.components(separatedBy: "||").map { alternative throws(VersionConstraintError) in
+            try Self.parseGroup(alternative.trimmingCharacters(in: .whitespaces), whole: text)
         }
-        alternatives = groups
     }
 
     public func matches(_ version: SemanticVersion) -> Bool {
@@ -101,6 +98,8 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
         let (version, parts) = try bound(versionText, fail)
         let nextMajor = SemanticVersion(version.major + 1, 0, 0)
         let nextMinor = SemanticVersion(version.major, version.minor + 1, 0)
+        // The first version past a partial one (1 → 2.0.0, 1.2 → 1.3.0).
+        let next = parts == 1 ? nextMajor : nextMinor
         switch op {
         case "^":
             let upper: SemanticVersion
@@ -112,25 +111,15 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
                 upper = SemanticVersion(0, 0, version.patch + 1)
             }
             return [Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: upper)]
-        case "~", "~>":
-            return [
-                Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor),
-            ]
-        case "", "=":
-            if parts == 3 { return [Comparator(operation: .equal, version: version)] }
+        case "" where parts == 3, "=" where parts == 3: return [Comparator(operation: .equal, version: version)]
+        case "~", "~>", "", "=":
             // A partial or wildcard version is a range: 1.2 == 1.2.x.
-            return [
-                Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: parts == 1 ? nextMajor : nextMinor),
-            ]
+            return [Comparator(operation: .greaterOrEqual, version: version), Comparator(operation: .less, version: next)]
         case "!=": return [Comparator(operation: .notEqual, version: version)]
-        case ">":
-            return [
-                Comparator(operation: parts == 3 ? .greater : .greaterOrEqual, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))
-            ]
+        case ">": return [parts == 3 ? Comparator(operation: .greater, version: version) : Comparator(operation: .greaterOrEqual, version: next)]
         case ">=": return [Comparator(operation: .greaterOrEqual, version: version)]
         case "<": return [Comparator(operation: .less, version: version)]
-        case "<=":
-            return [Comparator(operation: parts == 3 ? .lessOrEqual : .less, version: parts == 3 ? version : (parts == 1 ? nextMajor : nextMinor))]
+        case "<=": return [parts == 3 ? Comparator(operation: .lessOrEqual, version: version) : Comparator(operation: .less, version: next)]
         default: throw fail("unknown operator \"\(op)\"")
         }
     }

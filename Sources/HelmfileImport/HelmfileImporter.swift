@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Rendering
 import System
 
 /// `airgap-bundle import-helmfile`: reads a helmfile for one environment and writes a manifest
@@ -49,7 +50,7 @@ public struct HelmfileImporter: Sendable {
     /// Reads the helmfile and compares the manifest it gives with the one at `output`.
     public func run() throws -> Result {
         for name in request.siteValues + request.secretValues where !name.isEmpty {
-            guard name.range(of: #"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$"#, options: .regularExpression) != nil else {
+            guard SiteValueDeclaration.isValidName(name) else {
                 throw HelmfileImportError(file: request.helmfile, line: 0, "site value \"\(name)\" is not a dotted name (e.g. nfs.server)")
             }
         }

@@ -17,17 +17,12 @@ extension HelmfileLoader {
         guard let chartText = try text(entry["chart"], "chart", fail) else { throw fail("no chart") }
         let version = try text(entry["version"], "version", fail)
         let chart = try Self.chart(chartText, version: version, base: directory, repositories: repositories, fail: fail)
-        var labels: [(key: String, value: String)] = state.top["commonLabels"]?.sortedPairs.map { ($0.key, $0.value.printed) } ?? []
-        for (key, value) in entry["labels"]?.sortedPairs ?? [] {
-            labels.removeAll { $0.key == key }
-            labels.append((key, value.printed))
+        // The release's own labels and Helm settings replace the file's, and come last.
+        func overriding(_ base: [(key: String, value: String)], _ own: [(key: String, value: String)]) -> [(key: String, value: String)] {
+            base.filter { pair in !own.contains { $0.key == pair.key } } + own
         }
-        var settings = state.helmDefaults()
-        for key in HelmfileState.helmSettings {
-            guard let value = entry[key] else { continue }
-            settings.removeAll { $0.key == key }
-            settings.append((key, value.printed))
-        }
+        let labels = overriding(state.top["commonLabels"]?.printedPairs ?? [], entry["labels"]?.printedPairs ?? [])
+        let settings = overriding(state.helmDefaults(), HelmfileState.helmSettings.compactMap { key in entry[key].map { (key, $0.printed) } })
         var offReason: String?
         if let condition = try text(entry["condition"], "condition", fail) {
             switch ValuesMerge.lookup(condition.split(separator: ".").map(String.init), in: values) {
@@ -51,14 +46,13 @@ extension HelmfileLoader {
                 ("Name", .string(name)), ("Namespace", .string(namespace)), ("Chart", .string(chartText)),
                 ("Labels", .map(labels.map { ($0.key, .string($0.value)) })),
             ])
-            for (index, item) in (try state.listIn(entry, "values", release: name)).enumerated() {
+            for (index, item) in (try state.list("values", of: (name, entry))).enumerated() {
                 files.append(try valuesFile(item, index: index, release: release, values: values, directory: directory, fail: fail))
             }
         }
-        var needs: [String] = []
-        for item in try state.listIn(entry, "needs", release: name) {
+        let needs = try state.list("needs", of: (name, entry)).map { item in
             guard case .string(let need) = item else { throw fail("needs: entries are release names") }
-            needs.append(need)
+            return need
         }
         return ImportedRelease(
             name: name, namespace: namespace, chart: chart, values: files, labels: labels, optional: entry["condition"] != nil, offReason: offReason,
@@ -132,16 +126,5 @@ extension HelmfileLoader {
                 "chart \(text) is read as a local folder (helmfile's rule for names that are not repo/name) but \(standardized) has no Chart.yaml")
         }
         return .local(standardized)
-    }
-}
-
-extension HelmfileState {
-    /// A list field of a release (nil or missing: empty).
-    func listIn(_ entry: TemplateValue, _ key: String, release: String) throws -> [TemplateValue] {
-        switch entry[key] {
-        case nil, .null?: return []
-        case .list(let items)?: return items
-        default: throw HelmfileImportError(file: file, line: 0, "release \(release): \(key): must be a list")
-        }
     }
 }

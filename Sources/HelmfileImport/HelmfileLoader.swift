@@ -45,10 +45,7 @@ struct HelmfileLoader {
             releases += try self.releases(of: path, passed: passedDown)
         }
         let repositories = try state.repositories()
-        var own: [ImportedRelease] = []
-        for entry in try state.list("releases") {
-            own.append(try release(entry, state: state, repositories: repositories, values: values, directory: directory))
-        }
+        let own = try state.list("releases").map { try release($0, state: state, repositories: repositories, values: values, directory: directory) }
         return releases + (try ReleaseOrder.sorted(own, file: file))
     }
 
@@ -124,9 +121,7 @@ struct HelmfileLoader {
                 throw HelmfileImportError(file: file, line: 0, "helmfiles: entry \(path): \(key) is not read by import-helmfile")
             }
             if case .list(let items)? = entry["values"] {
-                var merged = TemplateValue.map([])
-                for item in items { merged = ValuesMerge.merge(merged, try valuesEntry(item, base: base, file: file, values: values)) }
-                passed = merged
+                passed = try items.reduce(.map([])) { ValuesMerge.merge($0, try valuesEntry($1, base: base, file: file, values: values)) }
             }
         default: throw HelmfileImportError(file: file, line: 0, "a helmfiles: entry must be a path or {path, values}")
         }

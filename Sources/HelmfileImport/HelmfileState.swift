@@ -48,11 +48,12 @@ struct HelmfileState {
         return Self.helmSettings.compactMap { key in defaults[key].map { (key, $0.printed) } }
     }
 
-    func list(_ key: String) throws -> [TemplateValue] {
-        switch top[key] {
+    /// A list field of the helmfile, or of a release's `entry` (nil or missing: empty).
+    func list(_ key: String, of release: (name: String, entry: TemplateValue)? = nil) throws -> [TemplateValue] {
+        switch (release?.entry ?? top)[key] {
         case nil, .null?: return []
         case .list(let items)?: return items
-        default: throw HelmfileImportError(file: file, line: 0, "\(key): must be a list")
+        default: throw HelmfileImportError(file: file, line: 0, (release.map { "release \($0.name): " } ?? "") + "\(key): must be a list")
         }
     }
 

@@ -57,17 +57,13 @@ public struct ManifestChanges: Sendable {
     /// The components and site values a manifest's text lists (an unreadable one lists none).
     private static func summary(_ text: String, file: String) -> (components: [Component], siteValues: [String]) {
         guard let top = try? YAMLValues(file: file).read(text) else { return ([], []) }
-        var components: [Component] = []
-        if case .list(let items)? = top["components"] {
-            for item in items {
-                let chart = item["chart"]?.sortedPairs.map { "\($0.key)=\($0.value.printed)" }.joined(separator: " ") ?? ""
-                var values: [String] = []
-                if case .list(let paths)? = item["values"] { values = paths.map(\.printed) }
-                components.append(
-                    Component(
-                        name: item["name"]?.printed ?? "", namespace: item["namespace"]?.printed ?? "", chart: chart,
-                        off: item["installed"] == .bool(false) ? (item["reason"]?.printed ?? "") : nil, values: values))
-            }
+        let items: [TemplateValue] = if case .list(let items)? = top["components"] { items } else { [] }
+        let components = items.map { item in
+            let chart = item["chart"]?.sortedPairs.map { "\($0.key)=\($0.value.printed)" }.joined(separator: " ") ?? ""
+            let values: [String] = if case .list(let paths)? = item["values"] { paths.map(\.printed) } else { [] }
+            return Component(
+                name: item["name"]?.printed ?? "", namespace: item["namespace"]?.printed ?? "", chart: chart,
+                off: item["installed"] == .bool(false) ? (item["reason"]?.printed ?? "") : nil, values: values)
         }
         return (components, top["siteValues"]?.sortedPairs.map(\.key) ?? [])
     }

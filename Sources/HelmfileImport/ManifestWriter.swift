@@ -58,17 +58,14 @@ struct ManifestWriter {
                 lines.append("    reason: \(YAMLWriter.scalar(reason))")
             }
             lines.append("    chart:")
+            func version(_ given: String?) -> String {
+                "      version: \(YAMLWriter.scalar(given ?? ">=0.0.0"))" + (given == nil ? "  # none in the helmfile: the newest" : "")
+            }
             switch release.chart {
             case .local(let path): lines.append("      path: \(YAMLWriter.scalar(relative(path)))")
-            case .repository(let url, let name, let version):
-                lines.append("      repository: \(YAMLWriter.scalar(url))")
-                lines.append("      name: \(YAMLWriter.scalar(name))")
-                lines.append(
-                    "      version: \(YAMLWriter.scalar(version ?? ">=0.0.0"))" + (version == nil ? "  # none in the helmfile: the newest" : ""))
-            case .oci(let reference, let version):
-                lines.append("      oci: \(YAMLWriter.scalar(reference))")
-                lines.append(
-                    "      version: \(YAMLWriter.scalar(version ?? ">=0.0.0"))" + (version == nil ? "  # none in the helmfile: the newest" : ""))
+            case .repository(let url, let name, let given):
+                lines += ["      repository: \(YAMLWriter.scalar(url))", "      name: \(YAMLWriter.scalar(name))", version(given)]
+            case .oci(let reference, let given): lines += ["      oci: \(YAMLWriter.scalar(reference))", version(given)]
             }
             if !release.values.isEmpty {
                 lines.append("    values:")

@@ -91,13 +91,7 @@ struct TemplateEvaluator {
         case .parenthesized(let pipeline): return try evaluate(pipeline, dot: dot, variables: variables)
         case .function(let name): return try TemplateFunctions(file: file, line: line).call(name, [], lenient: lenient)
         case .field(let variable, let path):
-            var current: TemplateValue
-            if let variable {
-                guard let bound = variables[variable] else { throw error(line, "undefined variable $\(variable)") }
-                current = bound
-            } else {
-                current = dot
-            }
+            guard var current = variable == nil ? dot : variables[variable!] else { throw error(line, "undefined variable $\(variable!)") }
             var walked = variable.map { "$" + $0 } ?? ""
             for name in path {
                 switch current {

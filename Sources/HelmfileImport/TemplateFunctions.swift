@@ -25,7 +25,7 @@ struct TemplateFunctions {
                 // Kept for the site: our values template takes `| default` with a string, an integer or a boolean.
                 guard use.defaultLiteral == nil, !use.quoted else { return arguments[1] }
                 switch arguments[0] {
-                case .string(let text): use.defaultLiteral = goQuoted(text)
+                case .string(let text): use.defaultLiteral = ValuesTemplate.goQuoted(text)
                 case .bool(let flag): use.defaultLiteral = flag ? "true" : "false"
                 case .number(let digits) where Int(digits) != nil: use.defaultLiteral = digits
                 default: throw error("default of site value \(use.name) must be a string, an integer or a boolean, not a \(arguments[0].kind)")
@@ -38,7 +38,7 @@ struct TemplateFunctions {
                 use.quoted = true
                 return .siteValue(use)
             }
-            return .string(try arguments.filter { $0 != .null }.map { goQuoted(try text(of: $0, in: name)) }.joined(separator: " "))
+            return .string(try arguments.filter { $0 != .null }.map { ValuesTemplate.goQuoted(try text(of: $0, in: name)) }.joined(separator: " "))
         case "squote":
             return .string(try arguments.filter { $0 != .null }.map { "'" + (try text(of: $0, in: name)) + "'" }.joined(separator: " "))
         case "required":
@@ -95,9 +95,6 @@ struct TemplateFunctions {
         }
     }
 
-    /// Go's `%q` (Sprig's `quote`), as our values template writes it too.
-    func goQuoted(_ text: String) -> String { ValuesTemplate.goQuoted(text) }
-
     /// `%s`, `%v`, `%d`, `%q`, `%t` and `%%`; anything else is an error.
     private func printf(_ format: String, _ arguments: [TemplateValue]) throws -> String {
         var output = ""
@@ -122,7 +119,7 @@ struct TemplateFunctions {
                 } else {
                     output += argument.printed
                 }
-            case "q": output += goQuoted(try text(of: argument, in: "printf"))
+            case "q": output += ValuesTemplate.goQuoted(try text(of: argument, in: "printf"))
             case "d":
                 guard case .number(let digits) = argument, Int(digits) != nil else { throw error("printf: %d of a \(argument.kind)") }
                 output += digits

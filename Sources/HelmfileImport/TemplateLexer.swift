@@ -91,13 +91,7 @@ struct TemplateLexer {
     }
 
     private func find(_ needle: String, in chars: [Unicode.Scalar], from start: Int) -> Int? {
-        let pattern = Array(needle.unicodeScalars)
-        var index = start
-        while index + pattern.count <= chars.count {
-            if Array(chars[index..<(index + pattern.count)]) == pattern { return index }
-            index += 1
-        }
-        return nil
+        chars[start...].firstRange(of: Array(needle.unicodeScalars))?.lowerBound
     }
 
     private func lexToken(_ chars: [Unicode.Scalar], at start: Int, line: Int) throws -> (Token, Int) {
@@ -108,12 +102,9 @@ struct TemplateLexer {
             while end < chars.count, isName(chars[end]) { end += 1 }
             return (String(String.UnicodeScalarView(chars[index..<end])), end)
         }
+        let punctuation: [Unicode.Scalar: Token.Kind] = ["|": .pipe, "(": .leftParen, ")": .rightParen, ",": .comma, "=": .assign]
+        if let kind = punctuation[c] { return (Token(kind: kind, line: line), start + 1) }
         switch c {
-        case "|": return (Token(kind: .pipe, line: line), start + 1)
-        case "(": return (Token(kind: .leftParen, line: line), start + 1)
-        case ")": return (Token(kind: .rightParen, line: line), start + 1)
-        case ",": return (Token(kind: .comma, line: line), start + 1)
-        case "=": return (Token(kind: .assign, line: line), start + 1)
         case ":":
             guard start + 1 < chars.count, chars[start + 1] == "=" else { break }
             return (Token(kind: .declare, line: line), start + 2)

@@ -32,9 +32,7 @@ struct TemplateParser {
     private mutating func parseList() throws -> ([TemplateNode], Stop?) {
         depth += 1
         defer { depth -= 1 }
-        if depth > Self.maximumDepth {
-            throw HelmfileImportError(file: file, line: 0, "if/range nested deeper than \(Self.maximumDepth) levels")
-        }
+        guard depth <= Self.maximumDepth else { throw error(0, "if/range nested deeper than \(Self.maximumDepth) levels") }
         var nodes: [TemplateNode] = []
         while position < pieces.count {
             let piece = pieces[position]
@@ -48,7 +46,7 @@ struct TemplateParser {
                     case "if": nodes.append(try parseIf(Array(tokens.dropFirst()), line: line))
                     case "range": nodes.append(try parseRange(Array(tokens.dropFirst()), line: line))
                     case "with", "define", "template", "block", "break", "continue":
-                        throw HelmfileImportError(file: file, line: line, "{{ \(word) }} is not supported by import-helmfile")
+                        throw error(line, "{{ \(word) }} is not supported by import-helmfile")
                     default: nodes.append(.action(try pipeline(tokens, line: line)))
                     }
                 } else {
@@ -65,19 +63,15 @@ struct TemplateParser {
         while true {
             let (body, stop) = try parseList()
             branches.append((condition, body))
-            guard let stop else { throw HelmfileImportError(file: file, line: line, "{{ if }} without {{ end }}") }
+            guard let stop else { throw error(line, "{{ if }} without {{ end }}") }
             if stop.keyword == "end" { return .conditional(branches: branches, otherwise: []) }
             if let first = stop.tokens.first, case .identifier("if") = first.kind {
                 condition = try pipeline(Array(stop.tokens.dropFirst()), line: stop.line)
                 continue
             }
-            guard stop.tokens.isEmpty else {
-                throw HelmfileImportError(file: file, line: stop.line, "only {{ else }} or {{ else if … }} is supported")
-            }
+            guard stop.tokens.isEmpty else { throw error(stop.line, "only {{ else }} or {{ else if … }} is supported") }
             let (otherwise, end) = try parseList()
-            guard end?.keyword == "end", end?.tokens.isEmpty == true else {
-                throw HelmfileImportError(file: file, line: stop.line, "{{ else }} without {{ end }}")
-            }
+            guard end?.keyword == "end", end?.tokens.isEmpty == true else { throw error(stop.line, "{{ else }} without {{ end }}") }
             return .conditional(branches: branches, otherwise: otherwise)
         }
     }
@@ -90,19 +84,19 @@ struct TemplateParser {
                 switch token.kind {
                 case .variable(let name) where !name.isEmpty: names.append(name)
                 case .comma: continue
-                default: throw HelmfileImportError(file: file, line: line, "range declares variables as $key, $value :=")
+                default: throw error(line, "range declares variables as $key, $value :=")
                 }
             }
-            guard (1...2).contains(names.count) else { throw HelmfileImportError(file: file, line: line, "range declares one or two variables") }
+            guard (1...2).contains(names.count) else { throw error(line, "range declares one or two variables") }
             rest = rest[(index + 1)...]
         }
         let over = try pipeline(Array(rest), line: line)
         let (body, stop) = try parseList()
-        guard let stop, stop.tokens.isEmpty else { throw HelmfileImportError(file: file, line: line, "{{ range }} without {{ end }}") }
+        guard let stop, stop.tokens.isEmpty else { throw error(line, "{{ range }} without {{ end }}") }
         var otherwise: [TemplateNode] = []
         if stop.keyword == "else" {
             let (elseBody, end) = try parseList()
-            guard end?.keyword == "end" else { throw HelmfileImportError(file: file, line: line, "{{ range }} without {{ end }}") }
+            guard end?.keyword == "end" else { throw error(line, "{{ range }} without {{ end }}") }
             otherwise = elseBody
         }
         let key = names.count == 2 ? names[0] : nil
@@ -113,16 +107,14 @@ struct TemplateParser {
     private func pipeline(_ tokens: [TemplateLexer.Token], line: Int) throws -> TemplatePipeline {
         var index = 0
         let result = try pipeline(tokens, &index, line: line)
-        guard index == tokens.count else { throw HelmfileImportError(file: file, line: line, "unexpected \(describe(tokens[index])) in an action") }
+        guard index == tokens.count else { throw error(line, "unexpected \(describe(tokens[index])) in an action") }
         return result
     }
 
     private func pipeline(_ tokens: [TemplateLexer.Token], _ index: inout Int, line: Int, nesting: Int = 0) throws -> TemplatePipeline {
-        guard nesting <= Self.maximumDepth else {
-            throw HelmfileImportError(file: file, line: line, "parentheses nested deeper than \(Self.maximumDepth) levels")
-        }
+        guard nesting <= Self.maximumDepth else { throw error(line, "parentheses nested deeper than \(Self.maximumDepth) levels") }
         if tokens.contains(where: { $0.kind == .declare || $0.kind == .assign }) {
-            throw HelmfileImportError(file: file, line: line, "variables ($x := …) are supported only in range")
+            throw error(line, "variables ($x := …) are supported only in range")
         }
         var commands: [[TemplateOperand]] = [[]]
         while index < tokens.count {
@@ -130,24 +122,18 @@ struct TemplateParser {
             index += 1
             switch token.kind {
             case .pipe:
-                guard !commands[commands.count - 1].isEmpty else { throw HelmfileImportError(file: file, line: line, "empty command before |") }
+                guard !commands[commands.count - 1].isEmpty else { throw error(line, "empty command before |") }
                 commands.append([])
             case .rightParen:
                 index -= 1
                 return try finish(commands, line: line)
             case .leftParen:
                 let inner = try pipeline(tokens, &index, line: line, nesting: nesting + 1)
-                guard index < tokens.count, tokens[index].kind == .rightParen else { throw HelmfileImportError(file: file, line: line, "unclosed (") }
+                guard index < tokens.count, tokens[index].kind == .rightParen else { throw error(line, "unclosed (") }
                 index += 1
                 commands[commands.count - 1].append(chain(.parenthesized(inner), tokens, &index))
             case .dot: commands[commands.count - 1].append(.field(variable: nil, path: []))
-            case .field(let name):
-                var path = [name]
-                while index < tokens.count, case .field(let next) = tokens[index].kind {
-                    path.append(next)
-                    index += 1
-                }
-                commands[commands.count - 1].append(.field(variable: nil, path: path))
+            case .field(let name): commands[commands.count - 1].append(chain(.field(variable: nil, path: [name]), tokens, &index))
             case .variable(let name): commands[commands.count - 1].append(chain(.field(variable: name, path: []), tokens, &index))
             case .identifier(let word):
                 switch word {
@@ -157,7 +143,7 @@ struct TemplateParser {
                 }
             case .string(let text): commands[commands.count - 1].append(.literal(.string(text)))
             case .number(let text): commands[commands.count - 1].append(.literal(.number(text)))
-            case .comma, .declare, .assign: throw HelmfileImportError(file: file, line: line, "unexpected \(describe(token)) in an action")
+            case .comma, .declare, .assign: throw error(line, "unexpected \(describe(token)) in an action")
             }
         }
         return try finish(commands, line: line)
@@ -173,9 +159,11 @@ struct TemplateParser {
     }
 
     private func finish(_ commands: [[TemplateOperand]], line: Int) throws -> TemplatePipeline {
-        guard !commands.contains(where: \.isEmpty) else { throw HelmfileImportError(file: file, line: line, "empty command in an action") }
+        guard !commands.contains(where: \.isEmpty) else { throw error(line, "empty command in an action") }
         return TemplatePipeline(commands: commands, line: line)
     }
+
+    private func error(_ line: Int, _ message: String) -> HelmfileImportError { HelmfileImportError(file: file, line: line, message) }
 
     private func describe(_ token: TemplateLexer.Token) -> String {
         switch token.kind {

@@ -16,15 +16,9 @@ public indirect enum TemplateValue: Sendable, Equatable {
     /// and `| quote` when the helmfile's template applied them.
     public struct SiteValueUse: Sendable, Equatable {
         public var name: String
-        public var quoted: Bool
+        public var quoted = false
         /// `default`'s argument as our values template writes it (`"x"`, `3`, `true`).
         public var defaultLiteral: String?
-
-        public init(name: String, quoted: Bool = false, defaultLiteral: String? = nil) {
-            self.name = name
-            self.quoted = quoted
-            self.defaultLiteral = defaultLiteral
-        }
 
         /// The text our values template reads at the site.
         public var template: String {
@@ -69,10 +63,11 @@ public indirect enum TemplateValue: Sendable, Equatable {
     /// Keys sorted, as Go ranges over and prints a map.
     var sortedPairs: [(key: String, value: TemplateValue)] {
         guard case .map(let pairs) = self else { return [] }
-        var seen: [String: TemplateValue] = [:]
-        for pair in pairs { seen[pair.key] = pair.value }
-        return seen.keys.sorted().map { ($0, seen[$0]!) }
+        return Dictionary(pairs.map { ($0.key, $0.value) }) { _, last in last }.sorted { $0.key < $1.key }
     }
+
+    /// `sortedPairs` with each value printed.
+    var printedPairs: [(key: String, value: String)] { sortedPairs.map { ($0.key, $0.value.printed) } }
 
     /// What `{{ value }}` prints (fmt's `%v`): `<no value>` for nil, `map[a:1]`, `[a b]`.
     var printed: String {

@@ -7,10 +7,12 @@ import Yams
 /// a declared site value's template (`{{ .Values.name }}`, as `toYaml` wrote it when values were
 /// passed down to a nested helmfile) reads back as that site value.
 struct YAMLValues {
-    /// Helmfiles and values files are small; these bounds stop a hostile one early.
-    static let limits = BoundedYAML.Limits(
-        maximumBytes: 16 << 20, maximumDepth: 64, maximumDocuments: 1, maximumNodes: 1_000_000, maximumExpandedNodes: 2_000_000,
-        maximumExpandedBytes: 64 << 20)
+    /// A chart values file's bounds (a hostile helmfile stops early), with room for more nodes.
+    static let limits = {
+        var limits = BoundedYAML.Limits.chartValues
+        limits.maximumNodes = 1_000_000
+        return limits
+    }()
 
     let file: String
     var siteValues: Set<String> = []
@@ -27,9 +29,9 @@ struct YAMLValues {
         return try documents.first.map { try value($0) } ?? .null
     }
 
-    private static let trueWords: Set<String> = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]
-    private static let falseWords: Set<String> = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]
-    private static let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
+    static let trueWords: Set<String> = ["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]
+    static let falseWords: Set<String> = ["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]
+    static let nullWords: Set<String> = ["", "~", "null", "Null", "NULL"]
 
     func value(_ node: Node) throws -> TemplateValue {
         switch node {

@@ -1,4 +1,5 @@
 import Foundation
+import Rendering
 
 /// Writes a value as YAML the way helmfile's `toYaml` (go-yaml's Marshal) does: map keys sorted,
 /// two-space indentation, lists under a key not indented, strings quoted only where YAML would
@@ -61,7 +62,7 @@ enum YAMLWriter {
             let pad = String(repeating: " ", count: indent)
             let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
             let header = text.hasSuffix("\n") ? "|" : "|-"
-            if body.hasPrefix(" ") || text.hasSuffix("\n\n") { return TemplateFunctions(file: "", line: 0).goQuoted(text) }
+            if body.hasPrefix(" ") || text.hasSuffix("\n\n") { return ValuesTemplate.goQuoted(text) }
             return header + "\n"
                 + body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
         case .list: return "[]"
@@ -70,10 +71,8 @@ enum YAMLWriter {
         }
     }
 
-    private static let plainWords: Set<String> = [
-        "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y",
-        "Y", "n", "N", "null", "Null", "NULL", "~", "",
-    ]
+    /// The words YAML 1.1 reads as a boolean or null.
+    private static let plainWords = YAMLValues.trueWords.union(YAMLValues.falseWords).union(YAMLValues.nullWords)
 
     /// A string as a plain scalar when YAML reads it back as the same string, else double-quoted.
     static func scalar(_ text: String) -> String {
@@ -83,7 +82,7 @@ enum YAMLWriter {
             || text.hasSuffix(" ") || text.hasSuffix(":") || text.contains(": ") || text.contains(" #")
             || text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
         guard needsQuotes else { return text }
-        return TemplateFunctions(file: "", line: 0).goQuoted(text)
+        return ValuesTemplate.goQuoted(text)
     }
 
     /// Whether YAML 1.1 would read the text as a number.

@@ -7,9 +7,7 @@ enum DeclaredSizes {
     static func sum(_ sizes: some Sequence<Int64>) -> Int64? {
         var total: Int64 = 0
         for size in sizes {
-            guard size >= 0 else { return nil }
-            let (sum, overflow) = total.addingReportingOverflow(size)
-            guard !overflow else { return nil }
+            guard size >= 0, case (let sum, false) = total.addingReportingOverflow(size) else { return nil }
             total = sum
         }
         return total

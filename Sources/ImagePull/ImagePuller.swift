@@ -62,14 +62,14 @@ public struct ImagePuller: Sendable {
             }
         }
         let work = sources.values.sorted { $0.0.size > $1.0.size }
+        func failAll(_ why: String) -> [PullOutcome] {
+            unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(why)"))) }
+        }
         // Each image's sizes were checked; the sum over all of them is checked too.
         guard let bytesToFetch = DeclaredSizes.sum(work.map(\.0.size)) else {
-            let why = "the registries' manifests declare blob sizes that add up to more than \(Int64.max) bytes; nothing is pulled"
-            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(why)"))) }
+            return failAll("the registries' manifests declare blob sizes that add up to more than \(Int64.max) bytes; nothing is pulled")
         }
-        do { try checkSpace(bytesToFetch) } catch {
-            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(error)"))) }
-        }
+        do { try checkSpace(bytesToFetch) } catch { return failAll("\(error)") }
         events(
             .planned(
                 bytesToFetch: bytesToFetch, blobsToFetch: work.count, bytesPresent: present,
@@ -85,9 +85,7 @@ public struct ImagePuller: Sendable {
                 let failure = sources[blob.key].map { client.blobDownload($0.0, from: $0.1).failure(blob.value) } ?? blob.value
                 failed[blob.key] = "\(failure)"
             }
-        } catch {
-            return unique.map { PullOutcome(reference: $0, result: .failure(PullFailure(message: "\($0): \(error)"))) }
-        }
+        } catch { return failAll("\(error)") }
 
         // 3. Store manifests and name the images, in the order asked.
         var outcomes: [PullOutcome] = []
@@ -103,10 +101,6 @@ public struct ImagePuller: Sendable {
                         outcome = .failure(PullFailure(message: "\(reference): \(error)"))
                     }
                 }
-            }
-            switch outcome {
-            case .success(let image): events(.imageStored(image))
-            case .failure(let failure): events(.imageFailed(reference: reference.description, message: failure.message))
             }
             outcomes.append(PullOutcome(reference: reference, result: outcome))
         }

@@ -35,6 +35,4 @@ public enum PullEvent: Sendable {
     case planned(bytesToFetch: Int64, blobsToFetch: Int, bytesPresent: Int64, images: Int)
     /// More bytes arrived (negative when a transfer had to start over).
     case transferred(Int64)
-    case imageStored(PulledImage)
-    case imageFailed(reference: String, message: String)
 }

@@ -13,12 +13,9 @@ public struct DiscoveredImage: Sendable, Hashable, Codable {
     public var testOnly: Bool
 }
 
-/// Finds images in rendered Kubernetes manifests (`RenderedDocumentReader`): pod templates of
-/// every kind (containers, initContainers, ephemeralContainers), images handed to operators in
-/// container args and env vars, in ConfigMaps (`ConfigMapImages`) and in custom resources of any
-/// kind (`ImageFields`: `image`/`*Image` fields, `repository`/`image`/`tag`/`version` siblings,
-/// skipped beside `enabled: false`), and Chart.yaml annotations. Documents are loaded with
-/// `BoundedYAML`: one over its limits is skipped, and `warn` says why.
+/// Finds images in rendered Kubernetes manifests (where: `RenderedDocumentReader`) and in
+/// Chart.yaml annotations. Documents are loaded with `BoundedYAML`: one over its limits is
+/// skipped, and `warn` says why.
 public enum ImageDiscovery {
     /// One finding: chart resolution's values walk (`ValuesImageGuesser`) adds its own.
     package struct Found: Sendable {
@@ -85,7 +82,6 @@ public enum ImageDiscovery {
     /// Normalizes and merges findings; an image is test-only when every finding is.
     package static func merge(_ found: [Found]) throws -> [DiscoveredImage] {
         var byReference: [String: DiscoveredImage] = [:]
-        var order: [String] = []
         for item in found {
             let normalized: String
             do { normalized = try ImageReference(parsing: item.reference).description } catch {
@@ -97,10 +93,9 @@ public enum ImageDiscovery {
                 byReference[normalized] = existing
             } else {
                 byReference[normalized] = DiscoveredImage(reference: normalized, sources: [item.source], testOnly: item.testOnly)
-                order.append(normalized)
             }
         }
-        return order.sorted().compactMap { byReference[$0] }
+        return byReference.values.sorted { $0.reference < $1.reference }
     }
 
     static let coreKinds: Set<String> = [

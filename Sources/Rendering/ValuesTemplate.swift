@@ -3,21 +3,11 @@ import Foundation
 /// The template forms a component's values file may use to take a site value, the ones the
 /// platform's helmfile values already use: `{{ .Values.nfs.server }}`,
 /// `{{ .Values.x | default "y" }}` and `| quote` (a Go-quoted string). Anything else between
-/// `{{` and `}}` is an error naming the file and line: nothing is half-rendered.
-///
-/// Comments (`# …`) are left as they are.
-///
-/// Every value lands as the string given, whatever it holds (`"`, `\`, newlines, `: `, `#`,
-/// a leading `*`, `&` or `!`): where the expression stands decides how (`ValuesTemplatePlace`).
-/// - The whole scalar (`key: {{ .Values.x }}`): written as a YAML double-quoted scalar; a
-///   decimal integer, `true` or `false` is written as it is (so it stays a number or a flag).
-///   `| quote` always writes it quoted.
-/// - Inside a double-quoted scalar (`"{{ .Values.x }}"`, `"http://{{ .Values.ip }}:80"`):
-///   escaped for that scalar.
-/// - Anywhere else — part of an unquoted scalar (`url: http://{{ .Values.ip }}`), inside a
-///   single-quoted or block scalar, or `| quote` inside double quotes — no escaping keeps every
-///   value one string, so the form is refused when the values file is read (at `build`), naming
-///   the file and line.
+/// `{{` and `}}` is an error naming the file and line: nothing is half-rendered. Comments are
+/// left as they are. Every value lands as the string given, whatever it holds (`"`, `\`,
+/// newlines, `: `, `#`, a leading `*`, `&` or `!`): where the expression stands decides how it
+/// is escaped, or refuses the form where no escaping can (`ValuesTemplatePlace`); `| quote`
+/// always writes it quoted.
 public enum ValuesTemplate {
     /// One `{{ … }}` of a values file.
     public struct Expression: Sendable, Hashable {

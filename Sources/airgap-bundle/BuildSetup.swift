@@ -65,12 +65,9 @@ struct BuildInputs: ParsableArguments {
         }
     }
 
-    /// Reads the manifest, finds helm and the platforms.
     private func prepare() throws -> (BundleManifest, HelmEngine, [Platform]) {
         let parsed: BundleManifest
-        do { parsed = try ManifestParser.load(manifest) } catch let error as ManifestReadError {
-            throw CommandFailure(message: "\(error)", exitCode: ExitCode(2))
-        } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
+        do { parsed = try ManifestParser.load(manifest) } catch { throw CommandFailure(message: "\(error)", exitCode: ExitCode(2)) }
         guard let executable = ExecutableLookup.find("helm", explicit: helmPath) else {
             throw CommandFailure(
                 message: helmPath.map { "\($0) is not an executable helm" }
@@ -100,8 +97,6 @@ struct BuildProgress: Sendable {
             }
             line.setTotal(bytes, label: "fetching:")
         case .fetched(let bytes): line.advance(by: bytes)
-        case .packing(let bytes): line.setTotal(bytes, label: "packing:")
-        case .packed(let bytes): line.advance(by: bytes)
         case .note(let text): ProgressLine.writeStderr("warning: \(TerminalText.escaped(text))\n")
         }
     }

@@ -92,10 +92,7 @@ struct PullCommand: AsyncParsableCommand {
                     case .planned(let bytes, let blobs, let present, let images):
                         let note = present > 0 ? ", \(ByteCount.format(present)) already present" : ""
                         progress.setTotal(bytes, label: "pulling \(images) image(s), \(blobs) blob(s)\(note):")
-                    case .transferred(let bytes):
-                        progress.advance(by: bytes)
-                    case .imageStored, .imageFailed:
-                        break
+                    case .transferred(let bytes): progress.advance(by: bytes)
                     }
                 }
             }
@@ -104,7 +101,7 @@ struct PullCommand: AsyncParsableCommand {
 
         let report = PullReport(layout: layoutPath, outcomes: outcomes)
         if json {
-            print(report.jsonText())
+            print(JSONOutput.text(report))
         } else {
             print(report.lines(), terminator: "")
         }

@@ -1,4 +1,3 @@
-import Foundation
 import ImagePull
 import Registry
 import Terminal
@@ -12,13 +11,10 @@ struct PullReport: Encodable {
 
     init(layout: String, outcomes: [PullOutcome]) {
         self.layout = layout
-        images = []
-        failures = []
-        for outcome in outcomes {
-            switch outcome.result {
-            case .success(let image): images.append(image)
-            case .failure(let failure): failures.append(Failure(reference: outcome.reference.description, message: failure.message))
-            }
+        images = outcomes.compactMap { try? $0.result.get() }
+        failures = outcomes.compactMap { outcome in
+            guard case .failure(let failure) = outcome.result else { return nil }
+            return Failure(reference: outcome.reference.description, message: failure.message)
         }
     }
 
@@ -28,11 +24,5 @@ struct PullReport: Encodable {
             if let source = image.sourceIndexDigest { line += "  (filtered from index \(source.short))" }
             return line + "\n"
         }.joined()
-    }
-
-    func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 }

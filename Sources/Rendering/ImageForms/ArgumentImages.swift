@@ -36,9 +36,7 @@ enum ArgumentImages {
 
     /// `--flag=VALUE`: any reference when the flag names an image, else one with a path.
     static func imageForFlag(_ flag: String, value: String) -> String? {
-        if ReferenceShape.nameSaysImage(flagName(flag)) { return ReferenceShape.imageNamedByKey(value) }
-        guard value.contains("/") else { return nil }
-        return ReferenceShape.imageNamedByKey(value)
+        ReferenceShape.nameSaysImage(flagName(flag)) || value.contains("/") ? ReferenceShape.imageNamedByKey(value) : nil
     }
 
     /// `--engine-image` → `engine-image`.

@@ -66,12 +66,7 @@ enum ImageFields {
 
     /// `a.b[0].c` from `["a", "b", "[0]", "c"]`.
     static func render(_ path: [String]) -> String {
-        var text = ""
-        for part in path {
-            if !text.isEmpty, !part.hasPrefix("[") { text += "." }
-            text += part
-        }
-        return text
+        path.reduce("") { $0.isEmpty || $1.hasPrefix("[") ? $0 + $1 : $0 + "." + $1 }
     }
 
     /// A reference joined from sibling fields, and the keys it used.

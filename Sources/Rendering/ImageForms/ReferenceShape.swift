@@ -43,7 +43,7 @@ enum ReferenceShape {
             // `redis:6379` are endpoints.
             let name = text.prefix { $0 != ":" && $0 != "@" }
             if name.contains(".") || name == "localhost" { return nil }
-            if let tag = reference.tag, reference.digest == nil, tag.count >= 4, tag.allSatisfy(\.isASCIIDigitCharacter) { return nil }
+            if let tag = reference.tag, reference.digest == nil, tag.count >= 4, tag.allSatisfy({ $0.isASCII && $0.isNumber }) { return nil }
         }
         if let tag = reference.tag, taintEffects.contains(tag) { return nil }
         if reference.registry.hasSuffix("kubernetes.io") { return nil }
@@ -69,8 +69,4 @@ enum ReferenceShape {
         let name = text.split(separator: "/").last ?? Substring(text)
         return name.contains(":")
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

@@ -20,12 +20,6 @@ struct RenderedDocumentReader {
 
     static let containerKeys = ["containers", "initContainers", "ephemeralContainers"]
 
-    init(owner: String, isCoreKind: Bool, testOnly: Bool) {
-        self.owner = owner
-        self.isCoreKind = isCoreKind
-        self.testOnly = testOnly
-    }
-
     mutating func read(_ object: [String: Any], kind: String, configMaps: inout ConfigMapImages, warn: (String) -> Void) {
         if kind == "ConfigMap" {
             for finding in configMaps.find(in: object, warn: { warn("\(owner) \($0)") }) {
