@@ -176,6 +176,32 @@ package final class CheckedFrames: VerifiedEntrySource {
         }
         let cacheKey = Int(range.lowerBound)
         if let hit = cache.frame(cacheKey, entry: key, generation: generation) { return (hit, range.lowerBound) }
+        // A chunk the chain has recorded is read and checked without holding the proof, so many
+        // responses re-reading one entry (a base layer every node pulls) do not queue on its lock.
+        let look = { (proof: inout EntryProof) throws -> [UInt8]? in
+            guard proof.generation == generation else { throw self.changed(location, "while it was read") }
+            return number >= 0 && number < proof.chunkTags.count ? proof.chunkTags[number] : nil
+        }
+        let found = waiting ? .some(try state.proof.withLock { try look(&$0) }) : try state.proof.withLockIfAvailable { try look(&$0) }
+        guard let recorded = found else { return nil }
+        if let recorded {
+            let bytes: ByteBuffer
+            do {
+                guard let read = try readChunk(range, frame: frame, waiting: waiting) else { return nil }
+                bytes = read
+            } catch {
+                failUnproven(state, generation, key)
+                throw changed(location, "(\(error))")
+            }
+            guard bytes.withUnsafeReadableBytes({ tags.tag($0, at: range.lowerBound) }) == recorded else {
+                failUnproven(state, generation, key)
+                throw changed(location, "after it was first read: bytes \(range) differ from what was read before")
+            }
+            if state.readers.load(ordering: .relaxed) > 1 {
+                state.proof.withLock { if $0.generation == generation { cache.keep(cacheKey, bytes: bytes, entry: key, generation: generation) } }
+            }
+            return (bytes, range.lowerBound)
+        }
         if waiting {
             return try state.proof.withLock {
                 try checkLocked(&$0, number, range, frame: frame, location, state, generation: generation, waiting: true)
@@ -184,6 +210,14 @@ package final class CheckedFrames: VerifiedEntrySource {
         return try state.proof.withLockIfAvailable {
             try checkLocked(&$0, number, range, frame: frame, location, state, generation: generation, waiting: false)
         } ?? nil
+    }
+
+    /// A chunk of `generation` differed from its recorded tag: the chain starts over unless the
+    /// entry was proven (then only this read fails).
+    private func failUnproven(_ state: EntryState, _ generation: Int, _ key: String) {
+        state.proof.withLock { proof in
+            if proof.generation == generation, !proof.proven { failed(&proof, key) }
+        }
     }
 
     /// `checkedChunk` under the entry's proof lock (`proof`).
