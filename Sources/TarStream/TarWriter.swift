@@ -5,13 +5,10 @@ import System
     import Glibc
 #endif
 
-/// Writes a deterministic tar stream, compressed, to a file: regular files only, in the order
-/// added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
+/// Writes a deterministic tar stream, compressed, into an `AtomicFile`: regular files only, in the
+/// order added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
 /// The compressed bytes are hashed as they are written: `finish` returns the archive's SHA-256
-/// without reading the file again.
-///
-/// Written into an `AtomicFile` (`init(file:)`), the archive appears once `finish` succeeded and
-/// the caller commits the file; this type does not rename.
+/// without reading the file again. The archive appears once the caller commits the file.
 public final class TarWriter {
     /// The archive `finish` wrote: its size and the SHA-256 of its bytes.
     public struct Written: Sendable {
@@ -25,7 +22,6 @@ public final class TarWriter {
     /// Source files are read into these in turn (1 MiB each), so a buffer being hashed on
     /// another thread is not overwritten by the next read.
     private let readBuffers = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096) }
-    public let path: String
 
     deinit { for buffer in readBuffers { buffer.deallocate() } }
 
@@ -35,16 +31,7 @@ public final class TarWriter {
     /// `seekable`: zstd's seekable format (bundle format 2) — each entry starts a new frame, a
     /// longer one is cut every `SeekTable.frameSize` bytes, frames are compressed on `threads`
     /// threads and a seek table ends the file.
-    public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
-        self.path = path
-        self.seekable = seekable
-        output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads, seekable: seekable)
-        buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
-    }
-
-    /// Writes into `file` (bundles and charts: `finish`, then `file.commit()` puts the archive in place).
     public init(file: AtomicFile, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
-        path = file.temporaryPath
         self.seekable = seekable
         output = try CompressedFileWriter(file: file, compression: compression, level: level, threads: threads, seekable: seekable)
         buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
@@ -102,9 +89,8 @@ public final class TarWriter {
         try pad(size)
     }
 
-    /// Writes the end-of-archive marker, `fsync`s and closes the file (an `AtomicFile`'s is left to
-    /// its `commit`); returns its size and the
-    /// SHA-256 of its bytes, computed as they were written.
+    /// Writes the end-of-archive marker (the `fsync` is left to the file's `commit`); returns the
+    /// archive's size and the SHA-256 of its bytes, computed as they were written.
     @discardableResult
     public func finish() throws -> Written {
         try startFrame()
