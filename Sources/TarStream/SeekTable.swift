@@ -83,15 +83,6 @@ public struct SeekTable: Sendable, Equatable {
         return low
     }
 
-    /// The decompressed frame sizes a unit (one entry's headers, data and padding, or the
-    /// end-of-archive marker) of `length` bytes is cut into.
-    public static func frameSizes(ofUnit length: Int64) -> [Int64] {
-        let size = Int64(frameSize)
-        var sizes = [Int64](repeating: size, count: Int(length / size))
-        if length % size != 0 { sizes.append(length % size) }
-        return sizes
-    }
-
     /// Checks, unit by unit, that the frames are cut exactly as `TarWriter` cuts them: each unit
     /// (an entry's headers, data and padding; then the end-of-archive marker) starts a frame and
     /// is cut every `frameSize` bytes. A frame spanning two entries fails here.

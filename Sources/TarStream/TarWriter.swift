@@ -45,21 +45,12 @@ public final class TarWriter {
     }
 
     /// Adds a file streamed from `sourcePath`; fails if it does not hold exactly `size` bytes.
-    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644) throws {
-        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: nil)
-    }
-
-    /// Adds a file streamed from `sourcePath` and feeds its content to `hasher` as it is read,
-    /// so a caller can check a digest it trusted without reading the file twice; the hashing
-    /// runs on the hasher's thread, overlapped with reading and compressing. Call
-    /// `hasher.finalize()` afterwards. Fails if the file does not hold exactly `size` bytes.
-    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: BackgroundSHA256)
+    /// With `hasher`, its content is hashed as it is read, so a caller can check a digest it
+    /// trusted without reading the file twice; the hashing runs on the hasher's thread,
+    /// overlapped with reading and compressing. Call `hasher.finalize()` afterwards.
+    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: BackgroundSHA256? = nil)
         throws
     {
-        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: hasher)
-    }
-
-    private func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32, hasher: BackgroundSHA256?) throws {
         try writeHeader(name, size: size, mode: mode)
         let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))", kind: .unreadable) }
