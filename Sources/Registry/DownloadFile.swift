@@ -23,7 +23,6 @@ final class DownloadFile: Sendable {
 
     /// Hashes and writes chunks on a blocking-work thread.
     func write(_ chunks: [ByteBuffer]) async throws {
-        guard !chunks.isEmpty else { return }
         try await BlockingWork.run { () throws(FileSystemError) in
             try self.state.withLock { state throws(FileSystemError) in
                 for chunk in chunks {
