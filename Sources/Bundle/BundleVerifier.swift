@@ -62,21 +62,17 @@ public struct BundleVerifier: Sendable {
         }
     }
 
-    public func verify(_ path: String) throws -> VerifiedBundle {
-        try verify(path, progress: { _ in })
-    }
-
     /// Plain verification, keeping nothing: a format-2 archive is checked on `threads` cores
     /// (`ParallelVerification`), anything else as one stream. `onTrusted` is called once
     /// bundle.json's signature verified; `progress` with entry bytes as they are checked.
-    public func verify(_ path: String, onTrusted: @escaping (SignedIndex) -> Void = { _ in }, progress: @escaping (Int64) -> Void) throws
-        -> VerifiedBundle
-    {
+    public func verify(
+        _ path: String, onTrusted: @escaping (SignedIndex) -> Void = { _ in }, progress: @escaping (Int64) -> Void = { _ in }
+    ) throws -> VerifiedBundle {
         var sink = ClosureSink(onTrusted: onTrusted, progress: progress)
         guard threads > 1 else { return try verify(path, into: &sink) }
         guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
         let detached = try loadDetachedSignature(path)
-        let signed = try open(path, hashArchive: false)
+        let signed = try readSignedIndex(path)
         guard let table = signed.reader.seekTable else { return try verify(path, into: &sink) }
         onTrusted(signed)
         let parallel = try ParallelVerification(path: path, signed: signed, table: table, threads: threads)
@@ -126,11 +122,8 @@ public struct BundleVerifier: Sendable {
 
     /// Opens the bundle and checks the signature of `bundle.json`, reading nothing else. With no
     /// keys (`inspect` without `--key`) the signature is not checked, and the result says so.
-    public func readSignedIndex(_ path: String) throws -> SignedIndex {
-        try open(path, hashArchive: false)
-    }
-
-    private func open(_ path: String, hashArchive: Bool) throws -> SignedIndex {
+    /// `hashArchive`: the reader hashes every raw byte of the archive (for `FILE.sig`).
+    public func readSignedIndex(_ path: String, hashArchive: Bool = false) throws -> SignedIndex {
         let reader: TarReader
         do { reader = try TarReader(path: path, hashArchive: hashArchive) } catch let error as ArchiveError { throw BundleError.from(error) }
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
@@ -196,7 +189,7 @@ public struct BundleVerifier: Sendable {
         // The detached signature is read (bounded) before the archive: if it is there, every raw
         // byte of the archive is hashed on a second thread while it streams past.
         let detached = try loadDetachedSignature(path)
-        let signed = try open(path, hashArchive: detached != nil)
+        let signed = try readSignedIndex(path, hashArchive: detached != nil)
         let (reader, index, fingerprint) = (signed.reader, signed.index, signed.signerFingerprint)
         try sink.prepare(signed)
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
@@ -296,16 +289,6 @@ struct ClosureSink: BundleEntrySink {
     mutating func write(_ chunk: UnsafeRawBufferPointer) throws { progress(Int64(chunk.count)) }
     mutating func finish(_ entry: BundleIndex.Entry) throws {}
     mutating func abandon() {}
-}
-
-/// A sink that keeps nothing (plain verification).
-public struct DiscardingSink: BundleEntrySink {
-    public init() {}
-    public mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {}
-    public mutating func begin(_ entry: BundleIndex.Entry) throws {}
-    public mutating func write(_ chunk: UnsafeRawBufferPointer) throws {}
-    public mutating func finish(_ entry: BundleIndex.Entry) throws {}
-    public mutating func abandon() {}
 }
 
 /// What an entry may be: a regular file with a clean relative path.
