@@ -120,17 +120,6 @@ public final class TarReader {
     /// nil in strict mode — the digest a detached signature of the archive covers.
     public func archiveSHA256() -> [UInt8]? { input.fileSHA256() }
 
-    /// Reads data of the current entry; 0 at its end.
-    public func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard remainingInEntry > 0, destination.count > 0 else { return 0 }
-        if start == end { try refill(context: "inside entry \(current?.path ?? "")") }
-        let n = min(end - start, destination.count, Int(clamping: remainingInEntry))
-        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: n)
-        start += n
-        remainingInEntry -= Int64(n)
-        return n
-    }
-
     /// Hands the current entry's data to `body` in pieces, without copying.
     public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         while remainingInEntry > 0 {
