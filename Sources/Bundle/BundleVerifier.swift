@@ -152,24 +152,19 @@ public struct BundleVerifier: Sendable {
         }
         _ = try BundleIndexSignature.decodeCanonical(signatureBytes, archive: path)
         let index = try BundleIndex.decodeChecked(indexBytes, archive: path, names: !keys.isEmpty)
-        try Self.checkContainer(of: reader, matches: index, path: path)
+        // Format 2 is exactly zstd's seekable format, format 1 never is.
+        if index.formatVersion == 2, reader.seekTable == nil {
+            throw fail(
+                "bundle.json says format 2, but the archive is not in zstd's seekable format (no seek table at its end: \(reader.compression == .zstd ? "one zstd frame" : reader.compression.rawValue))"
+            )
+        }
+        if index.formatVersion == 1, reader.seekTable != nil {
+            throw fail("bundle.json says format 1, but the archive ends with a seek table (format 2)")
+        }
         return SignedIndex(
             reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
             signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,
             archiveSize: reader.archiveSize)
-    }
-
-    /// Format 2 is exactly zstd's seekable format, format 1 never is: the container must be
-    /// the one bundle.json names.
-    static func checkContainer(of reader: TarReader, matches index: BundleIndex, path: String) throws {
-        if index.formatVersion == 2, reader.seekTable == nil {
-            throw BundleError.verification(
-                "\(path): bundle.json says format 2, but the archive is not in zstd's seekable format (no seek table at its end: \(reader.compression == .zstd ? "one zstd frame" : reader.compression.rawValue))"
-            )
-        }
-        if index.formatVersion == 1, reader.seekTable != nil {
-            throw BundleError.verification("\(path): bundle.json says format 1, but the archive ends with a seek table (format 2)")
-        }
     }
 
     private func trustedKey(named fingerprint: String, path: String) throws -> VerifyingKey {

@@ -12,7 +12,6 @@ final class DownloadFile: Sendable {
     private struct State: ~Copyable {
         let file: AtomicFile
         let hasher = SHA256Hasher()
-        var digestHex: String?
     }
     private let state: Mutex<State>
 
@@ -35,15 +34,8 @@ final class DownloadFile: Sendable {
         }
     }
 
-    /// The SHA-256 of everything written (call once writing is done).
-    var sha256Hex: String {
-        state.withLock { state in
-            if let hex = state.digestHex { return hex }
-            let hex = state.hasher.finalizeHex()
-            state.digestHex = hex
-            return hex
-        }
-    }
+    /// The SHA-256 of everything written (read it once, when writing is done).
+    var sha256Hex: String { state.withLock { $0.hasher.finalizeHex() } }
 
     /// Blocks: call it through `BlockingWork`.
     func commit() throws(FileSystemError) { try state.withLock { state throws(FileSystemError) in try state.file.commit() } }

@@ -40,7 +40,7 @@ public final class TarWriter {
     /// Adds a file whose content is in memory.
     public func addFile(_ name: String, bytes: [UInt8], mode: UInt32 = 0o644) throws {
         try writeHeader(name, size: Int64(bytes.count), mode: mode)
-        append(bytes)
+        buffer.append(contentsOf: bytes)
         try pad(Int64(bytes.count))
     }
 
@@ -85,7 +85,7 @@ public final class TarWriter {
     @discardableResult
     public func finish() throws -> Written {
         try startFrame()
-        append([UInt8](repeating: 0, count: TarHeader.blockSize * 2))
+        buffer.append(contentsOf: [UInt8](repeating: 0, count: TarHeader.blockSize * 2))
         try flush(force: true)
         let (size, sha256) = try output.finish()
         return Written(size: size, sha256: sha256)
@@ -93,7 +93,7 @@ public final class TarWriter {
 
     private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
         try startFrame()
-        append(Self.headerBytes(name, size: size, mode: mode))
+        buffer.append(contentsOf: Self.headerBytes(name, size: size, mode: mode))
         try flush()
     }
 
@@ -133,11 +133,9 @@ public final class TarWriter {
 
     private func pad(_ size: Int64) throws {
         let remainder = Int(size % Int64(TarHeader.blockSize))
-        if remainder != 0 { append([UInt8](repeating: 0, count: TarHeader.blockSize - remainder)) }
+        if remainder != 0 { buffer.append(contentsOf: [UInt8](repeating: 0, count: TarHeader.blockSize - remainder)) }
         try flush()
     }
-
-    private func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
     private func flush(force: Bool = false) throws {
         guard !buffer.isEmpty, force || buffer.count >= flushSize else { return }
