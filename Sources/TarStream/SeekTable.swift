@@ -13,10 +13,6 @@ public struct SeekTable: Sendable, Equatable {
     public struct Frame: Sendable, Equatable {
         public var compressedSize: UInt32
         public var decompressedSize: UInt32
-        public init(compressedSize: UInt32, decompressedSize: UInt32) {
-            self.compressedSize = compressedSize
-            self.decompressedSize = decompressedSize
-        }
     }
 
     /// The decompressed size of a full frame: every tar entry starts a frame, and a longer entry
