@@ -5,17 +5,13 @@ import TarStream
 /// Random access into a format-2 (seekable) bundle, for a reader that serves entries straight
 /// from the signed archive — a registry over its image blobs, a rerun that needs a few blobs.
 ///
-/// `open` checks the signature of `bundle.json` with the trusted keys (reading only the first
-/// frames) and builds the index of entries — where each one's header and data start in the
-/// decompressed stream, and in which frame — from the signed `bundle.json` and the seek table
-/// alone: every entry's header is exactly what pack writes for its path and size, so its length
-/// is known, and the table must cut the stream exactly as pack cuts it (one entry per frame
-/// start, then every 4 MiB), or `open` fails. No entry body is decompressed to open.
+/// Opening checks the signature of `bundle.json` and locates every entry from the signed
+/// `bundle.json` and the seek table alone (each header is exactly what pack writes, so its length
+/// is known; the table must cut the stream as pack does), decompressing no entry body.
 ///
-/// Reads decompress only the frames that hold the bytes asked for. A read of a whole entry also
-/// checks its tar header and its SHA-256 against `bundle.json` and fails at the end if either
-/// differs; a partial read cannot be checked against a digest (run `verify` on the archive first
-/// when that matters, as a server built on this should). Safe to share between threads.
+/// Reads decompress only the frames that hold the bytes asked for. A whole-entry read also checks
+/// its tar header and SHA-256 and fails at the end if either differs; a partial read cannot be
+/// checked (run `verify` first when that matters). Safe to share between threads.
 public final class BundleArchive: Sendable {
     /// Where one entry lies in the decompressed tar stream.
     public struct Location: Sendable, Hashable {

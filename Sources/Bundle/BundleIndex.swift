@@ -132,17 +132,8 @@ public struct BundleIndex: Codable, Sendable, Hashable {
         }
     }
 
-    public struct File: Codable, Sendable, Hashable {
-        public var path: String
-        public var size: Int64
-        public var sha256: String
-
-        package init(path: String, size: Int64, sha256: String) {
-            self.path = path
-            self.size = size
-            self.sha256 = sha256
-        }
-    }
+    /// A file shipped to the site (`files/…`): its path, size and SHA-256, as an entry has them.
+    public typealias File = Entry
 
     public struct Entry: Codable, Sendable, Hashable {
         public var path: String

@@ -62,21 +62,17 @@ public struct BundleVerifier: Sendable {
         }
     }
 
-    public func verify(_ path: String) throws -> VerifiedBundle {
-        try verify(path, progress: { _ in })
-    }
-
     /// Plain verification, keeping nothing: a format-2 archive is checked on `threads` cores
     /// (`ParallelVerification`), anything else as one stream. `onTrusted` is called once
     /// bundle.json's signature verified; `progress` with entry bytes as they are checked.
-    public func verify(_ path: String, onTrusted: @escaping (SignedIndex) -> Void = { _ in }, progress: @escaping (Int64) -> Void) throws
-        -> VerifiedBundle
-    {
+    public func verify(
+        _ path: String, onTrusted: @escaping (SignedIndex) -> Void = { _ in }, progress: @escaping (Int64) -> Void = { _ in }
+    ) throws -> VerifiedBundle {
         var sink = ClosureSink(onTrusted: onTrusted, progress: progress)
         guard threads > 1 else { return try verify(path, into: &sink) }
         guard !keys.isEmpty else { throw BundleError.usage("verification needs at least one trusted public key (--key)") }
         let detached = try loadDetachedSignature(path)
-        let signed = try open(path, hashArchive: false)
+        let signed = try readSignedIndex(path)
         guard let table = signed.reader.seekTable else { return try verify(path, into: &sink) }
         onTrusted(signed)
         let parallel = try ParallelVerification(path: path, signed: signed, table: table, threads: threads)
@@ -126,11 +122,8 @@ public struct BundleVerifier: Sendable {
 
     /// Opens the bundle and checks the signature of `bundle.json`, reading nothing else. With no
     /// keys (`inspect` without `--key`) the signature is not checked, and the result says so.
-    public func readSignedIndex(_ path: String) throws -> SignedIndex {
-        try open(path, hashArchive: false)
-    }
-
-    private func open(_ path: String, hashArchive: Bool) throws -> SignedIndex {
+    /// `hashArchive`: the reader hashes every raw byte of the archive (for `FILE.sig`).
+    public func readSignedIndex(_ path: String, hashArchive: Bool = false) throws -> SignedIndex {
         let reader: TarReader
         do { reader = try TarReader(path: path, hashArchive: hashArchive) } catch let error as ArchiveError { throw BundleError.from(error) }
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
@@ -159,24 +152,19 @@ public struct BundleVerifier: Sendable {
         }
         _ = try BundleIndexSignature.decodeCanonical(signatureBytes, archive: path)
         let index = try BundleIndex.decodeChecked(indexBytes, archive: path, names: !keys.isEmpty)
-        try Self.checkContainer(of: reader, matches: index, path: path)
+        // Format 2 is exactly zstd's seekable format, format 1 never is.
+        if index.formatVersion == 2, reader.seekTable == nil {
+            throw fail(
+                "bundle.json says format 2, but the archive is not in zstd's seekable format (no seek table at its end: \(reader.compression == .zstd ? "one zstd frame" : reader.compression.rawValue))"
+            )
+        }
+        if index.formatVersion == 1, reader.seekTable != nil {
+            throw fail("bundle.json says format 1, but the archive ends with a seek table (format 2)")
+        }
         return SignedIndex(
             reader: reader, index: index, indexBytes: indexBytes, signatureBytes: signatureBytes,
             signerFingerprint: signature.keyFingerprint, signatureVerified: !keys.isEmpty, signerKey: signerKey,
             archiveSize: reader.archiveSize)
-    }
-
-    /// Format 2 is exactly zstd's seekable format, format 1 never is: the container must be
-    /// the one bundle.json names.
-    static func checkContainer(of reader: TarReader, matches index: BundleIndex, path: String) throws {
-        if index.formatVersion == 2, reader.seekTable == nil {
-            throw BundleError.verification(
-                "\(path): bundle.json says format 2, but the archive is not in zstd's seekable format (no seek table at its end: \(reader.compression == .zstd ? "one zstd frame" : reader.compression.rawValue))"
-            )
-        }
-        if index.formatVersion == 1, reader.seekTable != nil {
-            throw BundleError.verification("\(path): bundle.json says format 1, but the archive ends with a seek table (format 2)")
-        }
     }
 
     private func trustedKey(named fingerprint: String, path: String) throws -> VerifyingKey {
@@ -196,7 +184,7 @@ public struct BundleVerifier: Sendable {
         // The detached signature is read (bounded) before the archive: if it is there, every raw
         // byte of the archive is hashed on a second thread while it streams past.
         let detached = try loadDetachedSignature(path)
-        let signed = try open(path, hashArchive: detached != nil)
+        let signed = try readSignedIndex(path, hashArchive: detached != nil)
         let (reader, index, fingerprint) = (signed.reader, signed.index, signed.signerFingerprint)
         try sink.prepare(signed)
         func fail(_ message: String) -> BundleError { .verification("\(path): \(message)") }
@@ -296,16 +284,6 @@ struct ClosureSink: BundleEntrySink {
     mutating func write(_ chunk: UnsafeRawBufferPointer) throws { progress(Int64(chunk.count)) }
     mutating func finish(_ entry: BundleIndex.Entry) throws {}
     mutating func abandon() {}
-}
-
-/// A sink that keeps nothing (plain verification).
-public struct DiscardingSink: BundleEntrySink {
-    public init() {}
-    public mutating func prepare(_ signed: BundleVerifier.SignedIndex) throws {}
-    public mutating func begin(_ entry: BundleIndex.Entry) throws {}
-    public mutating func write(_ chunk: UnsafeRawBufferPointer) throws {}
-    public mutating func finish(_ entry: BundleIndex.Entry) throws {}
-    public mutating func abandon() {}
 }
 
 /// What an entry may be: a regular file with a clean relative path.

@@ -28,17 +28,12 @@ public enum EntryNamePolicy {
         return nil
     }
 
-    /// The form two names share when a case-insensitive or normalizing file system (macOS, Windows
-    /// shares) would store them as one file: NFC, lowercased.
-    public static func collisionKey(_ path: String) -> String {
-        path.precomposedStringWithCanonicalMapping.lowercased()
-    }
-
-    /// The first pair of names that differ only by case or Unicode normalization.
+    /// The first pair of names that differ only by case or Unicode normalization: that a
+    /// case-insensitive or normalizing file system (macOS, Windows shares) would store as one file.
     public static func firstCollision<Names: Sequence>(in names: Names) -> (String, String)? where Names.Element == String {
         var seen: [String: String] = [:]
         for name in names {
-            let key = collisionKey(name)
+            let key = name.precomposedStringWithCanonicalMapping.lowercased()
             if let other = seen[key], Array(other.utf8) != Array(name.utf8) { return (other, name) }
             seen[key] = name
         }

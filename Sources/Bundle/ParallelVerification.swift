@@ -5,18 +5,14 @@ import Synchronization
 import TarStream
 
 /// Verification of a format-2 archive on several cores. The file is still read once, front to
-/// back, on the calling thread (and its raw bytes hashed on another for `FILE.sig`), but each
-/// entry's frames go to a queue of their own: independent entries are decompressed and hashed
-/// at once, each frame checked against the seek table. Memory is bounded by the frames in
-/// flight (`framesInFlight` compressed frames of at most ~4 MiB, one decompressed frame per
-/// worker).
+/// back, on the calling thread (its raw bytes hashed on another for `FILE.sig`), but each entry's
+/// frames go to a queue of their own, so independent entries are decompressed and hashed at once.
+/// Memory is bounded by `framesInFlight` compressed frames and one decompressed frame per worker.
 ///
-/// It checks what the stream check does: the seek table must cut the stream exactly as pack
-/// does for the signed `bundle.json` (checked before anything is decompressed), every entry's
-/// header bytes must be exactly what pack writes for its listed path and size (so its name,
-/// type, mode, owner and size), its data must hash to its listed SHA-256, its padding and the
-/// end-of-archive marker must be zeros, and every frame must be exactly one zstd frame of its
-/// declared sizes.
+/// It checks what the stream check does: the table cuts the stream as pack does for the signed
+/// `bundle.json` (before anything is decompressed); each header is exactly what pack writes; data
+/// hashes to its listed SHA-256; padding and end marker are zeros; every frame is exactly one zstd
+/// frame of its declared sizes.
 struct ParallelVerification {
     /// One tar unit: an entry's headers, data and padding, or the end marker.
     struct Unit: Sendable {

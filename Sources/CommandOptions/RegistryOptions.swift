@@ -51,9 +51,6 @@ public struct RegistryOptions: ParsableArguments {
         }
     }
 
-    /// The mirror map of `--mirror`.
-    public var mirrorMap: [String: String] { Dictionary(mirrors.compactMap(Self.parseMirror), uniquingKeysWith: { _, last in last }) }
-
     static func parseMirror(_ text: String) -> (String, String)? {
         // The separator is the first "=" (URLs do not need one before it).
         guard let equals = text.firstIndex(of: "=") else { return nil }
@@ -74,7 +71,7 @@ public struct RegistryOptions: ParsableArguments {
         var configuration = RegistryConfiguration(
             insecureHosts: Set(insecureRegistries), caFile: caFile, retry: RetryPolicy(maxAttempts: retries),
             userAgent: "\(tool)/\(ToolVersion.version)")
-        configuration.mirrors = mirrorMap
+        configuration.mirrors = Dictionary(mirrors.compactMap(Self.parseMirror), uniquingKeysWith: { _, last in last })
         return (configuration, store)
     }
 

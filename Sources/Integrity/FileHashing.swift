@@ -14,12 +14,6 @@ public struct FileReadError: Error, CustomStringConvertible, Sendable {
 extension SHA256Hasher {
     /// Streams a file through SHA-256 in 1 MiB reads; returns the hex digest and the byte count.
     public static func hashFile(atPath path: String) throws -> (hex: String, size: Int64) {
-        let (digest, size) = try digestFile(atPath: path)
-        return (Hex.encode(digest), size)
-    }
-
-    /// The raw 32-byte SHA-256 of a file, streamed, and its byte count.
-    public static func digestFile(atPath path: String) throws -> (digest: [UInt8], size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -38,6 +32,6 @@ extension SHA256Hasher {
             hasher.update(UnsafeRawPointer(buffer), count: n)
             total += Int64(n)
         }
-        return (hasher.finalize(), total)
+        return (hasher.finalizeHex(), total)
     }
 }

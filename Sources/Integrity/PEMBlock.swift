@@ -5,14 +5,14 @@ enum PEMBlock {
     static func single(in text: [UInt8], label: String) throws -> [UInt8] {
         let begin = Array("-----BEGIN \(label)-----".utf8), end = Array("-----END \(label)-----".utf8)
         let anyBegin = Array("-----BEGIN ".utf8)
-        guard let start = firstRange(of: begin, in: text, from: 0) else {
+        guard let start = text.firstRange(of: begin) else {
             throw SigningError(message: "not a PEM \(label.lowercased()): no -----BEGIN \(label)----- line")
         }
-        guard let stop = firstRange(of: end, in: text, from: start.upperBound) else {
+        guard let stop = text[start.upperBound...].firstRange(of: end) else {
             throw SigningError(message: "not a PEM \(label.lowercased()): no -----END \(label)----- line")
         }
         let before = text[..<start.lowerBound], after = text[stop.upperBound...]
-        if firstRange(of: anyBegin, in: text, from: stop.upperBound) != nil || firstRange(of: anyBegin, in: Array(before), from: 0) != nil {
+        if after.firstRange(of: anyBegin) != nil || before.firstRange(of: anyBegin) != nil {
             throw SigningError(message: "the file holds more than one key or PEM block; give one key per file")
         }
         guard before.allSatisfy(isWhiteSpace) else {
@@ -25,12 +25,4 @@ enum PEMBlock {
     }
 
     private static func isWhiteSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d }
-
-    private static func firstRange(of needle: [UInt8], in haystack: [UInt8], from: Int) -> Range<Int>? {
-        guard needle.count <= haystack.count, from <= haystack.count - needle.count else { return nil }
-        for index in from...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index..<(index + needle.count) }
-        }
-        return nil
-    }
 }

@@ -20,8 +20,6 @@ public final class BlobWriter: Sendable {
     }
     private let state: Mutex<State>
 
-    public var bytesWritten: Int64 { state.withLock { $0.written } }
-
     init(expected: Descriptor, finalPath: String, temporaryDirectory: String) throws(FileSystemError) {
         self.expected = expected
         state = Mutex(State(file: try AtomicFile(finalPath, mode: 0o644, temporaryDirectory: temporaryDirectory)))

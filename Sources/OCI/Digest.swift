@@ -19,7 +19,7 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
         guard algorithm == "sha256" else {
             throw DigestError(input: string, reason: "unsupported digest algorithm \"\(algorithm)\" (only sha256 is supported)")
         }
-        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy(Hex.isLowercaseDigit) else {
             throw DigestError(input: string, reason: "sha256 needs exactly 64 lowercase hex characters")
         }
         self.algorithm = algorithm

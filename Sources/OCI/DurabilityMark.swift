@@ -63,7 +63,7 @@ enum DurabilityMark {
 
     /// Whether `markFile` holds exactly `expected`. A missing, unreadable or garbled mark counts
     /// as absent: the layout is then re-hashed, which costs time but never trusts a bad blob.
-    private static func isPresent(_ expected: Content, at markFile: String) -> Bool {
+    static func isPresent(_ expected: Content, at markFile: String) -> Bool {
         guard let bytes = try? PosixFile.readAll(markFile, limit: 4096),
             let found = try? JSONDecoder().decode(Content.self, from: Data(bytes))
         else { return false }

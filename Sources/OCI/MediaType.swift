@@ -4,8 +4,6 @@ public enum MediaType {
     public static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
     public static let ociConfig = "application/vnd.oci.image.config.v1+json"
     public static let ociLayerTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
-    public static let ociLayerTarZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
-    public static let ociLayerTar = "application/vnd.oci.image.layer.v1.tar"
     public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
     public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerConfig = "application/vnd.docker.container.image.v1+json"

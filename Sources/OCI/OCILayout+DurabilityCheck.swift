@@ -11,11 +11,8 @@ extension OCILayout {
     /// a mark written by a future version with other fields, which only costs a re-hash.
     public static func carriesDurabilityMark(_ root: String) -> Bool {
         let root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        guard let expected = try? DurabilityMark.expected(for: root),
-            let bytes = try? PosixFile.readAll(root + "/" + durabilityMarkPath, limit: 4096),
-            let found = try? JSONDecoder().decode(DurabilityMark.Content.self, from: Data(bytes))
-        else { return false }
-        return found == expected
+        guard let expected = try? DurabilityMark.expected(for: root) else { return false }
+        return DurabilityMark.isPresent(expected, at: root + "/" + durabilityMarkPath)
     }
 
     /// Marks `root` as ours when every blob file in it is a hard link to a blob of `source`, a

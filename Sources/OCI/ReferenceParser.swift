@@ -1,3 +1,5 @@
+import Integrity
+
 /// The grammar of `github.com/distribution/reference`, written out by hand so each failure can say why.
 enum ReferenceParser {
     static let maxNameLength = 255
@@ -34,7 +36,7 @@ enum ReferenceParser {
         let (registry, path) = try splitRegistry(fullName, fail)
         try validatePath(path, fail)
         if fullName.count > maxNameLength { throw fail("the name is longer than \(maxNameLength) characters") }
-        if fullName.utf8.count == 64, fullName.utf8.allSatisfy(isLowerHex) {
+        if fullName.utf8.count == 64, fullName.utf8.allSatisfy(Hex.isLowercaseDigit) {
             throw fail("a 64-character hex string is an image ID, not a repository name")
         }
         if tag == nil, digest == nil { tag = "latest" }
@@ -92,46 +94,22 @@ enum ReferenceParser {
     private static func validatePath(_ path: String, _ fail: (String) -> ReferenceError) throws(ReferenceError) {
         if path.contains(where: { $0.isUppercase }) { throw fail("repository names must be lowercase") }
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {
-            guard isValidPathComponent(component) else {
+            guard component.wholeMatch(of: /[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*/) != nil else {
                 let shown = component.isEmpty ? "an empty path component" : "path component \"\(component)\""
                 throw fail("\(shown) is invalid: use lowercase letters and digits, separated by '.', '_', '__' or '-'")
             }
         }
     }
 
-    private static func isValidPathComponent(_ component: Substring) -> Bool {
-        let bytes = Array(component.utf8)
-        guard let first = bytes.first, let last = bytes.last, isAlnum(first), isAlnum(last) else { return false }
-        var index = 0
-        while index < bytes.count {
-            if isAlnum(bytes[index]) { index += 1; continue }
-            // A separator: '.', '_', '__', or one or more '-'.
-            let start = index
-            while index < bytes.count, !isAlnum(bytes[index]) { index += 1 }
-            let separator = bytes[start..<index]
-            let valid =
-                separator.elementsEqual([UInt8(ascii: ".")]) || separator.elementsEqual([UInt8(ascii: "_")])
-                || separator.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")])
-                || separator.allSatisfy { $0 == UInt8(ascii: "-") }
-            if !valid { return false }
-        }
-        return true
-    }
-
     /// Tags: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
     private static func validateTag(_ tag: String, _ fail: (String) -> ReferenceError) throws(ReferenceError) {
-        let bytes = Array(tag.utf8)
-        guard let first = bytes.first else { throw fail("the tag after ':' is empty") }
-        guard bytes.count <= 128 else { throw fail("the tag is longer than 128 characters") }
-        let isWord: (UInt8) -> Bool = { isAlnumAnyCase($0) || $0 == UInt8(ascii: "_") }
-        guard isWord(first), bytes.allSatisfy({ isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }) else {
+        guard !tag.isEmpty else { throw fail("the tag after ':' is empty") }
+        guard tag.utf8.count <= 128 else { throw fail("the tag is longer than 128 characters") }
+        guard tag.wholeMatch(of: /[A-Za-z0-9_][A-Za-z0-9_.-]*/) != nil else {
             throw fail("the tag \"\(tag)\" is invalid: use letters, digits, '_', '.' and '-', not starting with '.' or '-'")
         }
     }
 
-    private static func isAlnum(_ byte: UInt8) -> Bool { (97...122).contains(byte) || (48...57).contains(byte) }
-    private static func isAlnumAnyCase(_ byte: UInt8) -> Bool { isAlnum(byte) || (65...90).contains(byte) }
-    private static func isLowerHex(_ byte: UInt8) -> Bool { (48...57).contains(byte) || (97...102).contains(byte) }
 }
 
 extension Character {

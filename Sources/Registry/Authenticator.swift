@@ -13,7 +13,7 @@ actor Authenticator {
     private struct CachedToken { var value: String; var expires: Date }
 
     private let http: HTTPClient
-    private let credentials: CredentialStore
+    let credentials: CredentialStore
     private let configuration: RegistryConfiguration
     private var challenges: [String: AuthChallenge] = [:]
     private var firstChallenges: [String: AuthChallenge] = [:]
@@ -67,10 +67,6 @@ actor Authenticator {
         if challenge.scheme == .basic, credentials.credential(for: host) == nil { return false }
         return previous == nil || previous != challenge
     }
-
-    /// Whether we hold credentials for `host` (used to word errors).
-    nonisolated func hasCredential(for host: String) -> Bool { credentials.credential(for: host) != nil }
-    nonisolated func credentialHelper(for host: String) -> String? { credentials.credentialHelper(for: host) }
 
     private func requestToken(challenge: AuthChallenge, host: String, scopes: [String], subject: String) async throws -> CachedToken {
         guard let realm = challenge.realm, let realmURL = URL(string: realm), let realmScheme = realmURL.scheme,

@@ -12,7 +12,6 @@ final class DownloadFile: Sendable {
     private struct State: ~Copyable {
         let file: AtomicFile
         let hasher = SHA256Hasher()
-        var digestHex: String?
     }
     private let state: Mutex<State>
 
@@ -23,7 +22,6 @@ final class DownloadFile: Sendable {
 
     /// Hashes and writes chunks on a blocking-work thread.
     func write(_ chunks: [ByteBuffer]) async throws {
-        guard !chunks.isEmpty else { return }
         try await BlockingWork.run { () throws(FileSystemError) in
             try self.state.withLock { state throws(FileSystemError) in
                 for chunk in chunks {
@@ -36,15 +34,8 @@ final class DownloadFile: Sendable {
         }
     }
 
-    /// The SHA-256 of everything written (call once writing is done).
-    var sha256Hex: String {
-        state.withLock { state in
-            if let hex = state.digestHex { return hex }
-            let hex = state.hasher.finalizeHex()
-            state.digestHex = hex
-            return hex
-        }
-    }
+    /// The SHA-256 of everything written (read it once, when writing is done).
+    var sha256Hex: String { state.withLock { $0.hasher.finalizeHex() } }
 
     /// Blocks: call it through `BlockingWork`.
     func commit() throws(FileSystemError) { try state.withLock { state throws(FileSystemError) in try state.file.commit() } }

@@ -9,23 +9,15 @@ extension OCILayout {
     public func ingest<Body: AsyncSequence>(_ descriptor: Descriptor, from body: Body) async throws where Body.Element == ByteBuffer {
         let writer = try await BlockingWork.run { try self.blobWriter(for: descriptor) }
         do {
-            var batch = ChunkBatch()
-            for try await chunk in body {
-                batch.append(chunk)
-                if batch.isFull { try await Self.write(batch.take(), to: writer) }
+            try await ChunkBatch.write(body) { chunks in
+                try await BlockingWork.run {
+                    for chunk in chunks { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
+                }
             }
-            try await Self.write(batch.take(), to: writer)
             try await BlockingWork.run { try writer.commit() }
         } catch {
             writer.discard()
             throw error
-        }
-    }
-
-    private static func write(_ chunks: [ByteBuffer], to writer: BlobWriter) async throws {
-        guard !chunks.isEmpty else { return }
-        try await BlockingWork.run {
-            for chunk in chunks { try chunk.withUnsafeReadableBytes { try writer.write($0) } }
         }
     }
 }

@@ -40,12 +40,7 @@ extension RegistryClient {
         let expected = response.headers.first(name: "Content-Length").flatMap(Int64.init) ?? (256 << 20)
         do {
             try await withTimeLimit(seconds: configuration.timeLimit(forBytes: expected)) {
-                var batch = ChunkBatch()
-                for try await chunk in response.body {
-                    batch.append(chunk)
-                    if batch.isFull { try await file.write(batch.take()) }
-                }
-                try await file.write(batch.take())
+                try await ChunkBatch.write(response.body, to: file.write)
             }
         } catch let error as FileSystemError {
             file.discard()

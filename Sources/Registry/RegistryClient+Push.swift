@@ -5,8 +5,6 @@ import NIOHTTP1
 import OCI
 
 extension RegistryClient {
-    private func pushScopes(_ repository: ImageReference) -> [String] { ["repository:\(repository.repository):pull,push"] }
-
     /// Whether the repository already holds a blob (`HEAD`; 404 means no). An answer that names
     /// another digest (`Docker-Content-Digest`) or another size (`Content-Length`, when `size` is
     /// given) is a mismatch and an error, never "already there"; an answer without a length is
@@ -15,7 +13,7 @@ extension RegistryClient {
         let subject = "\(repository.name): blob \(digest)"
         let request = RegistryRequest(
             method: .HEAD, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/\(digest)",
-            scopes: pushScopes(repository), subject: subject)
+            scopes: scopes(repository), subject: subject)
         let response = try await send(request, passing: [404])
         await drain(response)
         if response.status.code == 404 { return false }
@@ -37,19 +35,11 @@ extension RegistryClient {
     /// Uploads a blob in one streamed `PUT` (POST for a session, then PUT with the digest).
     public func uploadBlob(_ body: BlobSource, as descriptor: Descriptor, to repository: ImageReference) async throws {
         let subject = "\(repository.name): blob \(descriptor.digest)"
-        let start = RegistryRequest(
-            method: .POST, host: repository.apiHost, path: "/v2/\(repository.repository)/blobs/uploads/",
-            scopes: pushScopes(repository), subject: subject)
-        let session = try await send(start)
-        await drain(session)
-        guard let location = session.headers.first(name: "Location") else {
-            throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no Location"))
-        }
-        let base = try uploadLocation(location, repository: repository, subject: subject)
+        let base = try await startUpload(to: repository, subject: subject)
         let separator = base.contains("?") ? "&" : "?"
         var put = RegistryRequest(
             method: .PUT, host: repository.apiHost, path: "", url: base + separator + "digest=\(descriptor.digest)",
-            scopes: pushScopes(repository), subject: subject)
+            scopes: scopes(repository), subject: subject)
         put.headers.add(name: "Content-Type", value: "application/octet-stream")
         put.headers.add(name: "Content-Length", value: String(descriptor.size))
         switch body {
@@ -65,7 +55,7 @@ extension RegistryClient {
     public func putManifest(_ bytes: [UInt8], mediaType: String, reference: String, in repository: ImageReference) async throws -> Digest {
         var request = RegistryRequest(
             method: .PUT, host: repository.apiHost, path: "/v2/\(repository.repository)/manifests/\(reference)",
-            scopes: pushScopes(repository), subject: "\(repository.name):\(reference)")
+            scopes: scopes(repository), subject: "\(repository.name):\(reference)")
         request.headers.add(name: "Content-Type", value: mediaType)
         request.body = .bytes(bytes)
         let response = try await send(request)

@@ -7,7 +7,7 @@ import OCI
 /// The upload side of the distribution API beyond a one-shot blob: cross-repository mounts,
 /// a blob streamed in one request, and manifest lookups.
 extension RegistryClient {
-    private func scopes(_ repository: ImageReference, mountingFrom source: ImageReference? = nil) -> [String] {
+    func scopes(_ repository: ImageReference, mountingFrom source: ImageReference? = nil) -> [String] {
         var scopes = ["repository:\(repository.repository):pull,push"]
         if let source, source.repository != repository.repository { scopes.append("repository:\(source.repository):pull") }
         return scopes
@@ -26,7 +26,7 @@ extension RegistryClient {
         // Draining a small body we do not need; a failure to read it changes nothing.
         await drain(response)
         if response.status.code == 201 { return true }
-        if let location = response.headers.first(name: "Location"), let url = uploadURL(location, repository: repository) {
+        if let location = response.headers.first(name: "Location"), let url = try? uploadLocation(location, repository: repository, subject: "") {
             let cancel = RegistryRequest(method: .DELETE, host: repository.apiHost, path: "", url: url, scopes: scopes(repository), subject: subject)
             if let cancelled = try? await send(cancel, passing: [404, 405]) { await drain(cancelled) }
         }
@@ -105,10 +105,6 @@ extension RegistryClient {
             throw RegistryError(registry: repository.registry, subject: subject, reason: .content("the upload session has no Location"))
         }
         return try uploadLocation(header, repository: repository, subject: subject)
-    }
-
-    private func uploadURL(_ location: String, repository: ImageReference) -> String? {
-        try? uploadLocation(location, repository: repository, subject: "")
     }
 
     /// An upload session's `Location` as an absolute URL, which must be on the registry's own

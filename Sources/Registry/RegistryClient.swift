@@ -186,10 +186,11 @@ public final class RegistryClient: Sendable {
         let temporary = status == 429 || status == 408 || (500...599).contains(status) && status != 501
         if status == 401 || (status == 403 && details.contains(where: { $0.code == "DENIED" || $0.code == "UNAUTHORIZED" })) {
             let why: String
-            if let helper = authenticator.credentialHelper(for: request.host), !authenticator.hasCredential(for: request.host) {
+            let credential = authenticator.credentials.credential(for: request.host)
+            if let helper = authenticator.credentials.credentialHelper(for: request.host), credential == nil {
                 why =
                     "credentials are needed, and Docker's config hands \(request.host) to the credential helper \"docker-credential-\(helper)\", which this tool does not run; give them with --creds or an \"auths\" entry"
-            } else if authenticator.hasCredential(for: request.host) {
+            } else if credential != nil {
                 why = "HTTP \(status): the credentials were not accepted, or do not grant \(request.scopes.joined(separator: " "))"
             } else {
                 why = "HTTP \(status): authentication required and no credentials were given for \(request.host) (use --creds or docker login)"
@@ -241,7 +242,7 @@ enum RequestBody: Sendable {
         switch self {
         case .bytes(let bytes): return .bytes(bytes)
         case .file(let path, let size): return .stream(FileChunks(path: path), length: .known(size))
-        case .stream(let body, let size): return .stream(StreamedBodyBuffers(body: body), length: .known(size))
+        case .stream(let body, let size): return .stream(body, length: .known(size))
         }
     }
 }

@@ -5,22 +5,18 @@ import NIOCore
 /// copied on the way) and nil at the end; throwing aborts the request, so the
 /// registry never completes what it received. A request with such a body is never resent: the
 /// caller decides what to do when it fails.
-public struct StreamedBody: Sendable {
+public struct StreamedBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
     let next: @Sendable () async throws -> ByteBuffer?
 
     public init(next: @escaping @Sendable () async throws -> ByteBuffer?) { self.next = next }
-}
 
-/// The pieces of a `StreamedBody`, as the sequence AsyncHTTPClient reads.
-struct StreamedBodyBuffers: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let body: StreamedBody
+    /// The pieces, as the sequence AsyncHTTPClient reads.
+    public func makeAsyncIterator() -> Iterator { Iterator(next: next) }
 
-    func makeAsyncIterator() -> Iterator { Iterator(next: body.next) }
-
-    struct Iterator: AsyncIteratorProtocol {
+    public struct Iterator: AsyncIteratorProtocol {
         let next: @Sendable () async throws -> ByteBuffer?
 
-        mutating func next() async throws -> ByteBuffer? { try await next() }
+        public mutating func next() async throws -> ByteBuffer? { try await next() }
     }
 }

@@ -16,26 +16,13 @@ final class CompressedFileWriter {
 
     /// `threads` > 1 compresses zstd on that many threads of libzstd's; gzip and none use one.
     /// `seekable`: zstd as independent frames with a seek table (bundle format 2), compressed on
-    /// `threads` threads.
-    convenience init(path: String, compression: Compression, level: Int?, threads: Int, seekable: Bool = false) throws {
-        try Self.checkSeekable(seekable, compression, path)
-        try self.init(output: try HashingFileWriter(path: path), compression: compression, level: level, threads: threads, seekable: seekable)
-    }
-
-    /// Writes into `file`; `finish` leaves its `fsync` and rename to `file.commit()`.
-    convenience init(file: AtomicFile, compression: Compression, level: Int?, threads: Int, seekable: Bool = false) throws {
-        try Self.checkSeekable(seekable, compression, file.temporaryPath)
-        try self.init(output: HashingFileWriter(file: file), compression: compression, level: level, threads: threads, seekable: seekable)
-    }
-
-    private static func checkSeekable(_ seekable: Bool, _ compression: Compression, _ path: String) throws(ArchiveError) {
+    /// `threads` threads. `finish` leaves the file's `fsync` and rename to `file.commit()`.
+    init(file: AtomicFile, compression: Compression, level: Int?, threads: Int, seekable: Bool) throws {
+        let path = file.temporaryPath
         guard !seekable || compression == .zstd else {
             throw ArchiveError(path: path, message: "the seekable format is zstd only, not \(compression.rawValue)", kind: .unreadable)
         }
-    }
-
-    private init(output: HashingFileWriter, compression: Compression, level: Int?, threads: Int, seekable: Bool) throws {
-        let path = output.path
+        let output = HashingFileWriter(file: file)
         self.output = output
         switch compression {
         case .zstd where seekable: encoder = .seekable(try SeekableZstdEncoder(level: level ?? 3, workers: threads, path: path))
@@ -59,7 +46,7 @@ final class CompressedFileWriter {
         if case .seekable(let zstd) = encoder { try zstd.boundary(into: output) }
     }
 
-    /// Ends the compressed stream, `fsync`s the file (not an `AtomicFile`'s) and returns its size and SHA-256.
+    /// Ends the compressed stream and returns the file's size and SHA-256.
     func finish() throws -> (size: Int64, sha256: [UInt8]) {
         switch encoder {
         case .zstd(let zstd): try zstd.finish(into: output)

@@ -10,11 +10,11 @@ import System
 /// The archive file, as compressed bytes reach it: the compressor fills fixed buffers in place;
 /// each full buffer is SHA-256-hashed on one thread and written to the file on another while the
 /// next one fills, so the archive is hashed as it is written (never re-read), and hashing and
-/// disk writes overlap with compression. `finish` `fsync`s the file and returns its size and
-/// SHA-256. Memory is fixed: `slotCount` buffers of `slotSize` bytes.
+/// disk writes overlap with compression. `finish` returns the file's size and SHA-256. Memory is
+/// fixed: `slotCount` buffers of `slotSize` bytes.
 ///
 /// The file is written with `O_DIRECT` where the file system takes it: the bytes must reach the
-/// disk before `finish` returns anyway, and this way they neither pass through nor evict the
+/// disk before the file is committed anyway, and this way they neither pass through nor evict the
 /// page cache (a bundle can be bigger than memory), nor wait behind the kernel's throttling of
 /// buffered writeback. Elsewhere, or if a direct write is refused, it writes through the page
 /// cache and asks the kernel to start writeback every `writebackInterval` bytes.
@@ -37,16 +37,15 @@ final class HashingFileWriter: @unchecked Sendable {
 
     let path: String
     private let fd: Int32
-    /// The `AtomicFile` whose descriptor this writes, if any: its `commit` `fsync`s and closes it.
-    /// Held so that the descriptor stays open while queued writes may still use it: a failed pack
-    /// drops its `AtomicFile`, which closes the descriptor only once this writer is gone too.
-    private let atomicFile: AtomicFile?
+    /// The file whose descriptor this writes: its `commit` `fsync`s and closes it. Held so that
+    /// the descriptor stays open while queued writes may still use it: a failed pack drops its
+    /// `AtomicFile`, which closes the descriptor only once this writer is gone too.
+    private let file: AtomicFile
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Entered by the hashing and the writing of a slot; the slot may be filled again once both left.
     private let slotBusy: [DispatchGroup]
     private var current = 0
     private var filled = 0
-    private var closed = false
     private let hashQueue = DispatchQueue(label: "airgap.archive-hash")
     private let writeQueue = DispatchQueue(label: "airgap.archive-write")
     // Used on `hashQueue` only (and read after draining it).
@@ -58,36 +57,20 @@ final class HashingFileWriter: @unchecked Sendable {
     /// The first write failure; set on `writeQueue`, read anywhere.
     private let failure = Mutex<String?>(nil)
 
-    /// `direct: false` writes through the page cache even where `O_DIRECT` would work (tests).
-    init(path: String, direct: Bool = true) throws(ArchiveError) {
-        self.path = path
-        let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
-        var fd = Self.directFlag == 0 || !direct ? -1 : open(path, flags | Self.directFlag, 0o644)
-        self.direct = fd >= 0
-        if fd < 0, Self.directFlag == 0 || !direct || errno == EINVAL { fd = open(path, flags, 0o644) }
-        guard fd >= 0 else { throw ArchiveError(path: path, message: "cannot create: \(String(cString: strerror(errno)))", kind: .unreadable) }
-        self.fd = fd
-        atomicFile = nil
-        slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
-        slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
-    }
-
-    /// Writes to `file`'s descriptor (direct I/O where the file system takes it); `finish` leaves
-    /// the `fsync`, the close and the rename to `file.commit()`.
+    /// Writes to `file`'s descriptor (direct I/O where the file system takes it; `direct: false`
+    /// writes through the page cache even there, for tests); `finish` leaves the `fsync`, the
+    /// close and the rename to `file.commit()`.
     init(file: AtomicFile, direct: Bool = true) {
         path = file.temporaryPath
         fd = file.descriptor
-        atomicFile = file
+        self.file = file
         self.direct = Self.directFlag != 0 && direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | Self.directFlag) == 0
         slots = (0..<Self.slotCount).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slotSize, alignment: Self.alignment) }
         slotBusy = (0..<Self.slotCount).map { _ in DispatchGroup() }
     }
 
-    deinit {
-        // Queued work holds this object, so none is pending here.
-        if !closed, atomicFile == nil { close(fd) }
-        for slot in slots { slot.deallocate() }
-    }
+    // Queued work holds this object, so none is pending here.
+    deinit { for slot in slots { slot.deallocate() } }
 
     /// Lets `body` write into the free space of the current buffer (never empty); `body` returns
     /// how many bytes it wrote there. A full buffer goes to the hashing and writing threads.
@@ -112,21 +95,13 @@ final class HashingFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what is left, waits for both threads, `fsync`s and closes the file (an `AtomicFile`'s
-    /// is left to its `commit`).
+    /// Writes what is left, waits for both threads and returns the size and SHA-256 (the file's
+    /// `commit` `fsync`s and closes it).
     func finish() throws -> (size: Int64, sha256: [UInt8]) {
         try submit()
         writeQueue.sync {}
         hashQueue.sync {}
         try throwIfFailed()
-        closed = true
-        guard atomicFile == nil else { return (written, hasher.finalize()) }
-        if fsync(fd) != 0 {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw ArchiveError(path: path, message: "fsync failed: \(reason)", kind: .unreadable)
-        }
-        guard close(fd) == 0 else { throw ArchiveError(path: path, message: "close failed: \(String(cString: strerror(errno)))", kind: .unreadable) }
         return (written, hasher.finalize())
     }
 

@@ -12,28 +12,19 @@ public final class PositionalFile: Sendable {
     public let path: String
     /// The logical size: all parts together.
     public let size: Int64
-    private let parts: [String]
+    let parts: [String]
     /// Where each part starts in the logical file, and one past the last.
     private let starts: [Int64]
     private let descriptors: Mutex<[Int32?]>
 
     /// Opens the archive at `path` (or its parts), regular files only.
-    public convenience init(path: String) throws {
-        let files = ArchiveParts.files(for: path) { access($0, F_OK) == 0 }
-        var sizes: [Int64] = []
-        for file in files {
-            let (fd, size) = try StrictDecompressor.openRegularFile(file)
-            close(fd)
-            sizes.append(size)
-        }
-        try self.init(path: path, parts: files, sizes: sizes)
-    }
-
-    init(path: String, parts: [String], sizes: [Int64]) throws {
+    public init(path: String) throws {
         self.path = path
-        self.parts = parts
+        parts = ArchiveParts.files(for: path) { access($0, F_OK) == 0 }
         var starts: [Int64] = [0]
-        for (part, size) in zip(parts, sizes) {
+        for part in parts {
+            let (fd, size) = try StrictDecompressor.openRegularFile(part)
+            close(fd)
             let (sum, overflow) = starts[starts.count - 1].addingReportingOverflow(size)
             guard !overflow else { throw ArchiveError(path: part, message: "the parts add up to more than 2^63 bytes", kind: .unreadable) }
             starts.append(sum)

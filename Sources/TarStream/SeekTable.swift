@@ -13,10 +13,6 @@ public struct SeekTable: Sendable, Equatable {
     public struct Frame: Sendable, Equatable {
         public var compressedSize: UInt32
         public var decompressedSize: UInt32
-        public init(compressedSize: UInt32, decompressedSize: UInt32) {
-            self.compressedSize = compressedSize
-            self.decompressedSize = decompressedSize
-        }
     }
 
     /// The decompressed size of a full frame: every tar entry starts a frame, and a longer entry
@@ -81,15 +77,6 @@ public struct SeekTable: Sendable, Equatable {
             if decompressedOffsets[middle] <= offset { low = middle } else { high = middle - 1 }
         }
         return low
-    }
-
-    /// The decompressed frame sizes a unit (one entry's headers, data and padding, or the
-    /// end-of-archive marker) of `length` bytes is cut into.
-    public static func frameSizes(ofUnit length: Int64) -> [Int64] {
-        let size = Int64(frameSize)
-        var sizes = [Int64](repeating: size, count: Int(length / size))
-        if length % size != 0 { sizes.append(length % size) }
-        return sizes
     }
 
     /// Checks, unit by unit, that the frames are cut exactly as `TarWriter` cuts them: each unit

@@ -42,7 +42,9 @@ public final class SeekableReader: Sendable {
             let frame = table.frames[index]
             let start = table.decompressedOffsets[index]
             guard Int(frame.compressedSize) <= compressed.count else {
-                throw damaged(index, "is declared larger than any frame of 4 MiB compresses to")
+                let at = table.compressedOffsets[index]
+                throw ArchiveError(
+                    path: path, message: "zstd frame \(index) (at byte \(at)) is declared larger than any frame of 4 MiB compresses to")
             }
             let source = UnsafeMutableRawBufferPointer(rebasing: compressed[0..<Int(frame.compressedSize)])
             try file.read(at: table.compressedOffsets[index], into: source)
@@ -52,9 +54,5 @@ public final class SeekableReader: Sendable {
             position = start + Int64(to)
             index += 1
         }
-    }
-
-    private func damaged(_ index: Int, _ why: String) -> ArchiveError {
-        ArchiveError(path: path, message: "zstd frame \(index) (at byte \(table.compressedOffsets[index])) \(why)")
     }
 }

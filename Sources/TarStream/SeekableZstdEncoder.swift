@@ -56,10 +56,7 @@ final class SeekableZstdEncoder {
 
     init(level: Int, workers: Int, path: String) throws(ArchiveError) {
         self.path = path
-        guard ZstdEncoder.levels.contains(level) else {
-            throw ArchiveError(
-                path: path, message: "zstd level \(level) is out of range (\(ZstdEncoder.levels.lowerBound)…\(ZstdEncoder.levels.upperBound))")
-        }
+        try ZstdEncoder.checkLevel(level, path: path)
         self.workers = max(1, min(workers, 64))
         contexts = Contexts(level: Int32(level))
     }
@@ -68,7 +65,7 @@ final class SeekableZstdEncoder {
     func compress(_ input: UnsafeRawBufferPointer, into output: HashingFileWriter) throws {
         var offset = 0
         while offset < input.count {
-            let job = current ?? takeJob()
+            let job = current ?? spare.popLast() ?? Job(frameSize: SeekTable.frameSize)
             current = job
             let count = min(job.input.count - job.inputSize, input.count - offset)
             (job.input.baseAddress! + job.inputSize).copyMemory(from: input.baseAddress! + offset, byteCount: count)
@@ -108,11 +105,6 @@ final class SeekableZstdEncoder {
         }
         let table = SeekTable(frames: frames).encoded()
         try table.withUnsafeBytes { try output.write($0) }
-    }
-
-    private func takeJob() -> Job {
-        if let job = spare.popLast() { return job }
-        return Job(frameSize: SeekTable.frameSize)
     }
 
     private func writeOldest(into output: HashingFileWriter) throws {

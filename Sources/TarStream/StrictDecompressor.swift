@@ -55,32 +55,18 @@ final class StrictDecompressor {
         self.strict = strict
         rawHash = hashFile ? BackgroundSHA256() : nil
         buffers = [.allocate(byteCount: 1 << 20, alignment: 16), .allocate(byteCount: 1 << 20, alignment: 16)]
-        var parts = ArchiveParts.files(for: path) { access($0, F_OK) == 0 }
-        let first = parts.removeFirst()
-        var total: Int64
-        (fd, total) = try Self.openRegularFile(first)
-        var sizes = [total]
-        // The other parts are checked now (regular files, sizes), and opened in turn while reading.
-        for part in parts {
-            let (partFD, size) = try Self.openRegularFile(part)
-            close(partFD)
-            sizes.append(size)
-            let (sum, overflow) = total.addingReportingOverflow(size)
-            guard !overflow else { throw ArchiveError(path: part, message: "the parts add up to more than 2^63 bytes", kind: .unreadable) }
-            total = sum
-        }
-        nextParts = parts
-        fileSize = total
-        dropBehind = total >= Self.dropBehindFrom
+        // Every part is checked now (regular files, sizes), and opened in turn while reading.
+        let file = try PositionalFile(path: path)
+        (fd, _) = try Self.openRegularFile(file.parts[0])
+        nextParts = Array(file.parts.dropFirst())
+        fileSize = file.size
+        dropBehind = file.size >= Self.dropBehindFrom
         if dropBehind { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         try fillInput()
         let head = Array(UnsafeRawBufferPointer(rebasing: input[inputStart..<min(inputEnd, inputStart + 4)]))
         if head.count >= 4, head == [0x28, 0xB5, 0x2F, 0xFD] {
             compression = .zstd
-            if strict {
-                let file = try PositionalFile(path: path, parts: [first] + parts, sizes: sizes)
-                seekTable = try SeekTable.read(fileSize: total, path: path) { try file.bytes(at: $0, count: $1) }
-            }
+            if strict { seekTable = try SeekTable.read(fileSize: fileSize, path: path) { try file.bytes(at: $0, count: $1) } }
             zstd = ZSTD_createDStream()
             ZSTD_initDStream(zstd)
             // A frame of at most 4 MiB never needs a larger window: one that asks for more (up to

@@ -120,17 +120,6 @@ public final class TarReader {
     /// nil in strict mode — the digest a detached signature of the archive covers.
     public func archiveSHA256() -> [UInt8]? { input.fileSHA256() }
 
-    /// Reads data of the current entry; 0 at its end.
-    public func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard remainingInEntry > 0, destination.count > 0 else { return 0 }
-        if start == end { try refill(context: "inside entry \(current?.path ?? "")") }
-        let n = min(end - start, destination.count, Int(clamping: remainingInEntry))
-        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: n)
-        start += n
-        remainingInEntry -= Int64(n)
-        return n
-    }
-
     /// Hands the current entry's data to `body` in pieces, without copying.
     public func forEachChunk(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         while remainingInEntry > 0 {
@@ -163,22 +152,12 @@ public final class TarReader {
 
     /// The next 512-byte block, or nil at a clean end of stream.
     private func readBlock(context: String) throws -> [UInt8]? {
-        var block = [UInt8]()
-        block.reserveCapacity(512)
-        while block.count < 512 {
-            if start == end {
-                start = 0
-                end = try input.read(into: buffer)
-                if end == 0 {
-                    if block.isEmpty { return nil }
-                    throw ArchiveError(path: path, message: "truncated: the archive ends inside a header \(context)")
-                }
-            }
-            let n = min(512 - block.count, end - start)
-            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
-            start += n
+        if start == end {
+            start = 0
+            end = try input.read(into: buffer)
+            if end == 0 { return nil }
         }
-        return block
+        return try readExactly(512, context: "inside a header \(context)")
     }
 
     private func readExactly(_ count: Int, context: String) throws -> [UInt8] {
@@ -239,15 +218,7 @@ public final class TarReader {
         guard size >= 0, size <= Int64(Self.extendedHeaderLimitPerEntry) else {
             throw ArchiveError(path: path, message: "\(what) of \(size) bytes is too large")
         }
-        var data: [UInt8] = []
-        var left = Int(size)
-        while left > 0 {
-            if start == end { try refill(context: "inside a \(what)") }
-            let n = min(end - start, left)
-            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
-            start += n
-            left -= n
-        }
+        let data = try readExactly(Int(size), context: "inside a \(what)")
         let padding = size % 512 == 0 ? 0 : 512 - Int(size % 512)
         headerBytes += data
         headerBytes += try readExactly(padding, context: "inside a \(what)")

@@ -5,13 +5,10 @@ import System
     import Glibc
 #endif
 
-/// Writes a deterministic tar stream, compressed, to a file: regular files only, in the order
-/// added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
+/// Writes a deterministic tar stream, compressed, into an `AtomicFile`: regular files only, in the
+/// order added, with zero timestamps and owners and fixed modes. Long paths use pax `path` records.
 /// The compressed bytes are hashed as they are written: `finish` returns the archive's SHA-256
-/// without reading the file again.
-///
-/// Written into an `AtomicFile` (`init(file:)`), the archive appears once `finish` succeeded and
-/// the caller commits the file; this type does not rename.
+/// without reading the file again. The archive appears once the caller commits the file.
 public final class TarWriter {
     /// The archive `finish` wrote: its size and the SHA-256 of its bytes.
     public struct Written: Sendable {
@@ -25,7 +22,6 @@ public final class TarWriter {
     /// Source files are read into these in turn (1 MiB each), so a buffer being hashed on
     /// another thread is not overwritten by the next read.
     private let readBuffers = (0..<4).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096) }
-    public let path: String
 
     deinit { for buffer in readBuffers { buffer.deallocate() } }
 
@@ -35,16 +31,7 @@ public final class TarWriter {
     /// `seekable`: zstd's seekable format (bundle format 2) — each entry starts a new frame, a
     /// longer one is cut every `SeekTable.frameSize` bytes, frames are compressed on `threads`
     /// threads and a seek table ends the file.
-    public init(path: String, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
-        self.path = path
-        self.seekable = seekable
-        output = try CompressedFileWriter(path: path, compression: compression, level: level, threads: threads, seekable: seekable)
-        buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
-    }
-
-    /// Writes into `file` (bundles and charts: `finish`, then `file.commit()` puts the archive in place).
     public init(file: AtomicFile, compression: Compression, level: Int? = nil, threads: Int = 2, seekable: Bool = false) throws {
-        path = file.temporaryPath
         self.seekable = seekable
         output = try CompressedFileWriter(file: file, compression: compression, level: level, threads: threads, seekable: seekable)
         buffer.reserveCapacity(flushSize + TarHeader.blockSize * 4)
@@ -53,26 +40,17 @@ public final class TarWriter {
     /// Adds a file whose content is in memory.
     public func addFile(_ name: String, bytes: [UInt8], mode: UInt32 = 0o644) throws {
         try writeHeader(name, size: Int64(bytes.count), mode: mode)
-        append(bytes)
+        buffer.append(contentsOf: bytes)
         try pad(Int64(bytes.count))
     }
 
     /// Adds a file streamed from `sourcePath`; fails if it does not hold exactly `size` bytes.
-    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644) throws {
-        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: nil)
-    }
-
-    /// Adds a file streamed from `sourcePath` and feeds its content to `hasher` as it is read,
-    /// so a caller can check a digest it trusted without reading the file twice; the hashing
-    /// runs on the hasher's thread, overlapped with reading and compressing. Call
-    /// `hasher.finalize()` afterwards. Fails if the file does not hold exactly `size` bytes.
-    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: BackgroundSHA256)
+    /// With `hasher`, its content is hashed as it is read, so a caller can check a digest it
+    /// trusted without reading the file twice; the hashing runs on the hasher's thread,
+    /// overlapped with reading and compressing. Call `hasher.finalize()` afterwards.
+    public func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32 = 0o644, hashingInto hasher: BackgroundSHA256? = nil)
         throws
     {
-        try addFile(name, contentsOf: sourcePath, size: size, mode: mode, hasher: hasher)
-    }
-
-    private func addFile(_ name: String, contentsOf sourcePath: String, size: Int64, mode: UInt32, hasher: BackgroundSHA256?) throws {
         try writeHeader(name, size: size, mode: mode)
         let fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ArchiveError(path: sourcePath, message: "cannot open: \(String(cString: strerror(errno)))", kind: .unreadable) }
@@ -102,13 +80,12 @@ public final class TarWriter {
         try pad(size)
     }
 
-    /// Writes the end-of-archive marker, `fsync`s and closes the file (an `AtomicFile`'s is left to
-    /// its `commit`); returns its size and the
-    /// SHA-256 of its bytes, computed as they were written.
+    /// Writes the end-of-archive marker (the `fsync` is left to the file's `commit`); returns the
+    /// archive's size and the SHA-256 of its bytes, computed as they were written.
     @discardableResult
     public func finish() throws -> Written {
         try startFrame()
-        append([UInt8](repeating: 0, count: TarHeader.blockSize * 2))
+        buffer.append(contentsOf: [UInt8](repeating: 0, count: TarHeader.blockSize * 2))
         try flush(force: true)
         let (size, sha256) = try output.finish()
         return Written(size: size, sha256: sha256)
@@ -116,7 +93,7 @@ public final class TarWriter {
 
     private func writeHeader(_ name: String, size: Int64, mode: UInt32) throws {
         try startFrame()
-        append(Self.headerBytes(name, size: size, mode: mode))
+        buffer.append(contentsOf: Self.headerBytes(name, size: size, mode: mode))
         try flush()
     }
 
@@ -156,11 +133,9 @@ public final class TarWriter {
 
     private func pad(_ size: Int64) throws {
         let remainder = Int(size % Int64(TarHeader.blockSize))
-        if remainder != 0 { append([UInt8](repeating: 0, count: TarHeader.blockSize - remainder)) }
+        if remainder != 0 { buffer.append(contentsOf: [UInt8](repeating: 0, count: TarHeader.blockSize - remainder)) }
         try flush()
     }
-
-    private func append(_ bytes: [UInt8]) { buffer.append(contentsOf: bytes) }
 
     private func flush(force: Bool = false) throws {
         guard !buffer.isEmpty, force || buffer.count >= flushSize else { return }

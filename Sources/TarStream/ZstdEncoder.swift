@@ -8,14 +8,17 @@ final class ZstdEncoder {
     private let context: OpaquePointer
     private let path: String
 
-    /// The levels libzstd accepts (negative levels are its fast modes).
-    static var levels: ClosedRange<Int> { Int(ZSTD_minCLevel())...Int(ZSTD_maxCLevel()) }
+    /// Refuses a level libzstd does not accept (negative levels are its fast modes).
+    static func checkLevel(_ level: Int, path: String) throws(ArchiveError) {
+        let levels = Int(ZSTD_minCLevel())...Int(ZSTD_maxCLevel())
+        guard levels.contains(level) else {
+            throw ArchiveError(path: path, message: "zstd level \(level) is out of range (\(levels.lowerBound)…\(levels.upperBound))")
+        }
+    }
 
     init(level: Int, workers: Int, path: String) throws(ArchiveError) {
         self.path = path
-        guard Self.levels.contains(level) else {
-            throw ArchiveError(path: path, message: "zstd level \(level) is out of range (\(Self.levels.lowerBound)…\(Self.levels.upperBound))")
-        }
+        try Self.checkLevel(level, path: path)
         guard let context = ZSTD_createCCtx() else { throw ArchiveError(path: path, message: "zstd: out of memory") }
         self.context = context
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)), "zstd level")
@@ -31,25 +34,23 @@ final class ZstdEncoder {
         guard let base = input.baseAddress, input.count > 0 else { return }
         var source = ZSTD_inBuffer(src: base, size: input.count, pos: 0)
         while source.pos < source.size {
-            _ = try step(&source, .continue, output)
+            _ = try step(&source, ZSTD_e_continue, output)
         }
     }
 
     /// Ends the frame: flushes everything libzstd still holds.
     func finish(into output: HashingFileWriter) throws {
         var source = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-        while try step(&source, .end, output) != 0 {}
+        while try step(&source, ZSTD_e_end, output) != 0 {}
     }
 
-    private enum Directive { case `continue`, end }
-
     /// One call of `ZSTD_compressStream2` into the free space of the output's current buffer;
-    /// returns libzstd's hint (for `.end`: 0 once the frame is complete).
-    private func step(_ source: inout ZSTD_inBuffer, _ directive: Directive, _ output: HashingFileWriter) throws -> Int {
+    /// returns libzstd's hint (for `ZSTD_e_end`: 0 once the frame is complete).
+    private func step(_ source: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective, _ output: HashingFileWriter) throws -> Int {
         var remaining = 0
         try output.fill { space in
             var target = ZSTD_outBuffer(dst: space.baseAddress, size: space.count, pos: 0)
-            let result = ZSTD_compressStream2(context, &target, &source, directive == .end ? ZSTD_e_end : ZSTD_e_continue)
+            let result = ZSTD_compressStream2(context, &target, &source, directive)
             try check(result, "zstd compression")
             remaining = result
             return target.pos

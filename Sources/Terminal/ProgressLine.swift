@@ -71,15 +71,5 @@ public final class ProgressLine: Sendable {
 
     static func now() -> Double { Date().timeIntervalSince1970 }
 
-    public static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(2, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
-    }
+    public static func writeStderr(_ text: String) { TerminalIO.write(2, text) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Integrity
+import System
 import TestSupport
 import Testing
 
@@ -17,7 +18,8 @@ struct HashingFileWriterTests {
         let count = HashingFileWriter.slotSize * (HashingFileWriter.slotCount + 1) + 12_345
         let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
         let path = dir + "/out-\(direct)"
-        let writer = try HashingFileWriter(path: path, direct: direct)
+        let file = try AtomicFile(path, mode: 0o644)
+        let writer = HashingFileWriter(file: file, direct: direct)
         var offset = 0, piece = 1
         try bytes.withUnsafeBytes { all in
             while offset < count {
@@ -28,20 +30,21 @@ struct HashingFileWriterTests {
             }
         }
         let (size, sha256) = try writer.finish()
+        try file.commit()
         #expect(size == Int64(count))
         #expect(Hex.encode(sha256) == SHA256Hasher.hex(of: bytes))
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
     }
 
     @Test func anEmptyFileIsFine() throws {
-        let writer = try HashingFileWriter(path: dir + "/empty")
+        let writer = HashingFileWriter(file: try AtomicFile(dir + "/empty"))
         let (size, sha256) = try writer.finish()
         #expect(size == 0)
         #expect(Hex.encode(sha256) == SHA256Hasher.hex(of: [UInt8]()))
     }
 
     @Test func aWriterDroppedBeforeFinishingReleasesEverything() throws {
-        let writer = try HashingFileWriter(path: dir + "/dropped")
+        let writer = HashingFileWriter(file: try AtomicFile(dir + "/dropped"))
         try [UInt8](repeating: 1, count: HashingFileWriter.slotSize * 2 + 5).withUnsafeBytes { try writer.write($0) }
         // No finish: deinit must wait for nothing and free the buffers without a crash.
     }

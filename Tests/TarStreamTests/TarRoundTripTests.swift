@@ -1,5 +1,6 @@
 import Foundation
 import Integrity
+import System
 import TarStream
 import TestSupport
 import Testing
@@ -22,10 +23,12 @@ struct TarRoundTripTests {
         let bigPath = dir + "/big.bin"
         try Shell.check(["sh", "-c", "head -c 3000001 /dev/urandom > '\(bigPath)'"])
         let archive = dir + "/sample" + compression.fileSuffix
-        let writer = try TarWriter(path: archive, compression: compression)
+        let file = try AtomicFile(archive, mode: 0o644)
+        let writer = try TarWriter(file: file, compression: compression)
         for (name, bytes) in files { try writer.addFile(name, bytes: bytes) }
         try writer.addFile("images/big.bin", contentsOf: bigPath, size: 3_000_001)
         try writer.finish()
+        try file.commit()
         files.append(("images/big.bin", Array(try Data(contentsOf: URL(fileURLWithPath: bigPath)))))
         return (archive, Dictionary(uniqueKeysWithValues: files))
     }
@@ -63,10 +66,12 @@ struct TarRoundTripTests {
         for round in 0..<2 {
             for compression in Compression.allCases {
                 let path = dir + "/fixed-\(round)" + compression.fileSuffix
-                let writer = try TarWriter(path: path, compression: compression)
+                let file = try AtomicFile(path, mode: 0o644)
+                let writer = try TarWriter(file: file, compression: compression)
                 try writer.addFile("a", bytes: [1, 2, 3])
                 try writer.addFile("b/c", contentsOf: source, size: 100_000)
                 try writer.finish()
+                try file.commit()
                 digests.append(try SHA256Hasher.hashFile(atPath: path).hex)
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Integrity
+import System
 import TarStream
 import TestSupport
 import Testing
@@ -23,12 +24,14 @@ struct TarWriterDigestTests {
         let source = try randomFile(megabytes: 21)
         let size = Int64(21 << 20)
         let archive = dir + "/big" + compression.fileSuffix
-        let writer = try TarWriter(path: archive, compression: compression, level: compression == .gzip ? 1 : nil)
+        let file = try AtomicFile(archive, mode: 0o644)
+        let writer = try TarWriter(file: file, compression: compression, level: compression == .gzip ? 1 : nil)
         try writer.addFile("bundle.json", bytes: Array("{}\n".utf8))
         let contentHash = BackgroundSHA256()
         try writer.addFile("images/blobs/sha256/x", contentsOf: source, size: size, hashingInto: contentHash)
         try writer.addFile("tail", contentsOf: source, size: size)
         let written = try writer.finish()
+        try file.commit()
 
         let (hex, fileSize) = try SHA256Hasher.hashFile(atPath: archive)
         #expect(Hex.encode(written.sha256) == hex)
@@ -49,7 +52,7 @@ struct TarWriterDigestTests {
         var digests: Set<String> = []
         for threads in [2, 3, 4] {
             let path = dir + "/t\(threads).tar.zst"
-            let writer = try TarWriter(path: path, compression: .zstd, threads: threads)
+            let writer = try TarWriter(file: try AtomicFile(path), compression: .zstd, threads: threads)
             try writer.addFile("a", contentsOf: source, size: 9 << 20)
             try writer.addFile("b", bytes: [UInt8](repeating: 7, count: 5_000_000))
             digests.insert(Hex.encode(try writer.finish().sha256))
@@ -64,11 +67,13 @@ struct TarWriterDigestTests {
         var digests: Set<String> = []
         for threads in [1, 2, 4] {
             let path = dir + "/s\(threads).tar.zst"
-            let writer = try TarWriter(path: path, compression: .zstd, threads: threads, seekable: true)
+            let file = try AtomicFile(path)
+            let writer = try TarWriter(file: file, compression: .zstd, threads: threads, seekable: true)
             try writer.addFile("a", contentsOf: source, size: 9 << 20)
             try writer.addFile("b", bytes: [UInt8](repeating: 7, count: 5_000_000))
             try writer.addFile("c", bytes: Array("small\n".utf8))
             digests.insert(Hex.encode(try writer.finish().sha256))
+            try file.commit()
             let reader = try TarReader(path: path)
             // a: 3 frames (4 MiB + 4 MiB + the rest), b: 2, c: 1, the end marker: 1.
             #expect(reader.seekTable?.frames.count == 7)
@@ -78,13 +83,13 @@ struct TarWriterDigestTests {
     }
 
     @Test func anOutOfRangeZstdLevelIsRefused() throws {
-        #expect(throws: ArchiveError.self) { _ = try TarWriter(path: dir + "/bad.tar.zst", compression: .zstd, level: 99) }
+        #expect(throws: ArchiveError.self) { _ = try TarWriter(file: try AtomicFile(dir + "/bad.tar.zst"), compression: .zstd, level: 99) }
     }
 
     @Test func aFileShorterThanDeclaredFails() throws {
         let source = dir + "/short.bin"
         try Data(repeating: 1, count: 1000).write(to: URL(fileURLWithPath: source))
-        let writer = try TarWriter(path: dir + "/short.tar.zst", compression: .zstd)
+        let writer = try TarWriter(file: try AtomicFile(dir + "/short.tar.zst"), compression: .zstd)
         do {
             try writer.addFile("short", contentsOf: source, size: 2000, hashingInto: BackgroundSHA256())
             Issue.record("a short file was accepted")
@@ -102,10 +107,12 @@ extension TarWriterDigestTests {
         let source = try randomFile(megabytes: 5)
         func write(_ compression: Compression) throws -> String {
             let path = dir + "/same" + compression.fileSuffix
-            let writer = try TarWriter(path: path, compression: compression)
+            let file = try AtomicFile(path, mode: 0o644)
+            let writer = try TarWriter(file: file, compression: compression)
             try writer.addFile("random", contentsOf: source, size: 5 << 20)
             try writer.addFile("repetitive", bytes: (0..<3_000_000).map { UInt8($0 % 13) })
             try writer.finish()
+            try file.commit()
             return path
         }
         let plain = try write(.none), compressed = try write(.zstd)
