@@ -198,7 +198,12 @@ package final class CheckedFrames: VerifiedEntrySource {
                 throw changed(location, "after it was first read: bytes \(range) differ from what was read before")
             }
             if state.readers.load(ordering: .relaxed) > 1 {
-                state.proof.withLock { if $0.generation == generation { cache.keep(cacheKey, bytes: bytes, entry: key, generation: generation) } }
+                // Kept only under the generation it was checked against; an event loop does not
+                // wait for the lock to keep it (a read extending the chain may hold it for a disk read).
+                let keep = { (proof: inout EntryProof) in
+                    if proof.generation == generation { self.cache.keep(cacheKey, bytes: bytes, entry: key, generation: generation) }
+                }
+                if waiting { state.proof.withLock { keep(&$0) } } else { _ = state.proof.withLockIfAvailable { keep(&$0) } }
             }
             return (bytes, range.lowerBound)
         }
