@@ -27,6 +27,10 @@ struct ServeCommand: AsyncParsableCommand {
             x/y when only one registry has it; with --registry and --project also the path push \
             gives it (PROJECT/x/y, as in relocation.json), so images named for the site registry \
             resolve before that registry exists. See `airgap-install node-config` for the nodes.
+            With --registry and --project, serve first writes what deploy needs into the state \
+            directory (--state-dir, default as push: bundle.json, charts, values, relocation.json \
+            for that registry and project), so components deploy before anything is pushed; a \
+            push holding that directory writes them instead.
             One access log line per request on standard output (client method path status bytes), \
             a JSON object per line with --json.
             Exit status: 0 stopped by a signal, 1 verification failed, 2 usage or I/O error.
