@@ -157,16 +157,12 @@ extension ServeCommand {
             directory = try stateDirectory ?? PushOptions.defaultStateDirectory(name: archive.index.name, version: archive.index.version)
         } catch { throw CommandFailure.from(error) }
         let lock: StateDirectoryLock
-        do {
-            try PosixFile.makeDirectories(directory, mode: 0o700)
-            lock = try StateDirectoryLock(directory: directory)
-        } catch let error as StateDirectoryLockError {
+        switch try StateLocking.lockUnlessHeld(directory, create: true) {
+        case .success(let taken): lock = taken
+        case .failure(let held):
             // A push running there (serve beside a push, for a faster first install) writes the same files.
-            guard case .held = error else { throw CommandFailure(error.description, .usage) }
-            FileHandle.standardError.write(Data("deploy files not written: \(error.description); the push writes them\n".utf8))
+            FileHandle.standardError.write(Data("deploy files not written: \(held.description); the push writes them\n".utf8))
             return nil
-        } catch {
-            throw CommandFailure("cannot create the state directory \(directory): \(error) (choose another with --state-dir)", .usage)
         }
         defer { lock.release() }
         let target = PushTarget(registry: registry, project: project, harborAPI: "", credential: nil)

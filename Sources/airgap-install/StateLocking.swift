@@ -10,11 +10,16 @@ import System
 enum StateLocking {
     /// Locks `directory`, made first (0700, parents too) when `create`.
     static func lock(_ directory: String, create: Bool) throws -> StateDirectoryLock {
+        try lockUnlessHeld(directory, create: create).mapError { CommandFailure($0.description, .failed) }.get()
+    }
+
+    /// Like `lock`, but a lock another process holds is the failure returned, not thrown.
+    static func lockUnlessHeld(_ directory: String, create: Bool) throws -> Result<StateDirectoryLock, StateDirectoryLockError> {
         do {
             if create { try PosixFile.makeDirectories(directory, mode: 0o700) }
-            return try StateDirectoryLock(directory: directory)
+            return .success(try StateDirectoryLock(directory: directory))
         } catch let error as StateDirectoryLockError {
-            if case .held = error { throw CommandFailure(error.description, .failed) }
+            if case .held = error { return .failure(error) }
             throw CommandFailure(error.description, .usage)
         } catch {
             throw CommandFailure("cannot create the state directory \(directory): \(error) (choose another with --state-dir)", .usage)
